@@ -1,0 +1,18 @@
+"""Applications that run on nodes: each is a sans-I/O engine plus its driver.
+
+``APPS`` maps the names scenarios use (``run: ping``) to the classes; each class
+documents its arguments and publishes them as ``SCHEMA`` (JSON Schema), which the
+scenario loader checks before building it.
+"""
+
+from netsim.apps.base import App, resolve
+from netsim.apps.ping import Ping
+from netsim.apps.rarp import RarpBoot, RarpServer
+from netsim.apps.traceroute import Traceroute
+from netsim.apps.udp import UdpSend, UdpSink
+
+APPS: dict[str, type[App]] = {cls.name: cls for cls in (Ping, Traceroute, RarpServer, RarpBoot,
+                                                        UdpSend, UdpSink)}
+
+__all__ = ["APPS", "App", "Ping", "RarpBoot", "RarpServer", "Traceroute", "UdpSend", "UdpSink",
+           "resolve"]

@@ -1,0 +1,103 @@
+"""RARP (RFC 903): ``rarp-server`` answers diskless hosts; ``rarp-boot`` is such a host."""
+
+from __future__ import annotations
+
+from netsim.apps.base import App
+from netsim.proto import rarp
+from netsim.wire import headers as h
+from netsim.wire.addr import BROADCAST_MAC, bytes_to_mac, int_to_ip, ip_to_int, mac_to_bytes
+from netsim.wire.templates import ArpTemplate
+
+
+class RarpServer(App):
+    """Answers RARP requests from its ``table``: node name or MAC → IPv4 address."""
+
+    name = "rarp-server"
+    SCHEMA = {"table": {"type": "object", "minProperties": 1,
+                        "additionalProperties": {"$ref": "#/$defs/ipv4"},
+                        "description": "node name or MAC address → the IPv4 address it is given"}}
+    REQUIRED = ["table"]
+
+    def __init__(self, node, *, table: dict[str, str], at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.table = table
+        self.engine: rarp.RarpServer | None = None
+
+    def start(self) -> None:
+        entries = {}
+        for who, ip in self.table.items():
+            target = self.network.nodes.get(who)
+            mac = next(iter(target.interfaces.values())).mac if target else mac_to_bytes(who)
+            entries[mac] = ip_to_int(ip)
+        self.engine = rarp.RarpServer(entries)
+        self.driver = self.drive(self.engine)
+        for iface in self.node.interfaces.values():
+            self.node.rarp_handlers[iface.name] = lambda *args, i=iface: self._receive(i, *args)
+
+    def _receive(self, iface, op, sha, spa, tha, tpa, now) -> None:
+        self._iface = iface
+        self.engine.receive(op, sha, spa, tha, tpa, now)
+        self.driver.kick()
+
+    def on_output(self, output) -> None:
+        if isinstance(output, rarp.SendRarpReply):
+            iface = self._iface
+            template = ArpTemplate(iface.mac, iface.ip or 0, h.ETHERTYPE_RARP)
+            iface.send(template.build(h.RARP_REPLY, output.target_mac, output.target_mac,
+                                      output.target_ip))
+            self.say(f"rarp-server: {bytes_to_mac(output.target_mac)} is {int_to_ip(output.target_ip)}")
+
+    def result(self) -> dict:
+        return {"answered": self.engine.answered if self.engine else 0}
+
+
+class RarpBoot(App):
+    """A diskless host learning its address by RARP, then announcing it (gratuitous ARP).
+
+    Scenarios start it by themselves for a host with ``boot: rarp``.
+    """
+
+    name = "rarp-boot"
+    SCHEMA = {"prefix": {"type": "integer", "minimum": 0, "maximum": 32, "default": 24},
+              "retry": {"$ref": "#/$defs/time", "default": "1s"},
+              "attempts": {"type": "integer", "minimum": 1, "default": 5}}
+    REQUIRED: list = []
+
+    def __init__(self, node, *, prefix: int = 24, retry: float = 1.0, attempts: int = 5,
+                 at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.prefix = prefix
+        self.iface = node.free_interface() if not node.interfaces else next(iter(node.interfaces.values()))
+        self.engine = rarp.RarpClient(self.iface.mac, retry_interval=retry, max_requests=attempts)
+        node.rarp_handlers[self.iface.name] = self._receive
+
+    def start(self) -> None:
+        self.driver = self.drive(self.engine)
+        self.engine.start(self.env.now)
+        self.driver.kick()
+
+    def _receive(self, op, sha, spa, tha, tpa, now) -> None:
+        self.engine.receive(op, sha, spa, tha, tpa, now)
+        self.driver.kick()
+
+    def on_output(self, output) -> None:
+        mac = self.iface.mac
+        if isinstance(output, rarp.SendRarpRequest):
+            template = ArpTemplate(mac, 0, h.ETHERTYPE_RARP)
+            self.iface.send(template.build(h.RARP_REQUEST, BROADCAST_MAC, mac, 0))
+        elif isinstance(output, rarp.Assigned):
+            self.node.set_address(self.iface, int_to_ip(output.ip), self.prefix)
+            gateway = getattr(self.node, "gateway", None)
+            if gateway is not None:
+                self.node.add_route("default", gateway)
+            self.say(f"rarp: {bytes_to_mac(mac)} is {int_to_ip(output.ip)}/{self.prefix} "
+                     f"(told by {int_to_ip(output.server_ip)} after {self.engine.attempts} "
+                     f"request{'s' if self.engine.attempts > 1 else ''})")
+            self.node.announce(self.iface)
+        elif isinstance(output, rarp.GaveUp):
+            self.say(f"rarp: no answer after {output.attempts} requests; giving up")
+
+    def result(self) -> dict:
+        address = self.engine.address
+        return {"mac": bytes_to_mac(self.iface.mac), "attempts": self.engine.attempts,
+                "address": None if address is None else f"{int_to_ip(address)}/{self.prefix}"}

@@ -1,0 +1,66 @@
+"""``traceroute``: UDP probes with rising TTL, printing what traceroute(8) prints."""
+
+from __future__ import annotations
+
+from netsim.apps.base import App, host_names, resolve
+from netsim.proto.traceroute import SendProbe, TracerouteEngine
+from netsim.wire import headers as h
+from netsim.wire.addr import int_to_ip
+
+
+class Traceroute(App):
+    name = "traceroute"
+    SCHEMA = {
+        "target": {"type": "string", "description": "node name or IPv4 address"},
+        "max_hops": {"type": "integer", "minimum": 1, "maximum": 255, "default": 30},
+        "probes": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
+        "wait": {"$ref": "#/$defs/time", "default": "1s"},
+        "packet_size": {"type": "integer", "minimum": 28, "maximum": 1500, "default": 60},
+        "names": {"type": "boolean", "default": True,
+                  "description": "print node names beside addresses (traceroute without -n)"},
+    }
+    REQUIRED = ["target"]
+
+    def __init__(self, node, *, target: str, max_hops: int = 30, probes: int = 3,
+                 wait: float = 1.0, packet_size: int = 60, names: bool = True,
+                 at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.target = target
+        self._params = dict(max_hops=max_hops, probes=probes, wait=wait, packet_size=packet_size)
+        self._names = names
+        self.engine: TracerouteEngine | None = None
+        node.icmp_listeners.append(self._on_icmp)
+
+    def start(self) -> None:
+        name, self._dst = resolve(self.network, self.target)
+        self.socket = self.node.udp_open()
+        self.engine = TracerouteEngine(name, self._dst, format_ip=int_to_ip,
+                                       names=host_names(self.network) if self._names else None,
+                                       **self._params)
+        self.driver = self.drive(self.engine)
+        self.engine.start(self.env.now)
+        self.driver.kick()
+
+    def on_output(self, output) -> None:
+        if isinstance(output, SendProbe):
+            self.node.send_udp(self.socket.port, self._dst, output.dport, output.payload,
+                               ttl=output.ttl, df=False)
+        else:
+            super().on_output(output)
+
+    def _on_icmp(self, src, icmp_type, code, word1, word2, data, ttl, length, now) -> None:
+        if self.engine is None or icmp_type not in (h.ICMP_TIME_EXCEEDED, h.ICMP_DEST_UNREACH):
+            return
+        if len(data) < 28 or data[9] != h.IPPROTO_UDP:
+            return
+        ihl = (data[0] & 0xF) * 4
+        sport = int.from_bytes(data[ihl:ihl + 2], "big")
+        if sport != self.socket.port:
+            return
+        self.engine.receive_icmp(src, icmp_type, code, int.from_bytes(data[ihl + 2:ihl + 4], "big"), now)
+        self.driver.kick()
+
+    def result(self) -> dict:
+        if self.engine is None:
+            return {"target": self.target, "started": self.started}
+        return self.engine.result()

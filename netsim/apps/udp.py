@@ -1,0 +1,82 @@
+"""``udp-send`` and ``udp-sink``: a constant-rate UDP stream and its receiver."""
+
+from __future__ import annotations
+
+from netsim.apps.base import App, resolve
+
+
+class UdpSend(App):
+    """Sends ``count`` datagrams of ``size`` bytes at ``rate`` (or one per ``interval``)."""
+
+    name = "udp-send"
+    SCHEMA = {
+        "target": {"type": "string"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000},
+        "size": {"type": "integer", "minimum": 0, "maximum": 1472, "default": 1000},
+        "count": {"type": "integer", "minimum": 1, "default": 100},
+        "rate": {"$ref": "#/$defs/rate", "description": "sending rate of the UDP payload"},
+        "interval": {"$ref": "#/$defs/time", "description": "time between datagrams"},
+    }
+    REQUIRED = ["target"]
+
+    def __init__(self, node, *, target: str, port: int = 9000, size: int = 1000, count: int = 100,
+                 rate: float | None = None, interval: float | None = None, at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.target, self.port, self.size, self.count = target, port, size, count
+        self.interval = interval if interval is not None else (size * 8 / rate if rate else 0.001)
+        self.sent = 0
+
+    def start(self) -> None:
+        _, self._dst = resolve(self.network, self.target)
+        self.socket = self.node.udp_open()
+        self.env.process(self._run())
+
+    def _run(self):
+        payload = bytes(self.size)
+        for _ in range(self.count):
+            if self.socket.sendto(payload, (self._dst, self.port)):
+                self.sent += 1
+            yield self.env.timeout(self.interval)
+        self.say(f"udp-send: {self.sent} datagrams of {self.size} bytes to {self.target}:{self.port}")
+
+    def result(self) -> dict:
+        return {"target": self.target, "port": self.port, "sent": self.sent, "size": self.size}
+
+
+class UdpSink(App):
+    """Counts the datagrams that reach ``port``."""
+
+    name = "udp-sink"
+    SCHEMA = {"port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000}}
+    REQUIRED: list = []
+
+    def __init__(self, node, *, port: int = 9000, at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.port = port
+        self.received = self.bytes = 0
+        self.first = self.last = None
+
+    def start(self) -> None:
+        self.socket = self.node.udp_open(self.port)
+        self.socket.on_receive = self._on_datagram
+
+    def _on_datagram(self, payload: bytes, _addr, now: float) -> None:
+        self.received += 1
+        self.bytes += len(payload)
+        self.first = now if self.first is None else self.first
+        self.last = now
+
+    def result(self) -> dict:
+        span = (self.last - self.first) if self.received > 1 else 0.0
+        return {"port": self.port, "received": self.received, "bytes": self.bytes,
+                "goodput_bps": self.bytes * 8 / span if span else None}
+
+    @property
+    def lines(self) -> list[str]:
+        r = self.result()
+        rate = f", {r['goodput_bps'] / 1e6:.2f} Mbit/s" if r["goodput_bps"] else ""
+        return [f"udp-sink: {self.received} datagrams, {self.bytes} bytes on port {self.port}{rate}"]
+
+    @lines.setter
+    def lines(self, _value) -> None:
+        pass

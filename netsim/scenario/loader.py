@@ -1,0 +1,267 @@
+"""Reading a scenario file: YAML → checked against the schema → checked for meaning.
+
+Every error names the key path and the line (``links[2].endpoints[1]: node 'r9' is
+not defined``); the first one found, in file order, is raised as a
+:class:`~netsim.errors.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+
+from netsim.errors import ScenarioError
+from netsim.scenario.paths import format_path, line_of
+from netsim.scenario.schema import scenario_schema
+from netsim.scenario.yamlpos import load_with_lines
+from netsim.units import parse_fraction, parse_rate, parse_size, parse_time
+
+DEFAULT_LINK = {"rate": "100Mbps", "delay": "1ms"}
+
+
+@dataclass
+class Scenario:
+    """A checked scenario: the data as written, plus where each key sits in the file."""
+
+    name: str
+    data: dict
+    source: str = "<scenario>"
+    lines: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def seed(self) -> int:
+        return int(self.data.get("seed", 0))
+
+    @property
+    def until(self) -> float:
+        return parse_time(self.data.get("until", "60s"))
+
+    @property
+    def outputs(self) -> list[str]:
+        return list(self.data.get("outputs", ["pcap", "jsonl", "summary"]))
+
+    def error(self, path: tuple, message: str) -> ScenarioError:
+        return ScenarioError(message, path=format_path(path), line=line_of(self.lines, path),
+                             source=self.source)
+
+    def build(self, *, seed: int | None = None, trace: bool = True):
+        """The network this scenario describes, with its applications scheduled."""
+        from netsim.scenario.build import build_network
+        return build_network(self, seed=self.seed if seed is None else seed, trace=trace)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("the file is not UTF-8 text", source=str(path)) from None
+    return parse_scenario(text, source=str(path))
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    data, lines = load_with_lines(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError("a scenario is a mapping with at least 'name' and 'nodes'",
+                            line=1, source=source)
+    scenario = Scenario(name=str(data.get("name", "")), data=data, source=source, lines=lines)
+    _check_schema(scenario)
+    _check_meaning(scenario)
+    return scenario
+
+
+# -- the schema ----------------------------------------------------------------------------
+
+def _check_schema(scenario: Scenario) -> None:
+    validator = jsonschema.Draft202012Validator(scenario_schema())
+    errors = list(validator.iter_errors(scenario.data))
+    if not errors:
+        return
+    leaves = [_deepest(e) for e in errors]
+    leaves.sort(key=lambda e: (line_of(scenario.lines, _error_path(e)) or 0, len(e.absolute_path)))
+    first = leaves[0]
+    raise scenario.error(_error_path(first), _explain(first, scenario))
+
+
+def _deepest(error):
+    """Inside anyOf/allOf, the sub-error that got furthest explains best."""
+    while error.context:
+        error = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
+    return error
+
+
+def _error_path(error) -> tuple:
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        if extra:
+            path += (extra[0],)
+    return path
+
+
+def _explain(error, scenario: Scenario) -> str:
+    v, value = error.validator, error.instance
+    if v == "required":
+        missing = [k for k in error.validator_value if k not in (value or {})]
+        return f"missing required key {missing[0]!r}"
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = [k for k in value if k not in allowed]
+        hint = difflib.get_close_matches(str(extra[0]), allowed, n=1)
+        hint_text = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"unknown key {extra[0]!r}{hint_text} (expected one of: {', '.join(allowed)})"
+    if v == "enum":
+        hint = difflib.get_close_matches(str(value), [str(x) for x in error.validator_value], n=1)
+        hint_text = f"; did you mean {hint[0]!r}?" if hint else ""
+        return (f"{value!r} is not one of {', '.join(map(str, error.validator_value))}{hint_text}")
+    if v == "pattern":
+        kind = _described_kind(error)
+        return f"{value!r} is not {kind}" if kind else f"{value!r} is not in the expected form"
+    if v == "type":
+        expected = error.validator_value
+        kind = _described_kind(error)
+        return f"expected {kind or expected}, got {type(value).__name__} {value!r}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "minItems", "maxItems", "minProperties",
+             "minLength"):
+        return f"{value!r} is out of range ({v} {error.validator_value})"
+    if v == "const":
+        return f"expected {error.validator_value!r}, got {value!r}"
+    return error.message
+
+
+def _described_kind(error) -> str | None:
+    """'a rate such as 100Mbps', from the $defs entry the failing schema sits in."""
+    for path in (tuple(error.schema_path),):
+        for name, text in (("rate", "a rate such as '100Mbps'"), ("time", "a duration such as '2ms'"),
+                           ("size", "a size such as '64KiB'"), ("fraction", "a fraction such as '1%'"),
+                           ("cidr", "an address/prefix such as '10.0.1.10/24'"),
+                           ("ipv4", "an IPv4 address such as '10.0.1.1'")):
+            if name in path or error.schema.get("pattern", "") == _pattern_of(name):
+                return text
+    if "endpoints" in error.absolute_path:
+        return "an endpoint such as 'r1:eth0' or 'r1'"
+    return None
+
+
+def _pattern_of(name: str) -> str:
+    from netsim.scenario.schema import DEFS
+    schema = DEFS[name]
+    for option in schema.get("anyOf", [schema]):
+        if "pattern" in option:
+            return option["pattern"]
+    return ""
+
+
+# -- meaning -------------------------------------------------------------------------------
+
+def _check_meaning(scenario: Scenario) -> None:
+    data = scenario.data
+    nodes: dict = data["nodes"]
+    err = scenario.error
+
+    for name, spec in nodes.items():
+        kind = spec["kind"]
+        for key in ("ip", "gateway", "routes", "interfaces", "boot", "announce", "arp_lifetime"):
+            if kind == "switch" and key in spec:
+                raise err(("nodes", name, key), f"a switch has no {key!r} (it works at layer 2)")
+        if kind == "router":
+            for key in ("ip", "gateway", "boot"):
+                if key in spec:
+                    hint = "give addresses under 'interfaces'" if key == "ip" else \
+                        "give a default route under 'routes'" if key == "gateway" else \
+                        "only hosts boot by RARP"
+                    raise err(("nodes", name, key), f"a router has no {key!r}; {hint}")
+        if kind != "switch" and "aging" in spec:
+            raise err(("nodes", name, "aging"), "only switches have a MAC table to age")
+        if kind == "host" and "ip" in spec and "boot" in spec:
+            raise err(("nodes", name, "boot"), "a host booting by RARP has no 'ip' of its own")
+        if "gateway" in spec and "ip" in spec:
+            net = ipaddress.IPv4Interface(spec["ip"]).network
+            if ipaddress.IPv4Address(spec["gateway"]) not in net:
+                raise err(("nodes", name, "gateway"),
+                          f"gateway {spec['gateway']} is not on {name}'s subnet {net}")
+        for k, route in enumerate(spec.get("routes", [])):
+            if "via" not in route and "dev" not in route:
+                raise err(("nodes", name, "routes", k), "a route needs 'via' (a next hop) or 'dev'")
+
+    _check_units(scenario)
+
+    used: dict[tuple[str, str], int] = {}
+    for i, link in enumerate(data.get("links", [])):
+        for j, end in enumerate(link["endpoints"]):
+            node, _, iface = end.partition(":")
+            if node not in nodes:
+                raise err(("links", i, "endpoints", j), f"node {node!r} is not defined"
+                          + _did_you_mean(node, nodes))
+            if iface:
+                if (node, iface) in used:
+                    raise err(("links", i, "endpoints", j),
+                              f"{node}:{iface} is already wired by links[{used[(node, iface)]}]")
+                used[(node, iface)] = i
+        a, b = (e.partition(":")[0] for e in link["endpoints"])
+        if a == b and nodes[a]["kind"] != "switch" and len(set(link["endpoints"])) == 1:
+            raise err(("links", i, "endpoints"), "a link joins two different interfaces")
+
+    names = set(nodes)
+    for i, app in enumerate(data.get("apps", [])):
+        if app["node"] not in nodes:
+            raise err(("apps", i, "node"), f"node {app['node']!r} is not defined" + _did_you_mean(app["node"], nodes))
+        if nodes[app["node"]]["kind"] == "switch":
+            raise err(("apps", i, "node"), f"{app['node']} is a switch; applications run on hosts and routers")
+        target = app.get("target")
+        if target is not None and target not in names:
+            try:
+                ipaddress.IPv4Address(target)
+            except ValueError:
+                raise err(("apps", i, "target"), f"{target!r} is neither a node nor an IPv4 address"
+                          + _did_you_mean(target, nodes)) from None
+        for who in app.get("table", {}):
+            if who not in names:
+                try:
+                    from netsim.wire.addr import mac_to_bytes
+                    mac_to_bytes(who)
+                except ValueError:
+                    raise err(("apps", i, "table", who),
+                              f"{who!r} is neither a node nor a MAC address") from None
+
+
+def _did_you_mean(name: str, known) -> str:
+    hint = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else f" (nodes: {', '.join(known)})"
+
+
+def _check_units(scenario: Scenario) -> None:
+    """Parse every quantity once, so a bad unit is reported where it is written."""
+    parsers = {"rate": parse_rate, "delay": parse_time, "jitter": parse_time, "loss": parse_fraction,
+               "until": parse_time, "at": parse_time, "interval": parse_time, "wait": parse_time,
+               "retry": parse_time, "aging": parse_time, "arp_lifetime": parse_time}
+    data = scenario.data
+
+    def check(mapping: dict, path: tuple) -> None:
+        for key, parse in parsers.items():
+            if key in mapping:
+                try:
+                    parse(mapping[key])
+                except ValueError as exc:
+                    raise scenario.error(path + (key,), str(exc)) from None
+        if isinstance(mapping.get("queue"), str):
+            try:
+                parse_size(mapping["queue"])
+            except ValueError as exc:
+                raise scenario.error(path + ("queue",), str(exc)) from None
+
+    check(data, ())
+    check(data.get("defaults", {}).get("link", {}), ("defaults", "link"))
+    for i, link in enumerate(data.get("links", [])):
+        check(link, ("links", i))
+    for i, app in enumerate(data.get("apps", [])):
+        check(app, ("apps", i))
+    for name, spec in data["nodes"].items():
+        check(spec, ("nodes", name))

@@ -1,0 +1,95 @@
+"""Run a scenario and write what its ``outputs:`` ask for."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netsim.trace.summary import frame_counts
+
+
+@dataclass
+class RunResult:
+    scenario: object
+    network: object
+    summary: dict
+    outdir: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def trace(self):
+        return self.network.trace
+
+    def app(self, name: str, node: str | None = None):
+        """The first application called ``name`` (on ``node``, if given)."""
+        for app in self.network.apps:
+            if app.name == name and (node is None or app.node.name == node):
+                return app
+        raise KeyError(f"no {name} app" + (f" on {node}" if node else ""))
+
+    def text(self) -> str:
+        """What ``netsim run`` prints: each tool's output as the tool prints it, then counts."""
+        s = self.summary
+        out = [f"== {s['scenario']} (seed {s['seed']}, ran {s['end_time']:g} s of simulated time)"]
+        for app in s["apps"]:
+            out.append("")
+            out.append(f"-- {app['app']} on {app['node']} at {app['at']:g} s")
+            out.extend(app["output"] or ["(no output)"])
+        f = s["frames"]
+        out.append("")
+        out.append(f"frames: {f['transmitted']} sent on links, {f['received']} received, "
+                   f"{f['dropped']} dropped")
+        if s["drops"]:
+            out.append("drops:  " + ", ".join(f"{reason} {n}" for reason, n in s["drops"].items()))
+        for name, c in s["links"].items():
+            extra = "".join(f", {c[k]} {k.replace('_', ' ')}" for k in ("lost", "queue_full") if c[k])
+            out.append(f"  {name}: {c['frames']} frames, {c['bytes']} bytes{extra}")
+        if self.files:
+            out.append("")
+            out.append(f"wrote {len(self.files)} files to {self.outdir}/")
+        return "\n".join(out)
+
+
+def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None = None,
+                 until: float | None = None) -> RunResult:
+    network = scenario.build(seed=seed)
+    end = scenario.until if until is None else until
+    network.run(until=end)
+    summary = {
+        "scenario": scenario.name,
+        "seed": network.seed,
+        "until": end,
+        "end_time": network.now,
+        **frame_counts(network.trace),
+        "apps": [{"app": a.name, "node": a.node.name, "at": a.at, "result": a.result(),
+                  "output": list(a.lines)} for a in network.apps],
+    }
+    for name in network.links:
+        summary["links"].setdefault(name, {"frames": 0, "bytes": 0, "queued": 0, "lost": 0,
+                                           "queue_full": 0})
+    summary["links"] = dict(sorted(summary["links"].items()))
+    result = RunResult(scenario, network, summary)
+    if outdir is not None:
+        result.outdir = Path(outdir)
+        result.files = write_outputs(result, Path(outdir))
+    return result
+
+
+def write_outputs(result: RunResult, outdir: Path) -> list[Path]:
+    from netsim.trace.jsonl import write_jsonl
+    from netsim.trace.pcap import write_link_pcaps
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    wanted = result.scenario.outputs
+    files: list[Path] = []
+    trace = result.network.trace
+    if "pcap" in wanted:
+        files += write_link_pcaps(trace, outdir / "pcap", list(result.network.links))
+    if "jsonl" in wanted:
+        files.append(write_jsonl(trace, outdir / "trace.jsonl"))
+    # The summary is always written: it is what the run found.
+    path = outdir / "summary.json"
+    path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    files.append(path)
+    return files

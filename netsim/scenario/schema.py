@@ -1,0 +1,137 @@
+"""The scenario format as JSON Schema (draft 2020-12), for validation and for editors.
+
+``netsim schema`` prints it; point an editor's YAML language server at the file to
+get completion. Units are strings as people write them, checked by pattern here and
+parsed by :mod:`netsim.units`.
+"""
+
+from __future__ import annotations
+
+from netsim.units import RATE_PATTERN, SIZE_PATTERN, TIME_PATTERN
+
+NODE_KINDS = ["host", "router", "switch"]
+OUTPUTS = ["pcap", "jsonl", "summary"]
+LINK_KEYS = ["rate", "delay", "jitter", "loss", "queue", "queue_bytes", "mtu"]
+
+_IPV4 = r"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"
+_CIDR = _IPV4[:-1] + r"/([0-9]|[12][0-9]|3[0-2])$"
+_NAME = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+
+DEFS = {
+    "rate": {"anyOf": [{"type": "string", "pattern": RATE_PATTERN}, {"type": "number", "exclusiveMinimum": 0}],
+             "description": "bits per second: '100Mbps', '1Gbps', '56kbps'"},
+    "time": {"anyOf": [{"type": "string", "pattern": TIME_PATTERN}, {"type": "number", "minimum": 0}],
+             "description": "a duration: '2ms', '1.5s', '30us' (a bare number is seconds)"},
+    "size": {"anyOf": [{"type": "string", "pattern": SIZE_PATTERN}, {"type": "integer", "minimum": 0}],
+             "description": "bytes: '64KiB', '1500B', '2MB'"},
+    "fraction": {"anyOf": [{"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+\s*%$"},
+                           {"type": "number", "minimum": 0, "maximum": 1}],
+                 "description": "a probability: '1%' or 0.01"},
+    "ipv4": {"type": "string", "pattern": _IPV4, "description": "an IPv4 address: '10.0.1.1'"},
+    "cidr": {"type": "string", "pattern": _CIDR, "description": "address/prefix: '10.0.1.10/24'"},
+    "link": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "rate": {"$ref": "#/$defs/rate"},
+            "delay": {"$ref": "#/$defs/time", "description": "propagation delay"},
+            "jitter": {"$ref": "#/$defs/time", "description": "extra delay, uniform in [0, jitter]"},
+            "loss": {"$ref": "#/$defs/fraction", "description": "Bernoulli loss per frame"},
+            "queue": {"anyOf": [{"type": "integer", "minimum": 1}, {"$ref": "#/$defs/size"}],
+                      "description": "drop-tail queue limit: packets (100) or bytes ('64KiB')"},
+            "mtu": {"type": "integer", "minimum": 68, "maximum": 9000},
+        },
+    },
+    "route": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["to"],
+        "properties": {
+            "to": {"anyOf": [{"$ref": "#/$defs/cidr"}, {"const": "default"}],
+                   "description": "destination prefix, or 'default'"},
+            "via": {"$ref": "#/$defs/ipv4", "description": "next-hop router address"},
+            "dev": {"type": "string", "description": "outgoing interface, for a connected route"},
+        },
+    },
+}
+
+NODE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["kind"],
+    "properties": {
+        "kind": {"enum": NODE_KINDS},
+        "ip": {"$ref": "#/$defs/cidr", "description": "a host's address on its first interface"},
+        "gateway": {"$ref": "#/$defs/ipv4", "description": "a host's default gateway"},
+        "interfaces": {"type": "object", "propertyNames": {"pattern": _NAME},
+                       "additionalProperties": {"anyOf": [{"$ref": "#/$defs/cidr"}, {"type": "null"}]},
+                       "description": "interface name → address (routers; hosts with several)"},
+        "routes": {"type": "array", "items": {"$ref": "#/$defs/route"}},
+        "boot": {"enum": ["rarp"], "description": "a diskless host that learns its address by RARP"},
+        "prefix": {"type": "integer", "minimum": 0, "maximum": 32,
+                   "description": "prefix length a RARP-booted host uses (default 24)"},
+        "announce": {"type": "boolean", "description": "send a gratuitous ARP at start"},
+        "aging": {"$ref": "#/$defs/time", "description": "a switch's MAC table aging time"},
+        "arp_lifetime": {"$ref": "#/$defs/time", "description": "how long ARP entries stay fresh"},
+    },
+}
+
+
+def scenario_schema() -> dict:
+    from netsim.apps import APPS
+
+    apps = sorted(APPS)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://netsim.invalid/scenario.schema.json",
+        "title": "netsim scenario",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "nodes"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "description": {"type": "string"},
+            "seed": {"type": "integer", "minimum": 0, "default": 0},
+            "until": {"$ref": "#/$defs/time", "default": "60s"},
+            "address_pool": {"$ref": "#/$defs/cidr", "default": "10.255.0.0/16",
+                             "description": "where router-to-router /30s come from"},
+            "defaults": {"type": "object", "additionalProperties": False,
+                         "properties": {"link": {"$ref": "#/$defs/link"}}},
+            "nodes": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": _NAME},
+                      "additionalProperties": {"$ref": "#/$defs/node"}},
+            "links": {"type": "array", "items": {"$ref": "#/$defs/link_entry"}},
+            "apps": {"type": "array", "items": {"$ref": "#/$defs/app"}},
+            "outputs": {"type": "array", "items": {"enum": OUTPUTS}, "uniqueItems": True,
+                        "default": ["pcap", "jsonl", "summary"]},
+        },
+        "$defs": {
+            **DEFS,
+            "node": NODE,
+            "link_entry": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["endpoints"],
+                "properties": {
+                    "name": {"type": "string", "pattern": _NAME},
+                    "endpoints": {"type": "array", "minItems": 2, "maxItems": 2,
+                                  "items": {"type": "string", "pattern": r"^[^:\s]+(:[^:\s]+)?$"},
+                                  "description": "two 'node:interface' (or 'node') ends"},
+                    **DEFS["link"]["properties"],
+                },
+            },
+            "app": {
+                "type": "object",
+                "required": ["node", "run"],
+                "properties": {
+                    "node": {"type": "string"},
+                    "run": {"enum": apps},
+                    "at": {"$ref": "#/$defs/time", "default": "0s"},
+                },
+                "allOf": [{"if": {"properties": {"run": {"const": name}}, "required": ["run"]},
+                           "then": {"properties": {"node": True, "run": True, "at": True,
+                                                   **APPS[name].SCHEMA},
+                                    "required": APPS[name].REQUIRED,
+                                    "additionalProperties": False}} for name in apps],
+            },
+        },
+    }

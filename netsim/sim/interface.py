@@ -1,0 +1,62 @@
+"""A network interface: a MAC, an optional IPv4 address, and the channel it sends on."""
+
+from __future__ import annotations
+
+from netsim.trace import DROP
+from netsim.wire import Frame
+from netsim.wire.addr import int_to_ip, prefix_mask
+from netsim.wire.headers import ETH_MIN_FRAME
+
+
+class Interface:
+    __slots__ = ("node", "name", "mac", "ip", "prefix_len", "broadcast", "mtu", "port",
+                 "channel", "link", "arp", "arp_driver")
+
+    def __init__(self, node, name: str, mac: bytes | None) -> None:
+        self.node = node
+        self.name = name
+        self.mac = mac
+        self.ip: int | None = None
+        self.prefix_len = 0
+        self.broadcast: int | None = None
+        self.mtu = 1500
+        self.port = node.trace.add_port(node.name, name)
+        self.channel = None          # outgoing Channel, set when a link is attached
+        self.link = None
+        self.arp = None              # ArpResolver, on IP nodes
+        self.arp_driver = None
+
+    @property
+    def network_address(self) -> int | None:
+        if self.ip is None:
+            return None
+        return self.ip & prefix_mask(self.prefix_len)
+
+    @property
+    def address(self) -> str | None:
+        """``'10.0.1.10/24'``, or ``None`` while unnumbered."""
+        return None if self.ip is None else f"{int_to_ip(self.ip)}/{self.prefix_len}"
+
+    @property
+    def peer(self):
+        """The interface at the other end of the link, if any."""
+        if self.link is None:
+            return None
+        return self.link.b if self.link.a is self else self.link.a
+
+    def send(self, data: bytes) -> None:
+        """Put a frame on the wire; shorter frames are padded to 60 bytes as a NIC does."""
+        if len(data) < ETH_MIN_FRAME:
+            data += bytes(ETH_MIN_FRAME - len(data))
+        self.send_frame(Frame(data))
+
+    def send_frame(self, frame: Frame) -> None:
+        channel = self.channel
+        if channel is None:
+            trace = self.node.trace
+            trace.record(self.node.env.now, DROP, self.port, frame, trace.reason("no-link"))
+            return
+        channel.transmit(frame)
+
+    def __repr__(self) -> str:
+        return f"<Interface {self.node.name}:{self.name} {self.address or 'unnumbered'}>"

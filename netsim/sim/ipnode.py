@@ -1,0 +1,344 @@
+"""An IPv4 stack — ARP, IPv4, ICMP, UDP — for hosts (RFC 1122) and routers (RFC 1812).
+
+Hosts and routers run the same stack; a router also forwards (``forwarding =
+True``), as ns-3's ``Ipv4L3Protocol`` does with ``IpForward``. Per-frame work reads
+fixed headers with :mod:`struct`, builds outgoing frames from templates and patches
+forwarded ones in place (TTL and an RFC 1624 incremental checksum), never building
+a Scapy object. Whatever a frame got wrong becomes a ``drop`` record with a reason.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from netsim.errors import AddressError, FrameError
+from netsim.proto import arp as arp_engine
+from netsim.proto.arp import ArpResolver
+from netsim.proto.routing import Route, RoutingTable
+from netsim.sim.driver import EngineDriver
+from netsim.sim.node import Node
+from netsim.sim.sockets import UdpSocket
+from netsim.trace import RX
+from netsim.wire import headers as h
+from netsim.wire.addr import (BROADCAST_IP, BROADCAST_MAC, ZERO_MAC, bytes_to_mac, int_to_ip,
+                              ip_to_int, prefix_mask)
+from netsim.wire.checksum import fold, update_checksum, word_total
+from netsim.wire.templates import ArpTemplate, IcmpTemplate, UdpTemplate
+
+_ICMP_ERROR_TYPES = {3, 4, 5, 11, 12}
+_EPHEMERAL = (32768, 60999)          # Linux's ip_local_port_range
+
+
+class IpNode(Node):
+    kind = "ip-node"
+    forwarding = False
+
+    def __init__(self, network, name: str, *, arp_lifetime: float = 60.0,
+                 arp_retry: float = 1.0, arp_requests: int = 3) -> None:
+        super().__init__(network, name)
+        self.routes = RoutingTable()
+        self.local_ips: dict[int, object] = {}
+        self.udp_sockets: dict[int, UdpSocket] = {}
+        #: Called with (src, type, code, word1, word2, data, ttl, length, now) for every
+        #: ICMP message other than an echo request (which the stack answers itself).
+        self.icmp_listeners: list = []
+        self._arp_options = dict(lifetime=arp_lifetime, retry_interval=arp_retry,
+                                 max_requests=arp_requests)
+        self._ip_id = network.rng.randrange(1 << 16)
+        self._templates: dict = {}
+        #: interface name -> callable(op, sha, spa, tha, tpa, now), set by RARP apps
+        self.rarp_handlers: dict = {}
+
+    # -- configuration ---------------------------------------------------------------
+
+    def add_interface(self, name: str | None = None, mac: bytes | None = None):
+        iface = super().add_interface(name, mac or self.network.allocate_mac())
+        iface.arp = ArpResolver(None, iface.mac, **self._arp_options)
+        iface.arp_driver = EngineDriver(self.env, iface.arp, lambda out, i=iface: self._on_arp(i, out))
+        return iface
+
+    def set_address(self, iface, address: str | int, prefix_len: int | None = None) -> None:
+        """Give ``iface`` an address (``'10.0.1.10/24'``) and its connected route."""
+        if isinstance(address, str) and "/" in address:
+            address, plen = address.split("/", 1)
+            prefix_len = int(plen)
+        if prefix_len is None or not 0 <= prefix_len <= 32:
+            raise AddressError(f"{self.name}:{iface.name}: a prefix length 0–32 is needed")
+        ip = ip_to_int(address)
+        if iface.ip is not None:
+            self.local_ips.pop(iface.ip, None)
+            self.routes.remove_interface(iface)
+        iface.ip, iface.prefix_len = ip, prefix_len
+        mask = prefix_mask(prefix_len)
+        iface.broadcast = (ip & mask) | (~mask & 0xFFFFFFFF) if prefix_len < 31 else None
+        iface.arp.ip = ip
+        self.local_ips[ip] = iface
+        self.routes.add(Route(ip & mask, prefix_len, iface, None, "connected"))
+        self._templates.clear()
+        self.trace.note(self.env.now, self.name, "address", iface=iface.name,
+                        address=iface.address)
+
+    def add_route(self, destination: str, gateway: str | None = None, iface=None, *,
+                  origin: str = "static", metric: int = 0) -> Route:
+        """``add_route('10.0.2.0/24', '10.0.1.1')``; ``'default'`` means ``0.0.0.0/0``."""
+        if destination == "default":
+            destination = "0.0.0.0/0"
+        net, _, plen = destination.partition("/")
+        gw = ip_to_int(gateway) if gateway is not None else None
+        if iface is None:
+            if gw is None:
+                raise AddressError(f"{self.name}: route to {destination} needs a gateway or an interface")
+            connected = self.routes.lookup(gw)
+            if connected is None or connected.gateway is not None:
+                raise AddressError(f"{self.name}: gateway {gateway} is not on a connected network")
+            iface = connected.iface
+        route = Route(ip_to_int(net), int(plen or 32), iface, gw, origin, metric)
+        self.routes.add(route)
+        return route
+
+    @property
+    def addresses(self) -> list[str]:
+        return [i.address for i in self.interfaces.values() if i.ip is not None]
+
+    @property
+    def ip(self) -> str | None:
+        """The first interface's address, without prefix (a host's usual address)."""
+        for iface in self.interfaces.values():
+            if iface.ip is not None:
+                return int_to_ip(iface.ip)
+        return None
+
+    # -- sockets ---------------------------------------------------------------------
+
+    def udp_open(self, port: int = 0) -> UdpSocket:
+        """Bind a UDP socket; port 0 picks an ephemeral port as a real stack does."""
+        if port == 0:
+            lo, hi = _EPHEMERAL
+            port = self.network.rng.randint(lo, hi)
+            while port in self.udp_sockets:
+                port = lo + (port - lo + 1) % (hi - lo + 1)
+        elif port in self.udp_sockets:
+            raise OSError(f"{self.name}: UDP port {port} is already bound")
+        sock = self.udp_sockets[port] = UdpSocket(self, port)
+        return sock
+
+    def udp_close(self, port: int) -> None:
+        self.udp_sockets.pop(port, None)
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _next_id(self) -> int:
+        self._ip_id = (self._ip_id + 1) & 0xFFFF
+        return self._ip_id
+
+    def _next_hop(self, dst: int):
+        route = self.routes.lookup(dst)
+        if route is None:
+            return None, None
+        return route.iface, (dst if route.gateway is None else route.gateway)
+
+    def send_udp(self, sport: int, dst: int, dport: int, payload: bytes, *, ttl: int = 64,
+                 df: bool = True) -> bool:
+        iface, hop = self._next_hop(dst)
+        if iface is None or iface.ip is None:
+            self.trace.note(self.env.now, self.name, "unreachable", dst=int_to_ip(dst))
+            return False
+        mac = iface.arp.lookup(hop, self.env.now)
+        key = (17, iface, mac, dst, sport, dport, df)
+        template = self._templates.get(key)
+        if template is None:
+            template = self._templates[key] = UdpTemplate(iface.mac, mac or ZERO_MAC, iface.ip, dst,
+                                                          sport, dport, df=df)
+        self._transmit(iface, hop, mac, template.build(payload, self._next_id(), ttl))
+        return True
+
+    def send_icmp(self, dst: int, icmp_type: int, code: int, word1: int, word2: int,
+                  payload: bytes, *, src: int | None = None, ttl: int = 64) -> bool:
+        iface, hop = self._next_hop(dst)
+        if iface is None or (src is None and iface.ip is None):
+            self.trace.note(self.env.now, self.name, "unreachable", dst=int_to_ip(dst))
+            return False
+        src = iface.ip if src is None else src
+        mac = iface.arp.lookup(hop, self.env.now)
+        key = (1, iface, mac, src, dst, icmp_type, code)
+        template = self._templates.get(key)
+        if template is None:
+            template = self._templates[key] = IcmpTemplate(iface.mac, mac or ZERO_MAC, src, dst,
+                                                           icmp_type, code)
+        self._transmit(iface, hop, mac, template.build(word1, word2, payload, self._next_id(), ttl))
+        return True
+
+    def _transmit(self, iface, hop: int, mac: bytes | None, data: bytes) -> None:
+        """Send ``data`` on ``iface`` to ``mac``, or hold it until ARP resolves ``hop``."""
+        if mac is not None:
+            iface.send(data)
+            return
+        if not iface.arp.hold(hop, data, self.env.now):
+            self.drop(data, iface.port, "arp-queue-full")
+        iface.arp_driver.kick()
+
+    def _on_arp(self, iface, out) -> None:
+        """Carry out what an interface's ARP engine asks for."""
+        if isinstance(out, arp_engine.SendRequest):
+            iface.send(self._arp_template(iface).build(h.ARP_REQUEST, BROADCAST_MAC, ZERO_MAC,
+                                                       out.target_ip))
+        elif isinstance(out, arp_engine.SendReply):
+            iface.send(self._arp_template(iface).build(h.ARP_REPLY, out.target_mac, out.target_mac,
+                                                       out.target_ip))
+        elif isinstance(out, arp_engine.Release):
+            for data in out.packets:
+                iface.send(out.mac + data[6:])
+        elif isinstance(out, arp_engine.Abandon):
+            for data in out.packets:
+                self.drop(data, iface.port, "arp-timeout", next_hop=int_to_ip(out.ip))
+                self._unreachable_after_arp(data)
+        elif isinstance(out, arp_engine.Learned):
+            self.trace.note(self.env.now, self.name, "arp-learned", iface=iface.name,
+                            ip=int_to_ip(out.ip), mac=bytes_to_mac(out.mac))
+
+    def _arp_template(self, iface, ethertype: int = h.ETHERTYPE_ARP) -> ArpTemplate:
+        key = ("arp", iface, iface.ip, ethertype)
+        template = self._templates.get(key)
+        if template is None:
+            template = self._templates[key] = ArpTemplate(iface.mac, iface.ip or 0, ethertype)
+        return template
+
+    def announce(self, iface=None) -> None:
+        """Send a gratuitous ARP (RFC 5227 announcement) for ``iface``'s address."""
+        for i in ([iface] if iface else self.interfaces.values()):
+            if i.ip is not None and i.channel is not None:
+                i.send(self._arp_template(i).build(h.ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, i.ip))
+
+    def _unreachable_after_arp(self, data: bytes) -> None:
+        """RFC 1812 §4.3.3.1: a router that cannot resolve the next hop says host unreachable."""
+        if not self.forwarding or len(data) < 34 or data[12:14] != b"\x08\x00":
+            return
+        src = int.from_bytes(data[26:30], "big")
+        if src not in self.local_ips:
+            hlen = (data[14] & 0xF) * 4
+            total = int.from_bytes(data[16:18], "big")
+            self._icmp_error(data, hlen, total, src, None, h.ICMP_DEST_UNREACH, h.UNREACH_HOST)
+
+    # -- receiving ----------------------------------------------------------------------
+
+    def receive(self, frame, iface) -> None:
+        data = frame.data
+        dst = data[:6]
+        if dst != iface.mac and dst != BROADCAST_MAC:
+            return                      # the NIC's address filter: not for us, not seen
+        now = self.env.now
+        self.trace.record(now, RX, iface.port, frame)
+        try:
+            ethertype = (data[12] << 8) | data[13]
+            if ethertype == h.ETHERTYPE_IPV4:
+                self._receive_ipv4(frame, data, iface, now)
+            elif ethertype == h.ETHERTYPE_ARP:
+                op, sha, spa, tha, tpa = h.parse_arp(data)
+                iface.arp.receive(op, sha, spa, tha, tpa, now)
+                iface.arp_driver.kick()
+            elif ethertype == h.ETHERTYPE_RARP:
+                self.receive_rarp(frame, iface, *h.parse_arp(data))
+            else:
+                self.drop(frame, iface.port, "unknown-ethertype", ethertype=f"{ethertype:#06x}")
+        except (FrameError, IndexError, struct.error) as exc:
+            self.drop(frame, iface.port, "malformed", error=str(exc) or type(exc).__name__)
+
+    def receive_rarp(self, frame, iface, op, sha, spa, tha, tpa) -> None:
+        """RARP belongs to applications (a client booting, a server); without one, drop."""
+        handler = self.rarp_handlers.get(iface.name)
+        if handler is None:
+            self.drop(frame, iface.port, "no-rarp-service")
+        else:
+            handler(op, sha, spa, tha, tpa, self.env.now)
+
+    def _receive_ipv4(self, frame, data: bytes, iface, now: float) -> None:
+        hlen, total, ttl, proto, src, dst = h.parse_ipv4(data)
+        if (data[20] & 0x3F) or data[21]:        # MF flag or a fragment offset
+            self.drop(frame, iface.port, "fragment", error="reassembly is not modelled")
+            return
+        if dst in self.local_ips or dst == BROADCAST_IP or dst == iface.broadcast:
+            self._deliver(frame, data, iface, hlen, total, ttl, proto, src, dst, now)
+        elif self.forwarding:
+            self._forward(frame, data, iface, hlen, total, ttl, proto, src, dst, now)
+        else:
+            self.drop(frame, iface.port, "not-for-this-host")
+
+    def _deliver(self, frame, data, iface, hlen, total, ttl, proto, src, dst, now) -> None:
+        l4 = data[14 + hlen:14 + total]
+        if proto == h.IPPROTO_UDP:
+            if len(l4) < 8:
+                raise FrameError("UDP header truncated")
+            sport, dport, ulen, csum = h.UDP.unpack_from(l4)
+            if not 8 <= ulen <= len(l4):
+                raise FrameError(f"UDP length {ulen} does not fit the datagram")
+            if csum and fold(int.from_bytes(data[26:34], "big") + 17 + ulen
+                             + word_total(l4[:ulen])) != 0xFFFF:
+                raise FrameError("UDP checksum is wrong")
+            sock = self.udp_sockets.get(dport)
+            if sock is not None:
+                sock.deliver(l4[8:ulen], src, sport, now)
+            elif dst in self.local_ips:
+                self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH, h.UNREACH_PORT)
+                self.drop(frame, iface.port, "port-unreachable")
+        elif proto == h.IPPROTO_ICMP:
+            if len(l4) < 8:
+                raise FrameError("ICMP header truncated")
+            if fold(word_total(l4)) != 0xFFFF:
+                raise FrameError("ICMP checksum is wrong")
+            icmp_type, code, _csum, word1, word2 = h.ICMP.unpack_from(l4)
+            if icmp_type == h.ICMP_ECHO_REQUEST:
+                if dst in self.local_ips:
+                    self.send_icmp(src, h.ICMP_ECHO_REPLY, 0, word1, word2, l4[8:], src=dst)
+                return
+            for listener in self.icmp_listeners:
+                listener(src, icmp_type, code, word1, word2, l4[8:], ttl, len(l4), now)
+        elif dst in self.local_ips:
+            self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH, h.UNREACH_PROTOCOL)
+            self.drop(frame, iface.port, "protocol-unreachable", protocol=proto)
+
+    def _forward(self, frame, data, iface, hlen, total, ttl, proto, src, dst, now) -> None:
+        if ttl <= 1:
+            self._icmp_error(data, hlen, total, src, iface, h.ICMP_TIME_EXCEEDED, 0)
+            self.drop(frame, iface.port, "ttl-expired")
+            return
+        route = self.routes.lookup(dst)
+        if route is None:
+            self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH, h.UNREACH_NET)
+            self.drop(frame, iface.port, "no-route", dst=int_to_ip(dst))
+            return
+        out = route.iface
+        hop = dst if route.gateway is None else route.gateway
+        if total > out.mtu:
+            if data[20] & 0x40:     # DF: RFC 1191 says "fragmentation needed", with our MTU
+                self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH,
+                                 h.UNREACH_FRAG_NEEDED, out.mtu)
+            self.drop(frame, iface.port, "mtu-exceeded", mtu=out.mtu, length=total)
+            return
+        old_word = (ttl << 8) | proto
+        checksum = update_checksum((data[24] << 8) | data[25], old_word, old_word - 256)
+        mac = out.arp.lookup(hop, now)
+        packet = b"".join(((mac or ZERO_MAC), out.mac, data[12:22], bytes((ttl - 1, proto)),
+                           checksum.to_bytes(2, "big"), data[26:14 + total]))
+        self._transmit(out, hop, mac, packet)
+
+    def _icmp_error(self, data: bytes, hlen: int, total: int, src: int, iface, icmp_type: int,
+                    code: int, word2: int = 0) -> None:
+        """Answer a datagram with an ICMP error (RFC 792), quoting its header and 8 bytes,
+        unless RFC 1122 §3.2.2 forbids it (errors about errors, broadcasts, 0.0.0.0)."""
+        if src == 0 or src == BROADCAST_IP or data[0] & 1:
+            return
+        if data[23] == h.IPPROTO_ICMP and len(data) > 14 + hlen and data[14 + hlen] in _ICMP_ERROR_TYPES:
+            return
+        source = iface.ip if iface is not None and iface.ip is not None else None
+        self.send_icmp(src, icmp_type, code, 0, word2, data[14:14 + min(total, hlen + 8)], src=source)
+
+
+class Host(IpNode):
+    """An end system: one or more interfaces, a default gateway, sockets, applications."""
+    kind = "host"
+
+
+class Router(IpNode):
+    """Forwards between its interfaces by longest-prefix match (RFC 1812)."""
+    kind = "router"
+    forwarding = True

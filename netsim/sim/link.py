@@ -1,0 +1,122 @@
+"""Point-to-point, full-duplex links: serialization, propagation, a drop-tail queue, loss.
+
+Each direction is a :class:`Channel` (ns-3's ``PointToPointChannel::TransmitStart``
+is the model). A frame handed to a channel starts transmission when the wire is
+free — at once, or when the frames queued before it are through — takes
+``len(frame) × 8 / rate`` seconds to serialize (the frame's own bytes, as a textbook
+computes L/R; preamble and inter-frame gap are not modelled), and arrives
+``delay`` (plus up to ``jitter``) after its last bit left. Because a FIFO queue
+feeding one wire is fully determined when a frame joins it, the channel computes
+each frame's start and arrival at once and schedules a single SimPy event, for the
+arrival: no process per queue, no event per transmission start.
+
+Queue occupancy at time *t* is the number of frames accepted whose transmission
+has not started by *t*. A frame that finds ``queue_packets`` frames (or
+``queue_bytes`` bytes) waiting is dropped (``queue-full``). A frame lost to the
+link's Bernoulli ``loss`` still occupies the wire for its serialization time but
+never arrives (``loss``). Jitter never reorders: a wire delivers in order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from simpy.events import Timeout
+
+from netsim.trace import DROP, ENQUEUE, TX
+
+
+class Channel:
+    """One direction of a :class:`Link`, from interface ``src`` to interface ``dst``."""
+
+    def __init__(self, link: "Link", src, dst) -> None:
+        self.link = link
+        self.src = src
+        self.dst = dst
+        self._env = link.network.env
+        self._rng = link.network.rng
+        self._trace = link.network.trace
+        self._busy_until = 0.0
+        self._last_arrival = 0.0
+        self._waiting: deque = deque()      # (start time, size) of frames not yet started
+        self._waiting_bytes = 0
+        self._in_flight: deque = deque()    # frames on their way, in arrival order
+        self._deliver_to = dst.node.receive
+        self._reason_queue = self._trace.reason("queue-full")
+        self._reason_loss = self._trace.reason("loss")
+        self.sent = self.lost = self.queue_drops = 0
+        self.bytes_sent = 0
+
+    def transmit(self, frame) -> bool:
+        link = self.link
+        env = self._env
+        now = env.now
+        size = len(frame.data)
+        waiting = self._waiting
+        while waiting and waiting[0][0] <= now:
+            self._waiting_bytes -= waiting.popleft()[1]
+        record = self._trace.record
+        port = self.src.port
+        if len(waiting) >= link.queue_packets or (
+                link.queue_bytes and self._waiting_bytes + size > link.queue_bytes):
+            self.queue_drops += 1
+            record(now, DROP, port, frame, self._reason_queue)
+            return False
+        start = self._busy_until if self._busy_until > now else now
+        end = start + size * 8 / link.rate
+        self._busy_until = end
+        if start > now:
+            waiting.append((start, size))
+            self._waiting_bytes += size
+            record(now, ENQUEUE, port, frame)
+        if link.loss and self._rng.random() < link.loss:
+            self.lost += 1
+            record(start, DROP, port, frame, self._reason_loss)
+            return True
+        record(start, TX, port, frame)
+        self.sent += 1
+        self.bytes_sent += size
+        arrival = end + link.delay
+        if link.jitter:
+            arrival += self._rng.random() * link.jitter
+            if arrival < self._last_arrival:
+                arrival = self._last_arrival
+        self._last_arrival = arrival
+        self._in_flight.append(frame)
+        Timeout(env, arrival - now).callbacks.append(self._deliver)
+        return True
+
+    def _deliver(self, _event) -> None:
+        self._deliver_to(self._in_flight.popleft(), self.dst)
+
+    def queue_length(self, now: float) -> int:
+        return sum(1 for start, _ in self._waiting if start > now)
+
+
+class Link:
+    """A full-duplex point-to-point link between interfaces ``a`` and ``b``."""
+
+    def __init__(self, network, name: str, a, b, *, rate: float = 100e6, delay: float = 1e-3,
+                 jitter: float = 0.0, loss: float = 0.0, queue_packets: int = 100,
+                 queue_bytes: int = 0, mtu: int = 1500) -> None:
+        if rate <= 0 or delay < 0 or jitter < 0 or not 0 <= loss <= 1 or queue_packets < 1:
+            raise ValueError("a link needs rate > 0, delay ≥ 0, jitter ≥ 0, 0 ≤ loss ≤ 1, queue ≥ 1")
+        self.network = network
+        self.name = name
+        self.a, self.b = a, b
+        self.rate, self.delay, self.jitter, self.loss = rate, delay, jitter, loss
+        self.queue_packets, self.queue_bytes, self.mtu = queue_packets, queue_bytes, mtu
+        self.forward = Channel(self, a, b)
+        self.backward = Channel(self, b, a)
+        for iface, channel in ((a, self.forward), (b, self.backward)):
+            iface.channel = channel
+            iface.link = self
+            iface.mtu = min(iface.mtu, mtu)
+            network.trace.set_link(iface.port, name)
+
+    @property
+    def channels(self) -> tuple[Channel, Channel]:
+        return self.forward, self.backward
+
+    def __repr__(self) -> str:
+        return f"<Link {self.name} {self.a.node.name}:{self.a.name} — {self.b.node.name}:{self.b.name}>"

@@ -1,0 +1,101 @@
+"""The network: SimPy environment, one seeded random generator, the trace, the nodes."""
+
+from __future__ import annotations
+
+import random
+
+import simpy
+
+from netsim.errors import TopologyError
+from netsim.sim.ipnode import Host, Router
+from netsim.sim.link import Link
+from netsim.sim.switch import Switch
+from netsim.trace import Trace
+
+
+class Network:
+    """Everything one simulation run owns.
+
+    ``seed`` drives every random choice — MAC addresses, IP ids, ephemeral ports,
+    loss, jitter — so a network built and run the same way gives the same bytes.
+    """
+
+    def __init__(self, seed: int = 0, *, name: str = "network", trace: bool = True) -> None:
+        self.name = name
+        self.seed = seed
+        self.env = simpy.Environment()
+        self.rng = random.Random(seed)
+        self.trace = Trace(enabled=trace)
+        self.nodes: dict = {}
+        self.links: dict[str, Link] = {}
+        self.apps: list = []
+        self._macs: set[bytes] = set()
+
+    # -- building ---------------------------------------------------------------------
+
+    def allocate_mac(self) -> bytes:
+        """A locally administered unicast MAC (02:…), drawn from the seed, never repeated."""
+        while True:
+            mac = bytes((0x02, *self.rng.randbytes(5)))
+            if mac not in self._macs:
+                self._macs.add(mac)
+                return mac
+
+    def _add(self, node):
+        if node.name in self.nodes:
+            raise TopologyError(f"a node named {node.name!r} already exists")
+        self.nodes[node.name] = node
+        return node
+
+    def add_host(self, name: str, **options) -> Host:
+        return self._add(Host(self, name, **options))
+
+    def add_router(self, name: str, **options) -> Router:
+        return self._add(Router(self, name, **options))
+
+    def add_switch(self, name: str, **options) -> Switch:
+        return self._add(Switch(self, name, **options))
+
+    def node(self, name: str):
+        try:
+            return self.nodes[name]
+        except KeyError:
+            raise TopologyError(f"no node named {name!r}") from None
+
+    def connect(self, a, b, *, name: str | None = None, **params) -> Link:
+        """Join two interfaces (or nodes: their first free interface) with a link.
+
+        ``params`` are :class:`~netsim.sim.link.Link`'s: ``rate`` (bit/s), ``delay``,
+        ``jitter`` (s), ``loss`` (0–1), ``queue_packets``, ``queue_bytes``, ``mtu``.
+        """
+        a = a.free_interface() if hasattr(a, "free_interface") else a
+        b = b.free_interface() if hasattr(b, "free_interface") else b
+        for iface in (a, b):
+            if iface.link is not None:
+                raise TopologyError(f"{iface.node.name}:{iface.name} is already linked "
+                                    f"({iface.link.name})")
+        if name is None:
+            name = base = f"{a.node.name}-{b.node.name}"
+            n = 2
+            while name in self.links:
+                name, n = f"{base}-{n}", n + 1
+        elif name in self.links:
+            raise TopologyError(f"a link named {name!r} already exists")
+        link = self.links[name] = Link(self, name, a, b, **params)
+        return link
+
+    # -- running -----------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    def at(self, time: float, callback) -> None:
+        """Call ``callback()`` at simulated ``time``."""
+        self.env.timeout(max(0.0, time - self.env.now)).callbacks.append(lambda _e: callback())
+
+    def run(self, until: float | None = None) -> None:
+        self.env.run(until=until)
+
+    def __repr__(self) -> str:
+        return f"<Network {self.name}: {len(self.nodes)} nodes, {len(self.links)} links>"

@@ -1,0 +1,9 @@
+"""The trace: every model emits records here; every output reads them.
+
+Readers — pcap export, JSON Lines, the summary, diagrams and tables — never hook
+into the models (DESIGN.md principle 7, after ns-3's ``TracedCallback``).
+"""
+
+from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, KIND_NAMES, Port, Record, Trace
+
+__all__ = ["DROP", "ENQUEUE", "KIND_NAMES", "Port", "RX", "Record", "TX", "Trace"]

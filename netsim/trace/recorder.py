@@ -1,0 +1,147 @@
+"""Compact trace records: frame bytes kept once, 16 bytes per record.
+
+A record is (time, kind, port, frame id, reason). Times go into an ``array('d')``
+and the rest is packed into one 64-bit word of an ``array('Q')``, so a million
+frames forwarded over two links cost a few tens of megabytes, not gigabytes of
+Python objects. A *port* is one interface of one node (or the node itself, for
+records that belong to no interface) and knows the link it is wired to.
+
+Records are appended in event order. A frame that waits in a queue is recorded
+``enqueue`` when it arrives and ``tx`` stamped with the time its first bit leaves,
+which may be later than records appended after it: readers that need time order
+use :meth:`Trace.records` (sorted, stable) rather than the raw arrays.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Iterator, NamedTuple
+
+TX, RX, DROP, ENQUEUE = 0, 1, 2, 3
+KIND_NAMES = ("tx", "rx", "drop", "enqueue")
+
+_KIND_BITS, _PORT_BITS, _REASON_BITS = 4, 20, 8
+_PORT_SHIFT = _KIND_BITS
+_REASON_SHIFT = _KIND_BITS + _PORT_BITS
+_FRAME_SHIFT = _REASON_SHIFT + _REASON_BITS
+_PORT_MASK = (1 << _PORT_BITS) - 1
+_REASON_MASK = (1 << _REASON_BITS) - 1
+
+
+class Port(NamedTuple):
+    node: str
+    iface: str        # "" for the node itself
+    link: str         # "" while not wired
+
+
+class Record(NamedTuple):
+    time: float
+    kind: str         # "tx", "rx", "drop", "enqueue"
+    node: str
+    iface: str
+    link: str
+    frame: int        # frame id: Trace.frame_bytes(frame)
+    reason: str       # why a frame was dropped; "" otherwise
+
+
+class Note(NamedTuple):
+    """A state change or event of a model: ARP entry learned, address assigned, …"""
+    time: float
+    node: str
+    what: str
+    detail: dict
+
+
+class Trace:
+    """The record store that every model writes to and every output reads."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._times = array("d")
+        self._meta = array("Q")
+        self._frames: list[bytes] = []
+        self.ports: list[Port] = []
+        self._reasons: list[str] = [""]
+        self._reason_codes: dict[str, int] = {"": 0}
+        self.notes: list[Note] = []
+
+    # -- writing (called by the models) -------------------------------------------
+
+    def add_port(self, node: str, iface: str = "", link: str = "") -> int:
+        self.ports.append(Port(node, iface, link))
+        if len(self.ports) > _PORT_MASK:
+            raise OverflowError("more than a million ports in one trace")
+        return len(self.ports) - 1
+
+    def set_link(self, port: int, link: str) -> None:
+        self.ports[port] = self.ports[port]._replace(link=link)
+
+    def reason(self, text: str) -> int:
+        """The code of a drop reason, interned on first use."""
+        code = self._reason_codes.get(text)
+        if code is None:
+            code = self._reason_codes[text] = len(self._reasons)
+            self._reasons.append(text)
+            if code > _REASON_MASK:
+                raise OverflowError("more than 255 distinct drop reasons")
+        return code
+
+    def record(self, time: float, kind: int, port: int, frame, reason: int = 0) -> None:
+        """Append one record; ``frame`` is a :class:`~netsim.wire.Frame`."""
+        if not self.enabled:
+            return
+        fid = frame.id
+        if fid < 0:
+            fid = frame.id = len(self._frames)
+            self._frames.append(frame.data)
+        self._times.append(time)
+        self._meta.append(fid << _FRAME_SHIFT | reason << _REASON_SHIFT | port << _PORT_SHIFT | kind)
+
+    def note(self, time: float, node: str, what: str, **detail) -> None:
+        if self.enabled:
+            self.notes.append(Note(time, node, what, detail))
+
+    # -- reading (called by outputs) ----------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    @property
+    def frame_count(self) -> int:
+        return len(self._frames)
+
+    def frame_bytes(self, frame_id: int) -> bytes:
+        return self._frames[frame_id]
+
+    def raw(self) -> Iterator[tuple[float, int, int, int, int]]:
+        """``(time, kind, port, frame, reason)`` codes in append order, no objects built."""
+        for t, m in zip(self._times, self._meta):
+            yield (t, m & 0xF, (m >> _PORT_SHIFT) & _PORT_MASK,
+                   m >> _FRAME_SHIFT, (m >> _REASON_SHIFT) & _REASON_MASK)
+
+    def order(self) -> list[int]:
+        """Record indices in time order (stable: equal times keep event order)."""
+        times = self._times
+        return sorted(range(len(times)), key=times.__getitem__)
+
+    def records(self) -> Iterator[Record]:
+        """Every record as a :class:`Record`, in time order."""
+        ports, reasons, times, meta = self.ports, self._reasons, self._times, self._meta
+        for i in self.order():
+            m = meta[i]
+            port = ports[(m >> _PORT_SHIFT) & _PORT_MASK]
+            yield Record(times[i], KIND_NAMES[m & 0xF], port.node, port.iface, port.link,
+                         m >> _FRAME_SHIFT, reasons[(m >> _REASON_SHIFT) & _REASON_MASK])
+
+    def reason_name(self, code: int) -> str:
+        return self._reasons[code]
+
+    def memory_bytes(self) -> int:
+        """Bytes the trace holds beyond the frames' own bytes (records, frame list, objects)."""
+        import sys
+        per_frame_object = sum(sys.getsizeof(f) - len(f) for f in self._frames)
+        return (self._times.itemsize * len(self._times) + self._meta.itemsize * len(self._meta)
+                + sys.getsizeof(self._frames) + per_frame_object)
+
+    def frame_payload_bytes(self) -> int:
+        return sum(len(f) for f in self._frames)

@@ -1,0 +1,37 @@
+"""Counts a person asks for first: frames per link, drops by reason."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, Trace
+
+
+def frame_counts(trace: Trace) -> dict:
+    kinds: Counter = Counter()
+    drops: Counter = Counter()
+    per_link: dict[str, Counter] = {}
+    ports = trace.ports
+    for _t, kind, port, frame, reason in trace.raw():
+        kinds[kind] += 1
+        link = ports[port].link
+        if kind == DROP:
+            drops[trace.reason_name(reason)] += 1
+        if link and kind in (TX, DROP, ENQUEUE):
+            c = per_link.setdefault(link, Counter())
+            if kind == TX:
+                c["frames"] += 1
+                c["bytes"] += len(trace.frame_bytes(frame))
+            elif kind == ENQUEUE:
+                c["queued"] += 1
+            elif trace.reason_name(reason) in ("loss", "queue-full"):
+                c[trace.reason_name(reason)] += 1
+    links = {name: {"frames": c["frames"], "bytes": c["bytes"], "queued": c["queued"],
+                    "lost": c["loss"], "queue_full": c["queue-full"]}
+             for name, c in sorted(per_link.items())}
+    return {
+        "frames": {"transmitted": kinds[TX], "received": kinds[RX], "dropped": kinds[DROP],
+                   "distinct": trace.frame_count},
+        "drops": dict(sorted(drops.items())),
+        "links": links,
+    }

@@ -1,0 +1,37 @@
+"""A frame: the bytes on the wire, a lazy Scapy view, and a one-line summary."""
+
+from __future__ import annotations
+
+from netsim.wire import scapy_layers
+
+
+class Frame:
+    """The bytes of one Ethernet frame (no preamble, no FCS).
+
+    ``id`` is given by the trace when the frame is first recorded; a frame forwarded
+    unchanged (by a switch) keeps its id, a frame a router rewrites is a new frame.
+    ``pkt`` dissects the bytes with Scapy on first use, for display and exploration.
+    """
+
+    __slots__ = ("data", "id", "_pkt")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.id = -1
+        self._pkt = None
+
+    @property
+    def pkt(self):
+        if self._pkt is None:
+            self._pkt = scapy_layers.dissect(self.data)
+        return self._pkt
+
+    def summary(self) -> str:
+        from netsim.wire.describe import describe
+        return describe(self.data).label
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"<Frame #{self.id} {len(self.data)}B {self.summary()}>"

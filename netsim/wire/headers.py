@@ -1,0 +1,74 @@
+"""Fixed header layouts read with :mod:`struct` on the per-frame path.
+
+Scapy defines the layouts (the templates are built by it and a property test holds
+these readers to its dissection); this module only reads and patches them without
+building Python objects per field. Offsets are from the start of the Ethernet frame.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from netsim.errors import FrameError
+from netsim.wire.checksum import fold, word_total
+
+ETH_HLEN = 14
+ETH_MIN_FRAME = 60          # without FCS; shorter frames are padded by the NIC
+ETHERTYPE_IPV4 = 0x0800
+ETHERTYPE_ARP = 0x0806
+ETHERTYPE_RARP = 0x8035
+
+IPPROTO_ICMP = 1
+IPPROTO_TCP = 6
+IPPROTO_UDP = 17
+
+ARP_REQUEST, ARP_REPLY, RARP_REQUEST, RARP_REPLY = 1, 2, 3, 4
+
+ICMP_ECHO_REPLY = 0
+ICMP_DEST_UNREACH = 3
+ICMP_ECHO_REQUEST = 8
+ICMP_TIME_EXCEEDED = 11
+UNREACH_NET, UNREACH_HOST, UNREACH_PROTOCOL, UNREACH_PORT, UNREACH_FRAG_NEEDED = 0, 1, 2, 3, 4
+
+IP_OFF = ETH_HLEN
+IP_TTL_OFF = IP_OFF + 8
+IP_CSUM_OFF = IP_OFF + 10
+
+ETHER = struct.Struct("!6s6sH")
+IPV4 = struct.Struct("!BBHHHBBHII")          # ver/ihl tos len id frag ttl proto csum src dst
+ARP = struct.Struct("!HHBBH6sI6sI")          # htype ptype hlen plen op sha spa tha tpa
+UDP = struct.Struct("!HHHH")
+ICMP = struct.Struct("!BBHHH")               # type code csum id/unused seq/mtu
+U16 = struct.Struct("!H")
+
+
+def parse_arp(data: bytes) -> tuple[int, bytes, int, bytes, int]:
+    """``(op, sha, spa, tha, tpa)`` of an Ethernet/IPv4 ARP or RARP frame."""
+    if len(data) < ETH_HLEN + 28:
+        raise FrameError(f"ARP frame of {len(data)} bytes is shorter than 42")
+    htype, ptype, hlen, plen, op, sha, spa, tha, tpa = ARP.unpack_from(data, ETH_HLEN)
+    if htype != 1 or ptype != ETHERTYPE_IPV4 or hlen != 6 or plen != 4:
+        raise FrameError(f"ARP for hardware {htype}/protocol {ptype:#06x} is not Ethernet/IPv4")
+    return op, sha, spa, tha, tpa
+
+
+def parse_ipv4(data: bytes) -> tuple[int, int, int, int, int, int]:
+    """``(header_len, total_len, ttl, proto, src, dst)`` after the checks a router makes
+    (RFC 1812 §5.2.2): version 4, header length ≥ 20, total length within the frame,
+    a correct header checksum."""
+    if len(data) < ETH_HLEN + 20:
+        raise FrameError(f"IPv4 frame of {len(data)} bytes is too short for a header")
+    vihl, _tos, total_len, _id, _frag, ttl, proto, _csum, src, dst = IPV4.unpack_from(data, IP_OFF)
+    if vihl >> 4 != 4:
+        raise FrameError(f"IP version {vihl >> 4} in an IPv4 frame")
+    hlen = (vihl & 0xF) * 4
+    if hlen < 20 or total_len < hlen or ETH_HLEN + total_len > len(data):
+        raise FrameError(f"IPv4 lengths do not fit: header {hlen}, total {total_len}, frame {len(data)}")
+    if fold(word_total(data[IP_OFF:IP_OFF + hlen])) != 0xFFFF:
+        raise FrameError("IPv4 header checksum is wrong")
+    return hlen, total_len, ttl, proto, src, dst
+
+
+def ip_payload(data: bytes, hlen: int, total_len: int) -> bytes:
+    """The transport bytes of an IPv4 frame (Ethernet padding cut off)."""
+    return data[IP_OFF + hlen:IP_OFF + total_len]
