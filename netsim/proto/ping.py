@@ -150,5 +150,12 @@ class PingEngine:
 
 
 def _ms(seconds: float) -> str:
+    """RTT with the precision iputils' ping prints: fewer decimals as it grows."""
     ms = seconds * 1000
-    return f"{ms:.3f}" if ms < 10 else f"{ms:.2f}" if ms < 100 else f"{ms:.1f}"
+    if ms >= 99.95:
+        return f"{ms:.0f}"
+    if ms >= 9.995:
+        return f"{ms:.1f}"
+    if ms >= 1:
+        return f"{ms:.2f}"
+    return f"{ms:.3f}"

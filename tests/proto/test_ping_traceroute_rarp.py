@@ -1,0 +1,143 @@
+"""The ping, traceroute and RARP engines against scripted or paired peers."""
+
+from netsim.proto.ping import Line, PingEngine, SendEcho
+from netsim.proto.rarp import Assigned, GaveUp, RarpClient, RarpServer, SendRarpReply, SendRarpRequest
+from netsim.proto.traceroute import SendProbe, TracerouteEngine
+from netsim.wire.addr import int_to_ip
+
+
+def drain_timers(engine, until, on_output):
+    now = 0.0
+    while engine.get_timer() is not None and engine.get_timer() <= until:
+        now = engine.get_timer()
+        engine.handle_timer(now)
+        for out in engine.outputs():
+            on_output(out, now)
+    return now
+
+
+def test_ping_sends_count_requests_and_prints_statistics():
+    ping = PingEngine("bob", "10.0.0.2", count=3, interval=1.0, size=56)
+    ping.start(0.0)
+    sent = []
+
+    def echo(out, now):
+        if isinstance(out, SendEcho):
+            sent.append(out)
+            if out.seq != 2:                             # the second one is lost
+                ping.receive_reply(out.seq, 64, len(out.payload) + 8, "10.0.0.2", now + 0.010)
+    for out in ping.outputs():
+        echo(out, 0.0)
+    drain_timers(ping, 100, echo)
+    assert [s.seq for s in sent] == [1, 2, 3]
+    assert all(len(s.payload) == 56 for s in sent)
+    assert ping.done
+    assert ping.lines[0] == "PING bob (10.0.0.2) 56(84) bytes of data."
+    assert "64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=10.0 ms" in ping.lines
+    assert "3 packets transmitted, 2 received, 33.3333% packet loss, time 2000ms" in ping.lines
+    assert ping.lines[-1] == "rtt min/avg/max/mdev = 10.000/10.000/10.000/0.000 ms"
+    assert ping.result()["received"] == 2
+
+
+def test_ping_reports_errors_like_the_real_tool():
+    ping = PingEngine("x", "10.9.9.9", count=1)
+    ping.start(0.0)
+    ping.receive_error(1, 11, 0, "10.0.0.1", 0.001)
+    assert "From 10.0.0.1 icmp_seq=1 Time to live exceeded" in ping.lines
+    assert ping.done and "1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms" in ping.lines
+
+
+class FakePath:
+    """Routers at hops 1..n-1 answer time-exceeded, the target at hop n port-unreachable;
+    ``silent`` hops never answer. Hop k answers k milliseconds after the probe."""
+
+    def __init__(self, hops, target, silent=()):
+        self.hops, self.target, self.silent = hops, target, set(silent)
+
+    def answer(self, engine, probe: SendProbe, now):
+        hop = min(probe.ttl, len(self.hops))
+        if hop in self.silent:
+            return None
+        icmp = (11, 0) if probe.ttl < len(self.hops) else (3, 3)
+        when = now + 0.001 * hop
+        engine.receive_icmp(self.hops[hop - 1], *icmp, probe.dport, when)
+        return when
+
+
+def run_traceroute(path, **options):
+    engine = TracerouteEngine("t", path.target, format_ip=int_to_ip, **options)
+    engine.start(0.0)
+    now, pending = 0.0, engine.outputs()
+    while pending or not engine.done:
+        if not pending:
+            now = engine.get_timer()
+            engine.handle_timer(now)
+        else:
+            out = pending.pop(0)
+            if isinstance(out, SendProbe):
+                now = path.answer(engine, out, now) or now
+        pending += engine.outputs()
+    return engine
+
+
+def test_traceroute_lists_each_hop_and_stops_at_port_unreachable():
+    path = FakePath([0x0A000001, 0x0A000002, 0x0A000003], 0x0A000003)
+    engine = run_traceroute(path, names={0x0A000001: "r1"})
+    assert engine.done and engine.reached
+    assert [h["probes"][0]["address"] for h in engine.hops] == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+    assert engine.lines[1] == " 1  r1 (10.0.0.1)  1.000 ms  1.000 ms  1.000 ms"
+    assert engine.lines[3] == " 3  10.0.0.3  3.000 ms  3.000 ms  3.000 ms"
+
+
+def test_traceroute_prints_stars_for_silent_hops():
+    path = FakePath([1, 2, 3], 3, silent={2})
+    engine = run_traceroute(path, wait=0.5)
+    assert engine.lines[2] == " 2  * * *"
+    assert engine.hops[1]["probes"] == [None, None, None]
+    assert engine.reached
+
+
+def test_traceroute_gives_up_at_max_hops():
+    path = FakePath([1, 2, 3, 4, 5], 5)
+    engine = run_traceroute(path, max_hops=2)
+    assert engine.done and not engine.reached and len(engine.hops) == 2
+
+
+def test_rarp_client_and_server_over_a_lossy_wire():
+    mac = b"\x02\0\0\0\0\x42"
+    client = RarpClient(mac, retry_interval=1.0)
+    server = RarpServer({mac: 0x0A000042})
+    client.start(0.0)
+    lost_first = [True]
+    now = 0.0
+    for _ in range(10):
+        for out in client.outputs():
+            if isinstance(out, SendRarpRequest):
+                if lost_first[0]:
+                    lost_first[0] = False
+                    continue
+                server.receive(3, mac, 0, mac, 0, now)
+                for reply in server.outputs():
+                    assert isinstance(reply, SendRarpReply)
+                    client.receive(4, b"\x02" * 6, 0x0A000001, reply.target_mac, reply.target_ip, now)
+            elif isinstance(out, Assigned):
+                assert out.ip == 0x0A000042 and out.server_ip == 0x0A000001
+        if client.address is not None:
+            break
+        now = client.get_timer()
+        client.handle_timer(now)
+    assert client.address == 0x0A000042 and client.attempts == 2
+
+
+def test_rarp_server_ignores_strangers_and_client_gives_up():
+    server = RarpServer({b"\x02" * 6: 1})
+    server.receive(3, b"\x04" * 6, 0, b"\x04" * 6, 0, 0)
+    assert server.outputs() == []
+    client = RarpClient(b"\x04" * 6, max_requests=2)
+    client.start(0)
+    outs = client.outputs()
+    client.handle_timer(1.0)
+    client.handle_timer(2.0)
+    outs += client.outputs()
+    assert sum(isinstance(o, SendRarpRequest) for o in outs) == 2
+    assert isinstance(outs[-1], GaveUp) and client.get_timer() is None
