@@ -68,7 +68,7 @@ def require_tshark():
 
 def tshark_fields(pcap: Path, *fields: str, display_filter: str | None = None) -> list[list[str]]:
     """Rows of the given fields, one per frame (after the filter)."""
-    cmd = [require_tshark(), "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=\t"]
+    cmd = [require_tshark(), "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]
     for field in fields:
         cmd += ["-e", field]
     if display_filter:

@@ -1,0 +1,63 @@
+"""The CLI through its entry point (httpx's tests/test_main.py is the model)."""
+
+import json
+import subprocess
+import sys
+import time
+
+from netsim.cli import main
+
+
+def test_run_prints_the_tools_output_and_writes_files(tmp_path, capsys):
+    assert main(["run", "router-chain", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "traceroute to files (10.0.2.20), 30 hops max, 60 byte packets" in out
+    assert " 3  r3 (10.255.0.6)" in out
+    assert "--- files ping statistics ---" in out
+    assert "drops:" in out and "ttl-expired 9" in out
+    assert (tmp_path / "summary.json").exists() and (tmp_path / "pcap" / "r3-files.pcap").exists()
+
+
+def test_seed_and_until_override(tmp_path, capsys):
+    assert main(["run", "lan-ping", "-o", str(tmp_path), "--seed", "99", "--until", "1.2s", "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["seed"] == 99 and summary["end_time"] == 1.2
+
+
+def test_bad_until_exits_2(tmp_path, capsys):
+    assert main(["run", "lan-ping", "-o", str(tmp_path), "--until", "later"]) == 2
+    assert "--until" in capsys.readouterr().err
+
+
+def test_validate_list_schema(capsys):
+    assert main(["validate", "rarp-boot"]) == 0
+    assert "ok (3 nodes, 2 links, 2 apps)" in capsys.readouterr().out
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    for name in ("lan-ping", "router-chain", "rarp-boot", "bottleneck", "design-example"):
+        assert name in listing
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$schema"].endswith("2020-12/schema")
+    assert "ping" in schema["$defs"]["app"]["properties"]["run"]["enum"]
+
+
+def test_schema_validates_every_bundled_scenario():
+    import jsonschema
+    import yaml
+    from netsim.scenario.schema import scenario_schema
+    from tests.conftest import SCENARIOS
+    for path in SCENARIOS.glob("*.yaml"):
+        jsonschema.validate(yaml.safe_load(path.read_text()), scenario_schema())
+
+
+def test_help_starts_without_the_heavy_imports():
+    # Speed itself is measured in benchmarks/; here only what is imported is checked.
+    code = "import sys, netsim.cli; sys.argv=['netsim','--help']; import contextlib, io\n" \
+           "with contextlib.redirect_stdout(io.StringIO()):\n" \
+           "    try: netsim.cli.main()\n" \
+           "    except SystemExit: pass\n" \
+           "print(sorted(m for m in ('scapy','simpy','networkx','matplotlib','yaml') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
