@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netsim.apps.base import App, resolve
+from netsim.sim.schedule import call_later
 
 
 class UdpSend(App):
@@ -29,15 +30,21 @@ class UdpSend(App):
     def start(self) -> None:
         _, self._dst = resolve(self.network, self.target)
         self.socket = self.node.udp_open()
-        self.env.process(self._run())
+        self._payload = bytes(self.size)
+        self._remaining = self.count
+        self._send_next(None)
 
-    def _run(self):
-        payload = bytes(self.size)
-        for _ in range(self.count):
-            if self.socket.sendto(payload, (self._dst, self.port)):
-                self.sent += 1
-            yield self.env.timeout(self.interval)
-        self.say(f"udp-send: {self.sent} datagrams of {self.size} bytes to {self.target}:{self.port}")
+    def _send_next(self, _event) -> None:
+        # A chain of scheduled calls, as ns-3's OnOffApplication schedules its sends:
+        # cheaper than a SimPy process resumed per datagram.
+        if self.socket.sendto(self._payload, (self._dst, self.port)):
+            self.sent += 1
+        self._remaining -= 1
+        if self._remaining:
+            call_later(self.env, self.interval, self._send_next)
+        else:
+            self.say(f"udp-send: {self.sent} datagrams of {self.size} bytes to "
+                     f"{self.target}:{self.port}")
 
     def result(self) -> dict:
         return {"target": self.target, "port": self.port, "sent": self.sent, "size": self.size}

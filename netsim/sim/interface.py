@@ -44,13 +44,20 @@ class Interface:
             return None
         return self.link.b if self.link.a is self else self.link.a
 
-    def send(self, data: bytes) -> None:
-        """Put a frame on the wire; shorter frames are padded to 60 bytes as a NIC does."""
+    def send(self, data: bytes, verified: bool = True) -> None:
+        """Put bytes on the wire, padded to 60 bytes as a NIC pads them. ``verified``:
+        the bytes come whole from the template engine (see :class:`Frame`); a router
+        forwarding a frame passes on the flag of the frame it received."""
         if len(data) < ETH_MIN_FRAME:
             data += bytes(ETH_MIN_FRAME - len(data))
-        self.send_frame(Frame(data))
+        channel = self.channel
+        if channel is not None:
+            channel.transmit(Frame(data, verified))
+        else:
+            self.send_frame(Frame(data, verified))
 
     def send_frame(self, frame: Frame) -> None:
+        """Put a frame on the wire as it is (a switch forwarding, a test injecting)."""
         channel = self.channel
         if channel is None:
             trace = self.node.trace

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
+from netsim.sim.schedule import Callback
 from netsim.trace import DROP, ENQUEUE, TX
 
 
@@ -42,6 +43,8 @@ class Channel:
         self._waiting_bytes = 0
         self._in_flight: deque = deque()    # frames on their way, in arrival order
         self._deliver_to = dst.node.receive
+        self._schedule = self._env.schedule
+        self._record = self._trace.record
         self._reason_queue = self._trace.reason("queue-full")
         self._reason_loss = self._trace.reason("loss")
         self.sent = self.lost = self.queue_drops = 0
@@ -49,31 +52,33 @@ class Channel:
 
     def transmit(self, frame) -> bool:
         link = self.link
-        env = self._env
-        now = env.now
+        now = self._env._now
         size = len(frame.data)
-        waiting = self._waiting
-        while waiting and waiting[0][0] <= now:
-            self._waiting_bytes -= waiting.popleft()[1]
-        record = self._trace.record
         port = self.src.port
-        if len(waiting) >= link.queue_packets or (
-                link.queue_bytes and self._waiting_bytes + size > link.queue_bytes):
-            self.queue_drops += 1
-            record(now, DROP, port, frame, self._reason_queue)
-            return False
-        start = self._busy_until if self._busy_until > now else now
-        end = start + size * 8 / link.rate
-        self._busy_until = end
-        if start > now:
+        if self._busy_until <= now:
+            start = now                         # the wire is free: no queue to look at
+            if self._waiting:
+                self._waiting.clear()
+                self._waiting_bytes = 0
+        else:
+            waiting = self._waiting
+            while waiting and waiting[0][0] <= now:
+                self._waiting_bytes -= waiting.popleft()[1]
+            if len(waiting) >= link.queue_packets or (
+                    link.queue_bytes and self._waiting_bytes + size > link.queue_bytes):
+                self.queue_drops += 1
+                self._record(now, DROP, port, frame, self._reason_queue)
+                return False
+            start = self._busy_until
             waiting.append((start, size))
             self._waiting_bytes += size
-            record(now, ENQUEUE, port, frame)
+            self._record(now, ENQUEUE, port, frame)
+        end = self._busy_until = start + size * 8 / link.rate
         if link.loss and self._rng.random() < link.loss:
             self.lost += 1
-            record(start, DROP, port, frame, self._reason_loss)
+            self._record(start, DROP, port, frame, self._reason_loss)
             return True
-        record(start, TX, port, frame)
+        self._record(start, TX, port, frame)
         self.sent += 1
         self.bytes_sent += size
         arrival = end + link.delay
@@ -83,7 +88,7 @@ class Channel:
                 arrival = self._last_arrival
         self._last_arrival = arrival
         self._in_flight.append(frame)
-        Timeout(env, arrival - now).callbacks.append(self._deliver)
+        self._schedule(Callback(self._deliver), NORMAL, arrival - now)
         return True
 
     def _deliver(self, _event) -> None:

@@ -9,6 +9,7 @@ import simpy
 from netsim.errors import TopologyError
 from netsim.sim.ipnode import Host, Router
 from netsim.sim.link import Link
+from netsim.sim.schedule import call_later
 from netsim.sim.switch import Switch
 from netsim.trace import Trace
 
@@ -91,8 +92,8 @@ class Network:
         return self.env.now
 
     def at(self, time: float, callback) -> None:
-        """Call ``callback()`` at simulated ``time``."""
-        self.env.timeout(max(0.0, time - self.env.now)).callbacks.append(lambda _e: callback())
+        """Call ``callback()`` at simulated ``time`` (at once if that is past)."""
+        call_later(self.env, max(0.0, time - self.env.now), lambda _event: callback())
 
     def run(self, until: float | None = None) -> None:
         self.env.run(until=until)

@@ -64,6 +64,8 @@ class Trace:
         self._reasons: list[str] = [""]
         self._reason_codes: dict[str, int] = {"": 0}
         self.notes: list[Note] = []
+        if not enabled:
+            self.record = self._record_nothing
 
     # -- writing (called by the models) -------------------------------------------
 
@@ -88,14 +90,15 @@ class Trace:
 
     def record(self, time: float, kind: int, port: int, frame, reason: int = 0) -> None:
         """Append one record; ``frame`` is a :class:`~netsim.wire.Frame`."""
-        if not self.enabled:
-            return
         fid = frame.id
         if fid < 0:
             fid = frame.id = len(self._frames)
             self._frames.append(frame.data)
         self._times.append(time)
         self._meta.append(fid << _FRAME_SHIFT | reason << _REASON_SHIFT | port << _PORT_SHIFT | kind)
+
+    def _record_nothing(self, time: float, kind: int, port: int, frame, reason: int = 0) -> None:
+        pass
 
     def note(self, time: float, node: str, what: str, **detail) -> None:
         if self.enabled:

@@ -11,13 +11,20 @@ class Frame:
     ``id`` is given by the trace when the frame is first recorded; a frame forwarded
     unchanged (by a switch) keeps its id, a frame a router rewrites is a new frame.
     ``pkt`` dissects the bytes with Scapy on first use, for display and exploration.
+
+    ``verified`` marks bytes that netsim's template engine built (or a router patched
+    with an RFC 1624 update): their checksums are right by construction — a property
+    test holds the engine to Scapy's own build — so receivers skip re-verifying them,
+    as a NIC with checksum offload marks a frame ``CHECKSUM_UNNECESSARY``. Frames from
+    anywhere else (``Frame(raw_bytes)``) are verified in full.
     """
 
-    __slots__ = ("data", "id", "_pkt")
+    __slots__ = ("data", "id", "verified", "_pkt")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, verified: bool = False) -> None:
         self.data = data
         self.id = -1
+        self.verified = verified
         self._pkt = None
 
     @property
