@@ -141,17 +141,26 @@ class IpNode(Node):
 
     def send_udp(self, sport: int, dst: int, dport: int, payload: bytes, *, ttl: int = 64,
                  df: bool = True) -> bool:
-        iface, hop = self._next_hop(dst)
-        if iface is None or iface.ip is None:
+        # The per-datagram path of every UDP application: kept to one route lookup, one
+        # ARP lookup, one template build.
+        route = self.routes.lookup(dst)
+        if route is None or route.iface.ip is None:
             self.trace.note(self.env.now, self.name, "unreachable", dst=int_to_ip(dst))
             return False
-        mac = iface.arp.lookup(hop, self.env.now)
+        iface = route.iface
+        hop = dst if route.gateway is None else route.gateway
+        mac = iface.arp.lookup(hop, self.env._now)
         key = (17, iface, mac, dst, sport, dport, df)
         template = self._templates.get(key)
         if template is None:
             template = self._templates[key] = UdpTemplate(iface.mac, mac or ZERO_MAC, iface.ip, dst,
                                                           sport, dport, df=df)
-        self._transmit(iface, hop, mac, template.build(payload, self._next_id(), ttl))
+        self._ip_id = ip_id = (self._ip_id + 1) & 0xFFFF
+        data = template.build(payload, ip_id, ttl)
+        if mac is not None:
+            iface.send(data)
+        else:
+            self._hold(iface, hop, data, True)
         return True
 
     def send_icmp(self, dst: int, icmp_type: int, code: int, word1: int, word2: int,
@@ -175,7 +184,10 @@ class IpNode(Node):
         """Send ``data`` on ``iface`` to ``mac``, or hold it until ARP resolves ``hop``."""
         if mac is not None:
             iface.send(data, verified)
-            return
+        else:
+            self._hold(iface, hop, data, verified)
+
+    def _hold(self, iface, hop: int, data: bytes, verified: bool) -> None:
         if not iface.arp.hold(hop, (data, verified), self.env.now):
             self.drop(data, iface.port, "arp-queue-full")
         iface.arp_driver.kick()
@@ -229,12 +241,26 @@ class IpNode(Node):
         dst = data[:6]
         if dst != iface.mac and dst != BROADCAST_MAC:
             return                      # the NIC's address filter: not for us, not seen
-        now = self.env.now
+        now = self.env._now
         self._record(now, RX, iface.port, frame)
         try:
             ethertype = data[12:14]
             if ethertype == b"\x08\x00":
-                self._receive_ipv4(frame, data, iface, now)
+                if frame.verified and data[14] == 0x45:
+                    # Built by our own engine, no options: parse_ipv4's checks hold by construction.
+                    _vi, _tos, total, _id, frag, ttl, proto, _cs, src, dst = _IPV4_UNPACK(data, 14)
+                    hlen = 20
+                else:
+                    hlen, total, ttl, proto, src, dst = h.parse_ipv4(data)
+                    frag = (data[20] << 8) | data[21]
+                if frag & 0x3FFF:                        # MF flag or a fragment offset
+                    self.drop(frame, iface.port, "fragment", error="reassembly is not modelled")
+                elif dst in self.local_ips or dst == BROADCAST_IP or dst == iface.broadcast:
+                    self._deliver(frame, data, iface, hlen, total, ttl, proto, src, dst, now)
+                elif self.forwarding:
+                    self._forward(frame, data, iface, hlen, total, ttl, proto, src, dst, now)
+                else:
+                    self.drop(frame, iface.port, "not-for-this-host")
             elif ethertype == b"\x08\x06":
                 op, sha, spa, tha, tpa = h.parse_arp(data)
                 iface.arp.receive(op, sha, spa, tha, tpa, now)
@@ -255,24 +281,6 @@ class IpNode(Node):
             self.drop(frame, iface.port, "no-rarp-service")
         else:
             handler(op, sha, spa, tha, tpa, self.env.now)
-
-    def _receive_ipv4(self, frame, data: bytes, iface, now: float) -> None:
-        if frame.verified and data[14] == 0x45:
-            # Built by our own engine, no options: the checks of parse_ipv4 hold by construction.
-            _vihl, _tos, total, _id, frag, ttl, proto, _csum, src, dst = _IPV4_UNPACK(data, 14)
-            hlen = 20
-        else:
-            hlen, total, ttl, proto, src, dst = h.parse_ipv4(data)
-            frag = (data[20] << 8) | data[21]
-        if frag & 0x3FFF:                        # MF flag or a fragment offset
-            self.drop(frame, iface.port, "fragment", error="reassembly is not modelled")
-            return
-        if dst in self.local_ips or dst == BROADCAST_IP or dst == iface.broadcast:
-            self._deliver(frame, data, iface, hlen, total, ttl, proto, src, dst, now)
-        elif self.forwarding:
-            self._forward(frame, data, iface, hlen, total, ttl, proto, src, dst, now)
-        else:
-            self.drop(frame, iface.port, "not-for-this-host")
 
     def _deliver(self, frame, data, iface, hlen, total, ttl, proto, src, dst, now) -> None:
         l4 = data[14 + hlen:14 + total]
