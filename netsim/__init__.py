@@ -24,7 +24,8 @@ __version__ = "0.1.0"
 # Where each public name lives. Loaded on first use (PEP 562), so that the CLI —
 # which imports this package — starts without SimPy, networkx or Scapy.
 _EXPORTS = {
-    "netsim.apps": ["APPS", "Ping", "RarpBoot", "RarpServer", "Traceroute", "UdpSend", "UdpSink"],
+    "netsim.apps": ["APPS", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
+                    "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink"],
     "netsim.errors": ["AddressError", "FrameError", "NetsimError", "ScenarioError", "TopologyError"],
     "netsim.scenario": ["RunResult", "Scenario", "load_scenario", "parse_scenario", "run_scenario"],
     "netsim.sim": ["Host", "Link", "Network", "Router", "Switch"],

@@ -66,9 +66,12 @@ def require_tshark():
     pytest.skip("!!! " + message)
 
 
-def tshark_fields(pcap: Path, *fields: str, display_filter: str | None = None) -> list[list[str]]:
-    """Rows of the given fields, one per frame (after the filter)."""
-    cmd = [require_tshark(), "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]
+def tshark_fields(pcap: Path, *fields: str, display_filter: str | None = None,
+                  occurrence: str = "f") -> list[list[str]]:
+    """Rows of the given fields, one per frame (after the filter); with several values
+    of a field in a frame, the first (``occurrence="f"``) or all joined by ``|``."""
+    cmd = [require_tshark(), "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=\t",
+           "-E", f"occurrence={occurrence}", "-E", "aggregator=|"]
     for field in fields:
         cmd += ["-e", field]
     if display_filter:
@@ -78,15 +81,43 @@ def tshark_fields(pcap: Path, *fields: str, display_filter: str | None = None) -
     return [line.split("\t") for line in out.splitlines()]
 
 
-# Warnings and errors only: traceroute's low TTLs raise "notes" on purpose.
-PROBLEMS = "_ws.malformed || _ws.expert.severity >= 0x00600000"
+WARNING = 0x00600000       # expert severities: chat 0x200000, note 0x400000, warn, error 0x800000
+
+#: What loss causes on purpose: Wireshark's retransmission family of TCP analysis.
+RETRANSMISSION_FAMILY = ("retransmission", "Duplicate ACK", "out-of-order",
+                         "Previous segment(s) not captured")
+#: What a slow reader causes on purpose.
+ZERO_WINDOW_FAMILY = ("Zero Window", "window specified by the receiver is now completely full",
+                      "window update", "ZeroWindowProbe")
 
 
-def tshark_problems(pcap: Path) -> list[str]:
-    """Frames tshark finds malformed or warns about, as 'frame: message' lines."""
-    rows = tshark_fields(pcap, "frame.number", "_ws.expert.message", "_ws.malformed",
-                         display_filter=PROBLEMS)
-    return [" ".join(r) for r in rows]
+def expert_messages(pcap: Path) -> list[tuple[int, int, str]]:
+    """Every expert message tshark attaches: (frame, severity, message)."""
+    rows = tshark_fields(pcap, "frame.number", "_ws.expert.severity", "_ws.expert.message",
+                         "_ws.malformed", display_filter="_ws.expert || _ws.malformed",
+                         occurrence="a")
+    found = []
+    for row in rows:
+        number, severities, messages = row[0], row[1].split("|"), row[2].split("|")
+        for severity, message in zip(severities, messages):
+            found.append((int(number), int(severity or 0, 0) if severity else 0, message))
+        if len(row) > 3 and row[3]:
+            found.append((int(number), 0x00800000, "malformed"))
+    return found
+
+
+def tshark_problems(pcap: Path, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Malformed frames and expert warnings/errors, except messages containing an
+    ``allowed`` text, as 'frame: message' lines."""
+    return [f"{n}: {m}" for n, sev, m in expert_messages(pcap)
+            if (sev >= WARNING or m == "malformed") and not any(a in m for a in allowed)]
+
+
+def tcp_analysis_messages(pcap: Path) -> list[str]:
+    """The messages of every frame that has tcp.analysis.flags, any severity."""
+    rows = tshark_fields(pcap, "_ws.expert.message", display_filter="tcp.analysis.flags",
+                         occurrence="a")
+    return [m for row in rows for m in row[0].split("|") if m]
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ from netsim.apps.base import App, resolve
 from netsim.apps.ping import Ping
 from netsim.apps.rarp import RarpBoot, RarpServer
 from netsim.apps.traceroute import Traceroute
-from netsim.apps.udp import UdpSend, UdpSink
+from netsim.apps.tcp import TcpSink, TcpSource
+from netsim.apps.udp import UdpEcho, UdpEchoServer, UdpSend, UdpSink
 
-APPS: dict[str, type[App]] = {cls.name: cls for cls in (Ping, Traceroute, RarpServer, RarpBoot,
-                                                        UdpSend, UdpSink)}
+APPS: dict[str, type[App]] = {cls.name: cls for cls in (
+    Ping, Traceroute, RarpServer, RarpBoot, UdpSend, UdpSink, UdpEcho, UdpEchoServer,
+    TcpSource, TcpSink)}
 
-__all__ = ["APPS", "App", "Ping", "RarpBoot", "RarpServer", "Traceroute", "UdpSend", "UdpSink",
-           "resolve"]
+__all__ = ["APPS", "App", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
+           "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "resolve"]

@@ -87,3 +87,74 @@ class UdpSink(App):
     @lines.setter
     def lines(self, _value) -> None:
         pass
+
+
+class UdpEchoServer(App):
+    """Sends every datagram back to where it came from (the RFC 862 echo service)."""
+
+    name = "udp-echo-server"
+    SCHEMA = {"port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 7}}
+    REQUIRED: list = []
+
+    def __init__(self, node, *, port: int = 7, at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.port = port
+        self.echoed = 0
+
+    def start(self) -> None:
+        self.socket = self.node.udp_open(self.port)
+        self.socket.on_receive = self._echo
+
+    def _echo(self, payload: bytes, addr, _now) -> None:
+        self.echoed += 1
+        self.socket.sendto(payload, addr)
+
+    def result(self) -> dict:
+        return {"port": self.port, "echoed": self.echoed}
+
+
+class UdpEcho(App):
+    """Sends ``count`` datagrams to an echo server and times each answer."""
+
+    name = "udp-echo"
+    SCHEMA = {
+        "target": {"type": "string"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 7},
+        "count": {"type": "integer", "minimum": 1, "default": 4},
+        "interval": {"$ref": "#/$defs/time", "default": "1s"},
+        "size": {"type": "integer", "minimum": 4, "maximum": 1472, "default": 32},
+    }
+    REQUIRED = ["target"]
+
+    def __init__(self, node, *, target: str, port: int = 7, count: int = 4, interval: float = 1.0,
+                 size: int = 32, at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.target, self.port, self.count, self.interval, self.size = target, port, count, interval, size
+        self.sent_at: dict[int, float] = {}
+        self.rtts: dict[int, float] = {}
+
+    def start(self) -> None:
+        _, self._dst = resolve(self.network, self.target)
+        self.socket = self.node.udp_open()
+        self.socket.on_receive = self._answer
+        self._seq = 0
+        self._send(None)
+
+    def _send(self, _event) -> None:
+        self._seq += 1
+        self.sent_at[self._seq] = self.env.now
+        payload = self._seq.to_bytes(4, "big") + bytes(self.size - 4)
+        self.socket.sendto(payload, (self._dst, self.port))
+        if self._seq < self.count:
+            call_later(self.env, self.interval, self._send)
+
+    def _answer(self, payload: bytes, addr, now: float) -> None:
+        seq = int.from_bytes(payload[:4], "big")
+        if seq in self.sent_at and seq not in self.rtts:
+            self.rtts[seq] = now - self.sent_at[seq]
+            self.say(f"{len(payload)} bytes from {addr[0]}:{addr[1]}: seq={seq} "
+                     f"time={self.rtts[seq] * 1000:.3f} ms")
+
+    def result(self) -> dict:
+        return {"target": self.target, "sent": len(self.sent_at), "received": len(self.rtts),
+                "rtts_ms": {str(k): v * 1000 for k, v in sorted(self.rtts.items())}}

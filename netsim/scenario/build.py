@@ -9,7 +9,7 @@ from netsim.topo.graph import link_params
 from netsim.units import parse_rate, parse_size, parse_time
 from netsim.scenario.loader import DEFAULT_LINK
 
-_TIME_ARGS = {"at", "interval", "wait", "retry"}
+_TIME_ARGS = {"at", "interval", "wait", "retry", "duration"}
 
 
 def build_network(scenario, *, seed: int, trace: bool = True):
@@ -84,8 +84,9 @@ def build_network(scenario, *, seed: int, trace: bool = True):
         args = {k.replace("-", "_"): v for k, v in spec.items() if k not in ("node", "run")}
         for key in _TIME_ARGS & args.keys():
             args[key] = parse_time(args[key])
-        if "rate" in args:
-            args["rate"] = parse_rate(args["rate"])
+        for key in ("rate", "read_rate"):
+            if key in args:
+                args[key] = parse_rate(args[key])
         try:
             APPS[spec["run"]](net.nodes[spec["node"]], **args)
         except (TopologyError, ValueError) as exc:

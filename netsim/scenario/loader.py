@@ -239,7 +239,9 @@ def _did_you_mean(name: str, known) -> str:
 
 def _check_units(scenario: Scenario) -> None:
     """Parse every quantity once, so a bad unit is reported where it is written."""
-    parsers = {"rate": parse_rate, "delay": parse_time, "jitter": parse_time, "loss": parse_fraction,
+    parsers = {"rate": parse_rate, "read_rate": parse_rate, "duration": parse_time,
+               "delayed_ack": parse_time, "rto_min": parse_time, "msl": parse_time,
+               "delay": parse_time, "recv_buffer": parse_size, "jitter": parse_time, "loss": parse_fraction,
                "until": parse_time, "at": parse_time, "interval": parse_time, "wait": parse_time,
                "retry": parse_time, "aging": parse_time, "arp_lifetime": parse_time}
     data = scenario.data

@@ -18,12 +18,13 @@ from netsim.proto.routing import Route, RoutingTable
 from netsim.sim.driver import EngineDriver
 from netsim.sim.node import Node
 from netsim.sim.sockets import UdpSocket
+from netsim.sim.tcp import TcpStack
 from netsim.trace import RX
 from netsim.wire import headers as h
 from netsim.wire.addr import (BROADCAST_IP, BROADCAST_MAC, ZERO_MAC, bytes_to_mac, int_to_ip,
                               ip_to_int, prefix_mask)
 from netsim.wire.checksum import fold, update_checksum, word_total
-from netsim.wire.templates import ArpTemplate, IcmpTemplate, UdpTemplate
+from netsim.wire.templates import ArpTemplate, IcmpTemplate, TcpTemplate, UdpTemplate
 
 _ICMP_ERROR_TYPES = {3, 4, 5, 11, 12}
 _IPV4_UNPACK = h.IPV4.unpack_from
@@ -50,6 +51,7 @@ class IpNode(Node):
         #: interface name -> callable(op, sha, spa, tha, tpa, now), set by RARP apps
         self.rarp_handlers: dict = {}
         self._record = self.trace.record
+        self.tcp = TcpStack(self)
 
     # -- configuration ---------------------------------------------------------------
 
@@ -127,6 +129,14 @@ class IpNode(Node):
     def udp_close(self, port: int) -> None:
         self.udp_sockets.pop(port, None)
 
+    def tcp_listen(self, port: int, **options):
+        """Listen for TCP connections; options go to :class:`~netsim.proto.tcp.TcpConnection`."""
+        return self.tcp.listen(port, **options)
+
+    def tcp_connect(self, address: str | int, port: int, **options):
+        """Open a TCP connection; returns a :class:`~netsim.sim.tcp.TcpSocket` at once."""
+        return self.tcp.connect(address, port, **options)
+
     # -- sending ------------------------------------------------------------------------
 
     def _next_id(self) -> int:
@@ -177,6 +187,29 @@ class IpNode(Node):
             template = self._templates[key] = IcmpTemplate(iface.mac, mac or ZERO_MAC, src, dst,
                                                            icmp_type, code)
         self._transmit(iface, hop, mac, template.build(word1, word2, payload, self._next_id(), ttl))
+        return True
+
+    def send_tcp(self, src: int, dst: int, sport: int, dport: int, seg) -> bool:
+        """Send one engine segment as a frame (the TCP template for its flow and options)."""
+        route = self.routes.lookup(dst)
+        if route is None:
+            self.trace.note(self.env.now, self.name, "unreachable", dst=int_to_ip(dst))
+            return False
+        iface = route.iface
+        hop = dst if route.gateway is None else route.gateway
+        mac = iface.arp.lookup(hop, self.env._now)
+        key = (6, iface, mac, src, dst, sport, dport, seg.mss, seg.wscale)
+        template = self._templates.get(key)
+        if template is None:
+            template = self._templates[key] = TcpTemplate(iface.mac, mac or ZERO_MAC, src, dst,
+                                                          sport, dport, mss=seg.mss,
+                                                          wscale=seg.wscale)
+        self._ip_id = ip_id = (self._ip_id + 1) & 0xFFFF
+        data = template.build(seg.seq, seg.ack, seg.flags, seg.window, seg.payload, ip_id)
+        if mac is not None:
+            iface.send(data)
+        else:
+            self._hold(iface, hop, data, True)
         return True
 
     def _transmit(self, iface, hop: int, mac: bytes | None, data: bytes,
@@ -311,6 +344,11 @@ class IpNode(Node):
                 return
             for listener in self.icmp_listeners:
                 listener(src, icmp_type, code, word1, word2, l4[8:], ttl, len(l4), now)
+        elif proto == h.IPPROTO_TCP and dst in self.local_ips:
+            if not frame.verified and fold(int.from_bytes(data[26:34], "big") + 6 + len(l4)
+                                           + word_total(l4)) != 0xFFFF:
+                raise FrameError("TCP checksum is wrong")
+            self.tcp.receive(frame, iface, src, dst, l4)
         elif dst in self.local_ips:
             self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH, h.UNREACH_PROTOCOL)
             self.drop(frame, iface.port, "protocol-unreachable", protocol=proto)

@@ -72,3 +72,40 @@ def parse_ipv4(data: bytes) -> tuple[int, int, int, int, int, int]:
 def ip_payload(data: bytes, hlen: int, total_len: int) -> bytes:
     """The transport bytes of an IPv4 frame (Ethernet padding cut off)."""
     return data[IP_OFF + hlen:IP_OFF + total_len]
+
+
+TCP = struct.Struct("!HHIIHHHH")             # sport dport seq ack offset/flags window csum urg
+TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK, TCP_URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+
+
+def parse_tcp(segment: bytes) -> tuple[int, int, int, int, int, int, bytes, bytes]:
+    """``(sport, dport, seq, ack, flags, window, options, payload)`` of a TCP segment."""
+    if len(segment) < 20:
+        raise FrameError(f"TCP segment of {len(segment)} bytes is shorter than its header")
+    sport, dport, seq, ack, offset_flags, window, _csum, _urg = TCP.unpack_from(segment)
+    hlen = (offset_flags >> 12) * 4
+    if hlen < 20 or hlen > len(segment):
+        raise FrameError(f"TCP data offset {hlen} does not fit a {len(segment)}-byte segment")
+    return sport, dport, seq, ack, offset_flags & 0x3F, window, segment[20:hlen], segment[hlen:]
+
+
+def parse_tcp_options(options: bytes) -> dict[str, int]:
+    """The options netsim uses (RFC 9293 MSS, RFC 7323 window scale); others skipped."""
+    found: dict[str, int] = {}
+    i = 0
+    while i < len(options):
+        kind = options[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= len(options) or options[i + 1] < 2 or i + options[i + 1] > len(options):
+            raise FrameError("TCP option length runs past the header")
+        length = options[i + 1]
+        if kind == 2 and length == 4:
+            found["mss"] = int.from_bytes(options[i + 2:i + 4], "big")
+        elif kind == 3 and length == 3:
+            found["wscale"] = min(options[i + 2], 14)
+        i += length
+    return found

@@ -77,3 +77,26 @@ def test_plain_arp_still_builds_with_ethertype_0806():
     frame = S.Ether(src="02:00:00:00:00:01", dst="ff:ff:ff:ff:ff:ff") / S.ARP(
         hwsrc="02:00:00:00:00:01", psrc="10.0.0.1", pdst="10.0.0.2")
     assert S.Ether(bytes(frame)).type == 0x0806
+
+
+@settings(max_examples=300)
+@given(macs, macs, ips, ips, ports, ports, st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1),
+       st.integers(0, 0x3F), u16, payloads, u16,
+       st.sampled_from([(None, None), (1460, None), (1460, 7), (536, 0), (None, 14)]))
+def test_tcp_template_matches_scapy(src_mac, dst_mac, src, dst, sport, dport, seq, ack, flags,
+                                    window, payload, ip_id, options):
+    from netsim.wire.headers import parse_tcp, parse_tcp_options
+    from netsim.wire.templates import TcpTemplate
+    mss, wscale = options
+    template = TcpTemplate(src_mac, dst_mac, src, dst, sport, dport, mss=mss, wscale=wscale)
+    scapy_options = ([("MSS", mss)] if mss is not None else []) + \
+                    ([("NOP", None), ("WScale", wscale)] if wscale is not None else [])
+    expected = bytes(ether_ip(src_mac, dst_mac, src, dst, ip_id, 64, True)
+                     / S.TCP(sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, window=window,
+                             options=scapy_options) / S.Raw(payload))
+    data = template.build(seq, ack, flags, window, payload, ip_id)
+    assert data == expected
+    fields = parse_tcp(data[34:])
+    assert fields[:6] == (sport, dport, seq, ack, flags, window) and fields[7] == payload
+    parsed = parse_tcp_options(fields[6])
+    assert parsed.get("mss") == mss and parsed.get("wscale") == wscale

@@ -1,0 +1,200 @@
+"""``tcp-source`` and ``tcp-sink``: a bulk transfer and its receiver, checked end to end."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from netsim.apps.base import App, resolve
+from netsim.units import parse_size
+
+_CONNECTION_OPTIONS = {
+    "delayed_ack": {"$ref": "#/$defs/time", "description": "delay ACKs up to this long (0: off)"},
+    "rto_min": {"$ref": "#/$defs/time", "description": "lowest retransmission timeout (RFC 6298)"},
+    "recv_buffer": {"$ref": "#/$defs/size", "description": "receive buffer: the largest window"},
+    "msl": {"$ref": "#/$defs/time", "description": "maximum segment lifetime; TIME-WAIT is 2·MSL"},
+}
+_TIME_OPTIONS = ("delayed_ack", "rto_min", "msl")
+
+
+def connection_options(args: dict) -> dict:
+    """Scenario values → TcpConnection keyword arguments."""
+    from netsim.units import parse_time
+    options = {}
+    for key in _TIME_OPTIONS:
+        if key in args:
+            options[key] = parse_time(args[key])
+    if "recv_buffer" in args:
+        options["recv_buffer"] = parse_size(args["recv_buffer"])
+    return options
+
+
+class TcpSource(App):
+    """Connects to ``target:port`` and sends ``size`` bytes (or for ``duration``), then closes."""
+
+    name = "tcp-source"
+    SCHEMA = {
+        "target": {"type": "string"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5001},
+        "size": {"$ref": "#/$defs/size", "default": "1MiB", "description": "bytes to send"},
+        "duration": {"$ref": "#/$defs/time", "description": "send for this long instead"},
+        **_CONNECTION_OPTIONS,
+    }
+    REQUIRED = ["target"]
+    CHUNK = 65536
+
+    def __init__(self, node, *, target: str, port: int = 5001, size=None, duration=None,
+                 at: float = 0.0, **options) -> None:
+        super().__init__(node, at=at)
+        self.target, self.port = target, port
+        self.size = parse_size(size) if size is not None else (None if duration else 1 << 20)
+        self.duration = duration
+        self.options = connection_options(options)
+        self._rng = random.Random(self.network.rng.getrandbits(64))
+        self._hash = hashlib.sha256()
+        self.sent = 0
+        self.socket = None
+        self.started_at = self.finished_at = None
+        self.error: str | None = None
+
+    def start(self) -> None:
+        _, dst = resolve(self.network, self.target)
+        self.started_at = self.env.now
+        self.socket = self.node.tcp_connect(dst, self.port, **self.options)
+        self.env.process(self._run())
+
+    def _run(self):
+        sock = self.socket
+        try:
+            yield sock.connected
+        except ConnectionError as exc:
+            self.error = f"connect: {'Connection refused' if 'refused' in str(exc) else exc}"
+            self.say(f"tcp-source: {self.error}")
+            return
+        local = f"{sock.local[0]}:{sock.local[1]}"
+        self.say(f"tcp-source: connected {local} → {self.target}:{self.port}")
+        deadline = self.at + self.duration if self.duration else None
+        while (self.size is None or self.sent < self.size) and \
+                (deadline is None or self.env.now < deadline) and not sock.closed.triggered:
+            n = self.CHUNK if self.size is None else min(self.CHUNK, self.size - self.sent)
+            chunk = self._rng.randbytes(n)
+            self._hash.update(chunk)
+            self.sent += n
+            yield sock.send(chunk)
+        sock.close()
+        reason = yield sock.closed
+        self.finished_at = self.env.now
+        r = self.result()
+        self.say(f"tcp-source: sent {self.sent} bytes in {r['duration_s']:.3f} s "
+                 f"({r['goodput_bps'] / 1e6:.2f} Mbit/s), {r['retransmissions']['segments']} "
+                 f"segments retransmitted, closed ({reason})")
+        if r.get("intact") is not None:
+            self.say(f"tcp-source: receiver's SHA-256 {'matches' if r['intact'] else 'DIFFERS'}")
+
+    def _sink(self):
+        for app in self.network.apps:
+            if isinstance(app, TcpSink) and app.port == self.port and \
+                    self.node.network.nodes.get(self.target) is app.node:
+                return app
+        return None
+
+    def result(self) -> dict:
+        conn = self.socket.connection if self.socket else None
+        # From connect() to the ACK of the last data byte: TIME-WAIT is not transfer time.
+        end = conn.last_data_acked_at if conn and conn.last_data_acked_at is not None else self.env.now
+        duration = (end - self.started_at) if self.started_at is not None else 0.0
+        acked = conn.bytes_acked if conn else 0
+        retrans = {k.replace("-", "_"): v for k, v in conn.retransmissions.items()} if conn else {}
+        retrans["segments"] = conn.retransmitted_segments if conn else 0
+        result = {"target": self.target, "port": self.port, "bytes_sent": self.sent,
+                  "bytes_acked": acked, "sha256_sent": self._hash.hexdigest(),
+                  "duration_s": duration, "goodput_bps": acked * 8 / duration if duration else 0.0,
+                  "retransmissions": retrans, "error": self.error,
+                  "closed": conn.closed_reason if conn else None}
+        sink = self._sink()
+        if sink is not None:
+            result["bytes_delivered"] = sink.bytes
+            result["intact"] = sink.bytes == self.sent and sink.digest == result["sha256_sent"]
+        return result
+
+
+class TcpSink(App):
+    """Accepts connections on ``port`` and reads everything (or ``read_rate`` bytes/s)."""
+
+    name = "tcp-sink"
+    SCHEMA = {
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5001},
+        "read_rate": {"$ref": "#/$defs/rate",
+                      "description": "read this fast (a slow reader); default: at once"},
+        **_CONNECTION_OPTIONS,
+    }
+    REQUIRED: list = []
+
+    def __init__(self, node, *, port: int = 5001, read_rate: float | None = None,
+                 at: float = 0.0, **options) -> None:
+        super().__init__(node, at=at)
+        self.port = port
+        self.read_rate = read_rate
+        self.options = connection_options(options)
+        self._hash = hashlib.sha256()
+        self.bytes = 0
+        self.connections = 0
+        self.first = self.last = None
+
+    @property
+    def digest(self) -> str:
+        return self._hash.hexdigest()
+
+    def start(self) -> None:
+        self.listener = self.node.tcp_listen(self.port, **self.options)
+        self.env.process(self._accept())
+
+    def _accept(self):
+        while True:
+            sock = yield self.listener.accept()
+            self.connections += 1
+            self.say(f"tcp-sink: accepted {sock.remote[0]}:{sock.remote[1]}")
+            if self.read_rate:
+                self.env.process(self._read_slowly(sock))
+            else:
+                sock.on_data = self._on_data
+                self._on_data(sock)
+                self.env.process(self._close_at_eof(sock))
+
+    def _take(self, data: bytes) -> None:
+        if data:
+            now = self.env.now
+            self.first = now if self.first is None else self.first
+            self.last = now
+            self.bytes += len(data)
+            self._hash.update(data)
+
+    def _on_data(self, sock) -> None:
+        self._take(sock.read_now())
+
+    def _close_at_eof(self, sock):
+        yield sock.eof
+        sock.close()
+        yield sock.closed
+        self._report()
+
+    def _read_slowly(self, sock):
+        # Read 1460 bytes at a time, paced to read_rate (bits per second).
+        step = 1460
+        while True:
+            data = yield sock.recv(step)
+            if not data:
+                break
+            self._take(data)
+            yield self.env.timeout(len(data) * 8 / self.read_rate)
+        sock.close()
+        yield sock.closed
+        self._report()
+
+    def _report(self) -> None:
+        self.say(f"tcp-sink: received {self.bytes} bytes, SHA-256 {self.digest[:16]}…")
+
+    def result(self) -> dict:
+        span = (self.last - self.first) if self.first is not None and self.last != self.first else 0.0
+        return {"port": self.port, "connections": self.connections, "bytes": self.bytes,
+                "sha256": self.digest, "goodput_bps": self.bytes * 8 / span if span else None}

@@ -1,0 +1,639 @@
+"""One end of a TCP connection (RFC 9293), sans-I/O.
+
+Theory of operation
+-------------------
+The user calls ``connect``/``listen``, ``send``, ``read``, ``close``/``shutdown``
+and ``abort``; the wire calls ``receive(segment, now)``; the clock calls
+``handle_timer(now)`` when ``get_timer()`` comes due. What the connection wants
+done comes out of ``outputs()``: :class:`Segment` objects to transmit and events
+(:mod:`netsim.proto.tcp.events`).
+
+Sequence numbers are kept unwrapped inside (Python integers counted from the ISS,
+never reduced modulo 2**32) so comparisons are plain ``<``; they are wrapped on
+the way out and unwrapped against the current state on the way in.
+
+Sending: the send buffer holds every byte from SND.UNA on. ``_output`` sends
+what ``min(cwnd, SND.WND)`` allows, in MSS-sized segments, and the FIN once the
+buffer is drained. One retransmission timer (RFC 6298) runs while anything is
+unacknowledged; when it fires the first unacknowledged segment is resent, the
+timer backs off, and sending goes back to SND.UNA with a one-segment window.
+A zero window with data waiting starts the persist timer, which sends one-byte
+window probes with the same backoff.
+
+Receiving: in-order data goes to the receive buffer, whose free space is the
+advertised window (so a slow reader closes it); out-of-order segments are held
+and answered with an immediate duplicate ACK (RFC 5681 §4.2) until the hole fills.
+ACKs are sent at once, or with ``delayed_ack`` set every second full segment or
+after that delay.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from netsim.proto.tcp import events as ev
+from netsim.proto.tcp.congestion import NewReno
+from netsim.proto.tcp.rtt import RttEstimator
+from netsim.proto.tcp.segment import ACK, FIN, PSH, RST, SYN, Segment
+from netsim.proto.tcp.state import RECEIVING, SENDING, SYNCHRONIZED, TRANSITIONS, State
+
+_MOD = 1 << 32
+_HALF = 1 << 31
+MAX_RETRIES = 8
+
+
+class TcpError(Exception):
+    """The user asked for something the connection's state does not allow."""
+
+
+def unwrap(value: int, reference: int) -> int:
+    """The unwrapped number nearest ``reference`` whose low 32 bits are ``value``."""
+    return reference + ((value - reference + _HALF) % _MOD) - _HALF
+
+
+class TcpConnection:
+    def __init__(self, *, iss: int, mss: int = 1460, recv_buffer: int = 262144,
+                 send_buffer: int | None = 262144, rto_min: float = 0.2, rto_initial: float = 1.0,
+                 msl: float = 0.5, delayed_ack: float = 0.0, window_scaling: bool = True,
+                 congestion=NewReno) -> None:
+        self.state = State.CLOSED
+        self.mss = mss                      # what we can receive (told to the peer)
+        self.send_mss = mss                 # what we may send (the peer's MSS, ours at most)
+        self.recv_buffer = recv_buffer
+        self.send_buffer = send_buffer
+        self.msl = msl
+        self.delayed_ack = delayed_ack
+        self.rtt = RttEstimator(rto_initial=rto_initial, rto_min=rto_min)
+        self._congestion_class = congestion
+        self.cc = congestion(mss)
+        # Window scaling (RFC 7323): our shift makes the buffer fit 16 bits.
+        self._want_wscale = window_scaling
+        self.rcv_wscale = max(0, (recv_buffer - 1).bit_length() - 16) if window_scaling else 0
+        self.snd_wscale = 0
+        # Send sequence space.
+        self.iss = iss
+        self.snd_una = self.snd_nxt = iss
+        self.snd_max = iss                  # highest sequence number sent so far (+1)
+        self.snd_wnd = 0
+        self._snd_wl1 = self._snd_wl2 = 0
+        self._sndbuf = bytearray()          # bytes from the first data byte not yet acked
+        self._buf_seq = iss + 1             # sequence number of _sndbuf[0]
+        self._fin_queued = False
+        self._fin_seq: int | None = None    # sequence number our FIN occupies, once closed
+        # Receive sequence space.
+        self.irs = 0
+        self.rcv_nxt = 0
+        self._rcvbuf = bytearray()
+        self._out_of_order: dict[int, tuple[bytes, bool]] = {}
+        self._peer_fin = False
+        self._advertised_right = 0          # RCV.NXT + window last advertised
+        # Timers: absolute deadlines or None.
+        self._rto_at: float | None = None
+        self._persist_at: float | None = None
+        self._persist_backoff = 0
+        self._delack_at: float | None = None
+        self._timewait_at: float | None = None
+        self._retries = 0
+        self._timed: tuple[int, float] | None = None     # (seq acked when sample ends, sent at)
+        self._ack_pending = False
+        self._ack_due = False
+        self._now = 0.0
+        self._unacked_segments = 0
+        self._out: deque = deque()
+        self.closed_reason: str | None = None
+        # Counters for results.
+        #: Retransmission decisions by cause, and segments sent again (go-back-N included).
+        self.retransmissions = {"timeout": 0, "fast-retransmit": 0, "partial-ack": 0}
+        self.retransmitted_segments = 0
+        self._syn_lost = False
+        self.bytes_sent = self.bytes_acked = self.bytes_received = 0
+        self.last_data_acked_at: float | None = None
+
+    # -- the user's side ------------------------------------------------------------------
+
+    def connect(self, now: float) -> None:
+        """Active open: send SYN."""
+        self._transition("active_open")
+        self.snd_nxt = self.iss + 1
+        self.snd_max = self.snd_nxt
+        self._emit_syn(now, ack=False)
+        self._timed = (self.iss, now)
+        self._arm_rto(now)
+
+    def listen(self) -> None:
+        """Passive open: wait for a SYN."""
+        self._transition("passive_open")
+
+    def send(self, data: bytes, now: float) -> int:
+        """Queue ``data``; returns how many bytes the send buffer took."""
+        if self._fin_queued or self.state not in SENDING | {State.SYN_SENT, State.SYN_RECEIVED}:
+            raise TcpError(f"cannot send in state {self.state}")
+        room = len(data) if self.send_buffer is None else max(0, self.send_buffer - len(self._sndbuf))
+        taken = data[:room]
+        self._sndbuf += taken
+        self._output(now)
+        return len(taken)
+
+    @property
+    def send_room(self) -> int:
+        """How many more bytes ``send`` would take now."""
+        if self.send_buffer is None:
+            return 1 << 62
+        return max(0, self.send_buffer - len(self._sndbuf))
+
+    @property
+    def available(self) -> int:
+        return len(self._rcvbuf)
+
+    @property
+    def at_eof(self) -> bool:
+        """The peer has finished and everything it sent has been read."""
+        return self._peer_fin and not self._rcvbuf
+
+    def read(self, max_bytes: int | None, now: float) -> bytes:
+        """Take received bytes out of the receive buffer, opening the window."""
+        n = len(self._rcvbuf) if max_bytes is None else min(max_bytes, len(self._rcvbuf))
+        data = bytes(self._rcvbuf[:n])
+        del self._rcvbuf[:n]
+        if n and self.state in RECEIVING:
+            # A window update of its own only when the window was small and has at least
+            # doubled (as Linux's tcp_cleanup_rbuf decides), and grew by a segment or half
+            # the buffer (RFC 9293 §3.8.6.2.2, receiver SWS avoidance). Otherwise the next
+            # ACK carries the wider window.
+            advertised = max(0, self._advertised_right - self.rcv_nxt)
+            window = self._rcv_window()
+            if window >= 2 * advertised and window - advertised >= min(self.mss, self.recv_buffer // 2):
+                self._send_ack(now)
+        return data
+
+    def close(self, now: float) -> None:
+        """Send FIN once the queued data is out (both close() and shutdown(SHUT_WR))."""
+        if self.state in (State.LISTEN, State.SYN_SENT):
+            self._transition("close")
+            self._finish("normal")
+            return
+        if self._fin_queued or self.state not in (State.ESTABLISHED, State.CLOSE_WAIT,
+                                                  State.SYN_RECEIVED):
+            return
+        self._fin_queued = True
+        self._fin_seq = self._buf_seq + len(self._sndbuf)    # right after the last data byte
+        self._transition("close")
+        self._output(now)
+
+    shutdown = close
+
+    def abort(self, now: float) -> None:
+        """Send RST and forget the connection (RFC 9293 §3.10.5)."""
+        if self.state in SYNCHRONIZED or self.state is State.SYN_RECEIVED:
+            self._emit(Segment(self.snd_nxt, 0, RST, 0))
+        self._finish("aborted")
+
+    # -- the sans-I/O contract --------------------------------------------------------------
+
+    def outputs(self) -> list:
+        """Segments and events, in order. An ACK the data path asked for is built only
+        once everything before it was taken — after the user had the chance to read
+        what arrived — so it advertises the window as it is then, as a stack does whose
+        reader was woken before the ACK left."""
+        if not self._out and self._ack_due:
+            self._ack_due = False
+            if self._ack_pending:
+                self._send_ack(self._now)
+        out = list(self._out)
+        self._out.clear()
+        return out
+
+    def get_timer(self) -> float | None:
+        deadlines = [t for t in (self._rto_at, self._persist_at, self._delack_at, self._timewait_at)
+                     if t is not None]
+        return min(deadlines) if deadlines else None
+
+    def handle_timer(self, now: float) -> None:
+        if self._timewait_at is not None and now >= self._timewait_at:
+            self._timewait_at = None
+            self._transition("timeout_2msl")
+            self._finish("normal")
+            return
+        if self._delack_at is not None and now >= self._delack_at:
+            self._delack_at = None
+            if self._ack_pending:
+                self._send_ack(now)
+        if self._rto_at is not None and now >= self._rto_at:
+            self._on_rto(now)
+        if self._persist_at is not None and now >= self._persist_at:
+            self._on_persist(now)
+
+    # -- the wire's side ----------------------------------------------------------------------
+
+    def receive(self, seg: Segment, now: float) -> None:
+        self._now = now
+        state = self.state
+        if state is State.CLOSED:
+            return
+        if state is State.LISTEN:
+            self._receive_in_listen(seg, now)
+            return
+        if state is State.SYN_SENT:
+            self._receive_in_syn_sent(seg, now)
+            return
+        seq = unwrap(seg.seq, self.rcv_nxt)
+        flags = seg.flags
+        if state is State.SYN_RECEIVED and flags & SYN and not flags & RST and seq == self.irs:
+            self._emit_syn(now, ack=True)        # the peer did not get our SYN-ACK: again
+            return
+        if not self._acceptable(seq, seg):
+            if not flags & RST:
+                self._send_ack(now)              # tell the peer where we are
+            return
+        if flags & RST:
+            self._finish("reset")
+            return
+        if flags & SYN:
+            self._send_ack(now)                  # RFC 5961 §4: challenge ACK
+            return
+        if not flags & ACK:
+            return
+        ack = unwrap(seg.ack, self.snd_una)
+        if state is State.SYN_RECEIVED:
+            if not self.snd_una < ack <= self.snd_max:
+                self._emit(Segment(seg.ack, 0, RST, 0))
+                return
+            self._transition("rcv_ack_of_syn")
+            self._out.append(ev.Connected())
+        if not self._process_ack(seg, seq, ack, now):
+            return
+        if seg.payload or flags & FIN:
+            self._process_data(seg, seq, now)
+        self._output(now)
+        if self._ack_pending and self._delack_at is None:
+            self._ack_due = True
+
+    # -- receiving, by state ---------------------------------------------------------------------
+
+    def _receive_in_listen(self, seg: Segment, now: float) -> None:
+        if seg.flags & RST:
+            return
+        if seg.flags & ACK:
+            self._emit(Segment(seg.ack, 0, RST, 0))
+            return
+        if not seg.flags & SYN:
+            return
+        self._take_syn_options(seg)
+        self.irs = seg.seq
+        self.rcv_nxt = seg.seq + 1
+        self.snd_wnd = seg.window                  # never scaled in a SYN
+        self._snd_wl1, self._snd_wl2 = seg.seq, self.iss
+        self._transition("rcv_syn")
+        self.snd_nxt = self.snd_max = self.iss + 1
+        self._emit_syn(now, ack=True)
+        self._timed = (self.iss, now)
+        self._arm_rto(now)
+
+    def _receive_in_syn_sent(self, seg: Segment, now: float) -> None:
+        flags = seg.flags
+        if flags & ACK:
+            ack = unwrap(seg.ack, self.snd_una)
+            if ack <= self.iss or ack > self.snd_max:
+                if not flags & RST:
+                    self._emit(Segment(seg.ack, 0, RST, 0))
+                return
+        if flags & RST:
+            if flags & ACK:
+                self._finish("refused")
+            return
+        if not flags & SYN:
+            return
+        self._take_syn_options(seg)
+        self.irs = seg.seq
+        self.rcv_nxt = seg.seq + 1
+        self.snd_wnd = seg.window
+        self._snd_wl1 = seg.seq
+        if flags & ACK:
+            self._snd_wl2 = ack
+            self._ack_advanced(ack, now)
+            self._transition("rcv_syn_ack")
+            self._out.append(ev.Connected())
+            self._send_ack(now)
+            self._output(now)
+        else:
+            # Simultaneous open: answer SYN with SYN-ACK, same ISS.
+            self._transition("rcv_syn")
+            self._emit_syn(now, ack=True)
+
+    def _take_syn_options(self, seg: Segment) -> None:
+        if seg.mss is not None:
+            self.send_mss = min(self.mss, seg.mss)
+        else:
+            self.send_mss = min(self.mss, 536)     # RFC 9293 §3.7.1 default
+        if seg.wscale is not None and self._want_wscale:
+            self.snd_wscale = seg.wscale
+        else:
+            self.rcv_wscale = 0                    # scaling is used only if both offer it
+            self.snd_wscale = 0
+        self.cc = self._congestion_class(self.send_mss)
+        if self._syn_lost:
+            self.cc.on_syn_lost()
+
+    def _acceptable(self, seq: int, seg: Segment) -> bool:
+        """RFC 9293 §3.10.7.4's segment acceptability test."""
+        length = seg.length
+        window = self._rcv_window()
+        nxt = self.rcv_nxt
+        if length == 0:
+            return seq == nxt if window == 0 else nxt <= seq < nxt + window
+        if window == 0:
+            return False
+        return nxt <= seq < nxt + window or nxt <= seq + length - 1 < nxt + window
+
+    def _process_ack(self, seg: Segment, seq: int, ack: int, now: float) -> bool:
+        """Returns False when the segment is to be dropped after this."""
+        if ack > self.snd_max:
+            self._send_ack(now)
+            return False
+        window = seg.window << self.snd_wscale
+        if ack > self.snd_una:
+            self._ack_advanced(ack, now)
+        elif (ack == self.snd_una and not seg.payload and not seg.flags & (SYN | FIN)
+              and window == self.snd_wnd and window and self.snd_max > self.snd_una):
+            # RFC 5681 §2's duplicate ACK; answers to zero-window probes are not.
+            self._duplicate_ack(now)
+        if self._snd_wl1 < seq or (self._snd_wl1 == seq and self._snd_wl2 <= ack):
+            opened = self.snd_wnd == 0 and window > 0
+            self.snd_wnd = window
+            self._snd_wl1, self._snd_wl2 = seq, ack
+            if opened:
+                self._persist_at = None
+                self._persist_backoff = 0
+                if self.snd_nxt > self.snd_una and self._rto_at is None:
+                    # A window probe is outstanding: send from SND.UNA again.
+                    self.snd_nxt = self.snd_una
+        if self._fin_queued and ack > self._fin_seq:
+            if self.state is State.FIN_WAIT_1:
+                self._transition("rcv_ack_of_fin")
+            elif self.state is State.CLOSING:
+                self._transition("rcv_ack_of_fin")
+                self._enter_time_wait(now)
+            elif self.state is State.LAST_ACK:
+                self._transition("rcv_ack_of_fin")
+                self._finish("normal")
+                return False
+        return True
+
+    def _ack_advanced(self, ack: int, now: float) -> None:
+        acked = ack - self.snd_una
+        flight_before = self.snd_max - self.snd_una
+        data_acked = max(0, min(ack, self._buf_seq + len(self._sndbuf)) - self._buf_seq)
+        if data_acked:
+            del self._sndbuf[:data_acked]
+            self._buf_seq += data_acked
+            self.bytes_acked += data_acked
+            self.last_data_acked_at = now
+        self.snd_una = ack
+        if self.snd_nxt < ack:
+            self.snd_nxt = ack
+        if self._timed is not None and ack > self._timed[0]:
+            self.rtt.sample(now - self._timed[1])
+            self._timed = None
+        self._retries = 0
+        partial = self.cc.on_ack(ack, acked, flight_before - acked) if self.state in SYNCHRONIZED \
+            else False
+        if partial:
+            self._retransmit(now, "partial-ack")
+        if self.snd_una < self.snd_max:
+            self._arm_rto(now)
+        else:
+            self._rto_at = None
+        self._metrics()
+
+    def _duplicate_ack(self, now: float) -> None:
+        if self.cc.on_duplicate_ack(self.snd_max - self.snd_una, self.snd_una, self.snd_max):
+            self._retransmit(now, "fast-retransmit")
+        self._metrics()
+
+    def _process_data(self, seg: Segment, seq: int, now: float) -> None:
+        if self.state not in RECEIVING:
+            return
+        payload, fin = seg.payload, bool(seg.flags & FIN)
+        if seq < self.rcv_nxt:                      # trim what we already have
+            cut = self.rcv_nxt - seq
+            payload, seq = payload[cut:], self.rcv_nxt
+        if seq > self.rcv_nxt:
+            self._out_of_order[seq] = (payload, fin)
+            self._ack_now()                          # a duplicate ACK, no delay
+            return
+        self._append(payload, fin, now)
+        while self._out_of_order:
+            first = min(self._out_of_order)
+            if first > self.rcv_nxt:
+                break
+            data, fin = self._out_of_order.pop(first)
+            self._append(data[self.rcv_nxt - first:], fin, now)
+        if self._out_of_order:
+            self._ack_now()
+
+    def _append(self, payload: bytes, fin: bool, now: float) -> None:
+        room = self._rcv_window()
+        if len(payload) > room:
+            payload, fin = payload[:room], False
+        if payload:
+            self._rcvbuf += payload
+            self.rcv_nxt += len(payload)
+            self.bytes_received += len(payload)
+            self._out.append(ev.DataReceived(available=len(self._rcvbuf)))
+            self._schedule_ack(now, len(payload))
+        if fin and not self._peer_fin:
+            self._peer_fin = True
+            self.rcv_nxt += 1
+            self._ack_now()
+            self._out.append(ev.PeerClosed())
+            if self.state is State.ESTABLISHED:
+                self._transition("rcv_fin")
+            elif self.state is State.FIN_WAIT_1:
+                if self.snd_una > self._fin_seq:
+                    self._transition("rcv_fin_and_ack")
+                    self._enter_time_wait(now)
+                else:
+                    self._transition("rcv_fin")
+            elif self.state is State.FIN_WAIT_2:
+                self._transition("rcv_fin")
+                self._enter_time_wait(now)
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def _rcv_window(self) -> int:
+        return max(0, self.recv_buffer - len(self._rcvbuf))
+
+    def _window_field(self) -> int:
+        window = self._rcv_window() >> self.rcv_wscale
+        window = min(window, 0xFFFF)
+        self._advertised_right = self.rcv_nxt + (window << self.rcv_wscale)
+        return window
+
+    def _emit(self, seg: Segment) -> None:
+        seg.seq %= _MOD
+        seg.ack %= _MOD
+        self._out.append(seg)
+
+    def _emit_syn(self, now: float, ack: bool) -> None:
+        wscale = self.rcv_wscale if self._want_wscale else None
+        seg = Segment(self.iss, self.rcv_nxt if ack else 0, SYN | (ACK if ack else 0),
+                      min(self._rcv_window(), 0xFFFF), b"", self.mss, wscale)
+        self._emit(seg)
+
+    def _send_ack(self, now: float) -> None:
+        self._ack_pending = False
+        self._ack_due = False
+        self._ack_due = False
+        self._now = 0.0
+        self._unacked_segments = 0
+        self._delack_at = None
+        self._emit(Segment(self.snd_nxt, self.rcv_nxt, ACK, self._window_field()))
+
+    def _ack_now(self) -> None:
+        self._ack_pending = True
+        self._ack_due = True
+        self._delack_at = None
+
+    def _schedule_ack(self, now: float, nbytes: int) -> None:
+        self._ack_pending = True
+        if not self.delayed_ack:
+            return
+        self._unacked_segments += 1
+        if self._unacked_segments >= 2:
+            self._ack_now()
+        elif self._delack_at is None:
+            self._delack_at = now + self.delayed_ack
+
+    def _output(self, now: float) -> None:
+        if self.state not in SENDING:
+            return
+        mss = self.send_mss
+        while True:
+            end_of_data = self._buf_seq + len(self._sndbuf)
+            unsent = end_of_data - self.snd_nxt
+            if unsent > 0:
+                window = min(self.cc.cwnd, self.snd_wnd)
+                room = self.snd_una + window - self.snd_nxt
+                if room <= 0:
+                    if self.snd_wnd == 0 and self.snd_nxt == self.snd_una and self._persist_at is None:
+                        self._persist_at = now + self.rtt.rto
+                    break
+                n = min(mss, unsent, room)
+                if n < mss and n < unsent and self.snd_nxt > self.snd_una:
+                    break                            # sender SWS avoidance: wait for a full one
+                self._send_data(self.snd_nxt, n, now)
+            elif self._fin_queued and self.snd_nxt == self._fin_seq:
+                self._emit(Segment(self.snd_nxt, self.rcv_nxt, FIN | ACK, self._window_field()))
+                self._ack_pending = False
+                self.snd_nxt += 1
+                self.snd_max = max(self.snd_max, self.snd_nxt)
+                self._arm_rto(now, keep=True)
+                break
+            else:
+                break
+
+    def _send_data(self, seq: int, n: int, now: float, *, retransmit: bool = False) -> None:
+        offset = seq - self._buf_seq
+        payload = bytes(self._sndbuf[offset:offset + n])
+        flags = ACK | (PSH if seq + n == self._buf_seq + len(self._sndbuf) else 0)
+        self._emit(Segment(seq, self.rcv_nxt, flags, self._window_field(), payload))
+        self._ack_pending = False
+        self._delack_at = None
+        self._unacked_segments = 0
+        self.bytes_sent += n
+        if seq < self.snd_max:
+            self.retransmitted_segments += 1
+        if seq == self.snd_nxt:
+            self.snd_nxt += n
+        if self.snd_nxt > self.snd_max:
+            if self._timed is None and not retransmit:
+                self._timed = (self.snd_nxt - 1, now)
+            self.snd_max = self.snd_nxt
+        elif self._timed is not None and seq <= self._timed[0]:
+            self._timed = None                       # Karn: never time a resent byte
+        self._arm_rto(now, keep=True)
+
+    def _retransmit(self, now: float, cause: str) -> None:
+        """Resend the first unacknowledged segment (or SYN, or FIN)."""
+        self.retransmissions[cause] = self.retransmissions.get(cause, 0) + 1
+        self._timed = None
+        una = self.snd_una
+        if self.state in (State.SYN_SENT, State.SYN_RECEIVED) and una == self.iss:
+            self._syn_lost = True
+            self.retransmitted_segments += 1
+            self._out.append(ev.Retransmission(seq=una, length=1, cause=cause))
+            self._emit_syn(now, ack=self.state is State.SYN_RECEIVED)
+            return
+        data_left = self._buf_seq + len(self._sndbuf) - una
+        if data_left > 0:
+            n = min(self.send_mss, data_left)
+            self._out.append(ev.Retransmission(seq=una, length=n, cause=cause))
+            self._send_data(una, n, now, retransmit=True)
+        elif self._fin_queued and una == self._fin_seq:
+            self.retransmitted_segments += 1
+            self._out.append(ev.Retransmission(seq=una, length=1, cause=cause))
+            self._emit(Segment(self._fin_seq, self.rcv_nxt, FIN | ACK, self._window_field()))
+
+    def _arm_rto(self, now: float, keep: bool = False) -> None:
+        if keep and self._rto_at is not None:
+            return
+        self._rto_at = now + self.rtt.rto
+
+    def _on_rto(self, now: float) -> None:
+        self._rto_at = None
+        if self.snd_una >= self.snd_max:
+            return
+        self._retries += 1
+        if self._retries > MAX_RETRIES:
+            self._finish("timeout")
+            return
+        if self.state in SYNCHRONIZED:
+            self.cc.on_timeout(self.snd_max - self.snd_una, self.snd_max)
+        self.rtt.back_off()
+        self._retransmit(now, "timeout")
+        if self.state in SYNCHRONIZED and self._fin_seq != self.snd_una:
+            # Go back to SND.UNA: what followed the lost segment goes again as cwnd grows
+            # (the FIN too, when _output reaches its sequence number).
+            self.snd_nxt = self.snd_una + min(self.send_mss, self._buf_seq + len(self._sndbuf)
+                                              - self.snd_una)
+        self._rto_at = now + self.rtt.rto
+        self._metrics()
+
+    def _on_persist(self, now: float) -> None:
+        self._persist_at = None
+        if self.snd_wnd > 0 or self.state not in SENDING:
+            return
+        if self._buf_seq + len(self._sndbuf) > self.snd_nxt and self.snd_nxt == self.snd_una:
+            self._send_data(self.snd_nxt, 1, now)    # a one-byte window probe
+            self._rto_at = None                      # the persist timer owns it
+        elif self.snd_nxt > self.snd_una:
+            self._send_data(self.snd_una, 1, now, retransmit=True)
+            self._rto_at = None
+        self._persist_backoff += 1
+        self._persist_at = now + min(60.0, self.rtt.rto * (2 ** self._persist_backoff))
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+
+    def _transition(self, event: str) -> None:
+        new = TRANSITIONS.get((self.state, event))
+        if new is None:
+            raise TcpError(f"no transition from {self.state} on {event}")
+        self._out.append(ev.StateChanged(old=str(self.state), new=str(new)))
+        self.state = new
+
+    def _enter_time_wait(self, now: float) -> None:
+        self._rto_at = self._persist_at = None
+        self._timewait_at = now + 2 * self.msl
+
+    def _finish(self, reason: str) -> None:
+        if self.state is not State.CLOSED:
+            self._out.append(ev.StateChanged(old=str(self.state), new=str(State.CLOSED)))
+        self.state = State.CLOSED
+        self.closed_reason = reason
+        self._rto_at = self._persist_at = self._delack_at = self._timewait_at = None
+        self._out.append(ev.Closed(reason=reason))
+
+    def _metrics(self) -> None:
+        self._out.append(ev.Metrics(cwnd=self.cc.cwnd, ssthresh=self.cc.ssthresh, srtt=self.rtt.srtt,
+                                    rto=self.rtt.rto, flight=self.snd_max - self.snd_una,
+                                    snd_wnd=self.snd_wnd, phase=self.cc.phase))

@@ -1,0 +1,34 @@
+"""A TCP segment as an engine sees it: numbers, flags, window, data, SYN options.
+
+Ports are the connection's, so they are not here; the stack adds them when it
+builds the frame (:class:`netsim.wire.templates.TcpTemplate`).
+"""
+
+from __future__ import annotations
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+_NAMES = ((SYN, "SYN"), (FIN, "FIN"), (RST, "RST"), (PSH, "PSH"), (ACK, "ACK"))
+
+
+class Segment:
+    __slots__ = ("seq", "ack", "flags", "window", "payload", "mss", "wscale")
+
+    def __init__(self, seq: int, ack: int, flags: int, window: int, payload: bytes = b"",
+                 mss: int | None = None, wscale: int | None = None) -> None:
+        self.seq = seq
+        self.ack = ack
+        self.flags = flags
+        #: The 16-bit window field as sent (already scaled down).
+        self.window = window
+        self.payload = payload
+        self.mss = mss
+        self.wscale = wscale
+
+    @property
+    def length(self) -> int:
+        """Sequence space consumed: data, plus one each for SYN and FIN."""
+        return len(self.payload) + (self.flags & SYN and 1) + (self.flags & FIN and 1)
+
+    def __repr__(self) -> str:
+        flags = "|".join(n for bit, n in _NAMES if self.flags & bit) or "-"
+        return f"<Segment {flags} seq={self.seq} ack={self.ack} win={self.window} len={len(self.payload)}>"

@@ -1,0 +1,314 @@
+"""TCP on a node: demultiplexing, connection drivers, and sockets for applications.
+
+A :class:`TcpStack` finds the connection a segment belongs to by its four-tuple,
+hands new SYNs to listeners, and answers everything else with RST (RFC 9293
+§3.10.7.1). Each connection is a sans-I/O :class:`~netsim.proto.tcp.TcpConnection`
+driven by an :class:`~netsim.sim.driver.EngineDriver`; its segments become frames
+through the node's TCP templates, its events become socket wake-ups and trace notes
+(``tcp-state``, ``tcp-metrics``, ``tcp-retransmit``).
+
+Sockets work in simulated time. An echo server and its client, as SimPy processes::
+
+    def echo_server(node):
+        listener = node.tcp_listen(7)
+        sock = yield listener.accept()
+        while True:
+            data = yield sock.recv()
+            if not data:                      # b"" is end of file
+                break
+            yield sock.send(data)
+        sock.close()
+
+    def echo_client(node, server_ip):
+        sock = node.tcp_connect(server_ip, 7)
+        yield sock.connected
+        yield sock.send(b"hello, world")
+        reply = yield sock.recv()
+        sock.close()
+        yield sock.closed
+
+    net.env.process(echo_server(server))
+    net.env.process(echo_client(client, "10.0.2.20"))
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from netsim.proto.tcp import (Closed, Connected, DataReceived, Metrics, PeerClosed, Retransmission,
+                              Segment, StateChanged, TcpConnection)
+from netsim.proto.tcp.segment import ACK, RST
+from netsim.sim.driver import EngineDriver
+from netsim.wire.addr import int_to_ip, ip_to_int
+from netsim.wire.headers import parse_tcp, parse_tcp_options
+
+_EPHEMERAL = (32768, 60999)
+
+
+class TcpSocket:
+    """One connection as an application sees it. Every blocking call returns a SimPy
+    event; ``on_data(sock)`` may be set instead to be called when bytes arrive."""
+
+    def __init__(self, endpoint: "TcpEndpoint") -> None:
+        self._endpoint = endpoint
+        env = endpoint.stack.node.env
+        self._env = env
+        #: Succeeds when the handshake completes; fails with ConnectionError if it cannot.
+        self.connected = env.event()
+        #: Succeeds when the peer has sent FIN (or the connection is gone): end of file.
+        self.eof = env.event()
+        #: Succeeds with the close reason ("normal", "reset", …) when the connection is gone.
+        self.closed = env.event()
+        self.on_data = None
+        self._pending = bytearray()
+        self._send_waiters: deque = deque()
+        self._recv_waiters: deque = deque()
+
+    @property
+    def local(self) -> tuple[str, int]:
+        return int_to_ip(self._endpoint.local_ip), self._endpoint.local_port
+
+    @property
+    def remote(self) -> tuple[str, int]:
+        return int_to_ip(self._endpoint.remote_ip), self._endpoint.remote_port
+
+    @property
+    def connection(self) -> TcpConnection:
+        """The engine, for inspection (state, cwnd, counters)."""
+        return self._endpoint.conn
+
+    def send(self, data: bytes):
+        """Queue ``data``; the event succeeds when all of it is in the send buffer."""
+        event = self._env.event()
+        self._pending += data
+        self._send_waiters.append((event, len(self._pending)))
+        self._endpoint.flush()
+        return event
+
+    def recv(self, max_bytes: int | None = None):
+        """An event yielding up to ``max_bytes`` received bytes, or ``b""`` at end of file."""
+        event = self._env.event()
+        self._recv_waiters.append((event, max_bytes))
+        self._endpoint.wake_readers()
+        return event
+
+    def read_now(self, max_bytes: int | None = None) -> bytes:
+        """What is there to read at once (no waiting)."""
+        return self._endpoint.read(max_bytes)
+
+    def close(self) -> None:
+        """Send FIN after the queued data (``shutdown(SHUT_WR)``; reading may go on)."""
+        self._endpoint.close_when_flushed()
+
+    shutdown = close
+
+    def abort(self) -> None:
+        """Reset the connection (RST)."""
+        self._endpoint.abort()
+
+
+class TcpListener:
+    def __init__(self, stack: "TcpStack", port: int, options: dict) -> None:
+        self.stack, self.port, self.options = stack, port, options
+        self._ready: deque = deque()
+        self._waiters: deque = deque()
+        self.on_accept = None
+
+    def accept(self):
+        """An event yielding the next established :class:`TcpSocket`."""
+        event = self.stack.node.env.event()
+        if self._ready:
+            event.succeed(self._ready.popleft())
+        else:
+            self._waiters.append(event)
+        return event
+
+    def _established(self, sock: TcpSocket) -> None:
+        if self.on_accept is not None:
+            self.on_accept(sock)
+        elif self._waiters:
+            self._waiters.popleft().succeed(sock)
+        else:
+            self._ready.append(sock)
+
+    def close(self) -> None:
+        self.stack.listeners.pop(self.port, None)
+
+
+class TcpEndpoint:
+    """A connection's driver: engine outputs to frames, events to the socket and trace."""
+
+    def __init__(self, stack, local_ip, local_port, remote_ip, remote_port, conn, listener=None):
+        self.stack = stack
+        self.local_ip, self.local_port = local_ip, local_port
+        self.remote_ip, self.remote_port = remote_ip, remote_port
+        self.conn = conn
+        self.listener = listener
+        self.name = (f"{int_to_ip(local_ip)}:{local_port}>{int_to_ip(remote_ip)}:{remote_port}")
+        self.socket = TcpSocket(self)
+        self.driver = EngineDriver(stack.node.env, conn, self._on_output)
+        self._close_requested = False
+
+    # -- the application's requests ---------------------------------------------------------
+
+    def flush(self) -> None:
+        sock = self.socket
+        if sock._pending and self.conn.state.value in ("ESTABLISHED", "CLOSE-WAIT"):
+            room = self.conn.send_room
+            if room:
+                taken = self.conn.send(bytes(sock._pending[:room]), self.stack.node.env.now)
+                del sock._pending[:taken]
+                while sock._send_waiters and sock._send_waiters[0][1] <= taken:
+                    event, _ = sock._send_waiters.popleft()
+                    event.succeed()
+                sock._send_waiters = deque((e, n - taken) for e, n in sock._send_waiters)
+        if self._close_requested and not sock._pending:
+            self._close_requested = False
+            self.conn.close(self.stack.node.env.now)
+        self.driver.kick()
+
+    def close_when_flushed(self) -> None:
+        self._close_requested = True
+        if self.conn.state.value in ("ESTABLISHED", "CLOSE-WAIT", "LISTEN", "SYN-SENT"):
+            if not self.socket._pending or self.conn.state.value in ("LISTEN", "SYN-SENT"):
+                self._close_requested = False
+                self.conn.close(self.stack.node.env.now)
+                self.driver.kick()
+
+    def abort(self) -> None:
+        self.conn.abort(self.stack.node.env.now)
+        self.driver.kick()
+
+    def read(self, max_bytes: int | None) -> bytes:
+        data = self.conn.read(max_bytes, self.stack.node.env.now)
+        self.driver.kick()                         # a window update may be due
+        return data
+
+    def wake_readers(self) -> None:
+        sock = self.socket
+        while sock._recv_waiters and (self.conn.available or self.conn.at_eof
+                                      or self.conn.state.value == "CLOSED"):
+            event, max_bytes = sock._recv_waiters.popleft()
+            event.succeed(self.read(max_bytes))
+
+    # -- the engine's outputs -----------------------------------------------------------------
+
+    def _on_output(self, out) -> None:
+        if type(out) is Segment:
+            self.stack.node.send_tcp(self.local_ip, self.remote_ip, self.local_port,
+                                     self.remote_port, out)
+            return
+        node, now = self.stack.node, self.stack.node.env.now
+        trace = node.trace
+        if isinstance(out, Metrics):
+            trace.note(now, node.name, "tcp-metrics", conn=self.name, cwnd=out.cwnd,
+                       ssthresh=min(out.ssthresh, 1 << 30), srtt=out.srtt, rto=out.rto,
+                       flight=out.flight, snd_wnd=out.snd_wnd, phase=out.phase)
+        elif isinstance(out, DataReceived):
+            if self.socket.on_data is not None:
+                self.socket.on_data(self.socket)
+            self.wake_readers()
+        elif isinstance(out, StateChanged):
+            trace.note(now, node.name, "tcp-state", conn=self.name, old=out.old, new=out.new)
+        elif isinstance(out, Retransmission):
+            trace.note(now, node.name, "tcp-retransmit", conn=self.name, seq=out.seq,
+                       length=out.length, cause=out.cause)
+        elif isinstance(out, Connected):
+            self.socket.connected.succeed()
+            if self.listener is not None:
+                self.listener._established(self.socket)
+            self.flush()
+        elif isinstance(out, PeerClosed):
+            if self.socket.on_data is not None:
+                self.socket.on_data(self.socket)
+            if not self.socket.eof.triggered:
+                self.socket.eof.succeed()
+            self.wake_readers()
+        elif isinstance(out, Closed):
+            self.stack.forget(self)
+            if not self.socket.connected.triggered:
+                self.socket.connected.fail(ConnectionError(f"connection {out.reason}"))
+                self.socket.connected.defused = True
+            if not self.socket.eof.triggered:
+                self.socket.eof.succeed()
+            if not self.socket.closed.triggered:
+                self.socket.closed.succeed(out.reason)
+            self.wake_readers()
+
+
+class TcpStack:
+    def __init__(self, node) -> None:
+        self.node = node
+        self.connections: dict[tuple[int, int, int, int], TcpEndpoint] = {}
+        self.listeners: dict[int, TcpListener] = {}
+        self.options: dict = {}
+
+    def _iss(self) -> int:
+        return self.node.network.rng.getrandbits(32)
+
+    def _options(self, overrides: dict, iface) -> dict:
+        options = {"mss": iface.mtu - 40, **self.options, **overrides}
+        return options
+
+    def listen(self, port: int, **options) -> TcpListener:
+        if port in self.listeners:
+            raise OSError(f"{self.node.name}: TCP port {port} is already listening")
+        listener = self.listeners[port] = TcpListener(self, port, options)
+        return listener
+
+    def connect(self, address, port: int, *, local_port: int = 0, **options) -> TcpSocket:
+        remote_ip = ip_to_int(address)
+        route = self.node.routes.lookup(remote_ip)
+        if route is None or route.iface.ip is None:
+            raise OSError(f"{self.node.name}: no route to {int_to_ip(remote_ip)}")
+        local_ip = route.iface.ip
+        if local_port == 0:
+            local_port = self._ephemeral(local_ip, remote_ip, port)
+        conn = TcpConnection(iss=self._iss(), **self._options(options, route.iface))
+        endpoint = TcpEndpoint(self, local_ip, local_port, remote_ip, port, conn)
+        self.connections[(local_ip, local_port, remote_ip, port)] = endpoint
+        conn.connect(self.node.env.now)
+        endpoint.driver.kick()
+        return endpoint.socket
+
+    def _ephemeral(self, local_ip: int, remote_ip: int, remote_port: int) -> int:
+        lo, hi = _EPHEMERAL
+        port = self.node.network.rng.randint(lo, hi)
+        while (local_ip, port, remote_ip, remote_port) in self.connections or port in self.listeners:
+            port = lo + (port - lo + 1) % (hi - lo + 1)
+        return port
+
+    def forget(self, endpoint: TcpEndpoint) -> None:
+        key = (endpoint.local_ip, endpoint.local_port, endpoint.remote_ip, endpoint.remote_port)
+        if self.connections.get(key) is endpoint:
+            del self.connections[key]
+
+    def receive(self, frame, iface, src: int, dst: int, segment: bytes) -> None:
+        sport, dport, seq, ack, flags, window, options, payload = parse_tcp(segment)
+        endpoint = self.connections.get((dst, dport, src, sport))
+        if endpoint is None:
+            listener = self.listeners.get(dport)
+            if listener is not None and flags & 0x02 and not flags & (ACK | RST):
+                conn = TcpConnection(iss=self._iss(), **self._options(listener.options, iface))
+                endpoint = TcpEndpoint(self, dst, dport, src, sport, conn, listener)
+                self.connections[(dst, dport, src, sport)] = endpoint
+                conn.listen()
+            else:
+                self._refuse(frame, iface, src, dst, sport, dport, seq, ack, flags, payload)
+                return
+        opts = parse_tcp_options(options) if options and flags & 0x02 else {}
+        seg = Segment(seq, ack, flags, window, payload, opts.get("mss"), opts.get("wscale"))
+        endpoint.conn.receive(seg, self.node.env.now)
+        endpoint.flush()
+
+    def _refuse(self, frame, iface, src, dst, sport, dport, seq, ack, flags, payload) -> None:
+        """RFC 9293 §3.10.7.1: a segment for no connection is answered with RST."""
+        self.node.drop(frame, iface.port, "port-closed")
+        if flags & RST:
+            return
+        if flags & ACK:
+            reply = Segment(ack, 0, RST, 0)
+        else:
+            length = len(payload) + (1 if flags & 0x02 else 0) + (1 if flags & 0x01 else 0)
+            reply = Segment(0, (seq + length) % (1 << 32), RST | ACK, 0)
+        self.node.send_tcp(dst, src, dport, sport, reply)
