@@ -49,13 +49,16 @@ class TcpPair:
             if self.auto_read[id(conn)] and conn.available:
                 self.received[id(conn)] += conn.read(None, self.now)
 
-    def step(self) -> bool:
-        """Advance to the next delivery or timer; False when nothing is left."""
+    def step(self, until: float = float("inf")) -> bool:
+        """Advance to the next delivery or timer (not past ``until``); False when none."""
         self.pump()
         timers = [(t, c) for c in (self.client, self.server) if (t := c.get_timer()) is not None]
         next_wire = self._wire[0][0] if self._wire else None
         next_timer = min(timers, key=lambda x: x[0]) if timers else None
         if next_wire is None and next_timer is None:
+            return False
+        if min(t for t in (next_wire, next_timer and next_timer[0]) if t is not None) > until:
+            self.now = until
             return False
         if next_timer is not None and (next_wire is None or next_timer[0] < next_wire):
             self.now = max(self.now, next_timer[0])
@@ -69,7 +72,7 @@ class TcpPair:
 
     def run(self, until: float = 600.0, max_steps: int = 200_000) -> None:
         for _ in range(max_steps):
-            if self.now > until or not self.step():
+            if not self.step(until):
                 return
         raise AssertionError("the pair did not settle")
 

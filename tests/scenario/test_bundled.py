@@ -127,3 +127,83 @@ def test_loss_pattern_follows_the_seed(tmp_path):
         return [rec.time for rec in r.trace.records() if rec.reason == "loss"]
     assert lost(3) == lost(3)
     assert any(lost(s) != lost(3) for s in (4, 5, 6))
+
+
+# -- TCP ---------------------------------------------------------------------------------------
+
+def tcp_rows(pcap):
+    return tshark_fields(pcap, "tcp.flags.str", "tcp.seq", "tcp.ack", "tcp.len",
+                         display_filter="tcp")
+
+
+def test_clean_tcp_shows_handshake_data_teardown_and_no_analysis_flags(runs):
+    result = runs["tcp-clean"]
+    source = result.app("tcp-source").result()
+    assert source["intact"] and source["bytes_delivered"] == 200 * 1024
+    assert source["retransmissions"]["segments"] == 0
+    for pcap in sorted((result.outdir / "pcap").glob("*.pcap")):
+        assert tcp_analysis_messages(pcap) == [], pcap.name
+        rows = tcp_rows(pcap)
+        flags = [r[0].replace("·", "") for r in rows]
+        assert flags[:3] == ["S", "AS", "A"], pcap.name          # SYN, SYN-ACK, ACK
+        assert sum(int(r[3]) for r in rows) == 2 * 200 * 1024 or \
+            sum(int(r[3]) for r in rows) == 200 * 1024             # data in one direction
+        fins = [f for f in flags if "F" in f]
+        assert len(fins) == 2 and flags[-1] == "A"                 # FIN/ACK both ways, last ACK
+
+
+def test_lossy_tcp_recovers_and_tshark_sees_only_retransmission_flags(runs):
+    result = runs["tcp-lossy"]
+    source = result.app("tcp-source").result()
+    assert source["intact"] and source["bytes_delivered"] == 2 * 1024 * 1024
+    assert source["retransmissions"]["fast_retransmit"] >= 3
+    for pcap in sorted((result.outdir / "pcap").glob("*.pcap")):
+        messages = set(tcp_analysis_messages(pcap))
+        assert messages, pcap.name
+        unexpected = {m for m in messages if not any(a in m for a in RETRANSMISSION_FAMILY)}
+        assert unexpected == set(), pcap.name
+        assert not any("ACKed segment that wasn't captured" in m for m in messages)
+    assert any("fast retransmission" in m for m in tcp_analysis_messages(
+        result.outdir / "pcap" / "client-r1.pcap"))
+
+
+def test_lossy_cwnd_trace_shows_slow_start_halving_and_timeout_reset(runs):
+    result = runs["tcp-lossy"]
+    notes = [n for n in result.trace.notes if n.node == "client" and n.what.startswith("tcp-")]
+    metrics = [n.detail for n in notes if n.what == "tcp-metrics"]
+    mss = 1460
+    # Slow start: cwnd grows from the initial window to tens of segments before any loss.
+    first_loss = next(i for i, n in enumerate(notes) if n.what == "tcp-retransmit")
+    before = [n.detail["cwnd"] for n in notes[:first_loss] if n.what == "tcp-metrics"]
+    assert before[0] <= 4 * mss and max(before) >= 30 * mss
+    assert all(m["phase"] == "slow-start" for m in metrics[:len(before)])
+    # Fast retransmit: ssthresh becomes about half the flight; recovery ends at cwnd = ssthresh.
+    fast = [i for i, n in enumerate(notes) if n.what == "tcp-retransmit"
+            and n.detail["cause"] == "fast-retransmit"]
+    after = next(n.detail for n in notes[fast[0]:] if n.what == "tcp-metrics")
+    assert after["ssthresh"] <= max(before) // 2 + 3 * mss
+    exits = [m for a, m in zip(metrics, metrics[1:])
+             if a["phase"] == "fast-recovery" and m["phase"] == "congestion-avoidance"]
+    assert len(exits) >= 3 and all(m["cwnd"] == m["ssthresh"] for m in exits)
+    # Timeout: the window collapses to one segment.
+    timeout = next(i for i, n in enumerate(notes) if n.what == "tcp-retransmit"
+                   and n.detail["cause"] == "timeout")
+    reset = next(n.detail for n in notes[timeout:] if n.what == "tcp-metrics")
+    assert reset["cwnd"] == mss
+
+
+def test_refused_connection_gets_rst(runs):
+    result = runs["tcp-refused"]
+    assert result.app("tcp-source").result()["error"] == "connect: Connection refused"
+    flags = [r[0].replace("·", "") for r in tcp_rows(result.outdir / "pcap" / "client-server.pcap")]
+    assert flags == ["S", "AR"]
+
+
+def test_slow_reader_closes_the_window_and_the_sender_waits(runs):
+    result = runs["tcp-slow-reader"]
+    source = result.app("tcp-source").result()
+    assert source["intact"]
+    messages = tcp_analysis_messages(result.outdir / "pcap" / "client-server.pcap")
+    assert any("Zero Window" in m for m in messages)
+    # The transfer takes as long as the reader: 100 KiB at 1 Mbit/s is at least 0.8 s.
+    assert source["duration_s"] > 0.8 - 16 * 1024 * 8 / 1e6

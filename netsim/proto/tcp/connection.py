@@ -239,7 +239,16 @@ class TcpConnection:
         seq = unwrap(seg.seq, self.rcv_nxt)
         flags = seg.flags
         if state is State.SYN_RECEIVED and flags & SYN and not flags & RST and seq == self.irs:
-            self._emit_syn(now, ack=True)        # the peer did not get our SYN-ACK: again
+            ack = unwrap(seg.ack, self.snd_una)
+            if flags & ACK and self.snd_una < ack <= self.snd_max:
+                # Simultaneous open (RFC 9293 Figure 8): the peer's SYN-ACK acks our SYN.
+                self._ack_advanced(ack, now)
+                self._transition("rcv_ack_of_syn")
+                self._out.append(ev.Connected())
+                self._send_ack(now)
+                self._output(now)
+            elif not flags & ACK:
+                self._emit_syn(now, ack=True)    # the peer did not get our SYN-ACK: again
             return
         if not self._acceptable(seq, seg):
             if not flags & RST:
@@ -449,11 +458,7 @@ class TcpConnection:
             if self.state is State.ESTABLISHED:
                 self._transition("rcv_fin")
             elif self.state is State.FIN_WAIT_1:
-                if self.snd_una > self._fin_seq:
-                    self._transition("rcv_fin_and_ack")
-                    self._enter_time_wait(now)
-                else:
-                    self._transition("rcv_fin")
+                self._transition("rcv_fin")          # our FIN is not acked yet: CLOSING
             elif self.state is State.FIN_WAIT_2:
                 self._transition("rcv_fin")
                 self._enter_time_wait(now)

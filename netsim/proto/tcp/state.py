@@ -1,5 +1,9 @@
 """The eleven states of RFC 9293 §3.3.2 and the transitions between them.
 
+A segment's ACK is processed before its FIN (RFC 9293 §3.10.7.4), so the RFC
+diagram's FIN-WAIT-1 → TIME-WAIT on "FIN and ACK of our FIN" happens here as
+FIN-WAIT-1 → FIN-WAIT-2 → TIME-WAIT within the same segment.
+
 Theory of operation
 -------------------
 Every state change goes through :data:`TRANSITIONS`, keyed by (state, event); an
@@ -12,7 +16,6 @@ listed per state. The table, read row by row, is the RFC's state diagram::
     SYN_SENT --rcv_syn--> SYN_RECEIVED                      (simultaneous open)
     ESTABLISHED --close--> FIN_WAIT_1 --rcv_ack_of_fin--> FIN_WAIT_2 --rcv_fin--> TIME_WAIT
     FIN_WAIT_1 --rcv_fin--> CLOSING --rcv_ack_of_fin--> TIME_WAIT   (simultaneous close)
-    FIN_WAIT_1 --rcv_fin_and_ack--> TIME_WAIT
     ESTABLISHED --rcv_fin--> CLOSE_WAIT --close--> LAST_ACK --rcv_ack_of_fin--> CLOSED
     TIME_WAIT --timeout_2msl--> CLOSED
 """
@@ -54,7 +57,6 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (S.ESTABLISHED, "rcv_fin"): S.CLOSE_WAIT,
     (S.FIN_WAIT_1, "rcv_ack_of_fin"): S.FIN_WAIT_2,
     (S.FIN_WAIT_1, "rcv_fin"): S.CLOSING,
-    (S.FIN_WAIT_1, "rcv_fin_and_ack"): S.TIME_WAIT,
     (S.FIN_WAIT_2, "rcv_fin"): S.TIME_WAIT,
     (S.CLOSING, "rcv_ack_of_fin"): S.TIME_WAIT,
     (S.CLOSE_WAIT, "close"): S.LAST_ACK,
