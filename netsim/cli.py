@@ -47,6 +47,20 @@ def main(argv: list[str] | None = None) -> int:
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario")
 
+    diagram = sub.add_parser(
+        "diagram", help="draw a sequence diagram again from a saved run (its trace.jsonl)",
+        description="Draw a sequence diagram from OUTDIR/trace.jsonl without re-running. "
+                    "Filter terms, comma-separated: a protocol (tcp, udp, icmp, arp, rarp), "
+                    "node=NAME, flow=PORT or flow=A:P-B:P, from=TIME, to=TIME.")
+    diagram.add_argument("outdir", help="a folder written by netsim run")
+    diagram.add_argument("--filter", default="", help="e.g. 'tcp,node=server,from=0.8s'")
+    diagram.add_argument("--format", choices=["svg", "png", "mermaid", "plantuml"], default="svg")
+    diagram.add_argument("--level", choices=["end-to-end", "link"], default="end-to-end")
+    diagram.add_argument("--scale", choices=["compressed", "time"], default="compressed")
+    diagram.add_argument("--limit", type=int, default=60, help="at most this many messages")
+    diagram.add_argument("--ports", action="store_true", help="one lane per host:port")
+    diagram.add_argument("-o", "--output", help="file to write (default: OUTDIR/diagram.<ext>)")
+
     sub.add_parser("list", help="list the bundled scenarios")
     sub.add_parser("schema", help="print the scenario JSON Schema")
 
@@ -56,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from netsim.errors import ScenarioError
     try:
-        return {"run": _run, "validate": _validate, "list": _list, "schema": _schema}[args.command](args)
+        return {"run": _run, "validate": _validate, "list": _list, "schema": _schema,
+                "diagram": _diagram}[args.command](args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SCENARIO_ERROR
@@ -78,6 +93,33 @@ def _run(args) -> int:
     result = run_scenario(scenario, outdir, seed=args.seed, until=until)
     if not args.quiet:
         print(result.text())
+    return 0
+
+
+def _diagram(args) -> int:
+    from netsim.trace.jsonl import load_jsonl
+    from netsim.viz import sequence_diagram
+    from netsim.viz.filters import parse_filter
+
+    source = Path(args.outdir) / "trace.jsonl"
+    if not source.exists():
+        print(f"error: {source} not found: run the scenario with 'jsonl' in its outputs",
+              file=sys.stderr)
+        return EXIT_SCENARIO_ERROR
+    try:
+        options = parse_filter(args.filter)
+    except ValueError as exc:
+        print(f"error: --filter: {exc}", file=sys.stderr)
+        return EXIT_SCENARIO_ERROR
+    diagram = sequence_diagram(load_jsonl(source), level=args.level, scale=args.scale,
+                               limit=args.limit, ports=args.ports, **options)
+    suffix = {"svg": ".svg", "png": ".png", "mermaid": ".mmd", "plantuml": ".puml"}[args.format]
+    output = Path(args.output) if args.output else Path(args.outdir) / f"diagram{suffix}"
+    if output.suffix.lower() != suffix:
+        output = output.with_suffix(suffix)
+    diagram.save(output)
+    shown = f"{len(diagram)} of {diagram.total}" if diagram.total > len(diagram) else str(len(diagram))
+    print(f"wrote {output} ({shown} messages, lanes: {', '.join(diagram.lanes) or 'none'})")
     return 0
 
 

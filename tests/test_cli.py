@@ -61,3 +61,30 @@ def test_help_starts_without_the_heavy_imports():
            "print(sorted(m for m in ('scapy','simpy','networkx','matplotlib','yaml') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_run_writes_every_diagram_format_and_the_timelines(tmp_path, capsys):
+    for name in ("router-chain", "tcp-lossy"):
+        out = tmp_path / name
+        assert main(["run", name, "-o", str(out), "-q"]) == 0
+        for file in ("sequence.svg", "sequence.png", "sequence.mmd", "sequence.puml",
+                     "timeline.png", "topology.png"):
+            assert (out / file).stat().st_size > 500, (name, file)
+        assert (out / "cwnd.png").exists() == (name == "tcp-lossy")
+        assert (out / "sequence.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lossy = (tmp_path / "tcp-lossy" / "sequence.mmd").read_text()
+    assert "-x" in lossy and "queue-full" in lossy and "(retransmission)" in lossy
+
+
+def test_diagram_redraws_a_saved_run_with_a_filter(tmp_path, capsys):
+    assert main(["run", "router-chain", "-o", str(tmp_path), "-q"]) == 0
+    assert main(["diagram", str(tmp_path), "--filter", "icmp,from=7s", "--format", "mermaid"]) == 0
+    assert "6 messages" in capsys.readouterr().out
+    text = (tmp_path / "diagram.mmd").read_text()
+    assert text.count("ICMP echo request") == 3 and "UDP" not in text and "ARP" not in text
+    out = tmp_path / "arp.puml"
+    assert main(["diagram", str(tmp_path), "--filter", "arp", "--level", "link",
+                 "--format", "plantuml", "-o", str(out)]) == 0
+    assert out.read_text().count("ARP who-has") == 4
+    assert main(["diagram", str(tmp_path), "--filter", "smtp"]) == 2
+    assert main(["diagram", str(tmp_path / "nowhere")]) == 2

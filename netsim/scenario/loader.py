@@ -192,6 +192,12 @@ def _check_meaning(scenario: Scenario) -> None:
                 raise err(("nodes", name, "routes", k), "a route needs 'via' (a next hop) or 'dev'")
 
     _check_units(scenario)
+    if "filter" in data.get("sequence", {}):
+        from netsim.viz.filters import parse_filter
+        try:
+            parse_filter(data["sequence"]["filter"])
+        except ValueError as exc:
+            raise err(("sequence", "filter"), str(exc)) from None
 
     used: dict[tuple[str, str], int] = {}
     for i, link in enumerate(data.get("links", [])):
@@ -260,6 +266,12 @@ def _check_units(scenario: Scenario) -> None:
                 raise scenario.error(path + ("queue",), str(exc)) from None
 
     check(data, ())
+    for key in ("from", "to"):
+        if key in data.get("sequence", {}):
+            try:
+                parse_time(data["sequence"][key])
+            except ValueError as exc:
+                raise scenario.error(("sequence", key), str(exc)) from None
     check(data.get("defaults", {}).get("link", {}), ("defaults", "link"))
     for i, link in enumerate(data.get("links", [])):
         check(link, ("links", i))

@@ -28,6 +28,28 @@ class RunResult:
                 return app
         raise KeyError(f"no {name} app" + (f" on {node}" if node else ""))
 
+    def sequence(self, **options):
+        """The run's sequence diagram (see :func:`netsim.viz.sequence_diagram`)."""
+        from netsim.viz import sequence_diagram
+        options.setdefault("limit", 60)
+        return sequence_diagram(self.trace, **options)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+        s = self.summary
+        parts = [f"<h4>{escape(s['scenario'])} — seed {s['seed']}, {s['end_time']:g} s simulated</h4>"]
+        for app in s["apps"]:
+            parts.append(f"<b>{escape(app['app'])}</b> on {escape(app['node'])} at {app['at']:g} s"
+                         f"<pre>{escape(chr(10).join(app['output']) or '(no output)')}</pre>")
+        rows = "".join(f"<tr><td>{escape(n)}</td><td>{c['frames']}</td><td>{c['bytes']}</td>"
+                       f"<td>{c['lost']}</td><td>{c['queue_full']}</td></tr>"
+                       for n, c in s["links"].items())
+        parts.append("<table><tr><th>link</th><th>frames</th><th>bytes</th><th>lost</th>"
+                     f"<th>queue full</th></tr>{rows}</table>")
+        if s["drops"]:
+            parts.append("drops: " + ", ".join(f"{escape(r)} {n}" for r, n in s["drops"].items()))
+        return "\n".join(parts)
+
     def text(self) -> str:
         """What ``netsim run`` prints: each tool's output as the tool prints it, then counts."""
         s = self.summary
@@ -88,8 +110,51 @@ def write_outputs(result: RunResult, outdir: Path) -> list[Path]:
         files += write_link_pcaps(trace, outdir / "pcap", list(result.network.links))
     if "jsonl" in wanted:
         files.append(write_jsonl(trace, outdir / "trace.jsonl"))
+    if "sequence" in wanted:
+        files += write_sequence(trace, outdir, result.scenario.data.get("sequence", {}))
+    if "timeline" in wanted:
+        files += write_timelines(trace, outdir)
+    if "topology" in wanted:
+        from netsim.viz import topology_plot
+        files.append(_save(topology_plot(trace), outdir / "topology.png"))
     # The summary is always written: it is what the run found.
     path = outdir / "summary.json"
     path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     files.append(path)
+    return files
+
+
+def _save(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def sequence_options(spec: dict) -> dict:
+    """A scenario's ``sequence:`` section → :func:`netsim.viz.sequence_diagram` arguments."""
+    from netsim.units import parse_time
+    from netsim.viz.filters import parse_filter
+    options = parse_filter(spec.get("filter", ""))
+    if "from" in spec:
+        options["start"] = parse_time(spec["from"])
+    if "to" in spec:
+        options["end"] = parse_time(spec["to"])
+    for key in ("level", "scale", "ports"):
+        if key in spec:
+            options[key] = spec[key]
+    options["limit"] = spec.get("limit", 60)
+    return options
+
+
+def write_sequence(trace, outdir: Path, spec: dict) -> list[Path]:
+    from netsim.viz import sequence_diagram
+    diagram = sequence_diagram(trace, **sequence_options(spec))
+    return [diagram.save(outdir / f"sequence.{ext}") for ext in ("svg", "png", "mmd", "puml")]
+
+
+def write_timelines(trace, outdir: Path) -> list[Path]:
+    from netsim.viz import tcp_plot, timeline_figure
+    files = [_save(timeline_figure(trace), outdir / "timeline.png")]
+    cwnd = tcp_plot(trace)
+    if cwnd is not None:
+        files.append(_save(cwnd, outdir / "cwnd.png"))
     return files

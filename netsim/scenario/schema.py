@@ -10,7 +10,7 @@ from __future__ import annotations
 from netsim.units import RATE_PATTERN, SIZE_PATTERN, TIME_PATTERN
 
 NODE_KINDS = ["host", "router", "switch"]
-OUTPUTS = ["pcap", "jsonl", "summary"]
+OUTPUTS = ["pcap", "jsonl", "summary", "sequence", "timeline", "topology"]
 LINK_KEYS = ["rate", "delay", "jitter", "loss", "queue", "queue_bytes", "mtu"]
 
 _IPV4 = r"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"
@@ -102,7 +102,24 @@ def scenario_schema() -> dict:
             "links": {"type": "array", "items": {"$ref": "#/$defs/link_entry"}},
             "apps": {"type": "array", "items": {"$ref": "#/$defs/app"}},
             "outputs": {"type": "array", "items": {"enum": OUTPUTS}, "uniqueItems": True,
-                        "default": ["pcap", "jsonl", "summary"]},
+                        "default": ["pcap", "jsonl", "summary"],
+                        "description": "sequence: sequence.{svg,png,mmd,puml}; timeline: "
+                                       "timeline.png (and cwnd.png where TCP ran); topology: topology.png"},
+            "sequence": {
+                "type": "object", "additionalProperties": False,
+                "description": "what the sequence diagram shows",
+                "properties": {
+                    "level": {"enum": ["end-to-end", "link"]},
+                    "filter": {"type": "string",
+                               "description": "e.g. 'tcp,node=server' (see netsim diagram --help)"},
+                    "from": {"$ref": "#/$defs/time"},
+                    "to": {"$ref": "#/$defs/time"},
+                    "limit": {"type": "integer", "minimum": 1, "default": 60},
+                    "scale": {"enum": ["compressed", "time"]},
+                    "ports": {"type": "boolean",
+                              "description": "one lane per host:port (several apps on a host)"},
+                },
+            },
         },
         "$defs": {
             **DEFS,

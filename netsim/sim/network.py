@@ -96,7 +96,23 @@ class Network:
         call_later(self.env, max(0.0, time - self.env.now), lambda _event: callback())
 
     def run(self, until: float | None = None) -> None:
+        self.trace.meta.update(self.describe())
         self.env.run(until=until)
+
+    def describe(self) -> dict:
+        """The topology as plain data, for the trace's readers."""
+        from netsim.wire.addr import bytes_to_mac
+        nodes = {}
+        for name, node in self.nodes.items():
+            nodes[name] = {"kind": node.kind, "interfaces": {
+                i.name: {"address": i.address, "mac": bytes_to_mac(i.mac) if i.mac else None,
+                         "link": i.link.name if i.link else None}
+                for i in node.interfaces.values()}}
+        links = {name: {"a": [l.a.node.name, l.a.name], "b": [l.b.node.name, l.b.name],
+                        "rate": l.rate, "delay": l.delay, "jitter": l.jitter, "loss": l.loss,
+                        "queue_packets": l.queue_packets, "queue_bytes": l.queue_bytes}
+                 for name, l in self.links.items()}
+        return {"name": self.name, "seed": self.seed, "nodes": nodes, "links": links}
 
     def __repr__(self) -> str:
         return f"<Network {self.name}: {len(self.nodes)} nodes, {len(self.links)} links>"

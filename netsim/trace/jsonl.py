@@ -1,4 +1,10 @@
-"""The trace as JSON Lines: one object per record or note, in time order."""
+"""The trace as JSON Lines, complete enough to load back (``netsim diagram`` redraws).
+
+Line one is ``{"kind": "meta", …}`` with the topology and the port table; then one
+object per record or note, in time order. A record carries its frame's bytes (hex)
+the first time that frame appears, and always the decoded label, so the file reads
+well on its own and loads back into a :class:`~netsim.trace.Trace`.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,18 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from netsim.trace.recorder import Trace
+from netsim.trace.recorder import KIND_NAMES, Note, Port, Trace
 from netsim.wire.describe import describe
 
 
 def trace_rows(trace: Trace) -> Iterator[dict]:
-    """Records (with each frame decoded once) and notes, merged by time."""
+    """Records (each frame decoded once) and notes, merged by time."""
     decoded: dict[int, tuple] = {}
     rows = []
     for order, rec in enumerate(trace.records()):
         d = decoded.get(rec.frame)
-        if d is None:
+        first = d is None
+        if first:
             data = trace.frame_bytes(rec.frame)
             d = decoded[rec.frame] = (len(data), describe(data))
         row = {"t": rec.time, "kind": rec.kind, "node": rec.node, "iface": rec.iface,
@@ -24,6 +31,8 @@ def trace_rows(trace: Trace) -> Iterator[dict]:
                "src": d[1].src, "dst": d[1].dst, "label": d[1].label}
         if rec.reason:
             row["reason"] = rec.reason
+        if first:
+            row["bytes"] = trace.frame_bytes(rec.frame).hex()
         rows.append((rec.time, 0, order, row))
     for order, note in enumerate(trace.notes):
         rows.append((note.time, 1, order, {"t": note.time, "kind": "note", "node": note.node,
@@ -35,6 +44,44 @@ def trace_rows(trace: Trace) -> Iterator[dict]:
 
 def write_jsonl(trace: Trace, path: Path) -> Path:
     with path.open("w", encoding="utf-8") as out:
+        meta = {"kind": "meta", **trace.meta, "ports": [list(p) for p in trace.ports]}
+        out.write(json.dumps(meta, ensure_ascii=False, separators=(",", ":")) + "\n")
         for row in trace_rows(trace):
             out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
     return path
+
+
+def load_jsonl(path: Path) -> Trace:
+    """A :class:`Trace` read back from :func:`write_jsonl`'s file."""
+    trace = Trace()
+    port_of: dict[tuple[str, str], int] = {}
+    frames: dict[int, bytes] = {}
+    times, metas = [], []
+    kinds = {name: code for code, name in enumerate(KIND_NAMES)}
+    with Path(path).open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            row = json.loads(line)
+            kind = row.get("kind")
+            if kind == "meta":
+                trace.meta = {k: v for k, v in row.items() if k not in ("kind", "ports")}
+                for node, iface, link in row.get("ports", []):
+                    port_of[(node, iface)] = len(trace.ports)
+                    trace.ports.append(Port(node, iface, link))
+            elif kind == "note":
+                detail = {k: v for k, v in row.items() if k not in ("t", "kind", "node", "what")}
+                trace.notes.append(Note(row["t"], row["node"], row["what"], detail))
+            elif kind in kinds:
+                if "bytes" in row:
+                    frames[row["frame"]] = bytes.fromhex(row["bytes"])
+                port = port_of.get((row["node"], row["iface"]))
+                if port is None:
+                    port = port_of[(row["node"], row["iface"])] = trace.add_port(
+                        row["node"], row["iface"], row.get("link", ""))
+                times.append(row["t"])
+                metas.append(Trace.pack(kinds[kind], port, row["frame"],
+                                        trace.reason(row.get("reason", ""))))
+            else:
+                raise ValueError(f"{path}:{number}: unknown record kind {kind!r}")
+    ordered = [frames.get(i, b"") for i in range(max(frames, default=-1) + 1)]
+    trace.load_records(times, metas, ordered)
+    return trace

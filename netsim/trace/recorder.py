@@ -64,6 +64,9 @@ class Trace:
         self._reasons: list[str] = [""]
         self._reason_codes: dict[str, int] = {"": 0}
         self.notes: list[Note] = []
+        #: What the network looked like (nodes, interfaces, links): written by the
+        #: simulator so that readers — diagrams, topology drawings — need nothing else.
+        self.meta: dict = {}
         if not enabled:
             self.record = self._record_nothing
 
@@ -138,6 +141,37 @@ class Trace:
 
     def reason_name(self, code: int) -> str:
         return self._reasons[code]
+
+    def load_records(self, times, metas, frames: list[bytes]) -> None:
+        """Fill an empty trace from saved columns (see :mod:`netsim.trace.jsonl`)."""
+        self._times.extend(times)
+        self._meta.extend(metas)
+        self._frames.extend(frames)
+
+    @staticmethod
+    def pack(kind: int, port: int, frame: int, reason: int) -> int:
+        return frame << _FRAME_SHIFT | reason << _REASON_SHIFT | port << _PORT_SHIFT | kind
+
+    def to_dataframe(self):
+        """One row per record with the decoded frame (needs pandas)."""
+        from netsim.trace.table import to_dataframe
+        return to_dataframe(self)
+
+    def notes_dataframe(self, what: str | None = None):
+        """Model events as a DataFrame, e.g. ``notes_dataframe("tcp-metrics")``."""
+        from netsim.trace.table import notes_dataframe
+        return notes_dataframe(self, what)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+        from netsim.trace.summary import frame_counts
+        counts = frame_counts(self)
+        f = counts["frames"]
+        drops = ", ".join(f"{escape(r)}: {n}" for r, n in counts["drops"].items()) or "none"
+        return (f"<b>Trace</b> of {escape(str(self.meta.get('name', 'a run')))}: "
+                f"{len(self)} records, {self.frame_count} distinct frames, {len(self.notes)} notes; "
+                f"{f['transmitted']} sent on links, {f['dropped']} dropped ({drops}). "
+                f"<code>.to_dataframe()</code> lists them.")
 
     def memory_bytes(self) -> int:
         """Bytes the trace holds beyond the frames' own bytes (records, frame list, objects)."""

@@ -34,7 +34,15 @@ def test_scenario_runs_and_writes_its_outputs(runs, name):
     pcaps = sorted(p.stem for p in (result.outdir / "pcap").glob("*.pcap"))
     assert pcaps == sorted(result.network.links)
     lines = (result.outdir / "trace.jsonl").read_text().splitlines()
-    assert len(lines) == len(result.trace) + len(result.trace.notes)
+    assert len(lines) == 1 + len(result.trace) + len(result.trace.notes)
+    # The saved trace loads back to the same records, frames and topology.
+    from netsim.trace.jsonl import load_jsonl
+    loaded = load_jsonl(result.outdir / "trace.jsonl")
+    assert list(loaded.records()) == list(result.trace.records())
+    assert [loaded.frame_bytes(i) for i in range(loaded.frame_count)] == \
+        [result.trace.frame_bytes(i) for i in range(result.trace.frame_count)]
+    assert loaded.meta["nodes"].keys() == result.network.nodes.keys()
+    assert len(loaded.notes) == len(result.trace.notes)
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -1,0 +1,35 @@
+"""The trace as a pandas DataFrame: one row per record, with each frame decoded."""
+
+from __future__ import annotations
+
+from netsim.trace.recorder import Trace
+from netsim.wire.describe import describe
+
+
+def to_dataframe(trace: Trace):
+    """Columns: time, kind, node, iface, link, frame, length, protocol, src, dst, label, reason."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_dataframe needs pandas: pip install pandas "
+                          "(or pip install -e '.[notebook]')") from None
+    decoded: dict[int, tuple] = {}
+    rows = []
+    for rec in trace.records():
+        d = decoded.get(rec.frame)
+        if d is None:
+            data = trace.frame_bytes(rec.frame)
+            d = decoded[rec.frame] = (len(data), describe(data))
+        length, desc = d
+        rows.append((rec.time, rec.kind, rec.node, rec.iface, rec.link, rec.frame, length,
+                     desc.protocol, desc.src, desc.dst, desc.label, rec.reason))
+    return pd.DataFrame(rows, columns=["time", "kind", "node", "iface", "link", "frame", "length",
+                                       "protocol", "src", "dst", "label", "reason"])
+
+
+def notes_dataframe(trace: Trace, what: str | None = None):
+    """Model events (``tcp-metrics``, ``arp-learned``, …) with their details as columns."""
+    import pandas as pd
+    rows = [{"time": n.time, "node": n.node, "what": n.what, **n.detail} for n in trace.notes
+            if what is None or n.what == what]
+    return pd.DataFrame(rows)

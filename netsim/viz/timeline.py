@@ -1,0 +1,265 @@
+"""Plots over simulated time: frames per node, link load and queues, TCP state, throughput.
+
+Each function reads the trace (records, notes and the recorded topology) and
+returns a matplotlib :class:`~matplotlib.figure.Figure`; they never touch the
+models. Axes carry units.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, Trace
+from netsim.viz.sequence import COLORS, DROP_COLOR
+from netsim.wire.describe import describe
+
+
+def _figure(rows: int, width: float = 10.0, height_per_row: float = 2.6):
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width, 0.6 + height_per_row * rows), layout="constrained")
+    axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
+    return fig, axes
+
+
+def _protocols(trace: Trace) -> dict[int, str]:
+    cache: dict[int, str] = {}
+    for frame in range(trace.frame_count):
+        cache[frame] = describe(trace.frame_bytes(frame)).protocol
+    return cache
+
+
+def _end_time(trace: Trace) -> float:
+    return max((t for t, *_ in trace.raw()), default=1.0) or 1.0
+
+
+# -- frames per node ------------------------------------------------------------------------------
+
+def draw_frames(ax, trace: Trace) -> None:
+    """One lane per node; a tick per frame it sent, coloured by protocol; crosses for drops."""
+    protocol = _protocols(trace)
+    nodes = list(trace.meta.get("nodes", {})) or sorted({p.node for p in trace.ports})
+    lane = {n: k for k, n in enumerate(nodes)}
+    sent = defaultdict(list)
+    drops = []
+    for t, kind, port, frame, _reason in trace.raw():
+        node = trace.ports[port].node
+        if kind == TX:
+            sent[protocol[frame]].append((t, lane[node]))
+        elif kind == DROP:
+            drops.append((t, lane[node]))
+    for proto, points in sorted(sent.items()):
+        xs, ys = zip(*points)
+        ax.scatter(xs, ys, marker="|", s=120, color=COLORS.get(proto, "#333333"), label=proto,
+                   linewidths=1.2)
+    if drops:
+        xs, ys = zip(*drops)
+        ax.scatter(xs, ys, marker="x", s=40, color=DROP_COLOR, label="dropped", linewidths=1.5, zorder=3)
+    ax.set_yticks(range(len(nodes)), nodes)
+    ax.set_ylim(-0.7, len(nodes) - 0.3)
+    ax.invert_yaxis()
+    ax.set_title("Frames sent, by node")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8, ncols=min(6, len(sent) + 1), framealpha=0.9)
+
+
+def frame_timeline(trace: Trace):
+    fig, (ax,) = _figure(1, height_per_row=0.9 + 0.35 * len(trace.meta.get("nodes", {}) or [1]))
+    draw_frames(ax, trace)
+    ax.set_xlabel("simulated time (s)")
+    return fig
+
+
+# -- links ------------------------------------------------------------------------------------------
+
+def link_series(trace: Trace, bins: int = 200):
+    """Per sending port: (bin edges, utilisation 0–1) and queue length steps."""
+    links = trace.meta.get("links", {})
+    end = _end_time(trace)
+    width = end / bins
+    busy: dict[str, list[float]] = defaultdict(lambda: [0.0] * bins)
+    queue_steps: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    loss = trace.reason("loss")
+    for t, kind, port, frame, reason in sorted(trace.raw(), key=lambda r: r[0]):
+        p = trace.ports[port]
+        if not p.link or p.link not in links:
+            continue
+        name = f"{p.node}→{_peer(links[p.link], p.node)}"
+        if kind == TX or (kind == DROP and reason == loss):
+            # Lost frames occupied the wire too. While frames wait, whatever starts
+            # transmission is the head of the queue (FIFO), so the queue shrinks by one.
+            duration = len(trace.frame_bytes(frame)) * 8 / links[p.link]["rate"]
+            _spread(busy[name], t, t + duration, width, bins)
+            if queue_steps[name] and queue_steps[name][-1][1] > 0:
+                queue_steps[name].append((t, queue_steps[name][-1][1] - 1))
+        elif kind == ENQUEUE:
+            level = queue_steps[name][-1][1] if queue_steps[name] else 0
+            queue_steps[name].append((t, level + 1))
+    utilisation = {name: [b / width for b in values] for name, values in busy.items()}
+    return width, utilisation, dict(queue_steps)
+
+
+def _peer(link: dict, node: str) -> str:
+    return link["b"][0] if link["a"][0] == node else link["a"][0]
+
+
+def _spread(busy: list[float], t0: float, t1: float, width: float, bins: int) -> None:
+    k = int(t0 / width)
+    while t0 < t1 and k < bins:
+        edge = (k + 1) * width
+        busy[k] += min(t1, edge) - t0
+        t0, k = edge, k + 1
+
+
+def draw_links(ax_util, ax_queue, trace: Trace, bins: int = 200) -> None:
+    width, utilisation, queues = link_series(trace, bins)
+    for name, values in sorted(utilisation.items()):
+        if max(values) > 0:
+            ax_util.plot([width * (k + 0.5) for k in range(len(values))], [100 * v for v in values],
+                         lw=1.2, label=name)
+    peak = max((100 * max(v) for v in utilisation.values() if v), default=0.0)
+    ax_util.set_ylabel("utilisation (%)")
+    ax_util.set_ylim(0, min(105.0, max(1.0, peak * 1.15)))
+    ax_util.set_title(f"Link utilisation per direction ({width * 1000:.3g} ms bins)")
+    ax_util.grid(alpha=0.3)
+    if ax_util.get_legend_handles_labels()[0]:
+        ax_util.legend(loc="upper right", fontsize=7, ncols=2)
+    for name, steps in sorted(queues.items()):
+        if steps:
+            xs = [0.0] + [t for t, _ in steps]
+            ys = [0] + [q for _, q in steps]
+            ax_queue.step(xs, ys, where="post", lw=1.2, label=name)
+    ax_queue.set_ylabel("queue (packets)")
+    ax_queue.set_title("Frames waiting to be sent")
+    ax_queue.grid(alpha=0.3)
+    if ax_queue.get_legend_handles_labels()[0]:
+        ax_queue.legend(loc="upper right", fontsize=7)
+
+
+def link_plot(trace: Trace, bins: int = 200):
+    fig, (ax_util, ax_queue) = _figure(2)
+    draw_links(ax_util, ax_queue, trace, bins)
+    ax_queue.set_xlabel("simulated time (s)")
+    return fig
+
+
+# -- throughput ------------------------------------------------------------------------------------
+
+def throughput_series(trace: Trace, bins: int = 100):
+    """Per receiving host: transport payload delivered per bin, in bit/s."""
+    kinds = {n: v.get("kind") for n, v in trace.meta.get("nodes", {}).items()}
+    owners = {}
+    for name, node in trace.meta.get("nodes", {}).items():
+        for iface in node.get("interfaces", {}).values():
+            if iface.get("address"):
+                owners[iface["address"].split("/")[0]] = name
+    end = _end_time(trace)
+    width = end / bins
+    series: dict[str, list[float]] = defaultdict(lambda: [0.0] * bins)
+    for t, kind, port, frame, _reason in trace.raw():
+        node = trace.ports[port].node
+        if kind != RX or kinds.get(node) != "host":
+            continue
+        data = trace.frame_bytes(frame)
+        d = describe(data)
+        if d.protocol not in ("TCP", "UDP") or owners.get(d.dst) != node:
+            continue
+        hlen = (data[14] & 0xF) * 4
+        total = int.from_bytes(data[16:18], "big")
+        l4 = total - hlen
+        payload = l4 - (8 if d.protocol == "UDP" else (data[14 + hlen + 12] >> 4) * 4)
+        series[node][min(bins - 1, int(t / width))] += payload * 8 / width
+    return width, dict(series)
+
+
+def draw_throughput(ax, trace: Trace, bins: int = 100) -> None:
+    width, series = throughput_series(trace, bins)
+    for node, values in sorted(series.items()):
+        ax.plot([width * (k + 0.5) for k in range(bins)], [v / 1e6 for v in values], lw=1.3,
+                label=f"into {node}")
+    ax.set_ylabel("goodput (Mbit/s)")
+    ax.set_title(f"Transport payload delivered ({width * 1000:.3g} ms bins)")
+    ax.grid(alpha=0.3)
+    if series:
+        ax.legend(loc="upper right", fontsize=8)
+
+
+def throughput_plot(trace: Trace, bins: int = 100):
+    fig, (ax,) = _figure(1)
+    draw_throughput(ax, trace, bins)
+    ax.set_xlabel("simulated time (s)")
+    return fig
+
+
+def timeline_figure(trace: Trace):
+    """Frames per node, link utilisation, queues and goodput, one above the other."""
+    nodes = len(trace.meta.get("nodes", {})) or 1
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(11, 2.2 + 0.3 * nodes + 7.2), layout="constrained")
+    axes = fig.subplots(4, 1, sharex=True, height_ratios=[0.8 + 0.25 * nodes, 2, 1.6, 1.8])
+    draw_frames(axes[0], trace)
+    draw_links(axes[1], axes[2], trace)
+    draw_throughput(axes[3], trace)
+    axes[3].set_xlabel("simulated time (s)")
+    fig.suptitle(f"{trace.meta.get('name', 'run')}: what happened over time", fontsize=12)
+    return fig
+
+
+# -- TCP -----------------------------------------------------------------------------------------
+
+def tcp_connections(trace: Trace) -> list[str]:
+    """Connections with congestion-control records, most active first."""
+    counts: dict[str, int] = defaultdict(int)
+    for note in trace.notes:
+        if note.what == "tcp-metrics":
+            counts[f"{note.node} {note.detail['conn']}"] += 1
+    return sorted(counts, key=lambda c: -counts[c])
+
+
+def tcp_plot(trace: Trace, connection: str | None = None):
+    """cwnd, ssthresh and bytes in flight; SRTT and RTO; retransmissions marked by cause.
+
+    ``connection`` is ``"node a:port>b:port"`` as :func:`tcp_connections` lists them;
+    by default the busiest sender. Returns None when no TCP ran.
+    """
+    names = tcp_connections(trace)
+    if not names:
+        return None
+    connection = connection or names[0]
+    node, conn = connection.split(" ", 1)
+    metrics = [n for n in trace.notes if n.what == "tcp-metrics" and n.node == node
+               and n.detail["conn"] == conn]
+    retransmits = [n for n in trace.notes if n.what == "tcp-retransmit" and n.node == node
+                   and n.detail["conn"] == conn]
+    fig, (ax_win, ax_rtt) = _figure(2, height_per_row=3.0)
+    t = [n.time for n in metrics]
+    cwnd = [n.detail["cwnd"] / 1000 for n in metrics]
+    flight = [n.detail["flight"] / 1000 for n in metrics]
+    ssthresh = [n.detail["ssthresh"] / 1000 for n in metrics]
+    top = max(cwnd + flight) * 1.4 if cwnd else 1      # room above for markers and legend
+    ax_win.step(t, cwnd, where="post", lw=1.5, label="cwnd", color="#1f77b4")
+    ax_win.step(t, [min(s, top * 2) for s in ssthresh], where="post", lw=1.2, ls="--",
+                label="ssthresh", color="#ff7f0e")
+    ax_win.step(t, flight, where="post", lw=0.8, alpha=0.7, label="bytes in flight", color="#2ca02c")
+    markers = {"timeout": ("v", "#d62728"), "fast-retransmit": ("^", "#9467bd"),
+               "partial-ack": (".", "#8c564b"), "syn-timeout": ("v", "#d62728")}
+    for cause, (marker, color) in markers.items():
+        at = [n.time for n in retransmits if n.detail["cause"] == cause]
+        if at:
+            ax_win.scatter(at, [top * 0.8] * len(at), marker=marker, color=color, s=30, zorder=3,
+                           label=f"{cause} ({len(at)})")
+    ax_win.set_ylim(0, top)
+    ax_win.set_ylabel("kB")
+    ax_win.set_title(f"TCP {conn} on {node}: congestion window")
+    ax_win.grid(alpha=0.3)
+    ax_win.legend(loc="upper center", fontsize=7.5, ncols=6, framealpha=0.9)
+    srtt = [(n.time, n.detail["srtt"] * 1000) for n in metrics if n.detail["srtt"] is not None]
+    if srtt:
+        ax_rtt.plot(*zip(*srtt), lw=1.3, label="SRTT")
+    ax_rtt.step(t, [n.detail["rto"] * 1000 for n in metrics], where="post", lw=1.0, ls="--",
+                label="RTO", color="#d62728")
+    ax_rtt.set_ylabel("ms")
+    ax_rtt.set_xlabel("simulated time (s)")
+    ax_rtt.set_title("Round-trip time estimate and retransmission timeout (RFC 6298)")
+    ax_rtt.grid(alpha=0.3)
+    ax_rtt.legend(loc="upper left", fontsize=8)
+    return fig
