@@ -27,8 +27,9 @@ def _layout(graph: nx.MultiGraph) -> dict:
         start = next(n for n, d in simple.degree() if d == 1)
         order = list(nx.dfs_preorder_nodes(simple, start))
         return {n: (k, 0.0) for k, n in enumerate(order)}
-    return nx.kamada_kawai_layout(simple) if simple.number_of_nodes() > 2 else \
-        nx.spring_layout(simple, seed=1)
+    # Spring layout needs only numpy (kamada_kawai would pull in SciPy); seeded, so a
+    # topology is drawn the same way every time.
+    return nx.spring_layout(simple, seed=1, iterations=200)
 
 
 def topology_plot(trace_or_meta):
