@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from netsim.errors import TopologyError
 from netsim.sim.driver import EngineDriver
-from netsim.wire.addr import int_to_ip, ip_to_int
+from netsim.wire.addr import ip_to_int
 
 
 def resolve(network, target: str) -> tuple[str, int]:
@@ -70,7 +70,3 @@ class App:
     @property
     def label(self) -> str:
         return f"{self.name} on {self.node.name}"
-
-    @staticmethod
-    def ip(value: int) -> str:
-        return int_to_ip(value)

@@ -22,6 +22,7 @@ class RarpServer(App):
         super().__init__(node, at=at)
         self.table = table
         self.engine: rarp.RarpServer | None = None
+        self._templates: dict[str, ArpTemplate] = {}
 
     def start(self) -> None:
         entries = {}
@@ -42,7 +43,10 @@ class RarpServer(App):
     def on_output(self, output) -> None:
         if isinstance(output, rarp.SendRarpReply):
             iface = self._iface
-            template = ArpTemplate(iface.mac, iface.ip or 0, h.ETHERTYPE_RARP)
+            template = self._templates.get(iface.name)
+            if template is None:
+                template = self._templates[iface.name] = ArpTemplate(iface.mac, iface.ip or 0,
+                                                                     h.ETHERTYPE_RARP)
             iface.send(template.build(h.RARP_REPLY, output.target_mac, output.target_mac,
                                       output.target_ip))
             self.say(f"rarp-server: {bytes_to_mac(output.target_mac)} is {int_to_ip(output.target_ip)}")
@@ -67,8 +71,9 @@ class RarpBoot(App):
                  at: float = 0.0) -> None:
         super().__init__(node, at=at)
         self.prefix = prefix
-        self.iface = node.free_interface() if not node.interfaces else next(iter(node.interfaces.values()))
+        self.iface = next(iter(node.interfaces.values()), None) or node.add_interface()
         self.engine = rarp.RarpClient(self.iface.mac, retry_interval=retry, max_requests=attempts)
+        self._template: ArpTemplate | None = None
         node.rarp_handlers[self.iface.name] = self._receive
 
     def start(self) -> None:
@@ -83,8 +88,9 @@ class RarpBoot(App):
     def on_output(self, output) -> None:
         mac = self.iface.mac
         if isinstance(output, rarp.SendRarpRequest):
-            template = ArpTemplate(mac, 0, h.ETHERTYPE_RARP)
-            self.iface.send(template.build(h.RARP_REQUEST, BROADCAST_MAC, mac, 0))
+            if self._template is None:
+                self._template = ArpTemplate(mac, 0, h.ETHERTYPE_RARP)
+            self.iface.send(self._template.build(h.RARP_REQUEST, BROADCAST_MAC, mac, 0))
         elif isinstance(output, rarp.Assigned):
             self.node.set_address(self.iface, int_to_ip(output.ip), self.prefix)
             gateway = getattr(self.node, "gateway", None)

@@ -159,10 +159,6 @@ class ArpResolver:
             else:
                 self._request(ip, pending, now)
 
-    def flush(self) -> None:
-        """Forget everything (the interface's address changed)."""
-        self.cache.clear()
-
 
 __all__ = ["Abandon", "ArpResolver", "Learned", "Release", "SendReply", "SendRequest",
            "ARP_REPLY", "ARP_REQUEST"]

@@ -138,13 +138,13 @@ def _explain(error, scenario: Scenario) -> str:
 
 def _described_kind(error) -> str | None:
     """'a rate such as 100Mbps', from the $defs entry the failing schema sits in."""
-    for path in (tuple(error.schema_path),):
-        for name, text in (("rate", "a rate such as '100Mbps'"), ("time", "a duration such as '2ms'"),
-                           ("size", "a size such as '64KiB'"), ("fraction", "a fraction such as '1%'"),
-                           ("cidr", "an address/prefix such as '10.0.1.10/24'"),
-                           ("ipv4", "an IPv4 address such as '10.0.1.1'")):
-            if name in path or error.schema.get("pattern", "") == _pattern_of(name):
-                return text
+    path = tuple(error.schema_path)
+    for name, text in (("rate", "a rate such as '100Mbps'"), ("time", "a duration such as '2ms'"),
+                       ("size", "a size such as '64KiB'"), ("fraction", "a fraction such as '1%'"),
+                       ("cidr", "an address/prefix such as '10.0.1.10/24'"),
+                       ("ipv4", "an IPv4 address such as '10.0.1.1'")):
+        if name in path or error.schema.get("pattern", "") == _pattern_of(name):
+            return text
     if "endpoints" in error.absolute_path:
         return "an endpoint such as 'r1:eth0' or 'r1'"
     return None

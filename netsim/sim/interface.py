@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from netsim.trace import DROP
 from netsim.wire import Frame
-from netsim.wire.addr import int_to_ip, prefix_mask
+from netsim.wire.addr import int_to_ip
 from netsim.wire.headers import ETH_MIN_FRAME
 
 
@@ -25,12 +25,6 @@ class Interface:
         self.link = None
         self.arp = None              # ArpResolver, on IP nodes
         self.arp_driver = None
-
-    @property
-    def network_address(self) -> int | None:
-        if self.ip is None:
-            return None
-        return self.ip & prefix_mask(self.prefix_len)
 
     @property
     def address(self) -> str | None:

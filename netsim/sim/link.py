@@ -94,9 +94,6 @@ class Channel:
     def _deliver(self, _event) -> None:
         self._deliver_to(self._in_flight.popleft(), self.dst)
 
-    def queue_length(self, now: float) -> int:
-        return sum(1 for start, _ in self._waiting if start > now)
-
 
 class Link:
     """A full-duplex point-to-point link between interfaces ``a`` and ``b``."""
@@ -118,10 +115,6 @@ class Link:
             iface.link = self
             iface.mtu = min(iface.mtu, mtu)
             network.trace.set_link(iface.port, name)
-
-    @property
-    def channels(self) -> tuple[Channel, Channel]:
-        return self.forward, self.backward
 
     def __repr__(self) -> str:
         return f"<Link {self.name} {self.a.node.name}:{self.a.name} — {self.b.node.name}:{self.b.name}>"

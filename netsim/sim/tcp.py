@@ -36,13 +36,15 @@ from __future__ import annotations
 from collections import deque
 
 from netsim.proto.tcp import (Closed, Connected, DataReceived, Metrics, PeerClosed, Retransmission,
-                              Segment, StateChanged, TcpConnection)
+                              Segment, State, StateChanged, TcpConnection)
 from netsim.proto.tcp.segment import ACK, RST
 from netsim.sim.driver import EngineDriver
 from netsim.wire.addr import int_to_ip, ip_to_int
 from netsim.wire.headers import parse_tcp, parse_tcp_options
 
 _EPHEMERAL = (32768, 60999)
+_CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
+_NOT_YET_CONNECTED = frozenset({State.LISTEN, State.SYN_SENT})
 
 
 class TcpSocket:
@@ -153,7 +155,7 @@ class TcpEndpoint:
 
     def flush(self) -> None:
         sock = self.socket
-        if sock._pending and self.conn.state.value in ("ESTABLISHED", "CLOSE-WAIT"):
+        if sock._pending and self.conn.state in _CAN_SEND:
             room = self.conn.send_room
             if room:
                 taken = self.conn.send(bytes(sock._pending[:room]), self.stack.node.env.now)
@@ -168,12 +170,13 @@ class TcpEndpoint:
         self.driver.kick()
 
     def close_when_flushed(self) -> None:
+        """Close now, or once the socket's queued bytes are in the send buffer."""
         self._close_requested = True
-        if self.conn.state.value in ("ESTABLISHED", "CLOSE-WAIT", "LISTEN", "SYN-SENT"):
-            if not self.socket._pending or self.conn.state.value in ("LISTEN", "SYN-SENT"):
-                self._close_requested = False
-                self.conn.close(self.stack.node.env.now)
-                self.driver.kick()
+        state = self.conn.state
+        if state in _NOT_YET_CONNECTED or (state in _CAN_SEND and not self.socket._pending):
+            self._close_requested = False
+            self.conn.close(self.stack.node.env.now)
+            self.driver.kick()
 
     def abort(self) -> None:
         self.conn.abort(self.stack.node.env.now)
@@ -187,7 +190,7 @@ class TcpEndpoint:
     def wake_readers(self) -> None:
         sock = self.socket
         while sock._recv_waiters and (self.conn.available or self.conn.at_eof
-                                      or self.conn.state.value == "CLOSED"):
+                                      or self.conn.state is State.CLOSED):
             event, max_bytes = sock._recv_waiters.popleft()
             event.succeed(self.read(max_bytes))
 

@@ -179,6 +179,3 @@ class Trace:
         per_frame_object = sum(sys.getsizeof(f) - len(f) for f in self._frames)
         return (self._times.itemsize * len(self._times) + self._meta.itemsize * len(self._meta)
                 + sys.getsizeof(self._frames) + per_frame_object)
-
-    def frame_payload_bytes(self) -> int:
-        return sum(len(f) for f in self._frames)

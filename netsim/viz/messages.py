@@ -76,10 +76,8 @@ def _in_flow(trace: Trace, m: Message, flow: str) -> bool:
     data = trace.frame_bytes(m.frame)
     if len(data) < 38 or data[12:14] != b"\x08\x00":
         return False
-    hlen = (data[14] & 0xF) * 4
     ends = {f"{int_to_ip(int.from_bytes(data[26:30], 'big'))}:{m.sport}",
             f"{int_to_ip(int.from_bytes(data[30:34], 'big'))}:{m.dport}"}
-    del hlen
     return set(flow.split("-")) == ends
 
 

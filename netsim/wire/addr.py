@@ -49,9 +49,5 @@ def int_to_ip(value: int) -> str:
     return socket.inet_ntoa(struct.pack("!I", value))
 
 
-def ip_to_bytes(ip: int) -> bytes:
-    return struct.pack("!I", ip)
-
-
 def prefix_mask(prefix_len: int) -> int:
     return (0xFFFFFFFF << (32 - prefix_len)) & 0xFFFFFFFF if prefix_len else 0
