@@ -5,7 +5,7 @@ from __future__ import annotations
 from netsim.trace import DROP
 from netsim.wire import Frame
 from netsim.wire.addr import int_to_ip
-from netsim.wire.headers import ETH_MIN_FRAME
+from netsim.wire.headers import ETH_HLEN, ETH_MIN_FRAME
 
 
 class Interface:
@@ -44,6 +44,13 @@ class Interface:
         forwarding a frame passes on the flag of the frame it received."""
         if len(data) < ETH_MIN_FRAME:
             data += bytes(ETH_MIN_FRAME - len(data))
+        elif len(data) - ETH_HLEN > self.mtu:
+            # Fragmentation is not modelled: a datagram too big for the link never leaves
+            # (a real stack would fragment it, or refuse it with EMSGSIZE when DF is set).
+            trace = self.node.trace
+            trace.record(self.node.env.now, DROP, self.port, Frame(data, verified),
+                         trace.reason("mtu-exceeded"))
+            return
         channel = self.channel
         if channel is not None:
             channel.transmit(Frame(data, verified))

@@ -215,3 +215,17 @@ def test_slow_reader_closes_the_window_and_the_sender_waits(runs):
     assert any("Zero Window" in m for m in messages)
     # The transfer takes as long as the reader: 100 KiB at 1 Mbit/s is at least 0.8 s.
     assert source["duration_s"] > 0.8 - 16 * 1024 * 8 / 1e6
+
+
+def test_same_seed_same_bytes_across_processes(tmp_path):
+    """Nothing may depend on Python's per-process string hashing (set or dict order)."""
+    import os
+    import subprocess
+    import sys
+    for hash_seed in ("1", "2"):
+        subprocess.run([sys.executable, "-m", "netsim.cli", "run", "tcp-lossy", "-q",
+                        "-o", str(tmp_path / hash_seed)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": hash_seed})
+    for pcap in (tmp_path / "1" / "pcap").glob("*.pcap"):
+        assert pcap.read_bytes() == (tmp_path / "2" / "pcap" / pcap.name).read_bytes()
+    assert (tmp_path / "1" / "sequence.mmd").read_text() == (tmp_path / "2" / "sequence.mmd").read_text()

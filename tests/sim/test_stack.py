@@ -119,3 +119,16 @@ def test_traceroute_through_a_python_built_chain():
     result = trace.result()
     assert result["reached"]
     assert [h["probes"][0]["name"] for h in result["hops"]] == ["r1", "r2", "r3", "dst"]
+
+
+def test_datagrams_larger_than_the_link_mtu_do_not_leave():
+    net, (a, r, b) = line(["a", "r", "b"], mtu=576)
+    got = []
+    sink = b.udp_open(9)
+    sink.on_receive = lambda p, addr, now: got.append(len(p))
+    sock = a.udp_open()
+    net.at(0, lambda: sock.sendto(bytes(548), ("10.0.2.2", 9)))       # 576 bytes of IP: fits
+    net.at(1, lambda: sock.sendto(bytes(549), ("10.0.2.2", 9)))       # one byte too many
+    net.run(3)
+    assert got == [548]
+    assert drops(net) == ["mtu-exceeded"]

@@ -29,8 +29,6 @@ after that delay.
 
 from __future__ import annotations
 
-from collections import deque
-
 from netsim.proto.tcp import events as ev
 from netsim.proto.tcp.congestion import NewReno
 from netsim.proto.tcp.rtt import RttEstimator
@@ -99,7 +97,7 @@ class TcpConnection:
         self._ack_due = False
         self._now = 0.0
         self._unacked_segments = 0
-        self._out: deque = deque()
+        self._out: list = []
         self.closed_reason: str | None = None
         # Counters for results.
         #: Retransmission decisions by cause, and segments sent again (go-back-N included).
@@ -199,14 +197,16 @@ class TcpConnection:
             self._ack_due = False
             if self._ack_pending:
                 self._send_ack(self._now)
-        out = list(self._out)
-        self._out.clear()
+        out, self._out = self._out, []
         return out
 
     def get_timer(self) -> float | None:
-        deadlines = [t for t in (self._rto_at, self._persist_at, self._delack_at, self._timewait_at)
-                     if t is not None]
-        return min(deadlines) if deadlines else None
+        # Asked after every event the connection handles: no list, no min() over it.
+        deadline = None
+        for t in (self._rto_at, self._persist_at, self._delack_at, self._timewait_at):
+            if t is not None and (deadline is None or t < deadline):
+                deadline = t
+        return deadline
 
     def handle_timer(self, now: float) -> None:
         if self._timewait_at is not None and now >= self._timewait_at:
