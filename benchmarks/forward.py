@@ -11,11 +11,10 @@ every frame, how many bytes it holds per delivered frame beyond the frames' own.
 from __future__ import annotations
 
 import argparse
-import time
 
 from netsim import UdpSend, UdpSink
 from netsim.topo import line
-from netsim.wire import scapy_layers
+from timing import timed_run          # beside this script
 
 
 def build(frames: int, size: int, trace: bool):
@@ -35,19 +34,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the run")
     args = parser.parse_args()
     net, sink = build(args.frames, args.size, not args.no_trace)
-    # Scapy is imported when the first template is built; that one-time start-up cost
-    # (about 0.3 s, reported by `netsim --help` and import timings) is not throughput.
-    scapy_layers.load()
-    start = time.perf_counter()
-    if args.profile:
-        import cProfile
-        import pstats
-        profile = cProfile.Profile()
-        profile.runcall(net.run)
-        pstats.Stats(profile).sort_stats("tottime").print_stats(18)
-    else:
-        net.run()
-    wall = time.perf_counter() - start
+    wall = timed_run(net, args.profile)
     delivered = sink.received
     assert delivered == args.frames, f"only {delivered} of {args.frames} frames arrived"
     trace = net.trace

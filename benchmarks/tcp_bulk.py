@@ -9,13 +9,12 @@ time; the last line is ``segments_per_s=<number>``.
 from __future__ import annotations
 
 import argparse
-import time
 
 from netsim import TcpSink, TcpSource
 from netsim.topo import line
-from netsim.wire import scapy_layers
 from netsim.trace import TX
 from netsim.units import parse_size
+from timing import timed_run          # beside this script
 
 
 def main() -> None:
@@ -28,19 +27,7 @@ def main() -> None:
     net, (src, dst) = line(["src", "dst"], rate="1Gbps", delay="1ms", seed=1, queue_packets=1000)
     sink = TcpSink(dst, port=5001)
     source = TcpSource(src, target="dst", port=5001, size=size, at=0.001)
-    # Scapy is imported when the first template is built; that one-time start-up cost
-    # (about 0.3 s, reported by `netsim --help` and import timings) is not throughput.
-    scapy_layers.load()
-    start = time.perf_counter()
-    if args.profile:
-        import cProfile
-        import pstats
-        profile = cProfile.Profile()
-        profile.runcall(net.run)
-        pstats.Stats(profile).sort_stats("tottime").print_stats(20)
-    else:
-        net.run()
-    wall = time.perf_counter() - start
+    wall = timed_run(net, args.profile)
     result = source.result()
     assert result["intact"], result
     segments = sum(1 for _t, kind, _p, frame, _r in net.trace.raw()

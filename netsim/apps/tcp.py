@@ -14,19 +14,6 @@ _CONNECTION_OPTIONS = {
     "recv_buffer": {"$ref": "#/$defs/size", "description": "receive buffer: the largest window"},
     "msl": {"$ref": "#/$defs/time", "description": "maximum segment lifetime; TIME-WAIT is 2·MSL"},
 }
-_TIME_OPTIONS = ("delayed_ack", "rto_min", "msl")
-
-
-def connection_options(args: dict) -> dict:
-    """Scenario values → TcpConnection keyword arguments."""
-    from netsim.units import parse_time
-    options = {}
-    for key in _TIME_OPTIONS:
-        if key in args:
-            options[key] = parse_time(args[key])
-    if "recv_buffer" in args:
-        options["recv_buffer"] = parse_size(args["recv_buffer"])
-    return options
 
 
 class TcpSource(App):
@@ -49,7 +36,7 @@ class TcpSource(App):
         self.target, self.port = target, port
         self.size = parse_size(size) if size is not None else (None if duration else 1 << 20)
         self.duration = duration
-        self.options = connection_options(options)
+        self.options = options            # TcpConnection's: seconds and bytes
         self._rng = random.Random(self.network.rng.getrandbits(64))
         self._hash = hashlib.sha256()
         self.sent = 0
@@ -135,7 +122,7 @@ class TcpSink(App):
         super().__init__(node, at=at)
         self.port = port
         self.read_rate = read_rate
-        self.options = connection_options(options)
+        self.options = options            # TcpConnection's: seconds and bytes
         self._hash = hashlib.sha256()
         self.bytes = 0
         self.connections = 0

@@ -6,10 +6,10 @@ from netsim.apps import APPS
 from netsim.errors import AddressError, TopologyError
 from netsim.topo import finalize
 from netsim.topo.graph import link_params
-from netsim.units import parse_rate, parse_size, parse_time
+from netsim.scenario.quantities import app_properties, parse_quantities
+from netsim.units import parse_size, parse_time
 from netsim.scenario.loader import DEFAULT_LINK
 
-_TIME_ARGS = {"at", "interval", "wait", "retry", "duration"}
 
 
 def build_network(scenario, *, seed: int, trace: bool = True):
@@ -81,12 +81,8 @@ def build_network(scenario, *, seed: int, trace: bool = True):
             net.at(0.0, node.announce)
 
     for i, spec in enumerate(data.get("apps", [])):
-        args = {k.replace("-", "_"): v for k, v in spec.items() if k not in ("node", "run")}
-        for key in _TIME_ARGS & args.keys():
-            args[key] = parse_time(args[key])
-        for key in ("rate", "read_rate"):
-            if key in args:
-                args[key] = parse_rate(args[key])
+        args = parse_quantities({k: v for k, v in spec.items() if k not in ("node", "run")},
+                                app_properties(spec["run"]))
         try:
             APPS[spec["run"]](net.nodes[spec["node"]], **args)
         except (TopologyError, ValueError) as exc:

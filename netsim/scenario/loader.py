@@ -18,7 +18,7 @@ from netsim.errors import ScenarioError
 from netsim.scenario.paths import format_path, line_of
 from netsim.scenario.schema import scenario_schema
 from netsim.scenario.yamlpos import load_with_lines
-from netsim.units import parse_fraction, parse_rate, parse_size, parse_time
+from netsim.units import parse_size, parse_time
 
 DEFAULT_LINK = {"rate": "100Mbps", "delay": "1ms"}
 
@@ -212,8 +212,9 @@ def _check_meaning(scenario: Scenario) -> None:
                               f"{node}:{iface} is already wired by links[{used[(node, iface)]}]")
                 used[(node, iface)] = i
         a, b = (e.partition(":")[0] for e in link["endpoints"])
-        if a == b and nodes[a]["kind"] != "switch" and len(set(link["endpoints"])) == 1:
-            raise err(("links", i, "endpoints"), "a link joins two different interfaces")
+        if a == b:
+            # Even a switch: cabled to itself it would flood broadcasts round forever.
+            raise err(("links", i, "endpoints"), f"a link joins two different nodes, not {a} to itself")
 
     names = set(nodes)
     for i, app in enumerate(data.get("apps", [])):
@@ -245,37 +246,21 @@ def _did_you_mean(name: str, known) -> str:
 
 def _check_units(scenario: Scenario) -> None:
     """Parse every quantity once, so a bad unit is reported where it is written."""
-    parsers = {"rate": parse_rate, "read_rate": parse_rate, "duration": parse_time,
-               "delayed_ack": parse_time, "rto_min": parse_time, "msl": parse_time,
-               "delay": parse_time, "recv_buffer": parse_size, "jitter": parse_time, "loss": parse_fraction,
-               "until": parse_time, "at": parse_time, "interval": parse_time, "wait": parse_time,
-               "retry": parse_time, "aging": parse_time, "arp_lifetime": parse_time}
+    from netsim.scenario.quantities import QuantityError, app_properties, parse_quantities
+    from netsim.scenario.schema import DEFS, NODE, scenario_schema
     data = scenario.data
-
-    def check(mapping: dict, path: tuple) -> None:
-        for key, parse in parsers.items():
-            if key in mapping:
-                try:
-                    parse(mapping[key])
-                except ValueError as exc:
-                    raise scenario.error(path + (key,), str(exc)) from None
-        if isinstance(mapping.get("queue"), str):
-            try:
+    top = scenario_schema()["properties"]
+    places = [(data, (), top), (data.get("sequence", {}), ("sequence",), top["sequence"]["properties"]),
+              (data.get("defaults", {}).get("link", {}), ("defaults", "link"), DEFS["link"]["properties"])]
+    places += [(link, ("links", i), DEFS["link"]["properties"]) for i, link in enumerate(data.get("links", []))]
+    places += [(spec, ("nodes", name), NODE["properties"]) for name, spec in data["nodes"].items()]
+    places += [(app, ("apps", i), app_properties(app["run"])) for i, app in enumerate(data.get("apps", []))]
+    for mapping, path, properties in places:
+        try:
+            parse_quantities(mapping, properties)
+            if isinstance(mapping.get("queue"), str) and "queue" in properties:
                 parse_size(mapping["queue"])
-            except ValueError as exc:
-                raise scenario.error(path + ("queue",), str(exc)) from None
-
-    check(data, ())
-    for key in ("from", "to"):
-        if key in data.get("sequence", {}):
-            try:
-                parse_time(data["sequence"][key])
-            except ValueError as exc:
-                raise scenario.error(("sequence", key), str(exc)) from None
-    check(data.get("defaults", {}).get("link", {}), ("defaults", "link"))
-    for i, link in enumerate(data.get("links", [])):
-        check(link, ("links", i))
-    for i, app in enumerate(data.get("apps", [])):
-        check(app, ("apps", i))
-    for name, spec in data["nodes"].items():
-        check(spec, ("nodes", name))
+        except QuantityError as exc:
+            raise scenario.error(path + (exc.key,), str(exc)) from None
+        except ValueError as exc:
+            raise scenario.error(path + ("queue",), str(exc)) from None

@@ -143,73 +143,61 @@ class IpNode(Node):
         self._ip_id = (self._ip_id + 1) & 0xFFFF
         return self._ip_id
 
-    def _next_hop(self, dst: int):
+    def _path(self, dst: int):
+        """``(interface, next hop, the next hop's MAC or None)`` toward ``dst``; None
+        (and a note, as a socket would get ENETUNREACH) when there is no route."""
         route = self.routes.lookup(dst)
         if route is None:
-            return None, None
-        return route.iface, (dst if route.gateway is None else route.gateway)
+            self.trace.note(self.env.now, self.name, "unreachable", dst=int_to_ip(dst))
+            return None
+        iface = route.iface
+        hop = dst if route.gateway is None else route.gateway
+        return iface, hop, iface.arp.lookup(hop, self.env._now)
+
+    def _keep(self, key: tuple, template):
+        """Remember a new template; callers write ``self._templates.get(key) or
+        self._keep(key, Template(...))`` so Scapy builds each flow shape once."""
+        self._templates[key] = template
+        return template
 
     def send_udp(self, sport: int, dst: int, dport: int, payload: bytes, *, ttl: int = 64,
                  df: bool = True) -> bool:
-        # The per-datagram path of every UDP application: kept to one route lookup, one
-        # ARP lookup, one template build.
-        route = self.routes.lookup(dst)
-        if route is None or route.iface.ip is None:
-            self.trace.note(self.env.now, self.name, "unreachable", dst=int_to_ip(dst))
+        path = self._path(dst)
+        if path is None or path[0].ip is None:
             return False
-        iface = route.iface
-        hop = dst if route.gateway is None else route.gateway
-        mac = iface.arp.lookup(hop, self.env._now)
+        iface, hop, mac = path
         key = (17, iface, mac, dst, sport, dport, df)
-        template = self._templates.get(key)
-        if template is None:
-            template = self._templates[key] = UdpTemplate(iface.mac, mac or ZERO_MAC, iface.ip, dst,
-                                                          sport, dport, df=df)
-        self._ip_id = ip_id = (self._ip_id + 1) & 0xFFFF
-        data = template.build(payload, ip_id, ttl)
-        if mac is not None:
-            iface.send(data)
-        else:
-            self._hold(iface, hop, data, True)
+        template = self._templates.get(key) or self._keep(key, UdpTemplate(
+            iface.mac, mac or ZERO_MAC, iface.ip, dst, sport, dport, df=df))
+        self._transmit(iface, hop, mac, template.build(payload, self._next_id(), ttl))
         return True
 
     def send_icmp(self, dst: int, icmp_type: int, code: int, word1: int, word2: int,
                   payload: bytes, *, src: int | None = None, ttl: int = 64) -> bool:
-        iface, hop = self._next_hop(dst)
-        if iface is None or (src is None and iface.ip is None):
-            self.trace.note(self.env.now, self.name, "unreachable", dst=int_to_ip(dst))
+        path = self._path(dst)
+        if path is None:
             return False
+        iface, hop, mac = path
         src = iface.ip if src is None else src
-        mac = iface.arp.lookup(hop, self.env.now)
+        if src is None:
+            return False
         key = (1, iface, mac, src, dst, icmp_type, code)
-        template = self._templates.get(key)
-        if template is None:
-            template = self._templates[key] = IcmpTemplate(iface.mac, mac or ZERO_MAC, src, dst,
-                                                           icmp_type, code)
+        template = self._templates.get(key) or self._keep(key, IcmpTemplate(
+            iface.mac, mac or ZERO_MAC, src, dst, icmp_type, code))
         self._transmit(iface, hop, mac, template.build(word1, word2, payload, self._next_id(), ttl))
         return True
 
     def send_tcp(self, src: int, dst: int, sport: int, dport: int, seg) -> bool:
         """Send one engine segment as a frame (the TCP template for its flow and options)."""
-        route = self.routes.lookup(dst)
-        if route is None:
-            self.trace.note(self.env.now, self.name, "unreachable", dst=int_to_ip(dst))
+        path = self._path(dst)
+        if path is None:
             return False
-        iface = route.iface
-        hop = dst if route.gateway is None else route.gateway
-        mac = iface.arp.lookup(hop, self.env._now)
+        iface, hop, mac = path
         key = (6, iface, mac, src, dst, sport, dport, seg.mss, seg.wscale)
-        template = self._templates.get(key)
-        if template is None:
-            template = self._templates[key] = TcpTemplate(iface.mac, mac or ZERO_MAC, src, dst,
-                                                          sport, dport, mss=seg.mss,
-                                                          wscale=seg.wscale)
-        self._ip_id = ip_id = (self._ip_id + 1) & 0xFFFF
-        data = template.build(seg.seq, seg.ack, seg.flags, seg.window, seg.payload, ip_id)
-        if mac is not None:
-            iface.send(data)
-        else:
-            self._hold(iface, hop, data, True)
+        template = self._templates.get(key) or self._keep(key, TcpTemplate(
+            iface.mac, mac or ZERO_MAC, src, dst, sport, dport, mss=seg.mss, wscale=seg.wscale))
+        self._transmit(iface, hop, mac, template.build(seg.seq, seg.ack, seg.flags, seg.window,
+                                                       seg.payload, self._next_id()))
         return True
 
     def _transmit(self, iface, hop: int, mac: bytes | None, data: bytes,
@@ -246,10 +234,8 @@ class IpNode(Node):
 
     def _arp_template(self, iface, ethertype: int = h.ETHERTYPE_ARP) -> ArpTemplate:
         key = ("arp", iface, iface.ip, ethertype)
-        template = self._templates.get(key)
-        if template is None:
-            template = self._templates[key] = ArpTemplate(iface.mac, iface.ip or 0, ethertype)
-        return template
+        return self._templates.get(key) or self._keep(key, ArpTemplate(iface.mac, iface.ip or 0,
+                                                                       ethertype))
 
     def announce(self, iface=None) -> None:
         """Send a gratuitous ARP (RFC 5227 announcement) for ``iface``'s address."""

@@ -71,6 +71,8 @@ class Network:
         """
         a = a.free_interface() if hasattr(a, "free_interface") else a
         b = b.free_interface() if hasattr(b, "free_interface") else b
+        if a.node is b.node:
+            raise TopologyError(f"a link joins two different nodes, not {a.node.name} to itself")
         for iface in (a, b):
             if iface.link is not None:
                 raise TopologyError(f"{iface.node.name}:{iface.name} is already linked "

@@ -13,26 +13,23 @@ from pathlib import Path
 from typing import Iterator
 
 from netsim.trace.recorder import KIND_NAMES, Note, Port, Trace
-from netsim.wire.describe import describe
 
 
 def trace_rows(trace: Trace) -> Iterator[dict]:
     """Records (each frame decoded once) and notes, merged by time."""
-    decoded: dict[int, tuple] = {}
+    seen: set[int] = set()
     rows = []
     for order, rec in enumerate(trace.records()):
-        d = decoded.get(rec.frame)
-        first = d is None
-        if first:
-            data = trace.frame_bytes(rec.frame)
-            d = decoded[rec.frame] = (len(data), describe(data))
+        data = trace.frame_bytes(rec.frame)
+        d = trace.describe(rec.frame)
         row = {"t": rec.time, "kind": rec.kind, "node": rec.node, "iface": rec.iface,
-               "link": rec.link, "frame": rec.frame, "len": d[0], "protocol": d[1].protocol,
-               "src": d[1].src, "dst": d[1].dst, "label": d[1].label}
+               "link": rec.link, "frame": rec.frame, "len": len(data), "protocol": d.protocol,
+               "src": d.src, "dst": d.dst, "label": d.label}
         if rec.reason:
             row["reason"] = rec.reason
-        if first:
-            row["bytes"] = trace.frame_bytes(rec.frame).hex()
+        if rec.frame not in seen:
+            seen.add(rec.frame)
+            row["bytes"] = data.hex()
         rows.append((rec.time, 0, order, row))
     for order, note in enumerate(trace.notes):
         rows.append((note.time, 1, order, {"t": note.time, "kind": "note", "node": note.node,

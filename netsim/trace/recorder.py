@@ -17,6 +17,8 @@ from __future__ import annotations
 from array import array
 from typing import Iterator, NamedTuple
 
+from netsim.wire.describe import describe
+
 TX, RX, DROP, ENQUEUE = 0, 1, 2, 3
 KIND_NAMES = ("tx", "rx", "drop", "enqueue")
 
@@ -67,6 +69,7 @@ class Trace:
         #: What the network looked like (nodes, interfaces, links): written by the
         #: simulator so that readers — diagrams, topology drawings — need nothing else.
         self.meta: dict = {}
+        self._described: dict[int, object] = {}
         if not enabled:
             self.record = self._record_nothing
 
@@ -118,6 +121,13 @@ class Trace:
 
     def frame_bytes(self, frame_id: int) -> bytes:
         return self._frames[frame_id]
+
+    def describe(self, frame_id: int):
+        """The frame decoded (:class:`netsim.wire.describe.Description`), once per frame."""
+        found = self._described.get(frame_id)
+        if found is None:
+            found = self._described[frame_id] = describe(self._frames[frame_id])
+        return found
 
     def raw(self) -> Iterator[tuple[float, int, int, int, int]]:
         """``(time, kind, port, frame, reason)`` codes in append order, no objects built."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from netsim.trace.recorder import Trace
-from netsim.wire.describe import describe
 
 
 def to_dataframe(trace: Trace):
@@ -13,16 +12,12 @@ def to_dataframe(trace: Trace):
     except ImportError:
         raise ImportError("to_dataframe needs pandas: pip install pandas "
                           "(or pip install -e '.[notebook]')") from None
-    decoded: dict[int, tuple] = {}
     rows = []
     for rec in trace.records():
-        d = decoded.get(rec.frame)
-        if d is None:
-            data = trace.frame_bytes(rec.frame)
-            d = decoded[rec.frame] = (len(data), describe(data))
-        length, desc = d
-        rows.append((rec.time, rec.kind, rec.node, rec.iface, rec.link, rec.frame, length,
-                     desc.protocol, desc.src, desc.dst, desc.label, rec.reason))
+        desc = trace.describe(rec.frame)
+        rows.append((rec.time, rec.kind, rec.node, rec.iface, rec.link, rec.frame,
+                     len(trace.frame_bytes(rec.frame)), desc.protocol, desc.src, desc.dst,
+                     desc.label, rec.reason))
     return pd.DataFrame(rows, columns=["time", "kind", "node", "iface", "link", "frame", "length",
                                        "protocol", "src", "dst", "label", "reason"])
 

@@ -11,7 +11,6 @@ from collections import defaultdict
 
 from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, Trace
 from netsim.viz.sequence import COLORS, DROP_COLOR
-from netsim.wire.describe import describe
 
 
 def _figure(rows: int, width: float = 10.0, height_per_row: float = 2.6):
@@ -19,13 +18,6 @@ def _figure(rows: int, width: float = 10.0, height_per_row: float = 2.6):
     fig = Figure(figsize=(width, 0.6 + height_per_row * rows), layout="constrained")
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
     return fig, axes
-
-
-def _protocols(trace: Trace) -> dict[int, str]:
-    cache: dict[int, str] = {}
-    for frame in range(trace.frame_count):
-        cache[frame] = describe(trace.frame_bytes(frame)).protocol
-    return cache
 
 
 def _end_time(trace: Trace) -> float:
@@ -36,7 +28,6 @@ def _end_time(trace: Trace) -> float:
 
 def draw_frames(ax, trace: Trace) -> None:
     """One lane per node; a tick per frame it sent, coloured by protocol; crosses for drops."""
-    protocol = _protocols(trace)
     nodes = list(trace.meta.get("nodes", {})) or sorted({p.node for p in trace.ports})
     lane = {n: k for k, n in enumerate(nodes)}
     sent = defaultdict(list)
@@ -44,7 +35,7 @@ def draw_frames(ax, trace: Trace) -> None:
     for t, kind, port, frame, _reason in trace.raw():
         node = trace.ports[port].node
         if kind == TX:
-            sent[protocol[frame]].append((t, lane[node]))
+            sent[trace.describe(frame).protocol].append((t, lane[node]))
         elif kind == DROP:
             drops.append((t, lane[node]))
     for proto, points in sorted(sent.items()):
@@ -160,7 +151,7 @@ def throughput_series(trace: Trace, bins: int = 100):
         if kind != RX or kinds.get(node) != "host":
             continue
         data = trace.frame_bytes(frame)
-        d = describe(data)
+        d = trace.describe(frame)
         if d.protocol not in ("TCP", "UDP") or owners.get(d.dst) != node:
             continue
         hlen = (data[14] & 0xF) * 4

@@ -38,6 +38,7 @@ def test_the_good_scenario_is_good():
     ("[a:eth0, r1:eth0]", "[ax:eth0, r1:eth0]", "links[0].endpoints[0]", 7, "did you mean 'a'"),
     ("[r1:eth1, b:eth0]", "[r1:eth0, b:eth0]", "links[1].endpoints[0]", 8, "already wired by links[0]"),
     ("[r1:eth1, b:eth0]", "[r1:eth1]", "links[1].endpoints", 8, "out of range"),
+    ("[r1:eth1, b:eth0]", "[r1:eth1, r1:eth2]", "links[1].endpoints", 8, "not r1 to itself"),
     ("delay: 2ms", "delay: 2 parsecs", "links[1].delay", 9, "a duration"),
     ("delay: 2ms", "dealy: 2ms", "links[1].dealy", 9, "did you mean 'delay'"),
     ("delay: 2ms", "rate: fast", "links[1].rate", 9, "a rate such as '100Mbps'"),
@@ -54,6 +55,9 @@ def test_the_good_scenario_is_good():
     ("run: ping, target: b}", "run: ping}", "apps[0]", 11, "missing required key 'target'"),
     ("{node: a, at: 1s", "{node: q, at: 1s", "apps[0].node", 11, "not defined"),
     ("{node: a, at: 1s", "{node: a, at: soon", "apps[0].at", 11, "a duration"),
+    ("run: ping, target: b}", "run: ping, target: b, interval: 2 parsecs}", "apps[0].interval", 11,
+     "a duration"),
+    ("run: ping, target: b}", "run: ping, target: b, wait: 1 fortnight}", "apps[0].wait", 11, ""),
     ("name: t\n", "name: t\nsede: 4\n", "sede", 2, "did you mean 'seed'"),
 ])
 def test_bad_values_are_named_by_path_and_line(old, new, path, line, words):
