@@ -82,12 +82,16 @@ def _in_flow(trace: Trace, m: Message, flow: str) -> bool:
 
 
 def _owners(trace: Trace) -> dict[str, str]:
-    """IPv4 address → the node that has it, from the topology the trace recorded."""
+    """IPv4 address → the node that has it: from the topology the trace recorded, and
+    from the addresses assigned while the run went on (RARP, later DHCP)."""
     owners = {}
     for name, node in trace.meta.get("nodes", {}).items():
         for iface in node.get("interfaces", {}).values():
             if iface.get("address"):
                 owners[iface["address"].split("/")[0]] = name
+    for note in trace.notes:
+        if note.what == "address" and note.detail.get("address"):
+            owners[note.detail["address"].split("/")[0]] = note.node
     return owners
 
 
@@ -147,6 +151,8 @@ def _end_to_end(trace: Trace) -> list[Message]:
         sport, dport = _ports_of(data)
         if key[0] == "ip":
             dst = owners.get(int_to_ip(int.from_bytes(key[2], "big")))
+            if dst is None and p["rx"] and p["drop"] is None:
+                dst = p["rx"][-1][1]              # no known owner: where it ended up
             arrived = [r for r in p["rx"] if r[1] == dst] if dst else []
             if arrived:
                 out.append(Message(t0, arrived[0][0], src, dst, label, protocol, len(data), frame,

@@ -228,3 +228,15 @@ def test_same_seed_same_bytes_across_processes(tmp_path):
     for pcap in (tmp_path / "1" / "pcap").glob("*.pcap"):
         assert pcap.read_bytes() == (tmp_path / "2" / "pcap" / pcap.name).read_bytes()
     assert (tmp_path / "1" / "sequence.mmd").read_text() == (tmp_path / "2" / "sequence.mmd").read_text()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_packet_sent_appears_in_the_sequence_diagram(runs, name):
+    """A diagram that silently leaves a packet out misleads worse than none."""
+    from netsim.trace import TX
+    from netsim.viz.messages import _identity, messages
+    trace = runs[name].trace
+    sent = {_identity(trace.frame_bytes(frame), frame)
+            for _t, kind, _port, frame, _r in trace.raw() if kind == TX}
+    shown = {_identity(trace.frame_bytes(m.frame), m.frame) for m in messages(trace)}
+    assert sent - shown == set()

@@ -128,3 +128,12 @@ def test_time_scale_places_arrows_by_time(chain):
     rows = diagram._rows()
     gaps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
     assert gaps[1] > 10 * gaps[0]          # 1 s between pings, 16 ms between request and reply
+
+
+def test_addresses_learned_during_the_run_still_name_their_lane():
+    # The diskless host has no address when the run starts; RARP gives it one.
+    result = run_scenario(load_scenario(SCENARIOS / "rarp-boot.yaml"))
+    icmp = [(m.src, m.dst, m.label) for m in messages(result.trace, protocols={"ICMP"})]
+    assert icmp == [("diskless", "server", f"ICMP echo request seq={k}") if i % 2 == 0 else
+                    ("server", "diskless", f"ICMP echo reply seq={k}")
+                    for k in (1, 2, 3) for i in (0, 1)]
