@@ -20,14 +20,21 @@ def bundled_dir() -> Path:
 
 
 def find_scenario(name: str) -> Path:
-    """A path as given, or a bundled scenario by name (``router-chain``)."""
+    """A path as given, or a bundled scenario by name (``router-chain``); a name that is
+    neither is a :class:`~netsim.errors.ScenarioError` with the nearest bundled names."""
     path = Path(name)
     if path.exists() or path.suffix in (".yaml", ".yml") or os.sep in name:
         return path
     for candidate in (bundled_dir() / f"{name}.yaml", bundled_dir() / f"{name}.yml"):
         if candidate.exists():
             return candidate
-    return path
+    import difflib
+    from netsim.errors import ScenarioError
+    known = sorted(p.stem for p in bundled_dir().glob("*.y*ml"))
+    hint = difflib.get_close_matches(name, known, n=1)
+    raise ScenarioError(f"no scenario file {name!r} and no bundled scenario of that name"
+                        + (f"; did you mean {hint[0]}?" if hint else
+                           f" (bundled: {', '.join(known)})"), source="command line")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("-o", "--outdir", help="where outputs go (default: out/<scenario name>)")
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--until", help="override how long to run, e.g. 30s")
+    run.add_argument("--outputs", help="what to write, comma-separated (default: the scenario's "
+                     "'outputs:', else all: pcap,jsonl,summary,sequence,timeline,topology)")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
     validate = sub.add_parser("validate", help="check a scenario file without running it")
@@ -57,11 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     diagram.add_argument("--format", choices=["svg", "png", "mermaid", "plantuml"], default="svg")
     diagram.add_argument("--level", choices=["end-to-end", "link"], default="end-to-end")
     diagram.add_argument("--scale", choices=["compressed", "time"], default="compressed")
-    diagram.add_argument("--limit", type=int, default=60, help="at most this many messages")
+    diagram.add_argument("--limit", type=_positive, default=60,
+                         help="at most this many messages, chosen to tell the story (default 60)")
     diagram.add_argument("--ports", action="store_true", help="one lane per host:port")
     diagram.add_argument("-o", "--output", help="file to write (default: OUTDIR/diagram.<ext>)")
 
     sub.add_parser("list", help="list the bundled scenarios")
+    apps = sub.add_parser("apps", help="the applications a scenario can run, with their keys")
+    apps.add_argument("name", nargs="?", help="one application (default: all)")
     sub.add_parser("schema", help="print the scenario JSON Schema")
 
     args = parser.parse_args(argv)
@@ -71,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from netsim.errors import ScenarioError
     try:
         return {"run": _run, "validate": _validate, "list": _list, "schema": _schema,
-                "diagram": _diagram}[args.command](args)
+                "diagram": _diagram, "apps": _apps}[args.command](args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SCENARIO_ERROR
@@ -93,8 +105,16 @@ def _run(args) -> int:
             until = parse_time(args.until)
         except ValueError as exc:
             raise ScenarioError(str(exc), path="--until", source="command line") from None
+    outputs = None
+    if args.outputs is not None:
+        from netsim.scenario.schema import OUTPUTS
+        outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
+        unknown = [o for o in outputs if o not in OUTPUTS]
+        if unknown:
+            raise ScenarioError(f"unknown output {unknown[0]!r} (one of: {', '.join(OUTPUTS)})",
+                                path="--outputs", source="command line")
     outdir = Path(args.outdir) if args.outdir else Path("out") / scenario.name
-    result = run_scenario(scenario, outdir, seed=args.seed, until=until)
+    result = run_scenario(scenario, outdir, seed=args.seed, until=until, outputs=outputs)
     if not args.quiet:
         print(result.text())
     return 0
@@ -117,6 +137,10 @@ def _diagram(args) -> int:
         return EXIT_SCENARIO_ERROR
     diagram = sequence_diagram(load_jsonl(source), level=args.level, scale=args.scale,
                                limit=args.limit, ports=args.ports, **options)
+    if not diagram.messages:
+        print(f"error: no message matches --filter {args.filter!r}" if args.filter else
+              "error: the trace holds no messages", file=sys.stderr)
+        return 1
     suffix = {"svg": ".svg", "png": ".png", "mermaid": ".mmd", "plantuml": ".puml"}[args.format]
     output = Path(args.output) if args.output else Path(args.outdir) / f"diagram{suffix}"
     if output.suffix.lower() != suffix:
@@ -124,6 +148,26 @@ def _diagram(args) -> int:
     diagram.save(output)
     shown = f"{len(diagram)} of {diagram.total}" if diagram.total > len(diagram) else str(len(diagram))
     print(f"wrote {output} ({shown} messages, lanes: {', '.join(diagram.lanes) or 'none'})")
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def _apps(args) -> int:
+    from netsim.apps.docs import describe_apps
+    try:
+        print(describe_apps(args.name))
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return EXIT_SCENARIO_ERROR
     return 0
 
 

@@ -35,6 +35,8 @@ class App:
 
     name = "app"
     SCHEMA: dict = {}
+    #: A server or sink: it runs until the end and is never "unfinished".
+    SERVICE = False
 
     def __init__(self, node, *, at: float = 0.0) -> None:
         self.node = node
@@ -43,6 +45,8 @@ class App:
         self.at = at
         self.lines: list[str] = []
         self.started = False
+        #: Why it failed ("connect: Connection refused", "unfinished", …), None if it did not.
+        self.error: str | None = None
         self.network.apps.append(self)
         self.network.at(at, self._start)
 
@@ -66,6 +70,47 @@ class App:
 
     def result(self) -> dict:
         return {}
+
+    # -- the end of a run ------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """It did all it set out to do (or failed and said so)."""
+        return False
+
+    def progress(self) -> str:
+        """What it got to, for an app the run stopped before it was done."""
+        return "it had not finished"
+
+    def summary_line(self) -> str | None:
+        """A service's closing line (what it served), printed when the run ends."""
+        return None
+
+    @property
+    def status(self) -> str:
+        """finished, failed, unfinished, not started, or serving (a service)."""
+        if not self.started:
+            return "not started"
+        if self.SERVICE:
+            return "serving"
+        if self.error is not None and self.error != "unfinished":
+            return "failed"
+        return "finished" if self.done else "unfinished"
+
+    def wrap_up(self) -> None:
+        """Called once when the run ends: an app that did not finish says so, loudly."""
+        now = self.env.now
+        if not self.started:
+            self.error = "not started"
+            self.say(f"{self.name}: not started: the run ended at {now:g} s, before its start "
+                     f"at {self.at:g} s")
+        elif self.SERVICE:
+            line = self.summary_line()
+            if line:
+                self.say(line)
+        elif not self.done and self.error is None:
+            self.error = "unfinished"
+            self.say(f"{self.name}: unfinished when the run ended at {now:g} s: {self.progress()}")
 
     @property
     def label(self) -> str:

@@ -9,11 +9,16 @@ from netsim.wire.addr import int_to_ip
 
 
 class Ping(App):
+    """Sends ``count`` ICMP echo requests to ``target`` and prints what Linux ping prints."""
+
     name = "ping"
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "ping", "target": "bob", "count": 3}
     SCHEMA = {
         "target": {"type": "string", "description": "node name or IPv4 address to ping"},
-        "count": {"type": "integer", "minimum": 1, "default": 4},
-        "interval": {"$ref": "#/$defs/time", "default": "1s"},
+        "count": {"type": "integer", "minimum": 1, "default": 4,
+                  "description": "echo requests to send (ping -c)"},
+        "interval": {"$ref": "#/$defs/time", "default": "1s",
+                     "description": "time between requests (ping -i)"},
         "size": {"type": "integer", "minimum": 0, "maximum": 1472, "default": 56,
                  "description": "ICMP data bytes (ping -s)"},
         "wait": {"$ref": "#/$defs/time", "default": "2s",
@@ -60,6 +65,14 @@ class Ping(App):
         else:
             return
         self.driver.kick()
+
+    @property
+    def done(self) -> bool:
+        return self.engine is not None and self.engine.done
+
+    def progress(self) -> str:
+        e = self.engine
+        return f"{e.sent} of {e.count} requests sent, {len(e.rtts)} replies" if e else "not begun"
 
     def result(self) -> dict:
         if self.engine is None:

@@ -17,6 +17,8 @@ class RarpServer(App):
                         "additionalProperties": {"$ref": "#/$defs/ipv4"},
                         "description": "node name or MAC address → the IPv4 address it is given"}}
     REQUIRED = ["table"]
+    SERVICE = True
+    EXAMPLE = {"node": "server", "run": "rarp-server", "table": {"diskless": "10.0.0.50"}}
 
     def __init__(self, node, *, table: dict[str, str], at: float = 0.0) -> None:
         super().__init__(node, at=at)
@@ -54,6 +56,9 @@ class RarpServer(App):
     def result(self) -> dict:
         return {"answered": self.engine.answered if self.engine else 0}
 
+    def summary_line(self) -> str:
+        return f"rarp-server: answered {self.result()['answered']} requests"
+
 
 class RarpBoot(App):
     """A diskless host learning its address by RARP, then announcing it (gratuitous ARP).
@@ -62,9 +67,13 @@ class RarpBoot(App):
     """
 
     name = "rarp-boot"
-    SCHEMA = {"prefix": {"type": "integer", "minimum": 0, "maximum": 32, "default": 24},
-              "retry": {"$ref": "#/$defs/time", "default": "1s"},
-              "attempts": {"type": "integer", "minimum": 1, "default": 5}}
+    SCHEMA = {"prefix": {"type": "integer", "minimum": 0, "maximum": 32, "default": 24,
+                         "description": "prefix length of the address it is given"},
+              "retry": {"$ref": "#/$defs/time", "default": "1s",
+                        "description": "time between RARP requests while unanswered"},
+              "attempts": {"type": "integer", "minimum": 1, "default": 5,
+                           "description": "requests sent before giving up"}}
+    EXAMPLE = {"node": "diskless", "run": "rarp-boot", "prefix": 24}
     REQUIRED: list = []
 
     def __init__(self, node, *, prefix: int = 24, retry: float = 1.0, attempts: int = 5,
@@ -101,7 +110,15 @@ class RarpBoot(App):
                      f"request{'s' if self.engine.attempts > 1 else ''})")
             self.node.announce(self.iface)
         elif isinstance(output, rarp.GaveUp):
+            self.error = f"no answer after {output.attempts} requests"
             self.say(f"rarp: no answer after {output.attempts} requests; giving up")
+
+    @property
+    def done(self) -> bool:
+        return self.engine.address is not None or self.error is not None
+
+    def progress(self) -> str:
+        return f"no address yet after {self.engine.attempts} requests"
 
     def result(self) -> dict:
         address = self.engine.address

@@ -21,13 +21,16 @@ class TcpSource(App):
 
     name = "tcp-source"
     SCHEMA = {
-        "target": {"type": "string"},
-        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5001},
+        "target": {"type": "string", "description": "node name or IPv4 address to connect to"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5001,
+                 "description": "the sink's TCP port"},
         "size": {"$ref": "#/$defs/size", "default": "1MiB", "description": "bytes to send"},
         "duration": {"$ref": "#/$defs/time", "description": "send for this long instead"},
         **_CONNECTION_OPTIONS,
     }
     REQUIRED = ["target"]
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "tcp-source", "target": "server",
+               "size": "200KiB"}
     CHUNK = 65536
 
     def __init__(self, node, *, target: str, port: int = 5001, size=None, duration=None,
@@ -42,13 +45,32 @@ class TcpSource(App):
         self.sent = 0
         self.socket = None
         self.started_at = self.finished_at = None
-        self.error: str | None = None
 
     def start(self) -> None:
         _, dst = resolve(self.network, self.target)
         self.started_at = self.env.now
-        self.socket = self.node.tcp_connect(dst, self.port, **self.options)
+        try:
+            self.socket = self.node.tcp_connect(dst, self.port, **self.options)
+        except OSError:
+            # What connect(2) says with no route: ENETUNREACH.
+            self.error = "connect: Network is unreachable"
+            self.say(f"tcp-source: {self.error}")
+            return
         self.env.process(self._run())
+
+    @property
+    def done(self) -> bool:
+        return self.finished_at is not None or self.error is not None
+
+    def progress(self) -> str:
+        conn = self.socket.connection if self.socket else None
+        if conn is None:
+            return "no connection"
+        state = getattr(conn.state, "value", conn.state)
+        if self.socket is not None and not self.socket.connected.triggered:
+            return f"still connecting ({state}, no answer to its SYN)"
+        return f"{conn.bytes_acked} of {self.size if self.size is not None else self.sent} bytes " \
+               f"acknowledged, connection {state}"
 
     def _run(self):
         sock = self.socket
@@ -99,7 +121,7 @@ class TcpSource(App):
                   "retransmissions": retrans, "error": self.error,
                   "closed": conn.closed_reason if conn else None}
         sink = self._sink()
-        if sink is not None:
+        if sink is not None and self.done and self.error is None:
             result["bytes_delivered"] = sink.bytes
             result["intact"] = sink.bytes == self.sent and sink.digest == result["sha256_sent"]
         return result
@@ -110,12 +132,15 @@ class TcpSink(App):
 
     name = "tcp-sink"
     SCHEMA = {
-        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5001},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5001,
+                 "description": "TCP port to listen on"},
         "read_rate": {"$ref": "#/$defs/rate",
                       "description": "read this fast (a slow reader); default: at once"},
         **_CONNECTION_OPTIONS,
     }
     REQUIRED: list = []
+    SERVICE = True
+    EXAMPLE = {"node": "server", "run": "tcp-sink", "port": 5001}
 
     def __init__(self, node, *, port: int = 5001, read_rate: float | None = None,
                  at: float = 0.0, **options) -> None:

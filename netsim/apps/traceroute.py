@@ -9,13 +9,20 @@ from netsim.wire.addr import int_to_ip
 
 
 class Traceroute(App):
+    """Sends UDP probes with rising TTL to ``target`` and prints each hop as traceroute(8)."""
+
     name = "traceroute"
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "traceroute", "target": "files"}
     SCHEMA = {
         "target": {"type": "string", "description": "node name or IPv4 address"},
-        "max_hops": {"type": "integer", "minimum": 1, "maximum": 255, "default": 30},
-        "probes": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
-        "wait": {"$ref": "#/$defs/time", "default": "1s"},
-        "packet_size": {"type": "integer", "minimum": 28, "maximum": 1500, "default": 60},
+        "max_hops": {"type": "integer", "minimum": 1, "maximum": 255, "default": 30,
+                     "description": "largest TTL tried (traceroute -m)"},
+        "probes": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3,
+                   "description": "probes per hop (traceroute -q)"},
+        "wait": {"$ref": "#/$defs/time", "default": "1s",
+                 "description": "how long to wait for each probe's answer (traceroute -w)"},
+        "packet_size": {"type": "integer", "minimum": 28, "maximum": 1500, "default": 60,
+                        "description": "IP packet length of a probe"},
         "names": {"type": "boolean", "default": True,
                   "description": "print node names beside addresses (traceroute without -n)"},
     }
@@ -59,6 +66,13 @@ class Traceroute(App):
             return
         self.engine.receive_icmp(src, icmp_type, code, int.from_bytes(data[ihl + 2:ihl + 4], "big"), now)
         self.driver.kick()
+
+    @property
+    def done(self) -> bool:
+        return self.engine is not None and self.engine.done
+
+    def progress(self) -> str:
+        return f"{len(self.engine.hops)} hops traced" if self.engine else "not begun"
 
     def result(self) -> dict:
         if self.engine is None:

@@ -11,14 +11,19 @@ class UdpSend(App):
 
     name = "udp-send"
     SCHEMA = {
-        "target": {"type": "string"},
-        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000},
-        "size": {"type": "integer", "minimum": 0, "maximum": 1472, "default": 1000},
-        "count": {"type": "integer", "minimum": 1, "default": 100},
+        "target": {"type": "string", "description": "node name or IPv4 address to send to"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000,
+                 "description": "UDP port the datagrams go to"},
+        "size": {"type": "integer", "minimum": 0, "maximum": 1472, "default": 1000,
+                 "description": "UDP payload bytes per datagram"},
+        "count": {"type": "integer", "minimum": 1, "default": 100,
+                  "description": "datagrams to send"},
         "rate": {"$ref": "#/$defs/rate", "description": "sending rate of the UDP payload"},
         "interval": {"$ref": "#/$defs/time", "description": "time between datagrams"},
     }
     REQUIRED = ["target"]
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "udp-send", "target": "bob", "rate": "20Mbps",
+               "count": 60}
 
     def __init__(self, node, *, target: str, port: int = 9000, size: int = 1000, count: int = 100,
                  rate: float | None = None, interval: float | None = None, at: float = 0.0) -> None:
@@ -46,6 +51,13 @@ class UdpSend(App):
             self.say(f"udp-send: {self.sent} datagrams of {self.size} bytes to "
                      f"{self.target}:{self.port}")
 
+    @property
+    def done(self) -> bool:
+        return self.started and self._remaining == 0
+
+    def progress(self) -> str:
+        return f"{self.sent} of {self.count} datagrams sent"
+
     def result(self) -> dict:
         return {"target": self.target, "port": self.port, "sent": self.sent, "size": self.size}
 
@@ -54,8 +66,11 @@ class UdpSink(App):
     """Counts the datagrams that reach ``port``."""
 
     name = "udp-sink"
-    SCHEMA = {"port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000}}
+    SCHEMA = {"port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000,
+                       "description": "UDP port to count datagrams on"}}
     REQUIRED: list = []
+    SERVICE = True
+    EXAMPLE = {"node": "bob", "run": "udp-sink", "port": 9000}
 
     def __init__(self, node, *, port: int = 9000, at: float = 0.0) -> None:
         super().__init__(node, at=at)
@@ -78,23 +93,21 @@ class UdpSink(App):
         return {"port": self.port, "received": self.received, "bytes": self.bytes,
                 "goodput_bps": self.bytes * 8 / span if span else None}
 
-    @property
-    def lines(self) -> list[str]:
+    def summary_line(self) -> str:
         r = self.result()
         rate = f", {r['goodput_bps'] / 1e6:.2f} Mbit/s" if r["goodput_bps"] else ""
-        return [f"udp-sink: {self.received} datagrams, {self.bytes} bytes on port {self.port}{rate}"]
-
-    @lines.setter
-    def lines(self, _value) -> None:
-        pass
+        return f"udp-sink: {self.received} datagrams, {self.bytes} bytes on port {self.port}{rate}"
 
 
 class UdpEchoServer(App):
     """Sends every datagram back to where it came from (the RFC 862 echo service)."""
 
     name = "udp-echo-server"
-    SCHEMA = {"port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 7}}
+    SCHEMA = {"port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 7,
+                       "description": "UDP port to echo on"}}
     REQUIRED: list = []
+    SERVICE = True
+    EXAMPLE = {"node": "bob", "run": "udp-echo-server"}
 
     def __init__(self, node, *, port: int = 7, at: float = 0.0) -> None:
         super().__init__(node, at=at)
@@ -112,19 +125,26 @@ class UdpEchoServer(App):
     def result(self) -> dict:
         return {"port": self.port, "echoed": self.echoed}
 
+    def summary_line(self) -> str:
+        return f"udp-echo-server: echoed {self.echoed} datagrams on port {self.port}"
+
 
 class UdpEcho(App):
     """Sends ``count`` datagrams to an echo server and times each answer."""
 
     name = "udp-echo"
     SCHEMA = {
-        "target": {"type": "string"},
-        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 7},
-        "count": {"type": "integer", "minimum": 1, "default": 4},
-        "interval": {"$ref": "#/$defs/time", "default": "1s"},
-        "size": {"type": "integer", "minimum": 4, "maximum": 1472, "default": 32},
+        "target": {"type": "string", "description": "node name or IPv4 address to send to"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 7,
+                 "description": "the echo server's UDP port"},
+        "count": {"type": "integer", "minimum": 1, "default": 4, "description": "datagrams to send"},
+        "interval": {"$ref": "#/$defs/time", "default": "1s",
+                     "description": "time between datagrams"},
+        "size": {"type": "integer", "minimum": 4, "maximum": 1472, "default": 32,
+                 "description": "UDP payload bytes (the first 4 number the datagram)"},
     }
     REQUIRED = ["target"]
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "udp-echo", "target": "bob", "count": 4}
 
     def __init__(self, node, *, target: str, port: int = 7, count: int = 4, interval: float = 1.0,
                  size: int = 32, at: float = 0.0) -> None:
@@ -154,6 +174,18 @@ class UdpEcho(App):
             self.rtts[seq] = now - self.sent_at[seq]
             self.say(f"{len(payload)} bytes from {addr[0]}:{addr[1]}: seq={seq} "
                      f"time={self.rtts[seq] * 1000:.3f} ms")
+
+    @property
+    def done(self) -> bool:
+        return self.started and len(self.sent_at) == self.count
+
+    def wrap_up(self) -> None:
+        super().wrap_up()
+        if self.started and self.sent_at:
+            sent, got = len(self.sent_at), len(self.rtts)
+            self.say(f"udp-echo: {sent} sent, {got} answered, {100 * (sent - got) / sent:.0f}% lost")
+            if got == 0 and self.error is None:
+                self.error = "no answer"
 
     def result(self) -> dict:
         return {"target": self.target, "sent": len(self.sent_at), "received": len(self.rtts),

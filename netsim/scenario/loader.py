@@ -42,7 +42,8 @@ class Scenario:
 
     @property
     def outputs(self) -> list[str]:
-        return list(self.data.get("outputs", ["pcap", "jsonl", "summary"]))
+        from netsim.scenario.schema import OUTPUTS
+        return list(self.data.get("outputs", OUTPUTS))
 
     def error(self, path: tuple, message: str) -> ScenarioError:
         return ScenarioError(message, path=format_path(path), line=line_of(self.lines, path),
@@ -98,6 +99,8 @@ def _deepest(error):
 
 def _error_path(error) -> tuple:
     path = tuple(error.absolute_path)
+    if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+        return path + (error.instance,)           # the bad name itself, on its own line
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
@@ -121,6 +124,9 @@ def _explain(error, scenario: Scenario) -> str:
         hint = difflib.get_close_matches(str(value), [str(x) for x in error.validator_value], n=1)
         hint_text = f"; did you mean {hint[0]!r}?" if hint else ""
         return (f"{value!r} is not one of {', '.join(map(str, error.validator_value))}{hint_text}")
+    if v == "pattern" and "propertyNames" in error.schema_path:
+        hint = "; is a ':' missing after the name?" if any(c in value for c in " {[") else ""
+        return f"{value!r} is not a valid name (letters, digits, '_', '.', '-'){hint}"
     if v == "pattern":
         kind = _described_kind(error)
         return f"{value!r} is not {kind}" if kind else f"{value!r} is not in the expected form"
@@ -191,6 +197,7 @@ def _check_meaning(scenario: Scenario) -> None:
             if "via" not in route and "dev" not in route:
                 raise err(("nodes", name, "routes", k), "a route needs 'via' (a next hop) or 'dev'")
 
+    _check_addresses(scenario)
     _check_units(scenario)
     if "filter" in data.get("sequence", {}):
         from netsim.viz.filters import parse_filter
@@ -237,6 +244,26 @@ def _check_meaning(scenario: Scenario) -> None:
                 except ValueError:
                     raise err(("apps", i, "table", who),
                               f"{who!r} is neither a node nor a MAC address") from None
+
+
+def _check_addresses(scenario: Scenario) -> None:
+    """One address, one interface: two hosts (or two router ports) with the same address
+    would answer each other's ARP and lose each other's packets, as a real LAN does."""
+    owner: dict[str, str] = {}
+    for name, spec in scenario.data["nodes"].items():
+        places = [(("nodes", name, "ip"), spec["ip"])] if "ip" in spec else []
+        places += [(("nodes", name, "interfaces", iface), address)
+                   for iface, address in (spec.get("interfaces") or {}).items() if address]
+        for path, address in places:
+            ip = address.split("/")[0]
+            if ip in owner:
+                raise scenario.error(path, f"address {ip} is already {owner[ip]}'s: every "
+                                           "interface needs an address of its own")
+            owner[ip] = ".".join(str(p) for p in path[1:])
+        if "gateway" in spec and "ip" in spec and spec["gateway"] == spec["ip"].split("/")[0]:
+            raise scenario.error(("nodes", name, "gateway"),
+                                 f"the gateway {spec['gateway']} is {name}'s own address; it "
+                                 "is the address of the router on its subnet")
 
 
 def _did_you_mean(name: str, known) -> str:

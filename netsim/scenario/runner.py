@@ -56,7 +56,8 @@ class RunResult:
         out = [f"== {s['scenario']} (seed {s['seed']}, ran {s['end_time']:g} s of simulated time)"]
         for app in s["apps"]:
             out.append("")
-            out.append(f"-- {app['app']} on {app['node']} at {app['at']:g} s")
+            status = "" if app["status"] in ("finished", "serving") else f" [{app['status'].upper()}]"
+            out.append(f"-- {app['app']} on {app['node']} at {app['at']:g} s{status}")
             out.extend(app["output"] or ["(no output)"])
         f = s["frames"]
         out.append("")
@@ -74,18 +75,21 @@ class RunResult:
 
 
 def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None = None,
-                 until: float | None = None) -> RunResult:
+                 until: float | None = None, outputs: list[str] | None = None) -> RunResult:
     network = scenario.build(seed=seed)
     end = scenario.until if until is None else until
     network.run(until=end)
+    for app in network.apps:
+        app.wrap_up()
     summary = {
         "scenario": scenario.name,
         "seed": network.seed,
         "until": end,
         "end_time": network.now,
         **frame_counts(network.trace),
-        "apps": [{"app": a.name, "node": a.node.name, "at": a.at, "result": a.result(),
-                  "output": list(a.lines)} for a in network.apps],
+        "apps": [{"app": a.name, "node": a.node.name, "at": a.at, "status": a.status,
+                  "error": a.error, "result": a.result(), "output": list(a.lines)}
+                 for a in network.apps],
     }
     for name in network.links:
         summary["links"].setdefault(name, {"frames": 0, "bytes": 0, "queued": 0, "lost": 0,
@@ -94,16 +98,17 @@ def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None
     result = RunResult(scenario, network, summary)
     if outdir is not None:
         result.outdir = Path(outdir)
-        result.files = write_outputs(result, Path(outdir))
+        result.files = write_outputs(result, Path(outdir), outputs)
     return result
 
 
-def write_outputs(result: RunResult, outdir: Path) -> list[Path]:
+def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = None) -> list[Path]:
+    """Write what ``outputs`` (default: the scenario's ``outputs:``, else everything) names."""
     from netsim.trace.jsonl import write_jsonl
     from netsim.trace.pcap import write_link_pcaps
 
     outdir.mkdir(parents=True, exist_ok=True)
-    wanted = result.scenario.outputs
+    wanted = result.scenario.outputs if outputs is None else outputs
     files: list[Path] = []
     trace = result.network.trace
     if "pcap" in wanted:
@@ -125,8 +130,8 @@ def write_outputs(result: RunResult, outdir: Path) -> list[Path]:
 
 
 def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
-    return path
+    from netsim.viz.render import save_figure
+    return save_figure(fig, path)
 
 
 def sequence_options(spec: dict) -> dict:
@@ -148,7 +153,8 @@ def sequence_options(spec: dict) -> dict:
 def write_sequence(trace, outdir: Path, spec: dict) -> list[Path]:
     from netsim.viz import sequence_diagram
     diagram = sequence_diagram(trace, **sequence_options(spec))
-    return [diagram.save(outdir / f"sequence.{ext}") for ext in ("svg", "png", "mmd", "puml")]
+    figure = diagram.figure()            # drawn once, saved in both picture formats
+    return [diagram.save(outdir / f"sequence.{ext}", figure) for ext in ("svg", "png", "mmd", "puml")]
 
 
 def write_timelines(trace, outdir: Path) -> list[Path]:

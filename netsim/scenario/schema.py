@@ -102,9 +102,10 @@ def scenario_schema() -> dict:
             "links": {"type": "array", "items": {"$ref": "#/$defs/link_entry"}},
             "apps": {"type": "array", "items": {"$ref": "#/$defs/app"}},
             "outputs": {"type": "array", "items": {"enum": OUTPUTS}, "uniqueItems": True,
-                        "default": ["pcap", "jsonl", "summary"],
-                        "description": "sequence: sequence.{svg,png,mmd,puml}; timeline: "
-                                       "timeline.png (and cwnd.png where TCP ran); topology: topology.png"},
+                        "default": OUTPUTS,
+                        "description": "what to write (default: all of them). sequence: "
+                                       "sequence.{svg,png,mmd,puml}; timeline: timeline.png (and "
+                                       "cwnd.png where TCP ran); topology: topology.png"},
             "sequence": {
                 "type": "object", "additionalProperties": False,
                 "description": "what the sequence diagram shows",

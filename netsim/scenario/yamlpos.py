@@ -18,6 +18,16 @@ def load_with_lines(text: str, source: str) -> tuple[object, dict[tuple, int]]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
+        opened = getattr(exc, "context_mark", None)
+        context = getattr(exc, "context", None) or ""
+        if opened is not None and "flow" in context and line is not None and opened.line + 1 < line:
+            # An unclosed '{' or '[': PyYAML notices on a later line, the mistake is where
+            # the bracket opened.
+            bracket = "{" if "mapping" in context else "["
+            closer = "}" if bracket == "{" else "]"
+            problem = (f"the '{bracket}' opened here is not closed with '{closer}' before line "
+                       f"{line} ({problem})")
+            line = opened.line + 1
         raise ScenarioError(f"not valid YAML: {problem}", line=line, source=source) from None
     lines: dict[tuple, int] = {}
     if root is None:

@@ -222,8 +222,13 @@ class IpNode(Node):
             iface.send(self._arp_template(iface).build(h.ARP_REPLY, out.target_mac, out.target_mac,
                                                        out.target_ip))
         elif isinstance(out, arp_engine.Release):
+            # Caused by the ARP reply being handled now; say so, for the diagrams.
+            trace = self.trace
+            old = trace.cause
+            trace.cause = (old & ~0xFF) | trace.why("arp-resolved")
             for data, verified in out.packets:
                 iface.send(out.mac + data[6:], verified)
+            trace.cause = old
         elif isinstance(out, arp_engine.Abandon):
             for data, _verified in out.packets:
                 self.drop(data, iface.port, "arp-timeout", next_hop=int_to_ip(out.ip))

@@ -92,7 +92,14 @@ class Channel:
         return True
 
     def _deliver(self, _event) -> None:
-        self._deliver_to(self._in_flight.popleft(), self.dst)
+        # Whatever the receiver sends while handling this frame was caused by it.
+        frame = self._in_flight.popleft()
+        trace = self._trace
+        trace.cause = (frame.id + 1) << 8
+        try:
+            self._deliver_to(frame, self.dst)
+        finally:
+            trace.cause = 0
 
 
 class Link:

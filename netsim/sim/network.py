@@ -57,6 +57,23 @@ class Network:
     def add_switch(self, name: str, **options) -> Switch:
         return self._add(Switch(self, name, **options))
 
+    def address_of(self, target) -> int:
+        """A node name, a dotted quad or an int → an IPv4 address as an int (the hosts
+        table every node shares, as a scenario's node names are)."""
+        from netsim.errors import AddressError
+        from netsim.wire.addr import ip_to_int
+        if isinstance(target, int):
+            return target
+        node = self.nodes.get(target)
+        if node is not None:
+            if getattr(node, "ip", None) is None:
+                raise AddressError(f"{target} has no IPv4 address")
+            return ip_to_int(node.ip)
+        try:
+            return ip_to_int(target)
+        except ValueError:
+            raise AddressError(f"{target!r} is neither a node nor an IPv4 address") from None
+
     def node(self, name: str):
         try:
             return self.nodes[name]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable
 
-from netsim.wire.addr import int_to_ip, ip_to_int
+from netsim.wire.addr import int_to_ip
 
 
 class UdpSocket:
@@ -28,7 +28,8 @@ class UdpSocket:
         if self.closed:
             raise OSError("sendto on a closed socket")
         ip, port = address
-        return self.node.send_udp(self.port, ip_to_int(ip), port, payload, ttl=ttl, df=df)
+        return self.node.send_udp(self.port, self.node.network.address_of(ip), port, payload,
+                                  ttl=ttl, df=df)
 
     def recvfrom(self):
         """A SimPy event that yields ``(payload, (ip, port))`` when a datagram is there."""

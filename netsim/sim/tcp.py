@@ -150,6 +150,8 @@ class TcpEndpoint:
         self.socket = TcpSocket(self)
         self.driver = EngineDriver(stack.node.env, conn, self._on_output)
         self._close_requested = False
+        #: (first seq, end seq, cause) of the retransmission being sent, if any.
+        self._resending: tuple[int, int, str] | None = None
 
     # -- the application's requests ---------------------------------------------------------
 
@@ -198,8 +200,19 @@ class TcpEndpoint:
 
     def _on_output(self, out) -> None:
         if type(out) is Segment:
-            self.stack.node.send_tcp(self.local_ip, self.remote_ip, self.local_port,
-                                     self.remote_port, out)
+            node = self.stack.node
+            resent = self._resending
+            if resent is not None and resent[0] <= _seq_offset(out.seq, resent[0]) < resent[1]:
+                # A retransmission: its trigger (a timer, the third duplicate ACK) goes
+                # into the trace as the frame's cause.
+                trace = node.trace
+                old = trace.cause
+                trace.cause = (old & ~0xFF) | trace.why(resent[2])
+                node.send_tcp(self.local_ip, self.remote_ip, self.local_port, self.remote_port, out)
+                trace.cause = old
+                return
+            self._resending = None
+            node.send_tcp(self.local_ip, self.remote_ip, self.local_port, self.remote_port, out)
             return
         node, now = self.stack.node, self.stack.node.env.now
         trace = node.trace
@@ -216,6 +229,7 @@ class TcpEndpoint:
         elif isinstance(out, Retransmission):
             trace.note(now, node.name, "tcp-retransmit", conn=self.name, seq=out.seq,
                        length=out.length, cause=out.cause)
+            self._resending = (out.seq, out.seq + max(1, out.length), out.cause)
         elif isinstance(out, Connected):
             self.socket.connected.succeed()
             if self.listener is not None:
@@ -239,6 +253,11 @@ class TcpEndpoint:
             self.wake_readers()
 
 
+def _seq_offset(seq: int, base: int) -> int:
+    """``seq`` as a number comparable with ``base`` across the 2**32 wrap."""
+    return base + ((seq - base) % (1 << 32))
+
+
 class TcpStack:
     def __init__(self, node) -> None:
         self.node = node
@@ -260,7 +279,7 @@ class TcpStack:
         return listener
 
     def connect(self, address, port: int, *, local_port: int = 0, **options) -> TcpSocket:
-        remote_ip = ip_to_int(address)
+        remote_ip = self.node.network.address_of(address)
         route = self.node.routes.lookup(remote_ip)
         if route is None or route.iface.ip is None:
             raise OSError(f"{self.node.name}: no route to {int_to_ip(remote_ip)}")

@@ -4,6 +4,6 @@ Readers — pcap export, JSON Lines, the summary, diagrams and tables — never 
 into the models (DESIGN.md principle 7, after ns-3's ``TracedCallback``).
 """
 
-from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, KIND_NAMES, Port, Record, Trace
+from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, KIND_NAMES, Cause, Port, Record, Trace
 
-__all__ = ["DROP", "ENQUEUE", "KIND_NAMES", "Port", "RX", "Record", "TX", "Trace"]
+__all__ = ["Cause", "DROP", "ENQUEUE", "KIND_NAMES", "Port", "RX", "Record", "TX", "Trace"]

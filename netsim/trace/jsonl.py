@@ -2,8 +2,10 @@
 
 Line one is ``{"kind": "meta", …}`` with the topology and the port table; then one
 object per record or note, in time order. A record carries its frame's bytes (hex)
-the first time that frame appears, and always the decoded label, so the file reads
-well on its own and loads back into a :class:`~netsim.trace.Trace`.
+the first time that frame appears, with its cause (``"cause"``: the id of the frame
+whose arrival made a node send it, ``"why"``: a trigger such as ``"timeout"``), and
+always the decoded label, so the file reads well on its own and loads back into a
+:class:`~netsim.trace.Trace`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from netsim.trace.recorder import KIND_NAMES, Note, Port, Trace
+from netsim.trace.recorder import KIND_NAMES, Cause, Note, Port, Trace
 
 
 def trace_rows(trace: Trace) -> Iterator[dict]:
@@ -30,6 +32,11 @@ def trace_rows(trace: Trace) -> Iterator[dict]:
         if rec.frame not in seen:
             seen.add(rec.frame)
             row["bytes"] = data.hex()
+            cause = trace.cause_of(rec.frame)
+            if cause.frame >= 0:
+                row["cause"] = cause.frame
+            if cause.why:
+                row["why"] = cause.why
         rows.append((rec.time, 0, order, row))
     for order, note in enumerate(trace.notes):
         rows.append((note.time, 1, order, {"t": note.time, "kind": "note", "node": note.node,
@@ -53,6 +60,7 @@ def load_jsonl(path: Path) -> Trace:
     trace = Trace()
     port_of: dict[tuple[str, str], int] = {}
     frames: dict[int, bytes] = {}
+    causes: dict[int, Cause] = {}
     times, metas = [], []
     kinds = {name: code for code, name in enumerate(KIND_NAMES)}
     with Path(path).open(encoding="utf-8") as lines:
@@ -70,6 +78,7 @@ def load_jsonl(path: Path) -> Trace:
             elif kind in kinds:
                 if "bytes" in row:
                     frames[row["frame"]] = bytes.fromhex(row["bytes"])
+                    causes[row["frame"]] = Cause(row.get("cause", -1), row.get("why", ""))
                 port = port_of.get((row["node"], row["iface"]))
                 if port is None:
                     port = port_of[(row["node"], row["iface"])] = trace.add_port(
@@ -79,6 +88,7 @@ def load_jsonl(path: Path) -> Trace:
                                         trace.reason(row.get("reason", ""))))
             else:
                 raise ValueError(f"{path}:{number}: unknown record kind {kind!r}")
-    ordered = [frames.get(i, b"") for i in range(max(frames, default=-1) + 1)]
-    trace.load_records(times, metas, ordered)
+    count = max(frames, default=-1) + 1
+    trace.load_records(times, metas, [frames.get(i, b"") for i in range(count)],
+                       [causes.get(i, Cause(-1, "")) for i in range(count)])
     return trace

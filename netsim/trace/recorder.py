@@ -6,6 +6,15 @@ frames forwarded over two links cost a few tens of megabytes, not gigabytes of
 Python objects. A *port* is one interface of one node (or the node itself, for
 records that belong to no interface) and knows the link it is wired to.
 
+Each frame also carries its *cause*: the frame whose arrival made a node send it (a
+router's forwarded copy points at the frame it received, an echo reply at its
+request, a frame released from the ARP queue at the ARP reply that released it)
+and a *why* naming a trigger that is not a frame's arrival alone ("timeout",
+"fast-retransmit", "arp-resolved"). Models set :attr:`Trace.cause` while they
+handle an event — the channel does it around every delivery — so every frame sent
+in that handling inherits it, as a Lamport happened-before edge. It costs one
+integer per frame, not per record.
+
 Records are appended in event order. A frame that waits in a queue is recorded
 ``enqueue`` when it arrives and ``tx`` stamped with the time its first bit leaves,
 which may be later than records appended after it: readers that need time order
@@ -44,6 +53,20 @@ class Record(NamedTuple):
     link: str
     frame: int        # frame id: Trace.frame_bytes(frame)
     reason: str       # why a frame was dropped; "" otherwise
+    protocol: str = ""   # the frame decoded: "TCP", "ARP", …
+    label: str = ""      # "ICMP echo request id=1 seq=1"
+
+    def __repr__(self) -> str:
+        where = f"{self.node}:{self.iface}" if self.iface else self.node
+        why = f" ({self.reason})" if self.reason else ""
+        return f"<Record {self.time:.6f} s {self.kind}{why} {where} #{self.frame} {self.label}>"
+
+
+class Cause(NamedTuple):
+    """Why a frame was sent: the frame that caused it (-1: none, e.g. a timer or an
+    application starting) and a trigger name ("" when the arrival says it all)."""
+    frame: int
+    why: str
 
 
 class Note(NamedTuple):
@@ -70,6 +93,13 @@ class Trace:
         #: simulator so that readers — diagrams, topology drawings — need nothing else.
         self.meta: dict = {}
         self._described: dict[int, object] = {}
+        #: Per frame: (cause frame id + 1) << 8 | why code (see :meth:`cause_of`).
+        self._causes = array("q")
+        self._whys: list[str] = [""]
+        self._why_codes: dict[str, int] = {"": 0}
+        #: The cause word given to frames first recorded now: set by whoever is
+        #: handling an event (:meth:`caused_by`), 0 between events.
+        self.cause = 0
         if not enabled:
             self.record = self._record_nothing
 
@@ -94,12 +124,30 @@ class Trace:
                 raise OverflowError("more than 255 distinct drop reasons")
         return code
 
+    def why(self, text: str) -> int:
+        """The code of a trigger name, interned on first use (at most 255)."""
+        code = self._why_codes.get(text)
+        if code is None:
+            code = self._why_codes[text] = len(self._whys)
+            self._whys.append(text)
+            if code > 0xFF:
+                raise OverflowError("more than 255 distinct cause names")
+        return code
+
+    def caused_by(self, frame_id: int, why: str = "") -> int:
+        """Make frames sent from now on caused by ``frame_id`` (-1: no frame) and ``why``;
+        returns the previous cause word, to put back with ``trace.cause = old``."""
+        old = self.cause
+        self.cause = (frame_id + 1) << 8 | (self.why(why) if why else 0)
+        return old
+
     def record(self, time: float, kind: int, port: int, frame, reason: int = 0) -> None:
         """Append one record; ``frame`` is a :class:`~netsim.wire.Frame`."""
         fid = frame.id
         if fid < 0:
             fid = frame.id = len(self._frames)
             self._frames.append(frame.data)
+            self._causes.append(self.cause)
         self._times.append(time)
         self._meta.append(fid << _FRAME_SHIFT | reason << _REASON_SHIFT | port << _PORT_SHIFT | kind)
 
@@ -121,6 +169,11 @@ class Trace:
 
     def frame_bytes(self, frame_id: int) -> bytes:
         return self._frames[frame_id]
+
+    def cause_of(self, frame_id: int) -> Cause:
+        """What made a node send this frame (see the module docstring)."""
+        word = self._causes[frame_id] if frame_id < len(self._causes) else 0
+        return Cause((word >> 8) - 1, self._whys[word & 0xFF])
 
     def describe(self, frame_id: int):
         """The frame decoded (:class:`netsim.wire.describe.Description`), once per frame."""
@@ -146,17 +199,22 @@ class Trace:
         for i in self.order():
             m = meta[i]
             port = ports[(m >> _PORT_SHIFT) & _PORT_MASK]
+            frame = m >> _FRAME_SHIFT
+            d = self.describe(frame)
             yield Record(times[i], KIND_NAMES[m & 0xF], port.node, port.iface, port.link,
-                         m >> _FRAME_SHIFT, reasons[(m >> _REASON_SHIFT) & _REASON_MASK])
+                         frame, reasons[(m >> _REASON_SHIFT) & _REASON_MASK], d.protocol, d.label)
 
     def reason_name(self, code: int) -> str:
         return self._reasons[code]
 
-    def load_records(self, times, metas, frames: list[bytes]) -> None:
+    def load_records(self, times, metas, frames: list[bytes],
+                     causes: list[Cause] | None = None) -> None:
         """Fill an empty trace from saved columns (see :mod:`netsim.trace.jsonl`)."""
         self._times.extend(times)
         self._meta.extend(metas)
         self._frames.extend(frames)
+        for cause in causes or [Cause(-1, "")] * len(frames):
+            self._causes.append((cause.frame + 1) << 8 | (self.why(cause.why) if cause.why else 0))
 
     @staticmethod
     def pack(kind: int, port: int, frame: int, reason: int) -> int:
@@ -188,4 +246,5 @@ class Trace:
         import sys
         per_frame_object = sum(sys.getsizeof(f) - len(f) for f in self._frames)
         return (self._times.itemsize * len(self._times) + self._meta.itemsize * len(self._meta)
+                + self._causes.itemsize * len(self._causes)
                 + sys.getsizeof(self._frames) + per_frame_object)

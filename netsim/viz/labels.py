@@ -1,14 +1,20 @@
-"""Textbook labels for frames: ``SYN seq=0``, ``ARP who-has 10.0.0.2``, ``250 OK``.
+"""Textbook labels for frames: ``SYN seq=0 MSS=1460 WS=4``, ``ARP who-has 10.0.0.2``, ``250 OK``.
 
-TCP numbers are relative to each direction's initial sequence number, as
-textbooks and Wireshark show them. A TCP or UDP payload that starts with a line
-of text (an application command or status line) is labelled by that line.
+TCP numbers are relative to each direction's initial sequence number and windows
+are in bytes (scaled by the negotiated window scale, RFC 7323), as textbooks and
+Wireshark show them. Duplicate ACKs are counted and window updates named with
+Wireshark's definitions (``tcp.analysis.duplicate_ack``, ``window_update``). A TCP or
+UDP payload that starts with a line of text (an application command or status
+line) is labelled by that line. Each label also has a *kind* that diagrams colour
+by and choose what to show from (``retransmission``, ``dup-ack``, ``syn``, …).
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
+from netsim.errors import FrameError
 from netsim.wire import headers as h
 from netsim.wire.describe import describe
 
@@ -18,6 +24,20 @@ _TEXT_LINE = re.compile(rb"[A-Za-z0-9+*-][\x20-\x7e]{1,120}(?=\r?\n)")
 _FLAG_NAMES = ((0x02, "SYN"), (0x01, "FIN"), (0x04, "RST"), (0x08, "PSH"), (0x10, "ACK"))
 TRACEROUTE_PORTS = range(33434, 33434 + 300)
 
+#: What a retransmission's trigger (the trace's *why*) is called in a label.
+RETRANSMISSION_TEXT = {"timeout": "timeout retransmission", "syn-timeout": "timeout retransmission",
+                       "fast-retransmit": "fast retransmission",
+                       "partial-ack": "retransmission after partial ACK"}
+
+
+class Label(NamedTuple):
+    protocol: str
+    text: str
+    #: "" for ordinary frames, else one of: syn, fin, rst, data, ack, dup-ack,
+    #: window-update, zero-window, zero-window-probe, retransmission,
+    #: fast-retransmission, text (an application line).
+    kind: str = ""
+
 
 def text_line(payload: bytes) -> str | None:
     """The first line of a payload that is text, or None."""
@@ -25,22 +45,36 @@ def text_line(payload: bytes) -> str | None:
     return None if match is None else match.group().decode("ascii")
 
 
+class _Direction:
+    """What the labeller remembers about one direction of a TCP connection."""
+    __slots__ = ("isn", "highest", "last_ack", "last_window", "dups", "wscale", "window")
+
+    def __init__(self, isn: int) -> None:
+        self.isn = isn
+        self.highest = 0              # end of the data seen so far (relative)
+        self.last_ack: int | None = None
+        self.last_window: int | None = None
+        self.dups = 0
+        self.wscale: int | None = None  # offered in this direction's SYN
+        self.window: int | None = None  # the last window this direction advertised (bytes)
+
+
 class Labeller:
-    """Labels frames one after another, remembering each TCP direction's ISN."""
+    """Labels frames one after another (in the order they were sent), remembering
+    each TCP direction's state and each UDP flow's datagram count."""
 
     def __init__(self) -> None:
-        self._isn: dict[tuple, int] = {}
-        self._highest: dict[tuple, int] = {}     # per direction: end of the data seen so far
-        self._last_ack: dict[tuple, int] = {}    # per direction: the last pure ACK's number
+        self._tcp: dict[tuple, _Direction] = {}
+        self._udp_count: dict[tuple, int] = {}
 
-    def label(self, data: bytes) -> tuple[str, str]:
-        """``(protocol, label)`` for one frame."""
+    def label(self, data: bytes, why: str = "") -> Label:
+        """The label of one frame; ``why`` is the trace's trigger for it (``timeout``…)."""
         d = describe(data)
         if d.protocol == "ARP":
             # "ARP who-has 10.0.0.2 tell 10.0.0.1" → "ARP who-has 10.0.0.2": the arrow shows the asker.
-            return "ARP", d.label.split(" tell ")[0]
+            return Label("ARP", d.label.split(" tell ")[0])
         if d.protocol in ("RARP", "Ethernet", "malformed", "IPv4"):
-            return d.protocol, d.label
+            return Label(d.protocol, d.label)
         hlen = (data[14] & 0xF) * 4
         total = int.from_bytes(data[16:18], "big")
         l4 = data[14 + hlen:14 + total]
@@ -49,48 +83,85 @@ class Labeller:
             itype = l4[0]
             if itype in (0, 8):
                 seq = int.from_bytes(l4[6:8], "big")
-                return "ICMP", f"ICMP echo {'request' if itype == 8 else 'reply'} seq={seq}"
-            return "ICMP", d.label.split(" (")[0]
+                return Label("ICMP", f"ICMP echo {'request' if itype == 8 else 'reply'} seq={seq}")
+            return Label("ICMP", d.label.split(" (")[0])
         if d.protocol == "UDP":
             payload = l4[8:]
             if d.dport in TRACEROUTE_PORTS:
-                return "UDP", f"UDP probe TTL={ttl}"
+                return Label("UDP", f"UDP probe TTL={ttl}")
             line = text_line(payload)
             if line:
-                return "UDP", line
-            return "UDP", f"UDP {d.sport} → {d.dport} ({len(payload)} B)"
+                return Label("UDP", line, "text")
+            # Datagrams of one flow look alike: number them in the order they were sent.
+            flow = (data[26:30], d.sport, data[30:34], d.dport)
+            n = self._udp_count[flow] = self._udp_count.get(flow, 0) + 1
+            return Label("UDP", f"UDP #{n} {d.sport} → {d.dport} ({len(payload)} B)")
         if d.protocol == "TCP":
-            return "TCP", self._tcp(data, l4, d)
-        return d.protocol, d.label
+            try:
+                return self._tcp_label(data, l4, why)
+            except FrameError as exc:
+                return Label("malformed", f"malformed TCP ({exc})")
+        return Label(d.protocol, d.label)
 
-    def _tcp(self, data: bytes, l4: bytes, d) -> str:
+    def _tcp_label(self, data: bytes, l4: bytes, why: str) -> Label:
         src, dst = data[26:30], data[30:34]
-        sport, dport, seq, ack, offset_flags = h.TCP.unpack_from(l4)[:5]
-        flags = offset_flags & 0x3F
-        payload = l4[(offset_flags >> 12) * 4:]
-        forward, backward = (src, sport, dst, dport), (dst, dport, src, sport)
-        if flags & 0x02 or forward not in self._isn:
-            self._isn.setdefault(forward, seq)
-        base = self._isn[forward]
-        rel_seq = (seq - base) % (1 << 32)
-        rel_ack = (ack - self._isn[backward]) % (1 << 32) if backward in self._isn else ack
+        sport, dport, seq, ack, flags, raw_window, options, payload = h.parse_tcp(l4)
+        key, back_key = (src, sport, dst, dport), (dst, dport, src, sport)
+        me = self._tcp.get(key)
+        if me is None or flags & 0x02 and me.isn != seq:
+            me = self._tcp[key] = _Direction(seq)
+        peer = self._tcp.get(back_key)
+        rel_seq = (seq - me.isn) % (1 << 32)
+        rel_ack = (ack - peer.isn) % (1 << 32) if peer is not None else ack
         names = [n for bit, n in _FLAG_NAMES if flags & bit]
+        opts = h.parse_tcp_options(options) if options and flags & 0x02 else {}
+        if flags & 0x02:
+            me.wscale = opts.get("wscale")
+        scaled = not flags & 0x02 and me.wscale is not None and peer is not None \
+            and peer.wscale is not None
+        window = raw_window << me.wscale if scaled else raw_window
+        previous_window, me.window = me.window, window
         if flags & 0x04:
-            return "RST" + (f" ack={rel_ack}" if flags & 0x10 else "")
-        line = text_line(payload) if payload else None
-        if line:
-            return line
+            return Label("TCP", "RST" + (f" ack={rel_ack}" if flags & 0x10 else ""), "rst")
         if flags & 0x02:
             text = ",".join(n for n in names if n != "PSH") + f" seq={rel_seq}"
-            return text + (f" ack={rel_ack}" if flags & 0x10 else "")
+            text += f" ack={rel_ack}" if flags & 0x10 else ""
+            text += f" win={window}"
+            if "mss" in opts:
+                text += f" MSS={opts['mss']}"
+            if "wscale" in opts:
+                text += f" WS={1 << opts['wscale']}"
+            again = why in RETRANSMISSION_TEXT
+            if again:
+                text += " (timeout retransmission)"
+            return Label("TCP", text, "retransmission" if again else "syn")
         if flags & 0x01:
-            return f"FIN seq={rel_seq} ack={rel_ack}"
+            return Label("TCP", f"FIN seq={rel_seq} ack={rel_ack}", "fin")
         if payload:
             end = rel_seq + len(payload)
-            again = end <= self._highest.get(forward, 0)
-            self._highest[forward] = max(end, self._highest.get(forward, 0))
-            return f"seq={rel_seq} len={len(payload)}" + (" (retransmission)" if again else "")
-        duplicate = self._last_ack.get(forward) == rel_ack
-        self._last_ack[forward] = rel_ack
-        return f"ACK ack={rel_ack}" + (" (duplicate)" if duplicate else "")
-
+            again = end <= me.highest
+            me.highest = max(end, me.highest)
+            line = text_line(payload)
+            if peer is not None and peer.window == 0 and len(payload) == 1:
+                return Label("TCP", f"seq={rel_seq} len=1 (zero-window probe)", "zero-window-probe")
+            if why in RETRANSMISSION_TEXT or again:
+                what = RETRANSMISSION_TEXT.get(why, "retransmission")
+                kind = "fast-retransmission" if why == "fast-retransmit" else "retransmission"
+                text = line if line else f"seq={rel_seq} len={len(payload)}"
+                return Label("TCP", f"{text} ({what})", kind)
+            if line:
+                return Label("TCP", line, "text")
+            return Label("TCP", f"seq={rel_seq} len={len(payload)}", "data")
+        text = f"ACK ack={rel_ack} win={window}"
+        same_ack = me.last_ack == rel_ack
+        me.last_ack = rel_ack
+        if same_ack and previous_window is not None and window != previous_window:
+            me.dups = 0
+            return Label("TCP", f"{text} (window update)", "window-update")
+        if window == 0:
+            return Label("TCP", text + " (zero window)", "zero-window")
+        if same_ack:
+            me.dups += 1
+            return Label("TCP", f"{text} (dup #{me.dups})", "dup-ack")
+        me.dups = 0
+        return Label("TCP", text, "ack")

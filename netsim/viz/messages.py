@@ -5,7 +5,12 @@ that sent it to the node it was for: an IP packet is followed across routers by
 its addresses and IP id, an Ethernet-only frame (ARP, RARP) across switches by its
 frame id. Routers and switches appear only where they are endpoints themselves
 (they answer ARP, send ICMP errors). ``level="link"`` gives one message per frame
-per hop, and shows every node. A message that was lost says where and why.
+per hop, and shows every node. A message that was lost says where and why —
+including a frame that reached a host which then refused it (no listener, no RARP
+service): it ends in a cross there. A broadcast is one message with every receiver.
+
+Each message keeps the ids of the frames it is made of and of the frames that
+caused them (the trace's causes), so a diagram can order effects after causes.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from dataclasses import dataclass, replace
 from netsim.trace.recorder import DROP, RX, TX, Trace
 from netsim.viz.labels import Labeller
 from netsim.wire.addr import int_to_ip
+
+#: A frame that neither arrived nor was dropped when the run stopped.
+IN_FLIGHT = "in flight when the run ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +34,34 @@ class Message:
     label: str
     protocol: str
     length: int
-    frame: int
+    frame: int                  # the frame the sender sent
     dropped: str | None = None  # why it was lost
     drop_node: str | None = None
     sport: int = 0
     dport: int = 0
+    kind: str = ""              # the label's kind: retransmission, dup-ack, … (see labels)
+    dropped_at: float | None = None
+    #: Further receivers of a broadcast: (lane, time it arrived, why it was dropped there or None).
+    also: tuple = ()
+    frames: tuple = ()          # every frame this message was carried in, hop by hop
+    causes: tuple = ()          # frames (not its own) whose arrival made a node send it
+    why: str = ""               # the trigger of its first frame ("timeout", "arp-resolved", …)
+    #: Nodes it passed through on the way: (node, arrived, left); left is None where it died.
+    hops: tuple = ()
+
+    @property
+    def ended(self) -> float:
+        """When it arrived or died (the later end of its arrow)."""
+        ends = [t for t in (self.received, self.dropped_at) if t is not None]
+        ends += [t for _lane, t, _why in self.also]
+        return max(ends) if ends else self.sent
+
+    @property
+    def receivers(self) -> list[tuple[str, float | None, str | None]]:
+        """(lane, time, drop reason) for each receiver, the first one included."""
+        first = (self.dst, self.received if self.received is not None else self.dropped_at,
+                 self.dropped)
+        return [first, *self.also]
 
 
 def messages(trace: Trace, *, level: str = "end-to-end", ports: bool = False,
@@ -54,7 +85,8 @@ def messages(trace: Trace, *, level: str = "end-to-end", ports: bool = False,
     for m in found:
         if wanted_protocols and m.protocol.upper() not in wanted_protocols:
             continue
-        if wanted_nodes and not ({m.src.split(":")[0], m.dst.split(":")[0], m.drop_node} & wanted_nodes):
+        if wanted_nodes and not ({m.src.split(":")[0], m.dst.split(":")[0], m.drop_node}
+                                 | {lane.split(":")[0] for lane, _t, _w in m.also}) & wanted_nodes:
             continue
         if flow and not _in_flow(trace, m, flow):
             continue
@@ -107,8 +139,9 @@ def _ports_of(data: bytes) -> tuple[int, int]:
 
 
 def _identity(data: bytes, frame: int):
-    """An IP packet keeps its addresses and id across routers; other frames their id."""
-    if len(data) >= 34 and data[12:14] == b"\x08\x00":
+    """An IP packet keeps its addresses and id across routers; other frames their id.
+    A frame sent to the broadcast MAC is its own message (all its receivers share it)."""
+    if len(data) >= 34 and data[12:14] == b"\x08\x00" and data[0:6] != b"\xff" * 6:
         return ("ip", data[26:30], data[30:34], data[18:20], data[23])
     return ("frame", frame)
 
@@ -122,82 +155,149 @@ def _peers(trace: Trace) -> dict[tuple[str, str], str]:
     return peer
 
 
-def _end_to_end(trace: Trace) -> list[Message]:
-    owners, kinds, peer = _owners(trace), _kinds(trace), _peers(trace)
+class _Packet:
+    __slots__ = ("t0", "src", "frame", "frames", "rx", "tx", "drops")
+
+    def __init__(self, t0: float, src: str, frame: int) -> None:
+        self.t0, self.src, self.frame = t0, src, frame
+        self.frames: list[int] = [frame]
+        self.rx: list[tuple[float, str]] = []
+        self.tx: list[tuple[float, str]] = []
+        self.drops: list[tuple[float, str, str, str]] = []   # time, node, reason, link
+
+
+def _collect_packets(trace: Trace) -> list[_Packet]:
+    """Records grouped into packets, in the order their first frame was sent."""
     ports = trace.ports
-    packets: dict = {}
-    order = []
+    current: dict = {}
+    order: list[_Packet] = []
     for t, kind, port, frame, reason in sorted(trace.raw(), key=lambda r: r[0]):
         data = trace.frame_bytes(frame)
         key = _identity(data, frame)
         node = ports[port].node
-        p = packets.get(key)
+        p = current.get(key)
+        if p is not None and kind == TX and node == p.src and frame not in p.frames:
+            p = None                  # the sender reused an IP id: a new packet
         if p is None:
             if kind != TX and not (kind == DROP and ports[port].iface):
-                continue                      # dropped before it left: see _origin_drops
-            p = packets[key] = {"first": (t, node, frame), "rx": [], "drop": None}
-            order.append(key)
+                continue              # dropped before it left (no route, …): no arrow to draw
+            p = current[key] = _Packet(t, node, frame)
+            order.append(p)
+        if frame not in p.frames:
+            p.frames.append(frame)
         if kind == RX:
-            p["rx"].append((t, node, frame))
-        elif kind == DROP and p["drop"] is None:
-            p["drop"] = (t, node, trace.reason_name(reason), ports[port].link)
+            p.rx.append((t, node))
+        elif kind == TX:
+            p.tx.append((t, node))
+        elif kind == DROP:
+            p.drops.append((t, node, trace.reason_name(reason), ports[port].link))
+    return order
+
+
+def _end_to_end(trace: Trace) -> list[Message]:
+    owners, kinds, peer = _owners(trace), _kinds(trace), _peers(trace)
     labeller = Labeller()
     out = []
-    for key in order:
-        p = packets[key]
-        t0, src, frame = p["first"]
-        data = trace.frame_bytes(frame)
-        protocol, label = labeller.label(data)
+    for p in _collect_packets(trace):
+        data = trace.frame_bytes(p.frame)
+        own = set(p.frames)
+        causes = tuple(sorted({c for c in (trace.cause_of(f).frame for f in p.frames)
+                               if c >= 0 and c not in own}))
+        why = trace.cause_of(p.frame).why
+        protocol, label, kind = labeller.label(data, why)
         sport, dport = _ports_of(data)
-        if key[0] == "ip":
-            dst = owners.get(int_to_ip(int.from_bytes(key[2], "big")))
-            if dst is None and p["rx"] and p["drop"] is None:
-                dst = p["rx"][-1][1]              # no known owner: where it ended up
-            arrived = [r for r in p["rx"] if r[1] == dst] if dst else []
-            if arrived:
-                out.append(Message(t0, arrived[0][0], src, dst, label, protocol, len(data), frame,
-                                   sport=sport, dport=dport))
-            elif p["drop"] is not None:
-                t, node, reason, _link = p["drop"]
-                out.append(Message(t0, None, src, dst or int_to_ip(int.from_bytes(key[2], "big")),
-                                   label, protocol, len(data), frame, reason, node, sport, dport))
+        common = dict(label=label, protocol=protocol, length=len(data), frame=p.frame,
+                      sport=sport, dport=dport, kind=kind, frames=tuple(p.frames),
+                      causes=causes, why=why)
+        if data[12:14] == b"\x08\x00" and data[0:6] != b"\xff" * 6 and len(data) >= 34:
+            out.append(_unicast_ip(p, data, owners, kinds, common))
             continue
-        targets = [r for r in p["rx"] if kinds.get(r[1]) != "switch" and r[1] != src]
-        for t, node, _f in targets:
-            out.append(Message(t0, t, src, node, label, protocol, len(data), frame))
-        if not targets and p["drop"] is not None:
-            t, node, reason, link = p["drop"]
+        # Ethernet-only frames and broadcasts: every node (not a switch) that took it in.
+        receivers = []
+        for t, node in p.rx:
+            if kinds.get(node) == "switch" or node == p.src or any(r[0] == node for r in receivers):
+                continue
+            refused = next((d for d in p.drops if d[1] == node and d[0] >= t), None)
+            receivers.append((node, t if refused is None else None,
+                              None if refused is None else refused[2],
+                              None if refused is None else refused[0]))
+        if receivers:
+            first, *rest = receivers
+            out.append(Message(p.t0, first[1], p.src, first[0], dropped=first[2],
+                               drop_node=first[0] if first[2] else None, dropped_at=first[3],
+                               also=tuple((n, t if t is not None else dt, why_)
+                                          for n, t, why_, dt in rest), **common))
+        elif p.drops:
+            t, node, reason, link = p.drops[0]
             # Lost on the wire or in the queue: it was heading for the node across the link.
             target = peer.get((node, link), node) if reason in ("loss", "queue-full") else node
-            out.append(Message(t0, None, src, target, label, protocol, len(data), frame, reason, node))
+            out.append(Message(p.t0, None, p.src, target, dropped=reason, drop_node=node,
+                               dropped_at=t, **common))
     out.sort(key=lambda m: m.sent)
     return out
+
+
+def _hops(p: _Packet, dst: str | None, kinds: dict) -> tuple:
+    """(node, arrived, left) for every router or host it passed through (not switches)."""
+    hops = []
+    for t, node in p.rx:
+        if node == dst or node == p.src or kinds.get(node) == "switch":
+            continue
+        left = next((tx for tx, n in p.tx if n == node and tx >= t), None)
+        hops.append((node, t, left))
+    return tuple(hops)
+
+
+def _unicast_ip(p: _Packet, data: bytes, owners: dict, kinds: dict, common: dict) -> Message:
+    address = int_to_ip(int.from_bytes(data[30:34], "big"))
+    dst = owners.get(address)
+    if dst is None and p.rx and not p.drops:
+        dst = p.rx[-1][1]                         # no known owner: where it ended up
+    common = dict(common, hops=_hops(p, dst, kinds))
+    arrived = next((t for t, node in p.rx if node == dst), None) if dst else None
+    if arrived is not None:
+        refused = next((d for d in p.drops if d[1] == dst and d[0] >= arrived), None)
+        if refused is None:
+            return Message(p.t0, arrived, p.src, dst, **common)
+        # It reached the host, which refused it (no listener, closed port): a cross there.
+        return Message(p.t0, None, p.src, dst, dropped=refused[2], drop_node=dst,
+                       dropped_at=refused[0], **common)
+    if p.drops:
+        t, node, reason, _link = p.drops[0]
+        return Message(p.t0, None, p.src, dst or address, dropped=reason, drop_node=node,
+                       dropped_at=t, **common)
+    last = p.rx[-1] if p.rx else (p.t0, p.src)
+    return Message(p.t0, None, p.src, dst or address, dropped=IN_FLIGHT, drop_node=last[1],
+                   dropped_at=last[0], **common)
 
 
 def _link_messages(trace: Trace) -> list[Message]:
     ports = trace.ports
     peer = _peers(trace)
     labeller = Labeller()
-    labels: dict[int, tuple[str, str]] = {}
+    labels: dict[int, tuple[str, str, str]] = {}
     pending: dict[tuple[int, str], dict] = {}
     out = []
     for t, kind, port, frame, reason in sorted(trace.raw(), key=lambda r: r[0]):
         node, link = ports[port].node, ports[port].link
+        cause = trace.cause_of(frame)
         if frame not in labels:
-            labels[frame] = labeller.label(trace.frame_bytes(frame))
-        protocol, label = labels[frame]
+            labels[frame] = labeller.label(trace.frame_bytes(frame), cause.why)
+        protocol, label, label_kind = labels[frame]
         data = trace.frame_bytes(frame)
         sport, dport = _ports_of(data)
+        common = dict(label=label, protocol=protocol, length=len(data), frame=frame, sport=sport,
+                      dport=dport, kind=label_kind, frames=(frame,),
+                      causes=(cause.frame,) if cause.frame >= 0 else (), why=cause.why)
         if kind == TX and link:
             pending[(frame, link)] = {"t": t, "src": node, "dst": peer.get((node, link), "?")}
         elif kind == RX and link and (frame, link) in pending:
             p = pending.pop((frame, link))
-            out.append(Message(p["t"], t, p["src"], node, label, protocol, len(data), frame,
-                               sport=sport, dport=dport))
+            out.append(Message(p["t"], t, p["src"], node, **common))
         elif kind == DROP:
             why = trace.reason_name(reason)
             target = peer.get((node, link), node) if why in ("loss", "queue-full") else node
-            out.append(Message(t, None, node, target, label, protocol, len(data), frame, why, node,
-                               sport, dport))
+            out.append(Message(t, None, node, target, dropped=why, drop_node=node, dropped_at=t,
+                               **common))
     out.sort(key=lambda m: m.sent)
     return out

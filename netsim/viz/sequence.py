@@ -2,10 +2,16 @@
 
 One :class:`SequenceDiagram` renders four ways: ``figure()`` (matplotlib, saved as
 SVG or PNG), ``mermaid()`` (``sequenceDiagram``, rendered by code-hosting sites),
-``plantuml()``, and itself in Jupyter. Time runs down the page, either compressed
-(one step per message, the default: readable however bursty the run) or to scale
-(``scale="time"``: arrow slopes show the delays). The simulated time of each
-message is printed beside it.
+``plantuml()``, and itself in Jupyter. Rows follow cause and effect (see
+:mod:`netsim.viz.layout`): an arrow leaves its sender at the row it was sent and
+lands at the row it arrived, so a reply is never above its request nor a frame
+released by ARP above the ARP reply that released it. Time runs down the page,
+compressed (the default) or to scale (``scale="time"``). The time beside an arrow
+is when it was *sent*; every diagram has a legend of its colours.
+
+A long run is cut to its story (:mod:`netsim.viz.story`): beginning, end, and what
+happened around every loss, retransmission and window change, with marks saying
+what was left out.
 """
 
 from __future__ import annotations
@@ -13,11 +19,15 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from netsim.viz.colors import (COLORS, DROP_COLOR, KIND_COLORS, KIND_NAMES, PROTOCOL_COLORS,
+                               color_of)
+from netsim.viz.layout import Layout, layout
 from netsim.viz.messages import Message, messages as collect
+from netsim.viz.story import Elision, select
 
-COLORS = {"ARP": "#7f7f7f", "RARP": "#9467bd", "ICMP": "#ff7f0e", "UDP": "#2ca02c",
-          "TCP": "#1f77b4"}
-DROP_COLOR = "#d62728"
+__all__ = ["COLORS", "DROP_COLOR", "SequenceDiagram", "lane_order", "sequence_diagram"]
+
+TIME_HEADER = "sent at"
 
 
 def lane_order(found: list[Message], meta: dict | None = None) -> list[str]:
@@ -25,7 +35,7 @@ def lane_order(found: list[Message], meta: dict | None = None) -> list[str]:
     away from it they are (so a path reads along the page), ties by first appearance."""
     lanes: list[str] = []
     for m in found:
-        for lane in (m.src, m.dst):
+        for lane in (m.src, m.dst, *(r[0] for r in m.also)):
             if lane not in lanes:
                 lanes.append(lane)
     if not lanes or not meta or not meta.get("links"):
@@ -40,51 +50,125 @@ def lane_order(found: list[Message], meta: dict | None = None) -> list[str]:
                                            lanes.index(lane)))
 
 
+def time_decimals(times: list[float]) -> int:
+    """Decimals of a second (3 to 9) that tell every two consecutive times apart."""
+    ordered = sorted(set(times))
+    for decimals in range(3, 10):
+        if all(round(a, decimals) != round(b, decimals) for a, b in zip(ordered, ordered[1:])):
+            return decimals
+    return 9
+
+
 class SequenceDiagram:
-    def __init__(self, found: list[Message], *, lanes: list[str] | None = None, title: str = "",
+    def __init__(self, items: list, *, lanes: list[str] | None = None, title: str = "",
                  times: bool = True, scale: str = "compressed", total: int | None = None,
                  meta: dict | None = None) -> None:
         if scale not in ("compressed", "time"):
             raise ValueError("scale is 'compressed' or 'time'")
-        self.messages = found
-        self.lanes = lanes or lane_order(found, meta)
+        #: Messages and :class:`~netsim.viz.story.Elision` marks, in the order they were sent.
+        self.items = items
+        self.messages = [m for m in items if isinstance(m, Message)]
+        self.lanes = lanes or lane_order(self.messages, meta)
         self.title = title
         self.times = times
         self.scale = scale
-        #: How many messages there were before a limit cut the list.
-        self.total = len(found) if total is None else total
-        last = max((m.sent for m in found), default=0.0)
-        self._time_unit = "ms" if last < 2.0 else "s"
+        #: How many messages there were before the story was chosen.
+        self.total = len(self.messages) if total is None else total
+        self._decimals = time_decimals([m.sent for m in self.messages])
+        self._layout: Layout | None = None
 
     # -- text ----------------------------------------------------------------------------
 
     def time_text(self, t: float) -> str:
-        return f"{t * 1000:.3f} ms" if self._time_unit == "ms" else f"{t:.3f} s"
+        """One unit (seconds) in every diagram, with as many decimals as tell rows apart."""
+        return f"{t:.{self._decimals}f} s"
+
+    def drop_text(self, m: Message, lane: str | None = None) -> str:
+        where = f" at {m.drop_node}" if m.drop_node and m.drop_node != lane else ""
+        return f"✗ {m.dropped}{where}"
 
     def text_of(self, m: Message) -> str:
         text = m.label
         if m.dropped:
-            where = f" at {m.drop_node}" if m.drop_node and m.drop_node not in (m.dst,) else ""
-            text += f" ✗ {m.dropped}{where}"
+            text += " " + self.drop_text(m, self.end_lane(m))
         return f"{self.time_text(m.sent)} · {text}" if self.times else text
+
+    def end_lane(self, m: Message) -> str:
+        """The lane an arrow ends at: where it died when that node has a lane."""
+        if m.dropped and m.drop_node in self.lanes and m.drop_node != m.src:
+            return m.drop_node
+        return m.dst
 
     @property
     def note(self) -> str | None:
         if self.total > len(self.messages):
-            return f"first {len(self.messages)} of {self.total} messages (filter or raise the limit for more)"
+            return (f"{len(self.messages)} of {self.total} messages shown; ⋯ marks those left "
+                    "out (filter, or raise the limit, for more)")
         return None
+
+    @property
+    def layout(self) -> Layout:
+        if self._layout is None:
+            self._layout = layout(self.items, self.lanes, self.scale)
+        return self._layout
+
+    def _rows(self) -> list:
+        """What the text formats draw, one line each, in the order of the picture's rows:
+        marks, and arrows. A message that waited on a drawn lane (a router holding it for
+        ARP) is split there, so the part after the wait comes after what it waited for."""
+        rows = [(mk.y, 0, k, mk) for k, mk in enumerate(self.layout.marks)]
+        for k, arrow in enumerate(self.layout.arrows):
+            m = arrow.message
+            start, t_start, y = m.src, m.sent, arrow.y_send
+            times = {node: left for node, _arrived, left in m.hops}
+            for lane, y_in, y_out in arrow.hops:
+                if y_out is not None and y_out > y_in:
+                    rows.append((y, 1, k, (m, start, lane, t_start, False)))
+                    start, t_start, y = lane, times.get(lane, t_start), y_out
+            rows.append((y, 1, k, (m, start, None, t_start, True)))
+        return [row[3] for row in sorted(rows, key=lambda r: r[:3])]
+
+    def _text_rows(self):
+        """(from lane, to lane, text, dropped, message) per line of a Mermaid or PlantUML
+        diagram, or a mark; a broadcast's further receivers get ditto marks, not the label again."""
+        for row in self._rows():
+            if not isinstance(row, tuple):
+                yield row
+                continue
+            m, start, to, t, last = row
+            text = m.label if start == m.src else f"{m.label} (forwarded by {start})"
+            if self.times:
+                text = f"{self.time_text(t)} · {text}"
+            if not last:
+                yield (start, to, text, None, m)
+                continue
+            for k, (lane, _t, why) in enumerate(m.receivers):
+                if k == 0:
+                    end = self.end_lane(m)
+                    yield (start, end, text + (" " + self.drop_text(m, end) if m.dropped else ""),
+                           m.dropped, m)
+                else:
+                    yield (start, lane, "″ (same broadcast)" + (f" ✗ {why}" if why else ""), why, m)
 
     def mermaid(self) -> str:
         ids = {lane: f"L{k}" for k, lane in enumerate(self.lanes)}
+        span = f"{ids[self.lanes[0]]},{ids[self.lanes[-1]]}" if len(self.lanes) > 1 else \
+            ids[self.lanes[0]] if self.lanes else ""
         lines = ["sequenceDiagram"]
         if self.title:
             lines.insert(0, f"---\ntitle: {_mermaid_escape(self.title)}\n---")
         lines += [f"    participant {ids[lane]} as {_mermaid_escape(lane)}" for lane in self.lanes]
-        for m in self.messages:
-            arrow = "-x" if m.dropped else "->>"
-            lines.append(f"    {ids[m.src]}{arrow}{ids[m.dst]}: {_mermaid_escape(self.text_of(m))}")
-        if self.note:
-            lines.append(f"    Note over {ids[self.lanes[0]]}: {_mermaid_escape(self.note)}")
+        if self.times and span:
+            lines.append(f"    Note over {span}: times are when each message was sent")
+        for row in self._text_rows():
+            if not isinstance(row, tuple):
+                lines.append(f"    Note over {span}: {_mermaid_escape(row.text)}")
+                continue
+            start, end, text, dropped, _m = row
+            arrow = "-x" if dropped else "->>"
+            lines.append(f"    {ids[start]}{arrow}{ids[end]}: {_mermaid_escape(text)}")
+        if self.note and span:
+            lines.append(f"    Note over {span}: {_mermaid_escape(self.note)}")
         return "\n".join(lines) + "\n"
 
     def plantuml(self) -> str:
@@ -93,92 +177,144 @@ class SequenceDiagram:
         if self.title:
             lines.append(f"title {self.title}")
         lines += [f'participant "{lane}" as {ids[lane]}' for lane in self.lanes]
-        for m in self.messages:
-            arrow = "->x" if m.dropped else "->"
-            color = COLORS.get(m.protocol)
-            colored = f"-[{color}]{arrow[1:]}" if color and not m.dropped else arrow
-            lines.append(f"{ids[m.src]} {colored} {ids[m.dst]} : {self.text_of(m)}")
+        if self.times:
+            lines.append("note across : times are when each message was sent")
+        for row in self._text_rows():
+            if not isinstance(row, tuple):
+                lines.append(f"... {row.text} ...")
+                continue
+            start, end, text, dropped, m = row
+            color = color_of(m.protocol, m.kind)
+            arrow = f"-[{color}]>" + ("x" if dropped else "")
+            lines.append(f"{ids[start]} {arrow} {ids[end]} : {text}")
         if self.note:
-            lines.append(f"note over {ids[self.lanes[0]]} : {self.note}")
+            lines.append(f"note across : {self.note}")
         lines.append("@enduml")
         return "\n".join(lines) + "\n"
 
     # -- pictures --------------------------------------------------------------------------
 
+    def legend(self) -> list[tuple[str, str]]:
+        """(name, colour) for what this diagram shows, in a stable order."""
+        entries = [(p, c) for p, c in PROTOCOL_COLORS.items()
+                   if any(m.protocol == p for m in self.messages)]
+        seen = set()
+        for kind, color in KIND_COLORS.items():
+            name = KIND_NAMES[kind]
+            if name not in seen and any(m.kind == kind for m in self.messages):
+                seen.add(name)
+                entries.append((name, color))
+        if any(m.dropped for m in self.messages):
+            entries.append(("✗ lost or refused", DROP_COLOR))
+        return entries
+
     def figure(self):
         from matplotlib.figure import Figure
 
+        lay = self.layout
         n = max(1, len(self.lanes))
-        lane_gap = 2.6 if n > 2 else 3.4
-        width = max(6.0, 2.2 + lane_gap * (n - 1) + 1.6)
-        rows = self._rows()
-        height = min(60.0, max(3.0, 1.4 + 0.42 * (rows[-1][1] + 1 if rows else 1)))
+        longest = max((len(m.label) for m in self.messages), default=10)
+        lane_gap = min(4.2, max(2.6 if n > 2 else 3.4, 0.068 * longest + 0.4))
+        left = 1.25 if self.times else 0.6
+        width = max(6.5, left + 0.6 + lane_gap * (n - 1) + 1.6)
+        bottom = max(lay.bottom, 1.0)
+        unit = 0.3                                  # inches per row unit
+        height = min(300.0, 1.0 + unit * (bottom + 2.6))
         fig = Figure(figsize=(width, height))
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        x_of = {lane: 1.9 + lane_gap * k for k, lane in enumerate(self.lanes)}
-        bottom = (rows[-1][1] + 1.2) if rows else 1.0
+        x_of = {lane: left + 0.6 + lane_gap * k for k, lane in enumerate(self.lanes)}
         ax.set_xlim(0, width)
-        ax.set_ylim(bottom + 0.3, -1.9)
+        ax.set_ylim(bottom + 0.3, -2.9)
         ax.axis("off")
         for lane, x in x_of.items():
             ax.plot([x, x], [-0.9, bottom], color="#bbbbbb", lw=1, ls="--", zorder=1)
-            ax.text(x, -1.15, lane, ha="center", va="center", fontsize=9, fontweight="bold",
+            ax.text(x, -1.25, lane, ha="center", va="center", fontsize=9, fontweight="bold",
                     bbox=dict(boxstyle="round,pad=0.35", fc="#f2f2f2", ec="#555555"), zorder=3)
         if self.title:
-            ax.text(0.15, -1.7, self.title, ha="left", va="center", fontsize=10, style="italic")
-        for m, (y0, y1) in zip(self.messages, rows):
-            self._draw(ax, m, x_of, y0, y1)
+            ax.text(0.15, -2.55, self.title, ha="left", va="center", fontsize=10, style="italic")
+        self._draw_legend(ax, width)
+        if self.times:
+            ax.text(0.12, -0.55, TIME_HEADER, fontsize=7, color="#666666", va="center",
+                    style="italic")
+        for mark in lay.marks:
+            self._draw_mark(ax, mark, x_of, width)
+        for arrow in lay.arrows:
+            self._draw(ax, arrow, x_of)
         if self.note:
-            ax.text(0.15, bottom + 0.1, self.note, fontsize=8, color="#555555", va="center")
+            ax.text(0.15, bottom, self.note, fontsize=8, color="#555555", va="center")
         return fig
 
-    def _rows(self) -> list[tuple[float, float]]:
-        """(y where the arrow starts, y where it ends) per message, in row units."""
-        if self.scale == "compressed":
-            return [(float(k), k + 0.55) for k in range(len(self.messages))]
-        if not self.messages:
-            return []
-        t0 = self.messages[0].sent
-        span = max((m.received or m.sent) for m in self.messages) - t0 or 1.0
-        per_row = span / max(8, len(self.messages))
-        rows = []
-        for m in self.messages:
-            y0 = (m.sent - t0) / per_row
-            y1 = ((m.received if m.received is not None else m.sent + 0.4 * per_row) - t0) / per_row
-            rows.append((y0, max(y1, y0 + 0.15)))
-        return rows
+    def _draw_legend(self, ax, width: float) -> None:
+        x = 0.15
+        for name, color in self.legend():
+            ax.text(x, -2.05, "━ " + name if not name.startswith("✗") else name, fontsize=7.5,
+                    color=color, va="center", ha="left")
+            x += 0.075 * (len(name) + 3) + 0.25
 
-    def _draw(self, ax, m: Message, x_of: dict, y0: float, y1: float) -> None:
-        color = COLORS.get(m.protocol, "#333333")
-        x0, x1 = x_of[m.src], x_of[m.dst]
+    def _draw_mark(self, ax, mark, x_of: dict, width: float) -> None:
+        xs = list(x_of.values()) or [1.0]
+        if mark.kind == "jump":
+            ax.plot([min(xs) - 0.4, max(xs) + 0.4], [mark.y, mark.y], color="#999999", lw=0.8,
+                    ls=(0, (1, 3)), zorder=1)
+            ax.text(0.12, mark.y, f"⋮ {mark.text}", fontsize=7, color="#555555", va="center",
+                    style="italic", bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
+            return
+        ax.plot([min(xs) - 0.4, max(xs) + 0.4], [mark.y, mark.y], color="#aaaaaa", lw=0.8,
+                ls=(0, (4, 3)), zorder=1)
+        ax.text((min(xs) + max(xs)) / 2, mark.y, mark.text, fontsize=7.5, color="#555555",
+                ha="center", va="center", style="italic", zorder=4,
+                bbox=dict(boxstyle="round,pad=0.2", fc="#fafafa", ec="#cccccc"))
+
+    def _draw(self, ax, arrow, x_of: dict) -> None:
+        m = arrow.message
+        color = color_of(m.protocol, m.kind)
+        x0, y0 = x_of[m.src], arrow.y_send
         if self.times:
             ax.text(0.12, y0, self.time_text(m.sent), fontsize=7, color="#666666", va="center")
-        if m.src == m.dst:                       # a drop inside a node
-            ax.plot([x0], [y0 + 0.2], marker="x", color=DROP_COLOR, ms=9, mew=2, zorder=4)
-            ax.text(x0 + 0.12, y0 + 0.2, f"{m.label} ✗ {m.dropped}", fontsize=7.5, color=DROP_COLOR,
-                    va="center")
-            return
-        if m.dropped:
-            stop = x_of.get(m.drop_node) if m.drop_node in x_of and m.drop_node != m.src else None
-            xe = stop if stop is not None else x0 + 0.55 * (x1 - x0)
-            ye = y0 + (y1 - y0) * (xe - x0) / (x1 - x0)
-            ax.annotate("", xy=(xe, ye), xytext=(x0, y0),
-                        arrowprops=dict(arrowstyle="-", color=color, lw=1.3, ls="-"), zorder=2)
-            ax.plot([xe], [ye], marker="x", color=DROP_COLOR, ms=9, mew=2, zorder=4)
-            where = f" at {m.drop_node}" if m.drop_node and m.drop_node not in x_of else ""
-            ax.text(xe, ye + 0.28, f"✗ {m.dropped}{where}", fontsize=7, color=DROP_COLOR,
-                    ha="center", va="center")
-        else:
-            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                        arrowprops=dict(arrowstyle="-|>", color=color, lw=1.3, mutation_scale=11),
-                        zorder=2)
-        xm = (x0 + x1) / 2 if not m.dropped else (x0 + xe) / 2
-        ym = (y0 + y1) / 2 if not m.dropped else (y0 + ye) / 2
-        ax.text(xm, ym - 0.2, m.label, fontsize=8, color=color, ha="center", va="bottom",
-                bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.85), zorder=3)
+        path = [(x0, y0)]
+        for lane, y_in, y_out in arrow.hops:
+            path.append((x_of[lane], y_in))
+            if y_out is not None:
+                path.append((x_of[lane], y_out))
+        heading = None
+        for lane, y_end, why, reached in arrow.ends:
+            xs, ys = path[-1]
+            x_target = x_of[lane]
+            if not reached:
+                x_target = xs + 0.55 * (x_target - xs) if x_target != xs else xs + 0.8
+            line = path + [(x_target, y_end)]
+            heading = heading if heading is not None else (line[1][0] - x0)
+            self._polyline(ax, line, color, dropped=why is not None)
+            if why is not None:
+                ax.plot([x_target], [y_end], marker="x", color=DROP_COLOR, ms=9, mew=2, zorder=4)
+                where = lane if reached else None
+                text = f"✗ {why}" + (f" at {m.drop_node}" if m.drop_node and m.drop_node != where
+                                     and why == m.dropped else "")
+                ax.text(x_target + 0.15, y_end, text, fontsize=7, color=DROP_COLOR, ha="left",
+                        va="center", zorder=5,
+                        bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.8))
+        rightward = (heading or 1.0) >= 0
+        label_x = x0 + (0.12 if rightward else -0.12)
+        ax.text(label_x, arrow.label_y, m.label, fontsize=8, color=color,
+                ha="left" if rightward else "right", va="bottom", zorder=5,
+                bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.85))
+        if arrow.label_y > y0 - 0.1:                # moved down to make room: point back
+            ax.plot([x0, label_x], [y0, arrow.label_y], color=color, lw=0.5, alpha=0.6, zorder=2)
 
-    def save(self, path: str | Path) -> Path:
-        """Write by suffix: ``.svg``/``.png`` (picture), ``.mmd`` (Mermaid), ``.puml`` (PlantUML)."""
+    @staticmethod
+    def _polyline(ax, points, color: str, dropped: bool) -> None:
+        xs, ys = zip(*points)
+        if len(points) > 2:
+            ax.plot(xs[:-1], ys[:-1], color=color, lw=1.3, zorder=2, solid_capstyle="round")
+        start = points[-2]
+        style = "-" if dropped else "-|>"
+        ax.annotate("", xy=points[-1], xytext=start,
+                    arrowprops=dict(arrowstyle=style, color=color, lw=1.3, mutation_scale=11,
+                                    shrinkA=0, shrinkB=0), zorder=2)
+
+    def save(self, path: str | Path, figure=None) -> Path:
+        """Write by suffix: ``.svg``/``.png`` (picture), ``.mmd`` (Mermaid), ``.puml`` (PlantUML).
+        ``figure``: one already drawn, to save it again in another format."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".mmd":
@@ -186,25 +322,19 @@ class SequenceDiagram:
         elif suffix in (".puml", ".plantuml"):
             path.write_text(self.plantuml(), encoding="utf-8")
         elif suffix in (".svg", ".png", ".pdf"):
-            import matplotlib
-            # Text stays text in SVG: searchable, and editable once pasted into a document.
-            with matplotlib.rc_context({"svg.fonttype": "none"}):
-                self.figure().savefig(path, dpi=110 if suffix == ".png" else None)
+            from netsim.viz.render import save_figure
+            save_figure(figure or self.figure(), path)
         else:
             raise ValueError(f"unknown diagram format {suffix!r} (svg, png, mmd, puml)")
         return path
 
     def _repr_svg_(self) -> str:
-        import matplotlib
-        out = io.StringIO()
-        with matplotlib.rc_context({"svg.fonttype": "none"}):
-            self.figure().savefig(out, format="svg")
-        return out.getvalue()
+        from netsim.viz.render import svg_text
+        return svg_text(self.figure())
 
     def _repr_png_(self) -> bytes:
-        out = io.BytesIO()
-        self.figure().savefig(out, format="png", dpi=90)
-        return out.getvalue()
+        from netsim.viz.render import png_bytes
+        return png_bytes(self.figure(), dpi=90)
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -214,23 +344,25 @@ def sequence_diagram(trace, *, level: str = "end-to-end", ports: bool = False, p
                      nodes=None, flow: str | None = None, start: float | None = None,
                      end: float | None = None, limit: int | None = None, times: bool = True,
                      scale: str = "compressed", title: str | None = None) -> SequenceDiagram:
-    """The sequence diagram of a trace; see :func:`netsim.viz.messages.messages` for filters."""
+    """The sequence diagram of a trace; see :func:`netsim.viz.messages.messages` for filters.
+    ``limit``: at most this many messages, chosen to tell the story (see :mod:`netsim.viz.story`)."""
     everything = collect(trace, level=level, ports=ports)
+    filtered = any(x is not None for x in (protocols, nodes, flow, start, end))
     found = collect(trace, level=level, ports=ports, protocols=protocols, nodes=nodes, flow=flow,
-                    start=start, end=end)
+                    start=start, end=end) if filtered else everything
     total = len(found)
-    if limit is not None:
-        found = found[:limit]
+    items: list = select(found, limit) if limit is not None else list(found)
+    shown = [m for m in items if isinstance(m, Message)]
     # Lanes in the order the whole run introduced them, so a window cut from the middle
     # of an exchange still has the client on the left.
-    present = {lane for m in found for lane in (m.src, m.dst)}
+    present = {lane for m in shown for lane in (m.src, m.dst, *(r[0] for r in m.also))}
     lanes = [lane for lane in lane_order(everything, trace.meta) if lane in present]
-    lanes += [lane for lane in lane_order(found, trace.meta) if lane not in lanes]
+    lanes += [lane for lane in lane_order(shown, trace.meta) if lane not in lanes]
     name = trace.meta.get("name", "")
-    return SequenceDiagram(found, lanes=lanes, title=name if title is None else title, times=times,
+    return SequenceDiagram(items, lanes=lanes, title=name if title is None else title, times=times,
                            scale=scale, total=total, meta=trace.meta)
 
 
 def _mermaid_escape(text: str) -> str:
-    # Mermaid ends a message at ';' and reads '#…;' as an entity.
-    return text.replace("#", "#35;").replace(";", "#59;")
+    # Mermaid ends a message at ';' and reads '#…;' as an entity: write both as entities.
+    return "".join({"#": "#35;", ";": "#59;"}.get(c, c) for c in text)

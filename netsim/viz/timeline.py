@@ -1,8 +1,10 @@
 """Plots over simulated time: frames per node, link load and queues, TCP state, throughput.
 
 Each function reads the trace (records, notes and the recorded topology) and
-returns a matplotlib :class:`~matplotlib.figure.Figure`; they never touch the
-models. Axes carry units.
+returns a matplotlib :class:`~matplotlib.figure.Figure` that also shows itself in
+Jupyter; they never touch the models. Axes carry units, the time axis spans where
+things happened (not from 0 when the first frame left at 1 s), legends sit beside
+the data, never on it.
 """
 
 from __future__ import annotations
@@ -10,18 +12,41 @@ from __future__ import annotations
 from collections import defaultdict
 
 from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, Trace
-from netsim.viz.sequence import COLORS, DROP_COLOR
+from netsim.viz.colors import COLORS, DROP_COLOR
+from netsim.viz.render import show
 
 
 def _figure(rows: int, width: float = 10.0, height_per_row: float = 2.6):
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(width, 0.6 + height_per_row * rows), layout="constrained")
+    height = 0.6 + height_per_row * rows
+    fig = Figure(figsize=(width, height))
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
-    return fig, axes
+    _margins(fig, width, height)
+    return show(fig), axes
 
 
-def _end_time(trace: Trace) -> float:
-    return max((t for t, *_ in trace.raw()), default=1.0) or 1.0
+def _margins(fig, width: float, height: float) -> None:
+    """Fixed margins in inches (legends on the right): a constrained layout gives the
+    same picture here at three times the cost of drawing it."""
+    fig.subplots_adjust(left=0.95 / width, right=1 - 2.9 / width, bottom=0.55 / height,
+                        top=1 - 0.85 / height, hspace=0.45)
+
+
+def time_window(trace: Trace) -> tuple[float, float]:
+    """(first, last) record time, widened a little so marks at the edges show."""
+    times = [t for t, *_ in trace.raw()]
+    if not times:
+        return 0.0, 1.0
+    first, last = min(times), max(times)
+    margin = 0.03 * (last - first) or 0.01 * max(abs(last), 1e-3)
+    return max(0.0, first - margin), last + margin
+
+
+def _legend_beside(ax, **options) -> None:
+    """A legend right of the plot, where it hides no data."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7.5,
+                  frameon=False, **options)
 
 
 # -- frames per node ------------------------------------------------------------------------------
@@ -50,7 +75,8 @@ def draw_frames(ax, trace: Trace) -> None:
     ax.invert_yaxis()
     ax.set_title("Frames sent, by node")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8, ncols=min(6, len(sent) + 1), framealpha=0.9)
+    ax.set_xlim(*time_window(trace))
+    _legend_beside(ax)
 
 
 def frame_timeline(trace: Trace):
@@ -65,8 +91,8 @@ def frame_timeline(trace: Trace):
 def link_series(trace: Trace, bins: int = 200):
     """Per sending port: (bin edges, utilisation 0–1) and queue length steps."""
     links = trace.meta.get("links", {})
-    end = _end_time(trace)
-    width = end / bins
+    start, end = time_window(trace)
+    width = (end - start) / bins
     busy: dict[str, list[float]] = defaultdict(lambda: [0.0] * bins)
     queue_steps: dict[str, list[tuple[float, int]]] = defaultdict(list)
     loss = trace.reason("loss")
@@ -79,14 +105,14 @@ def link_series(trace: Trace, bins: int = 200):
             # Lost frames occupied the wire too. While frames wait, whatever starts
             # transmission is the head of the queue (FIFO), so the queue shrinks by one.
             duration = len(trace.frame_bytes(frame)) * 8 / links[p.link]["rate"]
-            _spread(busy[name], t, t + duration, width, bins)
+            _spread(busy[name], t - start, t - start + duration, width, bins)
             if queue_steps[name] and queue_steps[name][-1][1] > 0:
                 queue_steps[name].append((t, queue_steps[name][-1][1] - 1))
         elif kind == ENQUEUE:
             level = queue_steps[name][-1][1] if queue_steps[name] else 0
             queue_steps[name].append((t, level + 1))
     utilisation = {name: [b / width for b in values] for name, values in busy.items()}
-    return width, utilisation, dict(queue_steps)
+    return start, width, utilisation, dict(queue_steps)
 
 
 def _peer(link: dict, node: str) -> str:
@@ -102,28 +128,32 @@ def _spread(busy: list[float], t0: float, t1: float, width: float, bins: int) ->
 
 
 def draw_links(ax_util, ax_queue, trace: Trace, bins: int = 200) -> None:
-    width, utilisation, queues = link_series(trace, bins)
+    start, width, utilisation, queues = link_series(trace, bins)
     for name, values in sorted(utilisation.items()):
         if max(values) > 0:
-            ax_util.plot([width * (k + 0.5) for k in range(len(values))], [100 * v for v in values],
-                         lw=1.2, label=name)
+            ax_util.plot([start + width * (k + 0.5) for k in range(len(values))],
+                         [100 * v for v in values], lw=1.2, label=name)
     peak = max((100 * max(v) for v in utilisation.values() if v), default=0.0)
     ax_util.set_ylabel("utilisation (%)")
-    ax_util.set_ylim(0, min(105.0, max(1.0, peak * 1.15)))
-    ax_util.set_title(f"Link utilisation per direction ({width * 1000:.3g} ms bins)")
+    # Always the whole 0–100 %: an idle link should look idle, not fill the panel.
+    ax_util.set_ylim(0, 105.0)
+    ax_util.set_title(f"Link utilisation per direction, % of the link rate "
+                      f"({width * 1000:.3g} ms bins)")
     ax_util.grid(alpha=0.3)
-    if ax_util.get_legend_handles_labels()[0]:
-        ax_util.legend(loc="upper right", fontsize=7, ncols=2)
-    for name, steps in sorted(queues.items()):
-        if steps:
-            xs = [0.0] + [t for t, _ in steps]
-            ys = [0] + [q for _, q in steps]
-            ax_queue.step(xs, ys, where="post", lw=1.2, label=name)
+    _legend_beside(ax_util)
+    queued = {name: steps for name, steps in queues.items() if any(q for _, q in steps)}
+    for name, steps in sorted(queued.items()):
+        xs = [start] + [t for t, _ in steps]
+        ys = [0] + [q for _, q in steps]
+        ax_queue.step(xs, ys, where="post", lw=1.2, label=name)
     ax_queue.set_ylabel("queue (packets)")
     ax_queue.set_title("Frames waiting to be sent")
     ax_queue.grid(alpha=0.3)
-    if ax_queue.get_legend_handles_labels()[0]:
-        ax_queue.legend(loc="upper right", fontsize=7)
+    if not queued:
+        ax_queue.text(0.5, 0.5, "nothing queued: every frame found its link free", ha="center",
+                      va="center", transform=ax_queue.transAxes, color="#666666", style="italic")
+        ax_queue.set_yticks([])
+    _legend_beside(ax_queue)
 
 
 def link_plot(trace: Trace, bins: int = 200):
@@ -143,12 +173,16 @@ def throughput_series(trace: Trace, bins: int = 100):
         for iface in node.get("interfaces", {}).values():
             if iface.get("address"):
                 owners[iface["address"].split("/")[0]] = name
-    end = _end_time(trace)
-    width = end / bins
+    start, end = time_window(trace)
+    width = (end - start) / bins
     series: dict[str, list[float]] = defaultdict(lambda: [0.0] * bins)
+    # A datagram the host took in and then refused (no listener: a traceroute probe's
+    # port unreachable) delivered nothing to an application.
+    refused = {(trace.ports[port].node, frame) for _t, kind, port, frame, _r in trace.raw()
+               if kind == DROP}
     for t, kind, port, frame, _reason in trace.raw():
         node = trace.ports[port].node
-        if kind != RX or kinds.get(node) != "host":
+        if kind != RX or kinds.get(node) != "host" or (node, frame) in refused:
             continue
         data = trace.frame_bytes(frame)
         d = trace.describe(frame)
@@ -158,20 +192,22 @@ def throughput_series(trace: Trace, bins: int = 100):
         total = int.from_bytes(data[16:18], "big")
         l4 = total - hlen
         payload = l4 - (8 if d.protocol == "UDP" else (data[14 + hlen + 12] >> 4) * 4)
-        series[node][min(bins - 1, int(t / width))] += payload * 8 / width
-    return width, dict(series)
+        series[node][min(bins - 1, int((t - start) / width))] += payload * 8 / width
+    return start, width, dict(series)
 
 
 def draw_throughput(ax, trace: Trace, bins: int = 100) -> None:
-    width, series = throughput_series(trace, bins)
+    start, width, series = throughput_series(trace, bins)
     for node, values in sorted(series.items()):
-        ax.plot([width * (k + 0.5) for k in range(bins)], [v / 1e6 for v in values], lw=1.3,
-                label=f"into {node}")
+        ax.plot([start + width * (k + 0.5) for k in range(bins)], [v / 1e6 for v in values],
+                lw=1.3, label=f"into {node}")
     ax.set_ylabel("goodput (Mbit/s)")
-    ax.set_title(f"Transport payload delivered ({width * 1000:.3g} ms bins)")
+    ax.set_title(f"Transport payload delivered to applications ({width * 1000:.3g} ms bins)")
     ax.grid(alpha=0.3)
-    if series:
-        ax.legend(loc="upper right", fontsize=8)
+    if not series:
+        ax.text(0.5, 0.5, "no TCP or UDP payload reached an application", ha="center",
+                va="center", transform=ax.transAxes, color="#666666", style="italic")
+    _legend_beside(ax)
 
 
 def throughput_plot(trace: Trace, bins: int = 100):
@@ -185,8 +221,10 @@ def timeline_figure(trace: Trace):
     """Frames per node, link utilisation, queues and goodput, one above the other."""
     nodes = len(trace.meta.get("nodes", {})) or 1
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(11, 2.2 + 0.3 * nodes + 7.2), layout="constrained")
+    height = 2.2 + 0.3 * nodes + 7.2
+    fig = show(Figure(figsize=(11, height)))
     axes = fig.subplots(4, 1, sharex=True, height_ratios=[0.8 + 0.25 * nodes, 2, 1.6, 1.8])
+    _margins(fig, 11, height)
     draw_frames(axes[0], trace)
     draw_links(axes[1], axes[2], trace)
     draw_throughput(axes[3], trace)
@@ -206,8 +244,23 @@ def tcp_connections(trace: Trace) -> list[str]:
     return sorted(counts, key=lambda c: -counts[c])
 
 
+def _spans(times: list[float], flags: list[bool], end: float) -> list[tuple[float, float]]:
+    """The stretches of time where ``flags`` holds (a step function over ``times``)."""
+    spans, begun = [], None
+    for t, flag in zip(times, flags):
+        if flag and begun is None:
+            begun = t
+        elif not flag and begun is not None:
+            spans.append((begun, t))
+            begun = None
+    if begun is not None:
+        spans.append((begun, end))
+    return spans
+
+
 def tcp_plot(trace: Trace, connection: str | None = None):
-    """cwnd, ssthresh and bytes in flight; SRTT and RTO; retransmissions marked by cause.
+    """cwnd, ssthresh, the peer's receive window and bytes in flight; SRTT and RTO;
+    retransmissions marked by cause; fast recovery shaded.
 
     ``connection`` is ``"node a:port>b:port"`` as :func:`tcp_connections` lists them;
     by default the busiest sender. Returns None when no TCP ran.
@@ -221,28 +274,40 @@ def tcp_plot(trace: Trace, connection: str | None = None):
                and n.detail["conn"] == conn]
     retransmits = [n for n in trace.notes if n.what == "tcp-retransmit" and n.node == node
                    and n.detail["conn"] == conn]
-    fig, (ax_win, ax_rtt) = _figure(2, height_per_row=3.0)
+    fig, (ax_win, ax_rtt) = _figure(2, width=11.0, height_per_row=3.0)
     t = [n.time for n in metrics]
+    end = t[-1] if t else 1.0
     cwnd = [n.detail["cwnd"] / 1000 for n in metrics]
     flight = [n.detail["flight"] / 1000 for n in metrics]
     ssthresh = [n.detail["ssthresh"] / 1000 for n in metrics]
-    top = max(cwnd + flight) * 1.4 if cwnd else 1      # room above for markers and legend
-    ax_win.step(t, cwnd, where="post", lw=1.5, label="cwnd", color="#1f77b4")
+    rwnd = [n.detail.get("snd_wnd", 0) / 1000 for n in metrics]
+    top = max(cwnd + flight + [min(max(rwnd, default=0), max(cwnd + flight, default=1) * 3)],
+              default=1) * 1.25 or 1
+    recovery = _spans(t, [n.detail.get("phase") == "fast-recovery" for n in metrics], end)
+    for k, (a, b) in enumerate(recovery):
+        ax_win.axvspan(a, b, color="#9467bd", alpha=0.12, lw=0,
+                       label="fast recovery: cwnd inflated by each duplicate ACK (RFC 6582)"
+                       if k == 0 else None)
+    ax_win.fill_between(t, flight, step="post", color="#2ca02c", alpha=0.25, lw=0,
+                        label="bytes in flight")
+    ax_win.step(t, cwnd, where="post", lw=1.8, label="cwnd (congestion window)", color="#1f77b4")
     ax_win.step(t, [min(s, top * 2) for s in ssthresh], where="post", lw=1.2, ls="--",
                 label="ssthresh", color="#ff7f0e")
-    ax_win.step(t, flight, where="post", lw=0.8, alpha=0.7, label="bytes in flight", color="#2ca02c")
+    if any(rwnd):
+        ax_win.step(t, [min(r, top * 2) for r in rwnd], where="post", lw=1.2, ls=":",
+                    color="#8c564b", label="rwnd (window the receiver advertised)")
     markers = {"timeout": ("v", "#d62728"), "fast-retransmit": ("^", "#9467bd"),
                "partial-ack": (".", "#8c564b"), "syn-timeout": ("v", "#d62728")}
     for cause, (marker, color) in markers.items():
         at = [n.time for n in retransmits if n.detail["cause"] == cause]
         if at:
-            ax_win.scatter(at, [top * 0.8] * len(at), marker=marker, color=color, s=30, zorder=3,
-                           label=f"{cause} ({len(at)})")
+            ax_win.scatter(at, [top * 0.93] * len(at), marker=marker, color=color, s=30, zorder=3,
+                           label=f"{cause} retransmission ({len(at)})")
     ax_win.set_ylim(0, top)
     ax_win.set_ylabel("kB")
-    ax_win.set_title(f"TCP {conn} on {node}: congestion window")
+    ax_win.set_title(f"TCP {conn} on {node}: what limits the sender")
     ax_win.grid(alpha=0.3)
-    ax_win.legend(loc="upper center", fontsize=7.5, ncols=6, framealpha=0.9)
+    _legend_beside(ax_win)
     srtt = [(n.time, n.detail["srtt"] * 1000) for n in metrics if n.detail["srtt"] is not None]
     if srtt:
         ax_rtt.plot(*zip(*srtt), lw=1.3, label="SRTT")
@@ -252,5 +317,8 @@ def tcp_plot(trace: Trace, connection: str | None = None):
     ax_rtt.set_xlabel("simulated time (s)")
     ax_rtt.set_title("Round-trip time estimate and retransmission timeout (RFC 6298)")
     ax_rtt.grid(alpha=0.3)
-    ax_rtt.legend(loc="upper left", fontsize=8)
+    _legend_beside(ax_rtt)
+    if t:
+        margin = 0.02 * (end - t[0]) or 0.01
+        ax_rtt.set_xlim(t[0] - margin, end + margin)
     return fig

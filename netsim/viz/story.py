@@ -1,0 +1,101 @@
+"""Choosing what a diagram of a long run shows: the parts of the story a reader needs.
+
+A transfer of 2 MiB is a thousand look-alike segments; a diagram cut at its first
+sixty shows a handshake and nothing else. :func:`select` keeps the beginning (the
+handshake, the ARP that preceded it), the end (the teardown), and a few messages
+around everything that is not routine — a loss, a retransmission, the duplicate
+ACKs that triggered it, a window closing or reopening, an application command —
+earliest first, until the limit. What is left out is replaced by an
+:class:`Elision` that says how many messages, of which kinds, are not shown.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from netsim.viz.messages import Message
+
+#: Message kinds (see :mod:`netsim.viz.labels`) that are routine in bulk transfer.
+ROUTINE = {"data", "ack", ""}
+_CONTEXT_BEFORE, _CONTEXT_AFTER = 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Elision:
+    """Messages left out between two that are shown."""
+    count: int
+    summary: str          # "150 data segments, 62 ACKs"
+    start: float          # send time of the first one left out
+    end: float            # send time of the last one left out
+
+    @property
+    def text(self) -> str:
+        return f"⋯ {self.count} messages not shown: {self.summary} ⋯"
+
+
+def interest(m: Message) -> int:
+    """2: a reader must see it; 1: worth seeing; 0: routine."""
+    if m.dropped or m.kind not in ROUTINE and m.kind != "dup-ack":
+        return 2
+    if m.kind == "dup-ack":
+        # The first three duplicates trigger fast retransmit (RFC 5681); the rest repeat them.
+        return 1 if m.label.endswith(("(dup #1)", "(dup #2)", "(dup #3)")) else 0
+    if m.protocol not in ("TCP", "UDP"):
+        return 2                  # ARP, ICMP, RARP: rare and each one tells something
+    if m.protocol == "UDP" and not m.label.startswith("UDP #"):
+        return 2                  # a probe, an application's line
+    return 0
+
+
+def select(found: list[Message], limit: int) -> list[Message | Elision]:
+    """At most ``limit`` messages of ``found`` (in order), with elisions where some are left out."""
+    if limit < 1:
+        raise ValueError("the limit is at least 1")
+    n = len(found)
+    if n <= limit:
+        return list(found)
+    keep: set[int] = set()
+
+    def take(indices) -> None:
+        for i in indices:
+            if len(keep) >= limit:
+                return
+            if 0 <= i < n:
+                keep.add(i)
+
+    head = max(1, min(12, limit // 5))
+    tail = max(1, min(6, limit // 6))
+    take(range(head))
+    take(range(n - tail, n))
+    # Earliest first: the first loss and its recovery tell more than the tenth.
+    for i, m in enumerate(found):
+        if len(keep) >= limit:
+            break
+        if i not in keep and interest(m):
+            # The message itself first, then what led to it and what followed.
+            take([i, *range(i - _CONTEXT_BEFORE, i), *range(i + 1, i + 1 + _CONTEXT_AFTER)])
+    out: list[Message | Elision] = []
+    hidden: list[Message] = []
+    for i, m in enumerate(found):
+        if i in keep:
+            if hidden:
+                out.append(_elision(hidden))
+                hidden = []
+            out.append(m)
+        else:
+            hidden.append(m)
+    if hidden:
+        out.append(_elision(hidden))
+    return out
+
+
+_KIND_NAMES = {"data": "data segments", "ack": "ACKs", "dup-ack": "duplicate ACKs"}
+
+
+def _elision(hidden: list[Message]) -> Elision:
+    kinds = Counter(_KIND_NAMES.get(m.kind) or
+                    ("UDP datagrams" if m.protocol == "UDP" else f"{m.protocol} messages")
+                    for m in hidden)
+    summary = ", ".join(f"{count} {name}" for name, count in kinds.most_common())
+    return Elision(len(hidden), summary, hidden[0].sent, hidden[-1].sent)
