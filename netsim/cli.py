@@ -197,5 +197,15 @@ def _schema(args) -> int:
     return 0
 
 
+def entry() -> None:
+    """The ``netsim`` command. It leaves without the interpreter's teardown — freeing
+    every module and object of a run one by one takes a fifth of a second, and the
+    operating system frees a process faster; every file is closed by then."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -73,7 +73,7 @@ def test_run_writes_every_diagram_format_and_the_timelines(tmp_path, capsys):
         assert (out / "cwnd.png").exists() == (name == "tcp-lossy")
         assert (out / "sequence.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     lossy = (tmp_path / "tcp-lossy" / "sequence.mmd").read_text()
-    assert "-x" in lossy and "queue-full" in lossy and "(retransmission)" in lossy
+    assert "-x" in lossy and "queue-full" in lossy and "(fast retransmission)" in lossy
 
 
 def test_diagram_redraws_a_saved_run_with_a_filter(tmp_path, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,18 +116,57 @@ def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = N
         files += write_link_pcaps(trace, outdir / "pcap", list(result.network.links))
     if "jsonl" in wanted:
         files.append(write_jsonl(trace, outdir / "trace.jsonl"))
+    pictures = []
     if "sequence" in wanted:
-        files += write_sequence(trace, outdir, result.scenario.data.get("sequence", {}))
+        pictures.append(lambda: write_sequence(trace, outdir, result.scenario.data.get("sequence", {})))
     if "timeline" in wanted:
-        files += write_timelines(trace, outdir)
+        pictures.append(lambda: write_timelines(trace, outdir))
     if "topology" in wanted:
-        from netsim.viz import topology_plot
-        files.append(_save(topology_plot(trace), outdir / "topology.png"))
+        pictures.append(lambda: write_topology(trace, outdir))
+    files += draw_pictures(pictures)
     # The summary is always written: it is what the run found.
     path = outdir / "summary.json"
     path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     files.append(path)
     return files
+
+
+def draw_pictures(jobs: list) -> list[Path]:
+    """Run picture-writing jobs (each returns the paths it wrote), the first in this
+    process and the rest in a forked one when there are two cores to share: drawing is
+    most of a small run's time, and the pictures do not depend on each other. Where
+    fork is missing, or the child fails, everything is drawn here, in order."""
+    if len(jobs) < 2 or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return [path for job in jobs for path in job()]
+    # matplotlib and its font loaded once, before the fork, for both processes.
+    import matplotlib.figure  # noqa: F401
+    from matplotlib import font_manager
+    font_manager.get_font(font_manager.findfont(font_manager.FontProperties()))
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                  # the child: draw the rest, report, leave
+        code = 0
+        try:
+            os.close(reader)
+            paths = [str(path) for job in jobs[1:] for path in job()]
+            os.write(writer, json.dumps(paths).encode())
+        except BaseException:                     # noqa: BLE001  (the parent redraws and raises)
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(writer)
+    first = jobs[0]()
+    with os.fdopen(reader, "rb") as pipe:
+        report = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not report:
+        return first + [path for job in jobs[1:] for path in job()]
+    return first + [Path(p) for p in json.loads(report)]
+
+
+def write_topology(trace, outdir: Path) -> list[Path]:
+    from netsim.viz import topology_plot
+    return [_save(topology_plot(trace), outdir / "topology.png")]
 
 
 def _save(fig, path: Path) -> Path:

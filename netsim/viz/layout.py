@@ -197,8 +197,7 @@ def _to_scale(items: list, events: list, lane_set: set) -> Layout:
         else:
             lane, why = data
             drawn_lane, reached = _end_spec(items[i], lane, why, lane_set)
-            # Arrows always slope down, however short the flight.
-            arrows[i].ends.append((drawn_lane, max(y, arrows[i].y_send + 0.15), why, reached))
+            arrows[i].ends.append((drawn_lane, y, why, reached))
     ordered = [arrows[i] for i in sorted(arrows, key=lambda k: (arrows[k].y_send, k))]
     _spread_labels(ordered, marks)
     bottom = max([at(t1)] + [a.label_y for a in ordered] + [e[1] for a in ordered for e in a.ends])

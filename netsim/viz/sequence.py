@@ -35,7 +35,7 @@ def lane_order(found: list[Message], meta: dict | None = None) -> list[str]:
     away from it they are (so a path reads along the page), ties by first appearance."""
     lanes: list[str] = []
     for m in found:
-        for lane in (m.src, m.dst, *(r[0] for r in m.also)):
+        for lane in _lanes_of(m):
             if lane not in lanes:
                 lanes.append(lane)
     if not lanes or not meta or not meta.get("links"):
@@ -48,6 +48,13 @@ def lane_order(found: list[Message], meta: dict | None = None) -> list[str]:
     hops = nx.single_source_shortest_path_length(graph, origin) if origin in graph else {}
     return sorted(lanes, key=lambda lane: (hops.get(lane.split(":")[0], len(graph)),
                                            lanes.index(lane)))
+
+
+def _lanes_of(m: Message) -> tuple:
+    """The lanes a message needs: its ends, and the node where it died (a cross is drawn
+    on that node's lane, unless it was lost on a wire, between two nodes)."""
+    died = (m.drop_node,) if m.dropped and m.drop_node and m.dropped != "loss" else ()
+    return (m.src, m.dst, *(r[0] for r in m.also), *died)
 
 
 def time_decimals(times: list[float]) -> int:
@@ -218,7 +225,7 @@ class SequenceDiagram:
         left = 1.25 if self.times else 0.6
         width = max(6.5, left + 0.6 + lane_gap * (n - 1) + 1.6)
         bottom = max(lay.bottom, 1.0)
-        unit = 0.3                                  # inches per row unit
+        unit = 0.26                                 # inches per row unit
         height = min(300.0, 1.0 + unit * (bottom + 2.6))
         fig = Figure(figsize=(width, height))
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
@@ -323,7 +330,8 @@ class SequenceDiagram:
             path.write_text(self.plantuml(), encoding="utf-8")
         elif suffix in (".svg", ".png", ".pdf"):
             from netsim.viz.render import save_figure
-            save_figure(figure or self.figure(), path)
+            # 90 dpi keeps 8-point labels legible; the SVG is there for print.
+            save_figure(figure or self.figure(), path, dpi=90)
         else:
             raise ValueError(f"unknown diagram format {suffix!r} (svg, png, mmd, puml)")
         return path
@@ -355,7 +363,7 @@ def sequence_diagram(trace, *, level: str = "end-to-end", ports: bool = False, p
     shown = [m for m in items if isinstance(m, Message)]
     # Lanes in the order the whole run introduced them, so a window cut from the middle
     # of an exchange still has the client on the left.
-    present = {lane for m in shown for lane in (m.src, m.dst, *(r[0] for r in m.also))}
+    present = {lane for m in shown for lane in _lanes_of(m)}
     lanes = [lane for lane in lane_order(everything, trace.meta) if lane in present]
     lanes += [lane for lane in lane_order(shown, trace.meta) if lane not in lanes]
     name = trace.meta.get("name", "")

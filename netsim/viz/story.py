@@ -68,13 +68,24 @@ def select(found: list[Message], limit: int) -> list[Message | Elision]:
     tail = max(1, min(6, limit // 6))
     take(range(head))
     take(range(n - tail, n))
-    # Earliest first: the first loss and its recovery tell more than the tenth.
-    for i, m in enumerate(found):
+    def around(i: int) -> list[int]:
+        # The message itself first, then what led to it and what followed.
+        return [i, *range(i - _CONTEXT_BEFORE, i), *range(i + 1, i + 1 + _CONTEXT_AFTER)]
+
+    # First the first of each kind of event — the first loss, the first duplicate ACKs,
+    # the retransmission that repaired it — then the rest, earliest first, while room lasts.
+    interesting = [i for i, m in enumerate(found) if interest(m)]
+    seen: set = set()
+    for i in interesting:
+        kind = _kind_of(found[i])
+        if kind not in seen:
+            seen.add(kind)
+            take(around(i))
+    for i in interesting:
         if len(keep) >= limit:
             break
-        if i not in keep and interest(m):
-            # The message itself first, then what led to it and what followed.
-            take([i, *range(i - _CONTEXT_BEFORE, i), *range(i + 1, i + 1 + _CONTEXT_AFTER)])
+        if i not in keep:
+            take(around(i))
     out: list[Message | Elision] = []
     hidden: list[Message] = []
     for i, m in enumerate(found):
@@ -88,6 +99,14 @@ def select(found: list[Message], limit: int) -> list[Message | Elision]:
     if hidden:
         out.append(_elision(hidden))
     return out
+
+
+def _kind_of(m: Message) -> str:
+    if m.dropped:
+        return f"dropped {m.dropped}"
+    if m.kind == "dup-ack":
+        return m.label.rsplit("(", 1)[-1]          # "dup #1)", "dup #2)", …
+    return m.kind or m.protocol
 
 
 _KIND_NAMES = {"data": "data segments", "ack": "ACKs", "dup-ack": "duplicate ACKs"}

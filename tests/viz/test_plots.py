@@ -30,7 +30,7 @@ def test_frame_timeline_has_a_tick_per_frame_sent(lossy):
 def test_cwnd_plot_follows_the_engine(lossy):
     fig = tcp_plot(lossy.trace)
     ax = fig.axes[0]
-    cwnd_line = next(l for l in ax.get_lines() if l.get_label() == "cwnd")
+    cwnd_line = next(l for l in ax.get_lines() if l.get_label().startswith("cwnd"))
     notes = [n for n in lossy.trace.notes if n.what == "tcp-metrics" and n.node == "client"]
     assert list(cwnd_line.get_ydata()) == [n.detail["cwnd"] / 1000 for n in notes]
     labels = [c.get_label() for c in ax.collections]
@@ -45,7 +45,7 @@ def test_no_tcp_no_cwnd_plot(bottleneck):
 
 
 def test_bottleneck_link_is_full_and_its_queue_hits_the_limit(bottleneck):
-    width, utilisation, queues = link_series(bottleneck.trace)
+    _start, width, utilisation, queues = link_series(bottleneck.trace)
     assert max(utilisation["r1→receiver"]) > 0.95
     assert max(q for _t, q in queues["r1→receiver"]) == 20
     fig = link_plot(bottleneck.trace)
@@ -54,7 +54,7 @@ def test_bottleneck_link_is_full_and_its_queue_hits_the_limit(bottleneck):
 
 def test_throughput_matches_what_the_sink_received(bottleneck):
     from netsim.viz.timeline import throughput_series
-    width, _series = throughput_series(bottleneck.trace, bins=50)
+    _start, width, _series = throughput_series(bottleneck.trace, bins=50)
     fig = throughput_plot(bottleneck.trace, bins=50)
     line = fig.axes[0].get_lines()[0]
     assert line.get_label() == "into receiver"
@@ -66,6 +66,6 @@ def test_throughput_matches_what_the_sink_received(bottleneck):
 def test_topology_shows_nodes_addresses_and_links(lossy):
     fig = topology_plot(lossy.trace)
     texts = [t.get_text() for t in fig.axes[0].texts]
-    for expected in ("client", "r1", "r2", "server", "10 Mbps, 20 ms, 1% loss",
+    for expected in ("client", "r1", "r2", "server", "10 Mbps\n20 ms, 1% loss",
                      "eth0: 10.0.1.10/24"):
         assert any(expected in t for t in texts), expected

@@ -30,15 +30,19 @@ def test_traceroute_mermaid_lists_probes_and_icmp_replies_in_order(chain):
     arrows = mermaid_arrows(diagram.mermaid())
     labels = [a[3].split(" · ")[1] for a in arrows]
     expected = []
-    for ttl, router in ((1, "r1"), (2, "r2"), (3, "r3")):
-        expected += [f"UDP probe TTL={ttl} ✗ ttl-expired at {router}", "ICMP time-exceeded"] * 3
-    expected += ["UDP probe TTL=4", "ICMP port-unreachable"] * 3
+    for ttl in (1, 2, 3):
+        expected += [f"UDP probe TTL={ttl} ✗ ttl-expired", "ICMP time-exceeded"] * 3
+    # The last hop's probes reach files, which refuses them: a cross there too.
+    expected += ["UDP probe TTL=4 ✗ port-unreachable", "ICMP port-unreachable"] * 3
     assert labels == expected
     assert len(arrows) == len(diagram.messages) == 24
     # Probes are lost arrows (-x), replies arrive (->>); replies come from each router in turn.
     assert [a[1] for a in arrows[:2]] == ["-x", "->>"]
     lane = dict(re.findall(r"participant (L\d+) as (\S+)", diagram.mermaid()))
-    assert [lane[a[0]] for a in arrows[1::2]] == ["r1"] * 3 + ["r2"] * 3 + ["r3"] * 3 + ["files"] * 3
+    hops = ["r1"] * 3 + ["r2"] * 3 + ["r3"] * 3 + ["files"] * 3
+    assert [lane[a[0]] for a in arrows[1::2]] == hops
+    # Each probe's cross is drawn on the lane of the node where it died.
+    assert [lane[a[2]] for a in arrows[0::2]] == hops
 
 
 def test_lanes_read_along_the_path(chain):
@@ -58,12 +62,16 @@ def test_plantuml_has_one_arrow_per_message_in_order(chain):
 
 def test_tcp_labels_use_relative_numbers(clean):
     labels = [m.label for m in messages(clean.trace, protocols={"TCP"})]
-    assert labels[:4] == ["SYN seq=0", "SYN,ACK seq=0 ack=1", "ACK ack=1", "seq=1 len=1460"]
+    assert labels[:4] == ["SYN seq=0 win=65535 MSS=1460 WS=4",
+                          "SYN,ACK seq=0 ack=1 win=65535 MSS=1460 WS=4", "ACK ack=1 win=262140",
+                          "seq=1 len=1460"]
     # Teardown: the client's FIN follows its last byte (200 KiB → seq 204801); the server
     # acknowledges it, sends its own FIN, and the client's last ACK ends the exchange.
-    teardown = [label for label in labels if "FIN" in label or label in ("ACK ack=204802", "ACK ack=2")]
-    assert teardown == ["FIN seq=204801 ack=1", "ACK ack=204802", "FIN seq=1 ack=204802", "ACK ack=2"]
-    assert labels[-1] == "ACK ack=2"
+    teardown = [label for label in labels if "FIN" in label or label.startswith(("ACK ack=204802 ",
+                                                                                 "ACK ack=2 "))]
+    assert [t.split(" win=")[0] for t in teardown] == [
+        "FIN seq=204801 ack=1", "ACK ack=204802", "FIN seq=1 ack=204802", "ACK ack=2"]
+    assert labels[-1].startswith("ACK ack=2 win=")
 
 
 def test_link_level_shows_every_hop(chain):
@@ -120,13 +128,14 @@ def test_svg_contains_lanes_and_labels(chain, tmp_path):
 def test_limit_is_said_in_the_picture(chain):
     diagram = sequence_diagram(chain.trace, limit=5)
     assert len(diagram) == 5 and diagram.total > 5
-    assert "first 5 of" in diagram.mermaid()
+    assert f"5 of {diagram.total} messages shown" in diagram.mermaid()
+    assert "messages not shown" in diagram.mermaid()        # the elision marks
 
 
 def test_time_scale_places_arrows_by_time(chain):
     diagram = sequence_diagram(chain.trace, protocols={"ICMP"}, start=7.0, scale="time")
-    rows = diagram._rows()
-    gaps = [b[0] - a[0] for a, b in zip(rows, rows[1:])]
+    starts = [a.y_send for a in diagram.layout.arrows]
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
     assert gaps[1] > 10 * gaps[0]          # 1 s between pings, 16 ms between request and reply
 
 
