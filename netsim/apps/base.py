@@ -93,9 +93,9 @@ class App:
             return "not started"
         if self.SERVICE:
             return "serving"
-        if self.error is not None and self.error != "unfinished":
-            return "failed"
-        return "finished" if self.done else "unfinished"
+        if self.error == "unfinished" or (self.error is None and not self.done):
+            return "unfinished"
+        return "failed" if self.error is not None else "finished"
 
     def wrap_up(self) -> None:
         """Called once when the run ends: an app that did not finish says so, loudly."""
