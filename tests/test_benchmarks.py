@@ -25,3 +25,9 @@ def test_tcp_bulk_prints_segments_per_second_last():
     lines = run("tcp_bulk.py", "--size", "300KB")
     assert re.fullmatch(r"segments_per_s=\d+", lines[-1])
     assert "bytes=300000 " in lines[0]
+
+
+def test_small_run_prints_the_median_wall_time():
+    lines = run("small_run.py", "--runs", "1")
+    assert re.fullmatch(r"median_s=[\d.]+", lines[-1])
+    assert "files=" in lines[0] and "scenario=router-chain" in lines[0]

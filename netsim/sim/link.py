@@ -92,14 +92,13 @@ class Channel:
         return True
 
     def _deliver(self, _event) -> None:
-        # Whatever the receiver sends while handling this frame was caused by it.
+        # Whatever the receiver sends while handling this frame was caused by it. (No
+        # try/finally: receive paths never raise, and the next delivery resets it anyway.)
         frame = self._in_flight.popleft()
         trace = self._trace
         trace.cause = (frame.id + 1) << 8
-        try:
-            self._deliver_to(frame, self.dst)
-        finally:
-            trace.cause = 0
+        self._deliver_to(frame, self.dst)
+        trace.cause = 0
 
 
 class Link:
