@@ -26,6 +26,7 @@ from netsim.viz.story import Elision
 
 SEND_ROW = 1.0          # height of a row that starts an arrow (its label sits in it)
 EVENT_ROW = 0.5         # the least a message's next point goes down
+DROP_ROW = 0.8          # below a cross and its reason, the next point on that lane
 LABEL_HEIGHT = 0.42     # what one line of label text needs, in row units
 JUMP_ROW = 0.9          # the extra room a time-jump mark takes
 
@@ -158,7 +159,9 @@ def _compressed(items: list, events: list, lane_set: set) -> Layout:
                 open_items.discard(i)
         last_y[i] = point
         if lane is not None:
-            lane_last[lane] = point
+            # A cross and its reason need more room than an arrowhead.
+            died = what == "end" and data[1] is not None
+            lane_last[lane] = point + (DROP_ROW - EVENT_ROW if died else 0.0)
         bottom = max(bottom, point)
     ordered = [arrows[i] for i in sorted(arrows, key=lambda k: arrows[k].y_send)]
     return Layout(ordered, marks, bottom + SEND_ROW)

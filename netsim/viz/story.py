@@ -5,7 +5,8 @@ sixty shows a handshake and nothing else. :func:`select` keeps the beginning (th
 handshake, the ARP that preceded it), the end (the teardown), and a few messages
 around everything that is not routine — a loss, a retransmission, the duplicate
 ACKs that triggered it, a window closing or reopening, an application command —
-earliest first, until the limit. What is left out is replaced by an
+the first of each kind first, then the rest earliest first; room left over carries
+the beginning on. What is left out is replaced by an
 :class:`Elision` that says how many messages, of which kinds, are not shown.
 """
 
@@ -86,6 +87,8 @@ def select(found: list[Message], limit: int) -> list[Message | Elision]:
             break
         if i not in keep:
             take(around(i))
+    # Room left: carry the beginning on (a transfer getting under way: slow start).
+    take(range(n))
     out: list[Message | Elision] = []
     hidden: list[Message] = []
     for i, m in enumerate(found):

@@ -120,10 +120,24 @@ def test_times_tell_rows_apart_in_one_unit_and_jumps_are_marked():
     assert "6.75 s later" in chain.mermaid()
 
 
-def _label_boxes(figure, fontsize=8):
+def _label_boxes(figure, sizes=(8,)):
+    """Boxes of the labels (8 pt) and, with 7 in ``sizes``, of the drop reasons and times."""
     renderer = figure.canvas.get_renderer()
     return [t.get_window_extent(renderer) for t in figure.axes[0].texts
-            if t.get_fontsize() == fontsize and t.get_text()]
+            if t.get_fontsize() in sizes and t.get_text()]
+
+
+def _cross_boxes(figure):
+    """Boxes of the loss crosses (markers ``x``), in display units."""
+    from matplotlib.transforms import Bbox
+    ax = figure.axes[0]
+    boxes = []
+    for line in ax.get_lines():
+        if line.get_marker() == "x":
+            x, y = ax.transData.transform((line.get_xdata()[0], line.get_ydata()[0]))
+            half = line.get_markersize() * figure.dpi / 72 / 2
+            boxes.append(Bbox([[x - half, y - half], [x + half, y + half]]))
+    return boxes
 
 
 def _overlapping(boxes):
@@ -142,14 +156,15 @@ def test_time_scale_labels_do_not_overlap(lossy):
     assert not _overlapping(boxes)
 
 
-@pytest.mark.parametrize("name", ["router-chain", "tcp-lossy", "lan-ping"])
+@pytest.mark.parametrize("name", ["router-chain", "tcp-lossy", "lan-ping", "bottleneck",
+                                  "tcp-clean", "rarp-boot"])
 def test_compressed_labels_do_not_overlap(name):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     result = run(name)
     diagram = result.sequence()
     figure = diagram.figure()
     FigureCanvasAgg(figure)
-    assert not _overlapping(_label_boxes(figure))
+    assert not _overlapping(_label_boxes(figure, sizes=(7, 7.5, 8)) + _cross_boxes(figure))
 
 
 def test_a_broadcast_is_one_message_with_every_receiver():
