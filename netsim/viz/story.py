@@ -112,7 +112,9 @@ def _kind_of(m: Message) -> str:
     return m.kind or m.protocol
 
 
-_KIND_NAMES = {"data": "data segments", "ack": "ACKs", "dup-ack": "duplicate ACKs"}
+_KIND_NAMES = {"data": "data segments", "ack": "ACKs", "dup-ack": "duplicate ACKs",
+               "zero-window": "zero-window ACKs", "window-update": "window updates",
+               "retransmission": "retransmissions", "fast-retransmission": "fast retransmissions"}
 
 
 def _elision(hidden: list[Message]) -> Elision:

@@ -286,7 +286,7 @@ def tcp_plot(trace: Trace, connection: str | None = None):
     recovery = _spans(t, [n.detail.get("phase") == "fast-recovery" for n in metrics], end)
     for k, (a, b) in enumerate(recovery):
         ax_win.axvspan(a, b, color="#9467bd", alpha=0.12, lw=0,
-                       label="fast recovery: cwnd inflated by each duplicate ACK (RFC 6582)"
+                       label="fast recovery: cwnd inflated\nby duplicate ACKs (RFC 6582)"
                        if k == 0 else None)
     ax_win.fill_between(t, flight, step="post", color="#2ca02c", alpha=0.25, lw=0,
                         label="bytes in flight")

@@ -77,6 +77,9 @@ def test_cwnd_plot_shows_the_receive_window_and_explains_recovery():
     lossy = tcp_plot(run("tcp-lossy").trace)
     legend = [t.get_text() for t in lossy.axes[0].get_legend().get_texts()]
     assert any("fast recovery" in text and "inflated" in text for text in legend)
+    renderer = _draw(lossy)
+    legend_box = lossy.axes[0].get_legend().get_window_extent(renderer)
+    assert legend_box.x1 <= lossy.bbox.x1            # the legend fits in the picture
     # cwnd is a line, bytes in flight a filled area: told apart by more than colour.
     assert any(label.startswith("cwnd") for label in (l.get_label() for l in lossy.axes[0].get_lines()))
     assert any(c.get_label() == "bytes in flight" for c in lossy.axes[0].collections)
