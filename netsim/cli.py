@@ -96,13 +96,13 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     from netsim.errors import ScenarioError
     from netsim.scenario import load_scenario, run_scenario
-    from netsim.units import parse_time
+    from netsim.units import parse_interval
 
     scenario = load_scenario(find_scenario(args.scenario))
     until = None
     if args.until is not None:
         try:
-            until = parse_time(args.until)
+            until = parse_interval(args.until)
         except ValueError as exc:
             raise ScenarioError(str(exc), path="--until", source="command line") from None
     outputs = None
@@ -114,7 +114,12 @@ def _run(args) -> int:
             raise ScenarioError(f"unknown output {unknown[0]!r} (one of: {', '.join(OUTPUTS)})",
                                 path="--outputs", source="command line")
     outdir = Path(args.outdir) if args.outdir else Path("out") / scenario.name
-    result = run_scenario(scenario, outdir, seed=args.seed, until=until, outputs=outputs)
+    _check_outdir(outdir)
+    try:
+        result = run_scenario(scenario, outdir, seed=args.seed, until=until, outputs=outputs)
+    except OSError as exc:
+        raise ScenarioError(f"cannot write the outputs: {exc.strerror or exc} "
+                            f"({exc.filename or outdir})", path="-o", source="command line") from None
     if not args.quiet:
         print(result.text())
     return 0
@@ -135,7 +140,12 @@ def _diagram(args) -> int:
     except ValueError as exc:
         print(f"error: --filter: {exc}", file=sys.stderr)
         return EXIT_SCENARIO_ERROR
-    diagram = sequence_diagram(load_jsonl(source), level=args.level, scale=args.scale,
+    try:
+        trace = load_jsonl(source)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SCENARIO_ERROR
+    diagram = sequence_diagram(trace, level=args.level, scale=args.scale,
                                limit=args.limit, ports=args.ports, **options)
     if not diagram.messages:
         print(f"error: no message matches --filter {args.filter!r}" if args.filter else
@@ -149,6 +159,21 @@ def _diagram(args) -> int:
     shown = f"{len(diagram)} of {diagram.total}" if diagram.total > len(diagram) else str(len(diagram))
     print(f"wrote {output} ({shown} messages, lanes: {', '.join(diagram.lanes) or 'none'})")
     return 0
+
+
+def _check_outdir(outdir: Path) -> None:
+    """A folder we can write into, or a clear error before any simulation runs."""
+    from netsim.errors import ScenarioError
+    if outdir.exists() and not outdir.is_dir():
+        raise ScenarioError(f"{outdir} exists and is not a folder", path="-o", source="command line")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(f"cannot make the folder {outdir}: {exc.strerror or exc}", path="-o",
+                            source="command line") from None
+    if not os.access(outdir, os.W_OK | os.X_OK):
+        raise ScenarioError(f"cannot write into {outdir}: permission denied", path="-o",
+                            source="command line")
 
 
 def _positive(text: str) -> int:

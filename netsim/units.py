@@ -8,7 +8,11 @@ of 1024, as the SI and IEC define them.
 
 from __future__ import annotations
 
+import math
 import re
+
+#: The longest duration netsim accepts: a capture stamps seconds in 32 bits.
+MAX_SECONDS = 2**32 - 1
 
 _NUMBER = r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*"
 
@@ -30,6 +34,8 @@ def _parse(text: object, units: dict[str, float], what: str, example: str,
     if isinstance(text, bool):
         raise ValueError(f"expected {what} such as {example!r}, got {text!r}")
     if isinstance(text, (int, float)):
+        if not math.isfinite(text):
+            raise ValueError(f"expected {what} such as {example!r}, got {text!r} (not a finite number)")
         if not bare_ok:
             raise ValueError(f"expected {what} with a unit, such as {example!r}, got {text!r}")
         return float(text)
@@ -39,6 +45,8 @@ def _parse(text: object, units: dict[str, float], what: str, example: str,
     if not m:
         raise ValueError(f"expected {what} such as {example!r}, got {text!r}")
     value, unit = float(m.group(1)), m.group(2)
+    if not math.isfinite(value):
+        raise ValueError(f"expected {what} such as {example!r}, got {text!r} (not a finite number)")
     if not unit:
         if bare_ok:
             return value
@@ -63,6 +71,17 @@ def parse_time(text: object) -> float:
     seconds = _parse(text, _TIME_UNITS, "a duration", "2ms", bare_ok=True)
     if seconds < 0:
         raise ValueError(f"a duration cannot be negative, got {text!r}")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{text!r} is longer than netsim runs (at most 2³² − 1 s, what a "
+                         "capture's timestamps hold)")
+    return seconds
+
+
+def parse_interval(text: object) -> float:
+    """A duration that must be longer than zero: a period, a timeout, a run's length."""
+    seconds = parse_time(text)
+    if seconds <= 0:
+        raise ValueError(f"this duration must be longer than 0, got {text!r}")
     return seconds
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netsim.errors import TopologyError
+from netsim.errors import NetsimError, TopologyError
 from netsim.sim.driver import EngineDriver
 from netsim.wire.addr import ip_to_int
 
@@ -11,13 +11,13 @@ def resolve(network, target: str) -> tuple[str, int]:
     """A node name or dotted quad → ``(name as given, address)``: the scenario's /etc/hosts."""
     node = network.nodes.get(target)
     if node is not None:
-        if node.ip is None:
-            raise TopologyError(f"{target} has no IPv4 address")
+        if getattr(node, "ip", None) is None:
+            raise TopologyError(f"{target}: No address associated with hostname")
         return target, ip_to_int(node.ip)
     try:
         return target, ip_to_int(target)
     except ValueError:
-        raise TopologyError(f"{target!r} is neither a node nor an IPv4 address") from None
+        raise TopologyError(f"{target}: Name or service not known") from None
 
 
 def host_names(network) -> dict[int, str]:
@@ -37,6 +37,8 @@ class App:
     SCHEMA: dict = {}
     #: A server or sink: it runs until the end and is never "unfinished".
     SERVICE = False
+    #: (protocol, default port) a server binds; two on one node and port are an error.
+    BINDS: tuple[str, int] | None = None
 
     def __init__(self, node, *, at: float = 0.0) -> None:
         self.node = node
@@ -52,7 +54,12 @@ class App:
 
     def _start(self) -> None:
         self.started = True
-        self.start()
+        try:
+            self.start()
+        except (NetsimError, OSError) as exc:
+            # What the real tool does when it cannot even begin: say why, and stop.
+            self.error = str(exc)
+            self.say(f"{self.name}: {exc}")
 
     def start(self) -> None:
         raise NotImplementedError

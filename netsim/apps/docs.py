@@ -7,7 +7,7 @@ import json
 
 from netsim.apps import APPS
 
-_KINDS = {"#/$defs/time": "duration", "#/$defs/rate": "rate", "#/$defs/size": "size",
+_KINDS = {"#/$defs/time": "duration", "#/$defs/interval": "duration > 0", "#/$defs/rate": "rate", "#/$defs/size": "size",
           "#/$defs/fraction": "fraction", "#/$defs/ipv4": "IPv4 address"}
 _COMMON = {"node": "the node it runs on (required)",
            "at": "when it starts (default 0s)"}

@@ -17,11 +17,11 @@ class Ping(App):
         "target": {"type": "string", "description": "node name or IPv4 address to ping"},
         "count": {"type": "integer", "minimum": 1, "default": 4,
                   "description": "echo requests to send (ping -c)"},
-        "interval": {"$ref": "#/$defs/time", "default": "1s",
+        "interval": {"$ref": "#/$defs/interval", "default": "1s",
                      "description": "time between requests (ping -i)"},
         "size": {"type": "integer", "minimum": 0, "maximum": 1472, "default": 56,
                  "description": "ICMP data bytes (ping -s)"},
-        "wait": {"$ref": "#/$defs/time", "default": "2s",
+        "wait": {"$ref": "#/$defs/interval", "default": "2s",
                  "description": "how long to wait for replies after the last request"},
     }
     REQUIRED = ["target"]

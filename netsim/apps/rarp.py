@@ -69,7 +69,7 @@ class RarpBoot(App):
     name = "rarp-boot"
     SCHEMA = {"prefix": {"type": "integer", "minimum": 0, "maximum": 32, "default": 24,
                          "description": "prefix length of the address it is given"},
-              "retry": {"$ref": "#/$defs/time", "default": "1s",
+              "retry": {"$ref": "#/$defs/interval", "default": "1s",
                         "description": "time between RARP requests while unanswered"},
               "attempts": {"type": "integer", "minimum": 1, "default": 5,
                            "description": "requests sent before giving up"}}

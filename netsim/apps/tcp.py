@@ -140,6 +140,7 @@ class TcpSink(App):
     }
     REQUIRED: list = []
     SERVICE = True
+    BINDS = ("tcp", 5001)
     EXAMPLE = {"node": "server", "run": "tcp-sink", "port": 5001}
 
     def __init__(self, node, *, port: int = 5001, read_rate: float | None = None,

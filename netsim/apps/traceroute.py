@@ -19,7 +19,7 @@ class Traceroute(App):
                      "description": "largest TTL tried (traceroute -m)"},
         "probes": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3,
                    "description": "probes per hop (traceroute -q)"},
-        "wait": {"$ref": "#/$defs/time", "default": "1s",
+        "wait": {"$ref": "#/$defs/interval", "default": "1s",
                  "description": "how long to wait for each probe's answer (traceroute -w)"},
         "packet_size": {"type": "integer", "minimum": 28, "maximum": 1500, "default": 60,
                         "description": "IP packet length of a probe"},

@@ -19,7 +19,7 @@ class UdpSend(App):
         "count": {"type": "integer", "minimum": 1, "default": 100,
                   "description": "datagrams to send"},
         "rate": {"$ref": "#/$defs/rate", "description": "sending rate of the UDP payload"},
-        "interval": {"$ref": "#/$defs/time", "description": "time between datagrams"},
+        "interval": {"$ref": "#/$defs/interval", "description": "time between datagrams"},
     }
     REQUIRED = ["target"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "udp-send", "target": "bob", "rate": "20Mbps",
@@ -70,6 +70,7 @@ class UdpSink(App):
                        "description": "UDP port to count datagrams on"}}
     REQUIRED: list = []
     SERVICE = True
+    BINDS = ("udp", 9000)
     EXAMPLE = {"node": "bob", "run": "udp-sink", "port": 9000}
 
     def __init__(self, node, *, port: int = 9000, at: float = 0.0) -> None:
@@ -107,6 +108,7 @@ class UdpEchoServer(App):
                        "description": "UDP port to echo on"}}
     REQUIRED: list = []
     SERVICE = True
+    BINDS = ("udp", 7)
     EXAMPLE = {"node": "bob", "run": "udp-echo-server"}
 
     def __init__(self, node, *, port: int = 7, at: float = 0.0) -> None:
@@ -138,7 +140,7 @@ class UdpEcho(App):
         "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 7,
                  "description": "the echo server's UDP port"},
         "count": {"type": "integer", "minimum": 1, "default": 4, "description": "datagrams to send"},
-        "interval": {"$ref": "#/$defs/time", "default": "1s",
+        "interval": {"$ref": "#/$defs/interval", "default": "1s",
                      "description": "time between datagrams"},
         "size": {"type": "integer", "minimum": 4, "maximum": 1472, "default": 32,
                  "description": "UDP payload bytes (the first 4 number the datagram)"},

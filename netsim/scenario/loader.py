@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,9 +73,22 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         raise ScenarioError("a scenario is a mapping with at least 'name' and 'nodes'",
                             line=1, source=source)
     scenario = Scenario(name=str(data.get("name", "")), data=data, source=source, lines=lines)
+    _check_finite(scenario, data, ())
     _check_schema(scenario)
     _check_meaning(scenario)
     return scenario
+
+
+def _check_finite(scenario: Scenario, value, path: tuple) -> None:
+    """YAML reads .nan and .inf as numbers; no quantity in a network is either."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise scenario.error(path, f"{value!r} is not a finite number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(scenario, item, path + (key,))
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            _check_finite(scenario, item, path + (k,))
 
 
 # -- the schema ----------------------------------------------------------------------------
@@ -146,6 +160,7 @@ def _described_kind(error) -> str | None:
     """'a rate such as 100Mbps', from the $defs entry the failing schema sits in."""
     path = tuple(error.schema_path)
     for name, text in (("rate", "a rate such as '100Mbps'"), ("time", "a duration such as '2ms'"),
+                       ("interval", "a duration longer than zero, such as '1s'"),
                        ("size", "a size such as '64KiB'"), ("fraction", "a fraction such as '1%'"),
                        ("cidr", "an address/prefix such as '10.0.1.10/24'"),
                        ("ipv4", "an IPv4 address such as '10.0.1.1'")):
@@ -198,6 +213,14 @@ def _check_meaning(scenario: Scenario) -> None:
                 raise err(("nodes", name, "routes", k), "a route needs 'via' (a next hop) or 'dev'")
 
     _check_addresses(scenario)
+    if "address_pool" in data:
+        try:
+            ipaddress.IPv4Network(data["address_pool"], strict=True)
+        except ValueError as exc:
+            raise err(("address_pool",), f"{data['address_pool']} is not a network address "
+                                         f"({exc}); write it as its network, e.g. "
+                                         f"{ipaddress.IPv4Interface(data['address_pool']).network}"
+                      ) from None
     _check_units(scenario)
     if "filter" in data.get("sequence", {}):
         from netsim.viz.filters import parse_filter
@@ -224,12 +247,25 @@ def _check_meaning(scenario: Scenario) -> None:
             raise err(("links", i, "endpoints"), f"a link joins two different nodes, not {a} to itself")
 
     names = set(nodes)
+    bound: dict[tuple, int] = {}
+    from netsim.apps import APPS
     for i, app in enumerate(data.get("apps", [])):
+        binds = getattr(APPS[app["run"]], "BINDS", None)
+        if binds is not None and app.get("node") in nodes:
+            protocol, default = binds
+            key = (app["node"], protocol, app.get("port", default))
+            if key in bound:
+                raise err(("apps", i, "port"), f"{protocol.upper()} port {key[2]} on {key[0]} is "
+                                               f"already taken by apps[{bound[key]}]")
+            bound[key] = i
         if app["node"] not in nodes:
             raise err(("apps", i, "node"), f"node {app['node']!r} is not defined" + _did_you_mean(app["node"], nodes))
         if nodes[app["node"]]["kind"] == "switch":
             raise err(("apps", i, "node"), f"{app['node']} is a switch; applications run on hosts and routers")
         target = app.get("target")
+        if target in names and nodes[target]["kind"] == "switch":
+            raise err(("apps", i, "target"), f"{target} is a switch: it has no IP address to "
+                                             "send to (a host or router has)")
         if target is not None and target not in names:
             try:
                 ipaddress.IPv4Address(target)
@@ -286,7 +322,9 @@ def _check_units(scenario: Scenario) -> None:
         try:
             parse_quantities(mapping, properties)
             if isinstance(mapping.get("queue"), str) and "queue" in properties:
-                parse_size(mapping["queue"])
+                if parse_size(mapping["queue"]) < 1:
+                    raise ValueError(f"a queue holds at least 1 byte, got {mapping['queue']!r} "
+                                     "(write 1 for a single waiting frame)")
         except QuantityError as exc:
             raise scenario.error(path + (exc.key,), str(exc)) from None
         except ValueError as exc:

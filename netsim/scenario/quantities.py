@@ -7,9 +7,9 @@ Validation and building both read it from there.
 
 from __future__ import annotations
 
-from netsim.units import parse_fraction, parse_rate, parse_size, parse_time
+from netsim.units import parse_fraction, parse_interval, parse_rate, parse_size, parse_time
 
-_BY_REF = {"#/$defs/time": parse_time, "#/$defs/rate": parse_rate,
+_BY_REF = {"#/$defs/time": parse_time, "#/$defs/interval": parse_interval, "#/$defs/rate": parse_rate,
            "#/$defs/size": parse_size, "#/$defs/fraction": parse_fraction}
 
 

@@ -16,8 +16,13 @@ LINK_KEYS = ["rate", "delay", "jitter", "loss", "queue", "queue_bytes", "mtu"]
 _IPV4 = r"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"
 _CIDR = _IPV4[:-1] + r"/([0-9]|[12][0-9]|3[0-2])$"
 _NAME = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+#: A scenario's name is a folder name: no separators, no "..", not hidden.
+SCENARIO_NAME = r"^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"
 
 DEFS = {
+    "interval": {"anyOf": [{"type": "string", "pattern": TIME_PATTERN},
+                           {"type": "number", "exclusiveMinimum": 0}],
+                 "description": "a duration longer than zero: '1s', '500ms'"},
     "rate": {"anyOf": [{"type": "string", "pattern": RATE_PATTERN}, {"type": "number", "exclusiveMinimum": 0}],
              "description": "bits per second: '100Mbps', '1Gbps', '56kbps'"},
     "time": {"anyOf": [{"type": "string", "pattern": TIME_PATTERN}, {"type": "number", "minimum": 0}],
@@ -37,8 +42,11 @@ DEFS = {
             "delay": {"$ref": "#/$defs/time", "description": "propagation delay"},
             "jitter": {"$ref": "#/$defs/time", "description": "extra delay, uniform in [0, jitter]"},
             "loss": {"$ref": "#/$defs/fraction", "description": "Bernoulli loss per frame"},
-            "queue": {"anyOf": [{"type": "integer", "minimum": 1}, {"$ref": "#/$defs/size"}],
-                      "description": "drop-tail queue limit: packets (100) or bytes ('64KiB')"},
+            "queue": {"anyOf": [{"type": "integer", "minimum": 1},
+                                {"type": "string", "pattern": SIZE_PATTERN}],
+                      "description": "drop-tail queue limit: frames waiting behind the one on "
+                                     "the wire (100), or their bytes ('64KiB'); at least 1 "
+                                     "(a byte limit below a frame's size lets none wait)"},
             "mtu": {"type": "integer", "minimum": 68, "maximum": 9000},
         },
     },
@@ -87,12 +95,17 @@ def scenario_schema() -> dict:
         "title": "netsim scenario",
         "type": "object",
         "additionalProperties": False,
+        # Keys starting with "x-" are the author's (YAML anchors for link profiles, notes),
+        # as in Compose files; netsim ignores them.
+        "patternProperties": {"^x-": {}},
         "required": ["name", "nodes"],
         "properties": {
-            "name": {"type": "string", "minLength": 1},
+            "name": {"type": "string", "pattern": SCENARIO_NAME,
+                     "description": "also the output folder's name (out/NAME): letters, digits, "
+                                    "'_', '.', '-', no '..'"},
             "description": {"type": "string"},
             "seed": {"type": "integer", "minimum": 0, "default": 0},
-            "until": {"$ref": "#/$defs/time", "default": "60s"},
+            "until": {"$ref": "#/$defs/interval", "default": "60s"},
             "address_pool": {"$ref": "#/$defs/cidr", "default": "10.255.0.0/16",
                              "description": "where router-to-router /30s come from"},
             "defaults": {"type": "object", "additionalProperties": False,

@@ -63,32 +63,45 @@ def load_jsonl(path: Path) -> Trace:
     causes: dict[int, Cause] = {}
     times, metas = [], []
     kinds = {name: code for code, name in enumerate(KIND_NAMES)}
-    with Path(path).open(encoding="utf-8") as lines:
+    with Path(path).open(encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, start=1):
-            row = json.loads(line)
-            kind = row.get("kind")
-            if kind == "meta":
-                trace.meta = {k: v for k, v in row.items() if k not in ("kind", "ports")}
-                for node, iface, link in row.get("ports", []):
-                    port_of[(node, iface)] = len(trace.ports)
-                    trace.ports.append(Port(node, iface, link))
-            elif kind == "note":
-                detail = {k: v for k, v in row.items() if k not in ("t", "kind", "node", "what")}
-                trace.notes.append(Note(row["t"], row["node"], row["what"], detail))
-            elif kind in kinds:
-                if "bytes" in row:
-                    frames[row["frame"]] = bytes.fromhex(row["bytes"])
-                    causes[row["frame"]] = Cause(row.get("cause", -1), row.get("why", ""))
-                port = port_of.get((row["node"], row["iface"]))
-                if port is None:
-                    port = port_of[(row["node"], row["iface"])] = trace.add_port(
-                        row["node"], row["iface"], row.get("link", ""))
-                times.append(row["t"])
-                metas.append(Trace.pack(kinds[kind], port, row["frame"],
-                                        trace.reason(row.get("reason", ""))))
-            else:
-                raise ValueError(f"{path}:{number}: unknown record kind {kind!r}")
+            try:
+                _load_row(trace, json.loads(line), port_of, frames, causes, times, metas, kinds)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                what = "not JSON" if isinstance(exc, json.JSONDecodeError) else \
+                    f"not a trace row ({type(exc).__name__}: {exc})"
+                raise ValueError(f"{path}:{number}: {what}; was the file cut short or "
+                                 "edited?") from None
     count = max(frames, default=-1) + 1
+    if any(not 0 <= Trace.unpack_frame(m) < count for m in metas):
+        raise ValueError(f"{path}: a record names a frame whose bytes are not in the file")
     trace.load_records(times, metas, [frames.get(i, b"") for i in range(count)],
                        [causes.get(i, Cause(-1, "")) for i in range(count)])
     return trace
+
+
+def _load_row(trace, row, port_of, frames, causes, times, metas, kinds) -> None:
+    if not isinstance(row, dict):
+        raise TypeError("a row is a JSON object")
+    kind = row.get("kind")
+    if kind == "meta":
+        trace.meta = {k: v for k, v in row.items() if k not in ("kind", "ports")}
+        for node, iface, link in row.get("ports", []):
+            port_of[(node, iface)] = len(trace.ports)
+            trace.ports.append(Port(node, iface, link))
+    elif kind == "note":
+        detail = {k: v for k, v in row.items() if k not in ("t", "kind", "node", "what")}
+        trace.notes.append(Note(float(row["t"]), row["node"], row["what"], detail))
+    elif kind in kinds:
+        frame = int(row["frame"])
+        if "bytes" in row:
+            frames[frame] = bytes.fromhex(row["bytes"])
+            causes[frame] = Cause(int(row.get("cause", -1)), str(row.get("why", "")))
+        port = port_of.get((row["node"], row["iface"]))
+        if port is None:
+            port = port_of[(row["node"], row["iface"])] = trace.add_port(
+                row["node"], row["iface"], row.get("link", ""))
+        times.append(float(row["t"]))
+        metas.append(Trace.pack(kinds[kind], port, frame, trace.reason(row.get("reason", ""))))
+    else:
+        raise ValueError(f"unknown record kind {kind!r}")

@@ -24,6 +24,8 @@ def pcap_bytes(frames: list[tuple[float, bytes]]) -> bytes:
     parts = [_GLOBAL.pack(_PCAP_NS_MAGIC, 2, 4, 0, 0, 262144, _LINKTYPE_ETHERNET)]
     for t, data in frames:
         ns = round(t * 1e9)
+        if not 0 <= ns < (1 << 32) * 1_000_000_000:
+            raise ValueError(f"a frame at {t} s is beyond what a pcap can stamp (2³² s)")
         parts.append(_RECORD.pack(ns // 1_000_000_000, ns % 1_000_000_000, len(data), len(data)))
         parts.append(data)
     return b"".join(parts)
@@ -41,6 +43,16 @@ def link_captures(trace: Trace) -> dict[str, list[tuple[float, bytes]]]:
     return captures
 
 
+def file_name(link: str, limit: int = 120) -> str:
+    """``<link>.pcap``, shortened with a stable suffix where a file system would refuse
+    the name (two long node names make a long link name; most allow 255 bytes)."""
+    if len(link.encode()) + 5 <= limit:
+        return f"{link}.pcap"
+    import hashlib
+    digest = hashlib.sha256(link.encode()).hexdigest()[:10]
+    return f"{link.encode()[:limit - 16].decode(errors='ignore')}-{digest}.pcap"
+
+
 def write_link_pcaps(trace: Trace, directory: Path, links: list[str] | None = None) -> list[Path]:
     """Write ``<directory>/<link>.pcap`` for every link (empty files for silent links)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -48,7 +60,7 @@ def write_link_pcaps(trace: Trace, directory: Path, links: list[str] | None = No
     names = links if links is not None else sorted(captures)
     written = []
     for name in names:
-        path = directory / f"{name}.pcap"
+        path = directory / file_name(name)
         path.write_bytes(pcap_bytes(captures.get(name, [])))
         written.append(path)
     return written

@@ -217,6 +217,10 @@ class Trace:
             self._causes.append((cause.frame + 1) << 8 | (self.why(cause.why) if cause.why else 0))
 
     @staticmethod
+    def unpack_frame(meta: int) -> int:
+        return meta >> _FRAME_SHIFT
+
+    @staticmethod
     def pack(kind: int, port: int, frame: int, reason: int) -> int:
         return frame << _FRAME_SHIFT | reason << _REASON_SHIFT | port << _PORT_SHIFT | kind
 
