@@ -5,7 +5,8 @@ from __future__ import annotations
 from netsim.apps.base import App
 from netsim.proto import rarp
 from netsim.wire import headers as h
-from netsim.wire.addr import BROADCAST_MAC, bytes_to_mac, int_to_ip, ip_to_int, mac_to_bytes
+from netsim.wire.addr import (BROADCAST_MAC, bytes_to_mac, int_to_ip, ip_to_int, mac_to_bytes,
+                              prefix_mask)
 from netsim.wire.templates import ArpTemplate
 
 
@@ -90,9 +91,32 @@ class RarpBoot(App):
         self.engine.start(self.env.now)
         self.driver.kick()
 
-    def _receive(self, op, sha, spa, tha, tpa, now) -> None:
+    def _receive(self, op, sha, spa, tha, tpa, now) -> str | None:
+        """Feed a RARP frame to the engine; refuse (return the reason) a reply for us that
+        assigns an address this host cannot use — a forged or misconfigured server."""
+        if op == h.RARP_REPLY and tha == self.iface.mac and self.engine.address is None:
+            problem = self._unusable(tpa)
+            if problem is not None:
+                self.say(f"rarp: refused {int_to_ip(tpa)} from {int_to_ip(spa)}: {problem}")
+                self.node.trace.note(now, self.node.name, "rarp-refused", address=int_to_ip(tpa),
+                                     server=int_to_ip(spa), problem=problem)
+                return "rarp-bad-address"
         self.engine.receive(op, sha, spa, tha, tpa, now)
         self.driver.kick()
+        return None
+
+    def _unusable(self, ip: int) -> str | None:
+        """Why ``ip``/prefix cannot be this host's address, or None."""
+        if ip >> 24 in (0, 127) or ip >> 28 >= 0xE:
+            return "not a unicast host address"
+        host_bits = (1 << (32 - self.prefix)) - 1
+        if self.prefix < 31 and (ip & host_bits) in (0, host_bits):
+            return f"it is the network or broadcast address of its /{self.prefix}"
+        gateway = getattr(self.node, "gateway", None)
+        mask = prefix_mask(self.prefix)
+        if gateway is not None and ip_to_int(gateway) & mask != ip & mask:
+            return f"the gateway {gateway} is not on its /{self.prefix}"
+        return None
 
     def on_output(self, output) -> None:
         mac = self.iface.mac

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netsim.errors import FrameError
+
 from netsim.wire.headers import ARP_REPLY, ARP_REQUEST
 
 
@@ -112,7 +114,13 @@ class ArpResolver:
     # -- fed by the wire ---------------------------------------------------------
 
     def receive(self, op: int, sha: bytes, spa: int, tha: bytes, tpa: int, now: float) -> None:
-        """RFC 826 "packet reception" for an ARP packet that reached this interface."""
+        """RFC 826 "packet reception" for an ARP packet that reached this interface.
+
+        An opcode other than request or reply is refused before anything is learned
+        (as Linux's ``arp_process`` does; RFC 826 merges first, which lets a stray
+        opcode poison the cache)."""
+        if op not in (ARP_REQUEST, ARP_REPLY):
+            raise FrameError(f"ARP opcode {op} is neither request (1) nor reply (2)")
         merged = False
         if spa in self.cache:
             self._learn(spa, sha, now)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from netsim.trace import DROP
+from netsim.sim.schedule import call_later
+from netsim.trace import DROP, TX
 from netsim.wire import Frame
 from netsim.wire.addr import int_to_ip
 from netsim.wire.headers import ETH_HLEN, ETH_MIN_FRAME
@@ -10,7 +11,7 @@ from netsim.wire.headers import ETH_HLEN, ETH_MIN_FRAME
 
 class Interface:
     __slots__ = ("node", "name", "mac", "ip", "prefix_len", "broadcast", "mtu", "port",
-                 "channel", "link", "arp", "arp_driver")
+                 "channel", "link", "arp", "arp_driver", "loopback")
 
     def __init__(self, node, name: str, mac: bytes | None) -> None:
         self.node = node
@@ -25,6 +26,8 @@ class Interface:
         self.link = None
         self.arp = None              # ArpResolver, on IP nodes
         self.arp_driver = None
+        #: ``lo``: what is sent comes back to this node, through no wire.
+        self.loopback = False
 
     @property
     def address(self) -> str | None:
@@ -60,11 +63,26 @@ class Interface:
     def send_frame(self, frame: Frame) -> None:
         """Put a frame on the wire as it is (a switch forwarding, a test injecting)."""
         channel = self.channel
+        if self.loopback:
+            self._loop(frame)
+            return
         if channel is None:
             trace = self.node.trace
             trace.record(self.node.env.now, DROP, self.port, frame, trace.reason("no-link"))
             return
         channel.transmit(frame)
+
+    def _loop(self, frame: Frame) -> None:
+        """Hand a frame back to this node, as Linux's ``lo`` does: at once, in no capture."""
+        trace = self.node.trace
+        trace.record(self.node.env.now, TX, self.port, frame)
+
+        def arrive(_event) -> None:
+            old, trace.cause = trace.cause, (frame.id + 1) << 8
+            self.node.receive(frame, self)
+            trace.cause = old
+
+        call_later(self.node.env, 0.0, arrive)
 
     def __repr__(self) -> str:
         return f"<Interface {self.node.name}:{self.name} {self.address or 'unnumbered'}>"

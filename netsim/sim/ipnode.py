@@ -16,6 +16,7 @@ from netsim.proto import arp as arp_engine
 from netsim.proto.arp import ArpResolver
 from netsim.proto.routing import Route, RoutingTable
 from netsim.sim.driver import EngineDriver
+from netsim.sim.interface import Interface
 from netsim.sim.node import Node
 from netsim.sim.sockets import UdpSocket
 from netsim.sim.tcp import TcpStack
@@ -27,6 +28,8 @@ from netsim.wire.checksum import fold, update_checksum, word_total
 from netsim.wire.templates import ArpTemplate, IcmpTemplate, TcpTemplate, UdpTemplate
 
 _ICMP_ERROR_TYPES = {3, 4, 5, 11, 12}
+#: ICMP types a host hands to its listeners (RFC 792): replies and errors.
+_ICMP_KNOWN_TYPES = {0, 3, 4, 5, 11, 12, 13, 14}
 _IPV4_UNPACK = h.IPV4.unpack_from
 _EPHEMERAL = (32768, 60999)          # Linux's ip_local_port_range
 
@@ -34,6 +37,8 @@ _EPHEMERAL = (32768, 60999)          # Linux's ip_local_port_range
 class IpNode(Node):
     kind = "ip-node"
     forwarding = False
+    #: Answer echo requests sent to a broadcast address (Linux: no, by default).
+    broadcast_ping = False
 
     def __init__(self, network, name: str, *, arp_lifetime: float = 60.0,
                  arp_retry: float = 1.0, arp_requests: int = 3) -> None:
@@ -52,6 +57,10 @@ class IpNode(Node):
         self.rarp_handlers: dict = {}
         self._record = self.trace.record
         self.tcp = TcpStack(self)
+        #: The loopback interface: datagrams to the node's own addresses go round it.
+        self.loopback = Interface(self, "lo", ZERO_MAC)
+        self.loopback.loopback = True
+        self.loopback.mtu = 65535
 
     # -- configuration ---------------------------------------------------------------
 
@@ -146,12 +155,16 @@ class IpNode(Node):
     def _path(self, dst: int):
         """``(interface, next hop, the next hop's MAC or None)`` toward ``dst``; None
         (and a note, as a socket would get ENETUNREACH) when there is no route."""
+        if dst in self.local_ips:
+            return self.loopback, dst, ZERO_MAC
         route = self.routes.lookup(dst)
         if route is None:
             self.trace.note(self.env.now, self.name, "unreachable", dst=int_to_ip(dst))
             return None
         iface = route.iface
         hop = dst if route.gateway is None else route.gateway
+        if dst == BROADCAST_IP or dst == iface.broadcast:
+            return iface, hop, BROADCAST_MAC       # no ARP for a broadcast address
         return iface, hop, iface.arp.lookup(hop, self.env._now)
 
     def _keep(self, key: tuple, template):
@@ -163,12 +176,15 @@ class IpNode(Node):
     def send_udp(self, sport: int, dst: int, dport: int, payload: bytes, *, ttl: int = 64,
                  df: bool = True) -> bool:
         path = self._path(dst)
-        if path is None or path[0].ip is None:
+        if path is None:
             return False
         iface, hop, mac = path
+        src = dst if iface.loopback else iface.ip
+        if src is None:
+            return False
         key = (17, iface, mac, dst, sport, dport, df)
         template = self._templates.get(key) or self._keep(key, UdpTemplate(
-            iface.mac, mac or ZERO_MAC, iface.ip, dst, sport, dport, df=df))
+            iface.mac, mac or ZERO_MAC, src, dst, sport, dport, df=df))
         self._transmit(iface, hop, mac, template.build(payload, self._next_id(), ttl))
         return True
 
@@ -178,7 +194,8 @@ class IpNode(Node):
         if path is None:
             return False
         iface, hop, mac = path
-        src = iface.ip if src is None else src
+        if src is None:
+            src = dst if iface.loopback else iface.ip
         if src is None:
             return False
         key = (1, iface, mac, src, dst, icmp_type, code)
@@ -264,7 +281,11 @@ class IpNode(Node):
         data = frame.data
         dst = data[:6]
         if dst != iface.mac and dst != BROADCAST_MAC:
-            return                      # the NIC's address filter: not for us, not seen
+            # The NIC's address filter: not for us (a switch flooded it). Recorded, so
+            # that no frame ends without a record, as a drop no diagram draws.
+            reason = "mac-filtered" if len(data) >= 14 else "malformed"
+            self.drop(frame, iface.port, reason)
+            return
         now = self.env._now
         self._record(now, RX, iface.port, frame)
         try:
@@ -299,12 +320,15 @@ class IpNode(Node):
             self.drop(frame, iface.port, "malformed", error=str(exc) or type(exc).__name__)
 
     def receive_rarp(self, frame, iface, op, sha, spa, tha, tpa) -> None:
-        """RARP belongs to applications (a client booting, a server); without one, drop."""
+        """RARP belongs to applications (a client booting, a server); without one, drop.
+        A handler may refuse the frame by returning the reason (a forged reply)."""
         handler = self.rarp_handlers.get(iface.name)
         if handler is None:
             self.drop(frame, iface.port, "no-rarp-service")
-        else:
-            handler(op, sha, spa, tha, tpa, self.env.now)
+            return
+        refused = handler(op, sha, spa, tha, tpa, self.env.now)
+        if refused:
+            self.drop(frame, iface.port, refused)
 
     def _deliver(self, frame, data, iface, hlen, total, ttl, proto, src, dst, now) -> None:
         l4 = data[14 + hlen:14 + total]
@@ -323,6 +347,9 @@ class IpNode(Node):
             elif dst in self.local_ips:
                 self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH, h.UNREACH_PORT)
                 self.drop(frame, iface.port, "port-unreachable")
+            else:
+                # A broadcast nobody listens for: no ICMP error (RFC 1122 §3.2.2).
+                self.drop(frame, iface.port, "no-listener", udp_port=dport)
         elif proto == h.IPPROTO_ICMP:
             if len(l4) < 8:
                 raise FrameError("ICMP header truncated")
@@ -332,6 +359,17 @@ class IpNode(Node):
             if icmp_type == h.ICMP_ECHO_REQUEST:
                 if dst in self.local_ips:
                     self.send_icmp(src, h.ICMP_ECHO_REPLY, 0, word1, word2, l4[8:], src=dst)
+                elif self.broadcast_ping:
+                    self.send_icmp(src, h.ICMP_ECHO_REPLY, 0, word1, word2, l4[8:], src=iface.ip)
+                else:
+                    # Linux's icmp_echo_ignore_broadcasts (on by default): no answer.
+                    self.drop(frame, iface.port, "broadcast-echo-ignored")
+                return
+            if icmp_type not in _ICMP_KNOWN_TYPES:
+                self.drop(frame, iface.port, "unknown-icmp-type", type=icmp_type)
+                return
+            if not self.icmp_listeners:
+                self.drop(frame, iface.port, "no-listener", type=icmp_type)
                 return
             for listener in self.icmp_listeners:
                 listener(src, icmp_type, code, word1, word2, l4[8:], ttl, len(l4), now)
@@ -343,8 +381,16 @@ class IpNode(Node):
         elif dst in self.local_ips:
             self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH, h.UNREACH_PROTOCOL)
             self.drop(frame, iface.port, "protocol-unreachable", protocol=proto)
+        else:
+            self.drop(frame, iface.port, "no-listener", protocol=proto)
 
     def _forward(self, frame, data, iface, hlen, total, ttl, proto, src, dst, now) -> None:
+        martian = _martian(src, dst)
+        if martian is None and data[0:6] == BROADCAST_MAC:
+            martian = "a unicast datagram in a link-layer broadcast (RFC 1812 §5.3.4)"
+        if martian is not None:
+            self.drop(frame, iface.port, "martian", error=martian)
+            return
         if ttl <= 1:
             self._icmp_error(data, hlen, total, src, iface, h.ICMP_TIME_EXCEEDED, 0)
             self.drop(frame, iface.port, "ttl-expired")
@@ -356,6 +402,10 @@ class IpNode(Node):
             return
         out = route.iface
         hop = dst if route.gateway is None else route.gateway
+        if route.gateway is None and dst == out.broadcast:
+            # RFC 2644: a router does not forward directed broadcasts by default.
+            self.drop(frame, iface.port, "directed-broadcast", dst=int_to_ip(dst))
+            return
         if total > out.mtu:
             if data[20] & 0x40:     # DF: RFC 1191 says "fragmentation needed", with our MTU
                 self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH,
@@ -379,6 +429,15 @@ class IpNode(Node):
             return
         source = iface.ip if iface is not None and iface.ip is not None else None
         self.send_icmp(src, icmp_type, code, 0, word2, data[14:14 + min(total, hlen + 8)], src=source)
+
+
+def _martian(src: int, dst: int) -> str | None:
+    """Why RFC 1812 §5.3.7 forbids forwarding a datagram with these addresses, or None."""
+    if src >> 24 in (0, 127) or src >> 28 >= 0xE:
+        return f"source address {int_to_ip(src)} is never forwarded"
+    if dst >> 24 in (0, 127) or dst >> 28 == 0xF:
+        return f"destination address {int_to_ip(dst)} is never forwarded"
+    return None
 
 
 class Host(IpNode):

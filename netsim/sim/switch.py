@@ -37,19 +37,29 @@ class Switch(Node):
             if known is None or known[0] is not iface:
                 self.trace.note(now, self.name, "mac-learned", mac=bytes_to_mac(src), port=iface.name)
             self.mac_table[src] = (iface, now)
+        payload = len(data) - 14
         entry = None if dst[0] & 1 else self.mac_table.get(dst)
         if entry is not None and now - entry[1] <= self.aging:
             out = entry[0]
             if out is iface:
                 self.drop(frame, iface.port, "filtered")
                 return
+            if payload > out.mtu:
+                self.drop(frame, iface.port, "oversize", length=len(data), mtu=out.mtu)
+                return
             self.forwarded += 1
             out.send_frame(frame)
             return
         self.flooded += 1
+        too_big = False
         for out in self.interfaces.values():
             if out is not iface and out.channel is not None:
-                out.send_frame(frame)
+                if payload > out.mtu:
+                    too_big = True            # a switch never fragments: that port gets nothing
+                else:
+                    out.send_frame(frame)
+        if too_big:
+            self.drop(frame, iface.port, "oversize", length=len(data))
 
     def table(self, now: float | None = None) -> list[tuple[str, str, float]]:
         """``(mac, port, age)`` of the live entries, as ``show mac address-table`` lists them."""

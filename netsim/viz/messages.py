@@ -23,6 +23,9 @@ from netsim.wire.addr import int_to_ip
 
 #: A frame that neither arrived nor was dropped when the run stopped.
 IN_FLIGHT = "in flight when the run ended"
+#: Drops that are not what became of a message: a flooded copy that another host's
+#: NIC filtered out while the frame went on to its destination.
+NOT_A_FATE = {"mac-filtered"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +193,9 @@ def _collect_packets(trace: Trace) -> list[_Packet]:
         elif kind == TX:
             p.tx.append((t, node))
         elif kind == DROP:
-            p.drops.append((t, node, trace.reason_name(reason), ports[port].link))
+            why = trace.reason_name(reason)
+            if why not in NOT_A_FATE:
+                p.drops.append((t, node, why, ports[port].link))
     return order
 
 
@@ -294,7 +299,7 @@ def _link_messages(trace: Trace) -> list[Message]:
         elif kind == RX and link and (frame, link) in pending:
             p = pending.pop((frame, link))
             out.append(Message(p["t"], t, p["src"], node, **common))
-        elif kind == DROP:
+        elif kind == DROP and trace.reason_name(reason) not in NOT_A_FATE:
             why = trace.reason_name(reason)
             target = peer.get((node, link), node) if why in ("loss", "queue-full") else node
             out.append(Message(t, None, node, target, dropped=why, drop_node=node, dropped_at=t,
