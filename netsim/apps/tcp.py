@@ -121,9 +121,11 @@ class TcpSource(App):
                   "retransmissions": retrans, "error": self.error,
                   "closed": conn.closed_reason if conn else None}
         sink = self._sink()
-        if sink is not None and self.done and self.error is None:
-            result["bytes_delivered"] = sink.bytes
-            result["intact"] = sink.bytes == self.sent and sink.digest == result["sha256_sent"]
+        if sink is not None and self.done and self.error is None and self.socket is not None:
+            # What the sink received on this connection, not on all of its connections.
+            got_bytes, got_digest = sink.received_from(*self.socket.local)
+            result["bytes_delivered"] = got_bytes
+            result["intact"] = got_bytes == self.sent and got_digest == result["sha256_sent"]
         return result
 
 
@@ -153,10 +155,18 @@ class TcpSink(App):
         self.bytes = 0
         self.connections = 0
         self.first = self.last = None
+        #: (peer address, peer port) → [bytes, SHA-256] of what that connection delivered.
+        self._per_connection: dict[tuple[str, int], list] = {}
 
     @property
     def digest(self) -> str:
+        """SHA-256 of everything received, connections in the order their bytes arrived."""
         return self._hash.hexdigest()
+
+    def received_from(self, address: str, port: int) -> tuple[int, str]:
+        """(bytes, SHA-256) that the connection from ``address:port`` delivered."""
+        got = self._per_connection.get((address, port))
+        return (0, hashlib.sha256().hexdigest()) if got is None else (got[0], got[1].hexdigest())
 
     def start(self) -> None:
         self.listener = self.node.tcp_listen(self.port, **self.options)
@@ -167,6 +177,7 @@ class TcpSink(App):
             sock = yield self.listener.accept()
             self.connections += 1
             self.say(f"tcp-sink: accepted {sock.remote[0]}:{sock.remote[1]}")
+            self._per_connection[sock.remote] = [0, hashlib.sha256()]
             if self.read_rate:
                 self.env.process(self._read_slowly(sock))
             else:
@@ -174,16 +185,19 @@ class TcpSink(App):
                 self._on_data(sock)
                 self.env.process(self._close_at_eof(sock))
 
-    def _take(self, data: bytes) -> None:
+    def _take(self, sock, data: bytes) -> None:
         if data:
             now = self.env.now
             self.first = now if self.first is None else self.first
             self.last = now
             self.bytes += len(data)
             self._hash.update(data)
+            mine = self._per_connection[sock.remote]
+            mine[0] += len(data)
+            mine[1].update(data)
 
     def _on_data(self, sock) -> None:
-        self._take(sock.read_now())
+        self._take(sock, sock.read_now())
 
     def _close_at_eof(self, sock):
         yield sock.eof
@@ -198,7 +212,7 @@ class TcpSink(App):
             data = yield sock.recv(step)
             if not data:
                 break
-            self._take(data)
+            self._take(sock, data)
             yield self.env.timeout(len(data) * 8 / self.read_rate)
         sock.close()
         yield sock.closed

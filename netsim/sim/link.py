@@ -14,7 +14,8 @@ Queue occupancy at time *t* is the number of frames accepted whose transmission
 has not started by *t*. A frame that finds ``queue_packets`` frames (or
 ``queue_bytes`` bytes) waiting is dropped (``queue-full``). A frame lost to the
 link's Bernoulli ``loss`` still occupies the wire for its serialization time but
-never arrives (``loss``). Jitter never reorders: a wire delivers in order.
+never arrives (``loss``). Jitter never reorders: a wire delivers in order, and two
+arrivals are at least the later frame's serialization time apart.
 """
 
 from __future__ import annotations
@@ -84,8 +85,11 @@ class Channel:
         arrival = end + link.delay
         if link.jitter:
             arrival += self._rng.random() * link.jitter
-            if arrival < self._last_arrival:
-                arrival = self._last_arrival
+            # A wire delivers in order, and a frame's last bit cannot arrive sooner after
+            # the previous frame's than its own serialization takes.
+            earliest = self._last_arrival + (end - start)
+            if arrival < earliest:
+                arrival = earliest
         self._last_arrival = arrival
         self._in_flight.append(frame)
         self._schedule(Callback(self._deliver), NORMAL, arrival - now)

@@ -167,3 +167,26 @@ def test_diagram_of_a_damaged_trace_names_the_line(tmp_path, capsys):
     assert "trace.jsonl:11: not JSON" in capsys.readouterr().err
     trace.write_text("hello\n")
     assert main(["diagram", str(tmp_path)]) == 2
+
+
+def test_fifty_sources_into_one_sink_are_each_checked_against_their_own_bytes():
+    apps = "\n".join(f"  - {{node: a, at: {0.5 + k * 0.01:.2f}s, run: tcp-source, target: b, size: 20KiB}}"
+                     for k in range(50))
+    text = textwrap.dedent("""\
+        name: many
+        until: 30s
+        nodes:
+          a: {kind: host, ip: 10.0.0.1/24}
+          b: {kind: host, ip: 10.0.0.2/24}
+        links:
+          - endpoints: [a, b]
+        apps:
+          - {node: b, run: tcp-sink}
+        """) + apps + "\n"
+    result = run_scenario(parse_scenario(text))
+    sources = [a for a in result.network.apps if a.name == "tcp-source"]
+    assert len(sources) == 50
+    for source in sources:
+        r = source.result()
+        assert r["intact"] is True and r["bytes_delivered"] == 20 * 1024, source.lines
+        assert any("SHA-256 matches" in line for line in source.lines)

@@ -107,3 +107,25 @@ def test_records_name_link_and_direction():
     tx, = [r for r in net.trace.records() if r.kind == "tx"]
     assert (tx.node, tx.iface, tx.link) == ("a", "eth0", "a-b")
     assert {TX, RX, DROP, ENQUEUE} == {0, 1, 2, 3}
+
+
+def test_jitter_never_delivers_faster_than_the_wire():
+    from netsim import Network
+    from netsim.trace import RX
+    net = Network(seed=4)
+    a, b = net.add_host("a"), net.add_host("b")
+    link = net.connect(a, b, rate=10e6, delay=1e-3, jitter=5e-3, queue_packets=1000)
+    a.set_address(a.interfaces["eth0"], "10.0.0.1/24")
+    b.set_address(b.interfaces["eth0"], "10.0.0.2/24")
+    sock = a.udp_open()
+    net.at(0.05, lambda: sock.sendto(b"arp first", ("10.0.0.2", 9)))
+    for k in range(200):
+        net.at(0.1 + k * 1e-6, lambda: sock.sendto(bytes(1000), ("10.0.0.2", 9)))
+    net.run(until=2)
+    arrivals = [t for t, kind, port, frame, _r in net.trace.raw()
+                if kind == RX and net.trace.ports[port].node == "b"
+                and len(net.trace.frame_bytes(frame)) > 1000]
+    serialization = 1042 * 8 / link.rate
+    assert len(arrivals) == 200
+    gaps = [b_ - a_ for a_, b_ in zip(arrivals, arrivals[1:])]
+    assert min(gaps) >= serialization * (1 - 1e-9)

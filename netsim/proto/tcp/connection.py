@@ -255,6 +255,11 @@ class TcpConnection:
                 self._send_ack(now)              # tell the peer where we are
             return
         if flags & RST:
+            if state is State.TIME_WAIT:
+                # RFC 1337 (TIME-WAIT assassination): a RST cannot cut TIME-WAIT short.
+                # The data was delivered and the close was normal; the peer in LAST-ACK
+                # answering a late segment with RST says nothing new.
+                return
             self._finish("reset")
             return
         if flags & SYN:
@@ -330,10 +335,12 @@ class TcpConnection:
             self._emit_syn(now, ack=True)
 
     def _take_syn_options(self, seg: Segment) -> None:
-        if seg.mss is not None:
+        if seg.mss:
             self.send_mss = min(self.mss, seg.mss)
         else:
-            self.send_mss = min(self.mss, 536)     # RFC 9293 §3.7.1 default
+            # No option, or MSS 0 (which would leave cwnd at 0 and the connection wedged
+            # with no timer): the RFC 9293 §3.7.1 default.
+            self.send_mss = min(self.mss, 536)
         if seg.wscale is not None and self._want_wscale:
             self.snd_wscale = seg.wscale
         else:
