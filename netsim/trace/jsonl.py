@@ -10,6 +10,7 @@ always the decoded label, so the file reads well on its own and loads back into 
 
 from __future__ import annotations
 
+import heapq
 import json
 from pathlib import Path
 from typing import Iterator
@@ -18,10 +19,22 @@ from netsim.trace.recorder import KIND_NAMES, Cause, Note, Port, Trace
 
 
 def trace_rows(trace: Trace) -> Iterator[dict]:
-    """Records (each frame decoded once) and notes, merged by time."""
-    seen: set[int] = set()
-    rows = []
-    for order, rec in enumerate(trace.records()):
+    """Records and notes, merged by time, one at a time: the file is written as a
+    stream, so a run of millions of frames needs no memory for its rows."""
+    return heapq.merge(_record_rows(trace), _note_rows(trace), key=lambda row: row[0])
+
+
+def _note_rows(trace: Trace):
+    # Notes are appended as the run goes, so already in time order; a record comes
+    # before a note of the same instant, as before.
+    for note in sorted(trace.notes, key=lambda n: n.time):
+        yield (note.time, 1), {"t": note.time, "kind": "note", "node": note.node,
+                               "what": note.what, **note.detail}
+
+
+def _record_rows(trace: Trace):
+    seen = bytearray(trace.frame_count)       # a byte a frame: has its hex been written?
+    for rec in trace.records():
         data = trace.frame_bytes(rec.frame)
         d = trace.describe(rec.frame)
         row = {"t": rec.time, "kind": rec.kind, "node": rec.node, "iface": rec.iface,
@@ -29,28 +42,22 @@ def trace_rows(trace: Trace) -> Iterator[dict]:
                "src": d.src, "dst": d.dst, "label": d.label}
         if rec.reason:
             row["reason"] = rec.reason
-        if rec.frame not in seen:
-            seen.add(rec.frame)
+        if not seen[rec.frame]:
+            seen[rec.frame] = 1
             row["bytes"] = data.hex()
             cause = trace.cause_of(rec.frame)
             if cause.frame >= 0:
                 row["cause"] = cause.frame
             if cause.why:
                 row["why"] = cause.why
-        rows.append((rec.time, 0, order, row))
-    for order, note in enumerate(trace.notes):
-        rows.append((note.time, 1, order, {"t": note.time, "kind": "note", "node": note.node,
-                                           "what": note.what, **note.detail}))
-    rows.sort(key=lambda r: r[:3])
-    for row in rows:
-        yield row[3]
+        yield (rec.time, 0), row
 
 
 def write_jsonl(trace: Trace, path: Path) -> Path:
     with path.open("w", encoding="utf-8") as out:
         meta = {"kind": "meta", **trace.meta, "ports": [list(p) for p in trace.ports]}
         out.write(json.dumps(meta, ensure_ascii=False, separators=(",", ":")) + "\n")
-        for row in trace_rows(trace):
+        for _key, row in trace_rows(trace):
             out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
     return path
 

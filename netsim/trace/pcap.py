@@ -54,13 +54,26 @@ def file_name(link: str, limit: int = 120) -> str:
 
 
 def write_link_pcaps(trace: Trace, directory: Path, links: list[str] | None = None) -> list[Path]:
-    """Write ``<directory>/<link>.pcap`` for every link (empty files for silent links)."""
+    """Write ``<directory>/<link>.pcap`` for every link (empty files for silent links),
+    in one pass over the records in time order, each frame written as it comes: no
+    capture is held in memory."""
     directory.mkdir(parents=True, exist_ok=True)
-    captures = link_captures(trace)
-    names = links if links is not None else sorted(captures)
-    written = []
-    for name in names:
-        path = directory / file_name(name)
-        path.write_bytes(pcap_bytes(captures.get(name, [])))
-        written.append(path)
-    return written
+    ports = trace.ports
+    names = links if links is not None else sorted({p.link for p in ports if p.link})
+    paths = {name: directory / file_name(name) for name in names}
+    files = {}
+    try:
+        for name, path in paths.items():
+            files[name] = path.open("wb")
+            files[name].write(pcap_bytes([]))
+        times, metas = trace._times, trace._meta
+        for i in map(int, trace.order()):
+            kind, port, frame, _reason = Trace.unpack(metas[i])
+            if kind == TX:
+                out = files.get(ports[port].link)
+                if out is not None:
+                    out.write(pcap_bytes([(times[i], trace.frame_bytes(frame))])[_GLOBAL.size:])
+    finally:
+        for out in files.values():
+            out.close()
+    return list(paths.values())

@@ -29,6 +29,7 @@ from typing import Iterator, NamedTuple
 from netsim.wire.describe import describe
 
 TX, RX, DROP, ENQUEUE = 0, 1, 2, 3
+_DESCRIBED_KEPT = 1 << 16
 KIND_NAMES = ("tx", "rx", "drop", "enqueue")
 
 _KIND_BITS, _PORT_BITS, _REASON_BITS = 4, 20, 8
@@ -176,9 +177,13 @@ class Trace:
         return Cause((word >> 8) - 1, self._whys[word & 0xFF])
 
     def describe(self, frame_id: int):
-        """The frame decoded (:class:`netsim.wire.describe.Description`), once per frame."""
+        """The frame decoded (:class:`netsim.wire.describe.Description`). Recent ones are
+        kept (a frame's records sit close together in time); the cache is bounded, so
+        reading a trace of millions of frames takes no memory in proportion."""
         found = self._described.get(frame_id)
         if found is None:
+            if len(self._described) >= _DESCRIBED_KEPT:
+                self._described.clear()
             found = self._described[frame_id] = describe(self._frames[frame_id])
         return found
 
@@ -188,15 +193,16 @@ class Trace:
             yield (t, m & 0xF, (m >> _PORT_SHIFT) & _PORT_MASK,
                    m >> _FRAME_SHIFT, (m >> _REASON_SHIFT) & _REASON_MASK)
 
-    def order(self) -> list[int]:
-        """Record indices in time order (stable: equal times keep event order)."""
-        times = self._times
-        return sorted(range(len(times)), key=times.__getitem__)
+    def order(self):
+        """Record indices in time order (stable: equal times keep event order), as a
+        compact array (8 bytes a record, where a list of ints would take 36)."""
+        import numpy
+        return numpy.argsort(numpy.frombuffer(self._times, dtype=numpy.float64), kind="stable")
 
     def records(self) -> Iterator[Record]:
         """Every record as a :class:`Record`, in time order."""
         ports, reasons, times, meta = self.ports, self._reasons, self._times, self._meta
-        for i in self.order():
+        for i in map(int, self.order()):
             m = meta[i]
             port = ports[(m >> _PORT_SHIFT) & _PORT_MASK]
             frame = m >> _FRAME_SHIFT
@@ -219,6 +225,12 @@ class Trace:
     @staticmethod
     def unpack_frame(meta: int) -> int:
         return meta >> _FRAME_SHIFT
+
+    @staticmethod
+    def unpack(meta: int) -> tuple[int, int, int, int]:
+        """``(kind, port, frame, reason)`` of a packed record."""
+        return (meta & 0xF, (meta >> _PORT_SHIFT) & _PORT_MASK, meta >> _FRAME_SHIFT,
+                (meta >> _REASON_SHIFT) & _REASON_MASK)
 
     @staticmethod
     def pack(kind: int, port: int, frame: int, reason: int) -> int:
