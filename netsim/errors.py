@@ -7,7 +7,8 @@ can catch one class::
      ├── ScenarioError      a scenario file is wrong; knows the key path and line
      ├── TopologyError      a network built in Python is wired wrongly
      │    └── AddressError  an address is malformed, clashes or cannot be assigned
-     └── FrameError        bytes that do not parse as the frame they claim to be
+     ├── FrameError        bytes that do not parse as the frame they claim to be
+     └── FrameBudgetExceeded  a run sent more frames than it was allowed (a storm)
 
 A :class:`FrameError` never escapes a node: the receive boundary converts it into a
 ``drop`` trace record with reason ``malformed``, as a real stack drops a bad frame
@@ -58,3 +59,17 @@ class FrameError(NetsimError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class FrameBudgetExceeded(NetsimError):
+    """The run put more frames on its wires than its budget allows (each transmission
+    on each link counts, as a capture would count it).
+
+    Raised from inside the simulation, caught by :meth:`netsim.sim.Network.run`,
+    which stops the run there and says so: a broadcast storm (a loop of switches
+    without spanning tree) must end with a message, not by exhausting memory.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        super().__init__(f"more than {budget:,} frame transmissions")

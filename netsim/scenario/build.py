@@ -9,6 +9,7 @@ from netsim.topo.graph import link_params
 from netsim.scenario.quantities import app_properties, parse_quantities
 from netsim.units import parse_size, parse_time
 from netsim.scenario.loader import DEFAULT_LINK
+from netsim.scenario.schema import DEFAULT_FRAME_BUDGET, NODE
 
 
 
@@ -16,13 +17,18 @@ def build_network(scenario, *, seed: int, trace: bool = True):
     from netsim.sim import Network
 
     data = scenario.data
-    net = Network(seed, name=scenario.name, trace=trace)
+    net = Network(seed, name=scenario.name, trace=trace,
+                  frame_budget=data.get("frame_budget", DEFAULT_FRAME_BUDGET))
     err = scenario.error
 
     for name, spec in data["nodes"].items():
         kind = spec["kind"]
         if kind == "switch":
             options = {"aging": parse_time(spec["aging"])} if "aging" in spec else {}
+            if "stp" in spec:
+                stp = spec["stp"]
+                options["stp"] = parse_quantities(stp, NODE["properties"]["stp"]["anyOf"][1][
+                    "properties"]) if isinstance(stp, dict) else stp
             net.add_switch(name, **options)
             continue
         options = {"arp_lifetime": parse_time(spec["arp_lifetime"])} if "arp_lifetime" in spec else {}

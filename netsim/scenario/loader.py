@@ -189,6 +189,8 @@ def _check_meaning(scenario: Scenario) -> None:
 
     for name, spec in nodes.items():
         kind = spec["kind"]
+        if kind != "switch" and "stp" in spec:
+            raise err(("nodes", name, "stp"), "only switches run the spanning tree")
         for key in ("ip", "gateway", "routes", "interfaces", "boot", "announce", "arp_lifetime"):
             if kind == "switch" and key in spec:
                 raise err(("nodes", name, key), f"a switch has no {key!r} (it works at layer 2)")
@@ -317,6 +319,8 @@ def _check_units(scenario: Scenario) -> None:
               (data.get("defaults", {}).get("link", {}), ("defaults", "link"), DEFS["link"]["properties"])]
     places += [(link, ("links", i), DEFS["link"]["properties"]) for i, link in enumerate(data.get("links", []))]
     places += [(spec, ("nodes", name), NODE["properties"]) for name, spec in data["nodes"].items()]
+    places += [(spec["stp"], ("nodes", name, "stp"), NODE["properties"]["stp"]["anyOf"][1]["properties"])
+               for name, spec in data["nodes"].items() if isinstance(spec.get("stp"), dict)]
     places += [(app, ("apps", i), app_properties(app["run"])) for i, app in enumerate(data.get("apps", []))]
     for mapping, path, properties in places:
         try:

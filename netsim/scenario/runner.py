@@ -55,6 +55,8 @@ class RunResult:
         """What ``netsim run`` prints: each tool's output as the tool prints it, then counts."""
         s = self.summary
         out = [f"== {s['scenario']} (seed {s['seed']}, ran {s['end_time']:g} s of simulated time)"]
+        if s.get("stopped"):
+            out.append(f"!! {s['stopped']}")
         for app in s["apps"]:
             out.append("")
             status = "" if app["status"] in ("finished", "serving") else f" [{app['status'].upper()}]"
@@ -84,6 +86,7 @@ def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None
         app.wrap_up()
     summary = {
         "scenario": scenario.name,
+        "stopped": network.stopped,
         "seed": network.seed,
         "until": end,
         "end_time": network.now,

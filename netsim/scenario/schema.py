@@ -10,6 +10,7 @@ from __future__ import annotations
 from netsim.units import RATE_PATTERN, SIZE_PATTERN, TIME_PATTERN
 
 NODE_KINDS = ["host", "router", "switch"]
+DEFAULT_FRAME_BUDGET = 5_000_000
 OUTPUTS = ["pcap", "jsonl", "summary", "sequence", "timeline", "topology"]
 LINK_KEYS = ["rate", "delay", "jitter", "loss", "queue", "queue_bytes", "mtu"]
 
@@ -80,6 +81,16 @@ NODE = {
                    "description": "prefix length a RARP-booted host uses (default 24)"},
         "announce": {"type": "boolean", "description": "send a gratuitous ARP at start"},
         "aging": {"$ref": "#/$defs/time", "description": "a switch's MAC table aging time"},
+        "stp": {"anyOf": [{"type": "boolean"}, {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "priority": {"type": "integer", "minimum": 0, "maximum": 65535,
+                             "description": "bridge priority; the lowest (priority, MAC) is root"},
+                "hello": {"$ref": "#/$defs/interval", "description": "BPDU interval (2s)"},
+                "max_age": {"$ref": "#/$defs/interval", "description": "how long heard BPDUs count (20s)"},
+                "forward_delay": {"$ref": "#/$defs/interval",
+                                  "description": "time in listening, then in learning (15s)"}}}],
+                "description": "802.1D spanning tree (default on); false floods everything"},
         "arp_lifetime": {"$ref": "#/$defs/time", "description": "how long ARP entries stay fresh"},
     },
 }
@@ -106,6 +117,10 @@ def scenario_schema() -> dict:
             "description": {"type": "string"},
             "seed": {"type": "integer", "minimum": 0, "default": 0},
             "until": {"$ref": "#/$defs/interval", "default": "60s"},
+            "frame_budget": {"type": "integer", "minimum": 100, "default": DEFAULT_FRAME_BUDGET,
+                             "description": "stop the run (and say so) after this many frame "
+                                            "transmissions: a storm ends with a message, not "
+                                            "out of memory"},
             "address_pool": {"$ref": "#/$defs/cidr", "default": "10.255.0.0/16",
                              "description": "where router-to-router /30s come from"},
             "defaults": {"type": "object", "additionalProperties": False,

@@ -24,6 +24,7 @@ from collections import deque
 
 from simpy.events import NORMAL
 
+from netsim.errors import FrameBudgetExceeded
 from netsim.sim.schedule import Callback
 from netsim.trace import DROP, ENQUEUE, TX
 
@@ -54,6 +55,10 @@ class Channel:
     def transmit(self, frame) -> bool:
         link = self.link
         now = self._env._now
+        trace = self._trace
+        trace.transmitted += 1
+        if trace.transmitted > trace.budget:
+            raise FrameBudgetExceeded(trace.budget)
         size = len(frame.data)
         port = self.src.port
         if self._busy_until <= now:

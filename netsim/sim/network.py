@@ -6,7 +6,7 @@ import random
 
 import simpy
 
-from netsim.errors import TopologyError
+from netsim.errors import FrameBudgetExceeded, TopologyError
 from netsim.sim.ipnode import Host, Router
 from netsim.sim.link import Link
 from netsim.sim.schedule import call_later
@@ -21,12 +21,17 @@ class Network:
     loss, jitter — so a network built and run the same way gives the same bytes.
     """
 
-    def __init__(self, seed: int = 0, *, name: str = "network", trace: bool = True) -> None:
+    def __init__(self, seed: int = 0, *, name: str = "network", trace: bool = True,
+                 frame_budget: int | None = None) -> None:
         self.name = name
         self.seed = seed
         self.env = simpy.Environment()
         self.rng = random.Random(seed)
         self.trace = Trace(enabled=trace)
+        if frame_budget is not None:
+            self.trace.budget = frame_budget
+        #: Why the run stopped before ``until``, or None.
+        self.stopped: str | None = None
         self.nodes: dict = {}
         self.links: dict[str, Link] = {}
         self.apps: list = []
@@ -115,8 +120,15 @@ class Network:
         call_later(self.env, max(0.0, time - self.env.now), lambda _event: callback())
 
     def run(self, until: float | None = None) -> None:
+        """Run to ``until``; a run that exceeds its frame budget stops there, and
+        :attr:`stopped` says why (no exception: the trace up to then is kept)."""
         self.trace.meta.update(self.describe())
-        self.env.run(until=until)
+        try:
+            self.env.run(until=until)
+        except FrameBudgetExceeded as exc:
+            self.stopped = (f"stopped at {self.env.now:.6g} s: the run made {exc} — a broadcast "
+                            "storm? (a loop of switches without spanning tree); raise "
+                            "frame_budget to go on")
 
     def describe(self) -> dict:
         """The topology as plain data, for the trace's readers."""

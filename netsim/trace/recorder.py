@@ -98,6 +98,10 @@ class Trace:
         self._causes = array("q")
         self._whys: list[str] = [""]
         self._why_codes: dict[str, int] = {"": 0}
+        #: The most transmissions a run may make (see :class:`FrameBudgetExceeded`); the
+        #: links count them in :attr:`transmitted`.
+        self.budget = 1 << 62
+        self.transmitted = 0
         #: The cause word given to frames first recorded now: set by whoever is
         #: handling an event (:meth:`caused_by`), 0 between events.
         self.cause = 0

@@ -66,6 +66,7 @@ class Labeller:
     def __init__(self) -> None:
         self._tcp: dict[tuple, _Direction] = {}
         self._udp_count: dict[tuple, int] = {}
+        self._bpdus: dict[bytes, str] = {}        # sender MAC → its last BPDU's text
 
     def label(self, data: bytes, why: str = "") -> Label:
         """The label of one frame; ``why`` is the trace's trigger for it (``timeout``…)."""
@@ -73,6 +74,8 @@ class Labeller:
         if d.protocol == "ARP":
             # "ARP who-has 10.0.0.2 tell 10.0.0.1" → "ARP who-has 10.0.0.2": the arrow shows the asker.
             return Label("ARP", d.label.split(" tell ")[0])
+        if d.protocol == "STP":
+            return self._bpdu(data, d.label)
         if d.protocol in ("RARP", "Ethernet", "malformed", "IPv4"):
             return Label(d.protocol, d.label)
         hlen = (data[14] & 0xF) * 4
@@ -102,6 +105,14 @@ class Labeller:
             except FrameError as exc:
                 return Label("malformed", f"malformed TCP ({exc})")
         return Label(d.protocol, d.label)
+
+    def _bpdu(self, data: bytes, text: str) -> Label:
+        """A BPDU, "STP BPDU root 4096/02:… cost 19": kind ``bpdu-repeat`` when the
+        port said the same last time (a diagram's story leaves those out)."""
+        sender = data[6:12]
+        same = self._bpdus.get(sender) == text
+        self._bpdus[sender] = text
+        return Label("STP", text.replace("STP BPDU", "BPDU"), "bpdu-repeat" if same else "bpdu")
 
     def _tcp_label(self, data: bytes, l4: bytes, why: str) -> Label:
         src, dst = data[26:30], data[30:34]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from netsim.trace.recorder import DROP, RX, TX, Trace
 from netsim.viz.labels import Labeller
 from netsim.wire.addr import int_to_ip
+from netsim.wire.stp import BRIDGE_GROUP
 
 #: A frame that neither arrived nor was dropped when the run stopped.
 IN_FLIGHT = "in flight when the run ended"
@@ -217,10 +218,13 @@ def _end_to_end(trace: Trace) -> list[Message]:
         if data[12:14] == b"\x08\x00" and data[0:6] != b"\xff" * 6 and len(data) >= 34:
             out.append(_unicast_ip(p, data, owners, kinds, common))
             continue
-        # Ethernet-only frames and broadcasts: every node (not a switch) that took it in.
+        # Ethernet-only frames and broadcasts: every node that took it in — not the
+        # switches it crossed, unless it was for them (a BPDU to the bridge group).
         receivers = []
+        for_bridges = data[0:6] == BRIDGE_GROUP
         for t, node in p.rx:
-            if kinds.get(node) == "switch" or node == p.src or any(r[0] == node for r in receivers):
+            if (kinds.get(node) == "switch" and not for_bridges) or node == p.src \
+                    or any(r[0] == node for r in receivers):
                 continue
             refused = next((d for d in p.drops if d[1] == node and d[0] >= t), None)
             receivers.append((node, t if refused is None else None,

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from netsim.viz.messages import Message
 
-#: Message kinds (see :mod:`netsim.viz.labels`) that are routine in bulk transfer.
-ROUTINE = {"data", "ack", ""}
+#: Message kinds (see :mod:`netsim.viz.labels`) that are routine: bulk transfer, and
+#: hello BPDUs saying what they said two seconds before.
+ROUTINE = {"data", "ack", "", "bpdu-repeat"}
 _CONTEXT_BEFORE, _CONTEXT_AFTER = 2, 3
 
 
@@ -42,8 +43,10 @@ def interest(m: Message) -> int:
     if m.kind == "dup-ack":
         # The first three duplicates trigger fast retransmit (RFC 5681); the rest repeat them.
         return 1 if m.label.endswith(("(dup #1)", "(dup #2)", "(dup #3)")) else 0
+    if m.kind == "bpdu-repeat":
+        return 0
     if m.protocol not in ("TCP", "UDP"):
-        return 2                  # ARP, ICMP, RARP: rare and each one tells something
+        return 2                  # ARP, ICMP, RARP, a new BPDU: rare, each tells something
     if m.protocol == "UDP" and not m.label.startswith("UDP #"):
         return 2                  # a probe, an application's line
     return 0
@@ -112,7 +115,7 @@ def _kind_of(m: Message) -> str:
     return m.kind or m.protocol
 
 
-_KIND_NAMES = {"data": "data segments", "ack": "ACKs", "dup-ack": "duplicate ACKs",
+_KIND_NAMES = {"bpdu-repeat": "repeated BPDUs", "data": "data segments", "ack": "ACKs", "dup-ack": "duplicate ACKs",
                "zero-window": "zero-window ACKs", "window-update": "window updates",
                "retransmission": "retransmissions", "fast-retransmission": "fast retransmissions"}
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from netsim.errors import FrameError
 from netsim.wire import headers as h
+from netsim.wire import stp
 from netsim.wire.addr import BROADCAST_MAC, bytes_to_mac, int_to_ip
 
 
@@ -41,6 +42,8 @@ def _describe(data: bytes) -> Description:
     if len(data) < h.ETH_HLEN:
         raise FrameError(f"{len(data)} bytes is shorter than an Ethernet header")
     dst_mac, src_mac, ethertype = h.ETHER.unpack_from(data)
+    if dst_mac == stp.BRIDGE_GROUP:
+        return _describe_bpdu(data)
     if ethertype in (h.ETHERTYPE_ARP, h.ETHERTYPE_RARP):
         return _describe_arp(data, ethertype)
     if ethertype != h.ETHERTYPE_IPV4:
@@ -91,6 +94,17 @@ def _describe_arp(data: bytes, ethertype: int) -> Description:
     if op == h.ARP_REPLY and data[0:6] == BROADCAST_MAC and spa == tpa:
         return Description("ARP", smac, dmac, f"ARP announce {int_to_ip(spa)} is-at {bytes_to_mac(sha)}")
     return Description("ARP", smac, dmac, f"ARP {int_to_ip(spa)} is-at {bytes_to_mac(sha)}")
+
+
+def _describe_bpdu(data: bytes) -> Description:
+    bpdu = stp.parse_bpdu(data)
+    src = bytes_to_mac(data[6:12])
+    if bpdu is None:
+        return Description("STP", src, "01:80:c2:00:00:00", "STP topology change notification")
+    tc = " TC" if bpdu.flags & stp.FLAG_TC else ""
+    return Description("STP", src, "01:80:c2:00:00:00",
+                       f"STP BPDU root {stp.format_bridge(bpdu.root)} cost {bpdu.cost} "
+                       f"port {bpdu.port:#06x}{tc}")
 
 
 def _quoted_udp_port(quote: bytes) -> int:

@@ -56,13 +56,14 @@ def load() -> SimpleNamespace:
     """Import Scapy's L2/IPv4 layers offline and bind RARP; returns them by name."""
     _go_offline()
     from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror
-    from scapy.layers.l2 import ARP, Ether
+    from scapy.layers.l2 import ARP, LLC, STP, Dot3, Ether
     from scapy.packet import Padding, Raw, bind_bottom_up
 
     # RARP (RFC 903) is ARP's layout under ethertype 0x8035. Bind it bottom-up only:
     # a two-way binding would make every Ether()/ARP() default to 0x8035.
     bind_bottom_up(Ether, ARP, type=0x8035)
     return SimpleNamespace(Ether=Ether, ARP=ARP, IP=IP, UDP=UDP, ICMP=ICMP, TCP=TCP,
+                           Dot3=Dot3, LLC=LLC, STP=STP,
                            Raw=Raw, Padding=Padding, IPerror=IPerror, UDPerror=UDPerror)
 
 
