@@ -31,6 +31,7 @@ class UdpSend(App):
         self.target, self.port, self.size, self.count = target, port, size, count
         self.interval = interval if interval is not None else (size * 8 / rate if rate else 0.001)
         self.sent = 0
+        self._remaining = count
 
     def start(self) -> None:
         _, self._dst = resolve(self.network, self.target)

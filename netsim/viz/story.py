@@ -90,8 +90,9 @@ def select(found: list[Message], limit: int) -> list[Message | Elision]:
             break
         if i not in keep:
             take(around(i))
-    # Room left: carry the beginning on (a transfer getting under way: slow start).
-    take(range(n))
+    # Room left: carry the beginning on (a transfer getting under way: slow start) —
+    # but not with hellos repeating themselves.
+    take(i for i in range(n) if found[i].kind != "bpdu-repeat")
     out: list[Message | Elision] = []
     hidden: list[Message] = []
     for i, m in enumerate(found):

@@ -281,6 +281,11 @@ def test_bytes_arrive_in_order_whatever_the_wire_does(size, seed, loss, dup, reo
     timed_out = "timeout" in (pair.client.closed_reason, pair.server.closed_reason)
     event("gave up after retries" if timed_out else "delivered and closed")
     if timed_out:
+        if pair.client.closed_reason == "normal" and bytes(pair.received[id(pair.server)]) == data:
+            # The client's TIME-WAIT (2·MSL = 0.4 s here) ended before the server's backed-off
+            # FIN retransmission came; a closed engine in this harness does not answer with
+            # RST as a stack would, so the server gives up. Everything was delivered.
+            return
         # Only a wire that lost eight copies in a row can do that; it must then be lossy.
         assert loss > 0.05
         return
