@@ -9,11 +9,9 @@ Each case runs in a process of its own; prints its peak resident memory (ru_maxr
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 
 CHILD = r"""
 import resource, sys, time

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from netsim import Network, load_scenario, run_scenario
+from netsim import load_scenario, run_scenario
 from netsim.apps.docs import describe_apps
 from netsim.apps import APPS
 from netsim.cli import main

@@ -138,11 +138,14 @@ def draw_pictures(jobs: list) -> list[Path]:
     """Run picture-writing jobs (each returns the paths it wrote), the first in this
     process and the rest in a forked one when there are two cores to share: drawing is
     most of a small run's time, and the pictures do not depend on each other. Where
-    fork is missing, or the child fails, everything is drawn here, in order."""
-    if len(jobs) < 2 or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+    fork is missing, other threads run (a Jupyter kernel: forking those is unsafe), or
+    the child fails, everything is drawn here, in order."""
+    import threading
+    if len(jobs) < 2 or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 \
+            or threading.active_count() > 1:
         return [path for job in jobs for path in job()]
     # matplotlib and its font loaded once, before the fork, for both processes.
-    import matplotlib.figure  # noqa: F401
+    import matplotlib.figure  # noqa: F401  (imported for both processes)
     from matplotlib import font_manager
     font_manager.get_font(font_manager.findfont(font_manager.FontProperties()))
     reader, writer = os.pipe()

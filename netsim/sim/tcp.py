@@ -39,7 +39,7 @@ from netsim.proto.tcp import (Closed, Connected, DataReceived, Metrics, PeerClos
                               Segment, State, StateChanged, TcpConnection)
 from netsim.proto.tcp.segment import ACK, RST
 from netsim.sim.driver import EngineDriver
-from netsim.wire.addr import int_to_ip, ip_to_int
+from netsim.wire.addr import int_to_ip
 from netsim.wire.headers import parse_tcp, parse_tcp_options
 
 _EPHEMERAL = (32768, 60999)

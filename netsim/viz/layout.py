@@ -144,19 +144,9 @@ def _compressed(items: list, events: list, lane_set: set) -> Layout:
         point = last_y[i] + step
         if lane is not None and lane in lane_last:
             point = max(point, lane_last[lane] + step)
-        if what == "hop-in":
-            arrows[i].hops.append([data, point, None])
-        elif what == "hop-out":
-            for hop in arrows[i].hops:
-                if hop[0] == data and hop[2] is None:
-                    hop[2] = point
-                    break
-        else:
-            end_lane, why = data
-            drawn_lane, reached = _end_spec(items[i], end_lane, why, lane_set)
-            arrows[i].ends.append((drawn_lane, point, why, reached))
-            if len(arrows[i].ends) == len(items[i].receivers):
-                open_items.discard(i)
+        _place(arrows[i], what, data, point, lane_set)
+        if len(arrows[i].ends) == len(items[i].receivers):
+            open_items.discard(i)
         last_y[i] = point
         if lane is not None:
             # A cross and its reason need more room than an arrowhead.
@@ -190,21 +180,27 @@ def _to_scale(items: list, events: list, lane_set: set) -> Layout:
             marks.append(Mark(y, items[i].text, "elision"))
         elif what == "send":
             arrows[i] = Arrow(items[i], y, label_y=y - 0.12)
-        elif what == "hop-in":
-            arrows[i].hops.append([data, y, None])
-        elif what == "hop-out":
-            for hop in arrows[i].hops:
-                if hop[0] == data and hop[2] is None:
-                    hop[2] = y
-                    break
         else:
-            lane, why = data
-            drawn_lane, reached = _end_spec(items[i], lane, why, lane_set)
-            arrows[i].ends.append((drawn_lane, y, why, reached))
+            _place(arrows[i], what, data, y, lane_set)
     ordered = [arrows[i] for i in sorted(arrows, key=lambda k: (arrows[k].y_send, k))]
     _spread_labels(ordered, marks)
     bottom = max([at(t1)] + [a.label_y for a in ordered] + [e[1] for a in ordered for e in a.ends])
     return Layout(ordered, marks, bottom + SEND_ROW)
+
+
+def _place(arrow: Arrow, what: str, data, y: float, lane_set: set) -> None:
+    """Put a hop or an end of ``arrow`` at row ``y``."""
+    if what == "hop-in":
+        arrow.hops.append([data, y, None])
+    elif what == "hop-out":
+        for hop in arrow.hops:
+            if hop[0] == data and hop[2] is None:
+                hop[2] = y
+                break
+    else:
+        lane, why = data
+        drawn_lane, reached = _end_spec(arrow.message, lane, why, lane_set)
+        arrow.ends.append((drawn_lane, y, why, reached))
 
 
 def _spread_labels(arrows: list[Arrow], marks: list[Mark]) -> None:

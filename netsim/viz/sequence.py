@@ -16,14 +16,13 @@ what was left out.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from netsim.viz.colors import (COLORS, DROP_COLOR, KIND_COLORS, KIND_NAMES, PROTOCOL_COLORS,
                                color_of)
 from netsim.viz.layout import Layout, layout
 from netsim.viz.messages import Message, messages as collect
-from netsim.viz.story import Elision, select
+from netsim.viz.story import select
 
 __all__ = ["COLORS", "DROP_COLOR", "SequenceDiagram", "lane_order", "sequence_diagram"]
 

@@ -133,7 +133,6 @@ def draw_links(ax_util, ax_queue, trace: Trace, bins: int = 200) -> None:
         if max(values) > 0:
             ax_util.plot([start + width * (k + 0.5) for k in range(len(values))],
                          [100 * v for v in values], lw=1.2, label=name)
-    peak = max((100 * max(v) for v in utilisation.values() if v), default=0.0)
     ax_util.set_ylabel("utilisation (%)")
     # Always the whole 0–100 %: an idle link should look idle, not fill the panel.
     ax_util.set_ylim(0, 105.0)

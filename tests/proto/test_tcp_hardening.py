@@ -1,6 +1,6 @@
 """TCP against hostile or odd peers: MSS 0, RST in TIME-WAIT (RFC 1337)."""
 
-from netsim.proto.tcp import ACK, RST, SYN, Segment, State, TcpConnection
+from netsim.proto.tcp import RST, SYN, Segment, State, TcpConnection
 from tests.proto.tcp_pair import TcpPair
 
 

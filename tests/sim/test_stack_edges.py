@@ -2,8 +2,8 @@
 frames, forged RARP replies, frames nobody takes — each ends in the right place, with
 a record."""
 
-from netsim import Network, Ping, load_scenario, run_scenario
-from netsim.apps import RarpBoot, Traceroute
+from netsim import Ping, run_scenario
+from netsim.apps import Traceroute
 from netsim.topo import lan, line
 from netsim.wire import Frame
 from netsim.wire.templates import ArpTemplate, IcmpTemplate, UdpTemplate
