@@ -28,6 +28,7 @@ from netsim.wire.checksum import fold, update_checksum, word_total
 from netsim.wire.templates import ArpTemplate, IcmpTemplate, TcpTemplate, UdpTemplate
 
 _ICMP_ERROR_TYPES = {3, 4, 5, 11, 12}
+_MARTIAN_NETS = (0, 127)                  # "this network" and loopback: never forwarded
 #: ICMP types a host hands to its listeners (RFC 792): replies and errors.
 _ICMP_KNOWN_TYPES = {0, 3, 4, 5, 11, 12, 13, 14}
 _IPV4_UNPACK = h.IPV4.unpack_from
@@ -385,10 +386,11 @@ class IpNode(Node):
             self.drop(frame, iface.port, "no-listener", protocol=proto)
 
     def _forward(self, frame, data, iface, hlen, total, ttl, proto, src, dst, now) -> None:
-        martian = _martian(src, dst)
-        if martian is None and data[0:6] == BROADCAST_MAC:
-            martian = "a unicast datagram in a link-layer broadcast (RFC 1812 §5.3.4)"
-        if martian is not None:
+        if src >> 24 in _MARTIAN_NETS or dst >> 24 in _MARTIAN_NETS or src >> 28 >= 0xE \
+                or dst >> 28 == 0xF or data[0] & 1:
+            # The common case costs four shifts; the reason is worked out only for a drop.
+            martian = _martian(src, dst) or \
+                "a unicast datagram in a link-layer broadcast (RFC 1812 §5.3.4)"
             self.drop(frame, iface.port, "martian", error=martian)
             return
         if ttl <= 1:
@@ -433,9 +435,9 @@ class IpNode(Node):
 
 def _martian(src: int, dst: int) -> str | None:
     """Why RFC 1812 §5.3.7 forbids forwarding a datagram with these addresses, or None."""
-    if src >> 24 in (0, 127) or src >> 28 >= 0xE:
+    if src >> 24 in _MARTIAN_NETS or src >> 28 >= 0xE:
         return f"source address {int_to_ip(src)} is never forwarded"
-    if dst >> 24 in (0, 127) or dst >> 28 == 0xF:
+    if dst >> 24 in _MARTIAN_NETS or dst >> 28 == 0xF:
         return f"destination address {int_to_ip(dst)} is never forwarded"
     return None
 

@@ -50,15 +50,15 @@ class Channel:
         self._reason_queue = self._trace.reason("queue-full")
         self._reason_loss = self._trace.reason("loss")
         self.sent = self.lost = self.queue_drops = 0
+        self._allowance = 0                 # transmissions left of this channel's budget share
         self.bytes_sent = 0
 
     def transmit(self, frame) -> bool:
         link = self.link
         now = self._env._now
-        trace = self._trace
-        trace.transmitted += 1
-        if trace.transmitted > trace.budget:
-            raise FrameBudgetExceeded(trace.budget)
+        self._allowance -= 1
+        if self._allowance < 0:
+            self._draw_allowance()
         size = len(frame.data)
         port = self.src.port
         if self._busy_until <= now:
@@ -99,6 +99,16 @@ class Channel:
         self._in_flight.append(frame)
         self._schedule(Callback(self._deliver), NORMAL, arrival - now)
         return True
+
+    def _draw_allowance(self) -> None:
+        """Take the next share of the run's frame budget (kept per channel, in shares of
+        1,000, so the check per frame costs one decrement); none left: stop the run."""
+        trace = self._trace
+        share = min(1000, trace.budget - trace.transmitted)
+        if share <= 0:
+            raise FrameBudgetExceeded(trace.budget)
+        trace.transmitted += share
+        self._allowance = share - 1
 
     def _deliver(self, _event) -> None:
         # Whatever the receiver sends while handling this frame was caused by it. (No

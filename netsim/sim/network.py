@@ -6,12 +6,13 @@ import random
 
 import simpy
 
-from netsim.errors import FrameBudgetExceeded, TopologyError
+from netsim.errors import AddressError, FrameBudgetExceeded, TopologyError
 from netsim.sim.ipnode import Host, Router
 from netsim.sim.link import Link
 from netsim.sim.schedule import call_later
 from netsim.sim.switch import Switch
 from netsim.trace import Trace
+from netsim.wire.addr import ip_to_int
 
 
 class Network:
@@ -65,8 +66,6 @@ class Network:
     def address_of(self, target) -> int:
         """A node name, a dotted quad or an int → an IPv4 address as an int (the hosts
         table every node shares, as a scenario's node names are)."""
-        from netsim.errors import AddressError
-        from netsim.wire.addr import ip_to_int
         if isinstance(target, int):
             return target
         node = self.nodes.get(target)
