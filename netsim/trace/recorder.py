@@ -29,7 +29,7 @@ from typing import Iterator, NamedTuple
 from netsim.wire.describe import describe
 
 TX, RX, DROP, ENQUEUE = 0, 1, 2, 3
-_DESCRIBED_KEPT = 1 << 16
+_DESCRIBED_KEPT = 4096
 KIND_NAMES = ("tx", "rx", "drop", "enqueue")
 
 _KIND_BITS, _PORT_BITS, _REASON_BITS = 4, 20, 8

@@ -146,3 +146,28 @@ def test_without_stp_a_loop_storms_until_the_frame_budget_stops_the_run():
     assert result.summary["end_time"] < 45
     assert "!! stopped at" in result.text()
     assert result.app("ping").status == "unfinished"
+
+
+def test_two_switches_joined_twice_do_not_storm():
+    text = """\
+name: twice
+until: 40s
+nodes:
+  a: {kind: host, ip: 10.0.0.1/24}
+  b: {kind: host, ip: 10.0.0.2/24}
+  sw1: {kind: switch}
+  sw2: {kind: switch}
+links:
+  - endpoints: [a, sw1]
+  - endpoints: [sw1, sw2]
+  - endpoints: [sw1, sw2]
+  - endpoints: [sw2, b]
+apps:
+  - {node: a, at: 32s, run: ping, target: b, count: 3}
+"""
+    result = run_scenario(parse_scenario(text))
+    assert result.summary["stopped"] is None
+    assert result.summary["frames"]["transmitted"] < 300          # BPDUs, ARP, pings: no storm
+    states = [s for name in ("sw1", "sw2") for _p, _r, s in result.network.nodes[name].spanning_tree()]
+    assert states.count("blocking") == 1
+    assert "3 received" in "\n".join(result.app("ping").lines)

@@ -48,3 +48,25 @@ def test_disabled_trace_keeps_nothing():
     trace = Trace(enabled=False)
     trace.record(0.0, 0, trace.add_port("a"), Frame(GOOD))
     assert len(trace) == 0 and trace.frame_count == 0
+
+
+def test_writing_a_long_trace_takes_no_memory_in_proportion(tmp_path):
+    """trace.jsonl and the captures are written as streams (a million datagrams once took
+    5 GB to write); here 100,000 records must need far less than their rows would."""
+    import tracemalloc
+    from netsim import UdpSend, UdpSink
+    from netsim.topo import line
+    from netsim.trace.jsonl import write_jsonl
+    from netsim.trace.pcap import write_link_pcaps
+    net, (src, _r, dst) = line(["src", "r1", "dst"], rate="10Gbps", delay="10us", seed=1,
+                               queue_packets=1000)
+    UdpSink(dst, port=9000)
+    UdpSend(src, target="dst", port=9000, size=64, count=25_000, interval=2e-6, at=0.001)
+    net.run(until=1)
+    assert len(net.trace) >= 100_000
+    tracemalloc.start()
+    write_jsonl(net.trace, tmp_path / "trace.jsonl")
+    write_link_pcaps(net.trace, tmp_path / "pcap")
+    _now, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 12_000_000, peak                # rows held at once would be ≈ 100 MB
