@@ -30,6 +30,7 @@ after that delay.
 from __future__ import annotations
 
 from netsim.proto.tcp import events as ev
+from netsim.proto.tcp.buffers import RxBuffer, TxBuffer
 from netsim.proto.tcp.congestion import NewReno
 from netsim.proto.tcp.rtt import RttEstimator
 from netsim.proto.tcp.segment import ACK, FIN, PSH, RST, SYN, Segment
@@ -74,16 +75,13 @@ class TcpConnection:
         self.snd_max = iss                  # highest sequence number sent so far (+1)
         self.snd_wnd = 0
         self._snd_wl1 = self._snd_wl2 = 0
-        self._sndbuf = bytearray()          # bytes from the first data byte not yet acked
-        self._buf_seq = iss + 1             # sequence number of _sndbuf[0]
+        self.tx = TxBuffer(iss + 1, send_buffer)    # data not yet acknowledged
         self._fin_queued = False
         self._fin_seq: int | None = None    # sequence number our FIN occupies, once closed
         # Receive sequence space.
         self.irs = 0
         self.rcv_nxt = 0
-        self._rcvbuf = bytearray()
-        self._out_of_order: dict[int, tuple[bytes, bool]] = {}
-        self._peer_fin = False
+        self.rx = RxBuffer(recv_buffer)             # data not yet read, and what came early
         self._advertised_right = 0          # RCV.NXT + window last advertised
         # Timers: absolute deadlines or None.
         self._rto_at: float | None = None
@@ -126,34 +124,28 @@ class TcpConnection:
         """Queue ``data``; returns how many bytes the send buffer took."""
         if self._fin_queued or self.state not in SENDING | {State.SYN_SENT, State.SYN_RECEIVED}:
             raise TcpError(f"cannot send in state {self.state}")
-        room = len(data) if self.send_buffer is None else max(0, self.send_buffer - len(self._sndbuf))
-        taken = data[:room]
-        self._sndbuf += taken
+        taken = self.tx.push(data)
         self._output(now)
-        return len(taken)
+        return taken
 
     @property
     def send_room(self) -> int:
         """How many more bytes ``send`` would take now."""
-        if self.send_buffer is None:
-            return 1 << 62
-        return max(0, self.send_buffer - len(self._sndbuf))
+        return self.tx.room
 
     @property
     def available(self) -> int:
-        return len(self._rcvbuf)
+        return self.rx.available
 
     @property
     def at_eof(self) -> bool:
         """The peer has finished and everything it sent has been read."""
-        return self._peer_fin and not self._rcvbuf
+        return self.rx.at_eof
 
     def read(self, max_bytes: int | None, now: float) -> bytes:
         """Take received bytes out of the receive buffer, opening the window."""
-        n = len(self._rcvbuf) if max_bytes is None else min(max_bytes, len(self._rcvbuf))
-        data = bytes(self._rcvbuf[:n])
-        del self._rcvbuf[:n]
-        if n and self.state in RECEIVING:
+        data = self.rx.read(max_bytes)
+        if data and self.state in RECEIVING:
             # A window update of its own only when the window was small and has at least
             # doubled (as Linux's tcp_cleanup_rbuf decides), and grew by a segment or half
             # the buffer (RFC 9293 §3.8.6.2.2, receiver SWS avoidance). Otherwise the next
@@ -174,7 +166,7 @@ class TcpConnection:
                                                   State.SYN_RECEIVED):
             return
         self._fin_queued = True
-        self._fin_seq = self._buf_seq + len(self._sndbuf)    # right after the last data byte
+        self._fin_seq = self.tx.end_seq               # right after the last data byte
         self._transition("close")
         self._output(now)
 
@@ -398,10 +390,8 @@ class TcpConnection:
     def _ack_advanced(self, ack: int, now: float) -> None:
         acked = ack - self.snd_una
         flight_before = self.snd_max - self.snd_una
-        data_acked = max(0, min(ack, self._buf_seq + len(self._sndbuf)) - self._buf_seq)
+        data_acked = self.tx.acknowledge(ack)
         if data_acked:
-            del self._sndbuf[:data_acked]
-            self._buf_seq += data_acked
             self.bytes_acked += data_acked
             self.last_data_acked_at = now
         self.snd_una = ack
@@ -434,17 +424,13 @@ class TcpConnection:
             cut = self.rcv_nxt - seq
             payload, seq = payload[cut:], self.rcv_nxt
         if seq > self.rcv_nxt:
-            self._out_of_order[seq] = (payload, fin)
+            self.rx.hold(seq, payload, fin)
             self._ack_now()                          # a duplicate ACK, no delay
             return
         self._append(payload, fin, now)
-        while self._out_of_order:
-            first = min(self._out_of_order)
-            if first > self.rcv_nxt:
-                break
-            data, fin = self._out_of_order.pop(first)
-            self._append(data[self.rcv_nxt - first:], fin, now)
-        if self._out_of_order:
+        while (ready := self.rx.next_in_order(self.rcv_nxt)) is not None:
+            self._append(*ready, now)
+        if self.rx.has_gap:
             self._ack_now()
 
     def _append(self, payload: bytes, fin: bool, now: float) -> None:
@@ -452,13 +438,13 @@ class TcpConnection:
         if len(payload) > room:
             payload, fin = payload[:room], False
         if payload:
-            self._rcvbuf += payload
+            self.rx.append(payload)
             self.rcv_nxt += len(payload)
             self.bytes_received += len(payload)
-            self._out.append(ev.DataReceived(available=len(self._rcvbuf)))
+            self._out.append(ev.DataReceived(available=self.rx.available))
             self._schedule_ack(now, len(payload))
-        if fin and not self._peer_fin:
-            self._peer_fin = True
+        if fin and not self.rx.fin:
+            self.rx.fin = True
             self.rcv_nxt += 1
             self._ack_now()
             self._out.append(ev.PeerClosed())
@@ -473,7 +459,7 @@ class TcpConnection:
     # -- sending ---------------------------------------------------------------------------------
 
     def _rcv_window(self) -> int:
-        return max(0, self.recv_buffer - len(self._rcvbuf))
+        return self.rx.room
 
     def _window_field(self) -> int:
         window = self._rcv_window() >> self.rcv_wscale
@@ -521,7 +507,7 @@ class TcpConnection:
             return
         mss = self.send_mss
         while True:
-            end_of_data = self._buf_seq + len(self._sndbuf)
+            end_of_data = self.tx.end_seq
             unsent = end_of_data - self.snd_nxt
             if unsent > 0:
                 window = min(self.cc.cwnd, self.snd_wnd)
@@ -545,9 +531,8 @@ class TcpConnection:
                 break
 
     def _send_data(self, seq: int, n: int, now: float, *, retransmit: bool = False) -> None:
-        offset = seq - self._buf_seq
-        payload = bytes(self._sndbuf[offset:offset + n])
-        flags = ACK | (PSH if seq + n == self._buf_seq + len(self._sndbuf) else 0)
+        payload = self.tx.bytes_at(seq, n)
+        flags = ACK | (PSH if seq + n == self.tx.end_seq else 0)
         self._emit(Segment(seq, self.rcv_nxt, flags, self._window_field(), payload))
         self._ack_pending = False
         self._delack_at = None
@@ -576,7 +561,7 @@ class TcpConnection:
             self._out.append(ev.Retransmission(seq=una, length=1, cause=cause))
             self._emit_syn(now, ack=self.state is State.SYN_RECEIVED)
             return
-        data_left = self._buf_seq + len(self._sndbuf) - una
+        data_left = self.tx.end_seq - una
         if data_left > 0:
             n = min(self.send_mss, data_left)
             self._out.append(ev.Retransmission(seq=una, length=n, cause=cause))
@@ -606,7 +591,7 @@ class TcpConnection:
         if self.state in SYNCHRONIZED and self._fin_seq != self.snd_una:
             # Go back to SND.UNA: what followed the lost segment goes again as cwnd grows
             # (the FIN too, when _output reaches its sequence number).
-            self.snd_nxt = self.snd_una + min(self.send_mss, self._buf_seq + len(self._sndbuf)
+            self.snd_nxt = self.snd_una + min(self.send_mss, self.tx.end_seq
                                               - self.snd_una)
         self._rto_at = now + self.rtt.rto
         self._metrics()
@@ -615,7 +600,7 @@ class TcpConnection:
         self._persist_at = None
         if self.snd_wnd > 0 or self.state not in SENDING:
             return
-        if self._buf_seq + len(self._sndbuf) > self.snd_nxt and self.snd_nxt == self.snd_una:
+        if self.tx.end_seq > self.snd_nxt and self.snd_nxt == self.snd_una:
             self._send_data(self.snd_nxt, 1, now)    # a one-byte window probe
             self._rto_at = None                      # the persist timer owns it
         elif self.snd_nxt > self.snd_una:
