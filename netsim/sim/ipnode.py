@@ -28,7 +28,8 @@ from netsim.wire.checksum import fold, update_checksum, word_total
 from netsim.wire.templates import ArpTemplate, IcmpTemplate, TcpTemplate, UdpTemplate
 
 _ICMP_ERROR_TYPES = {3, 4, 5, 11, 12}
-_MARTIAN_NETS = (0, 127)                  # "this network" and loopback: never forwarded
+_MARTIAN_NETS = (0, 127)
+_LOCALHOST = 0x7F000001                  # "this network" and loopback: never forwarded
 #: ICMP types a host hands to its listeners (RFC 792): replies and errors.
 _ICMP_KNOWN_TYPES = {0, 3, 4, 5, 11, 12, 13, 14}
 _IPV4_UNPACK = h.IPV4.unpack_from
@@ -62,6 +63,8 @@ class IpNode(Node):
         self.loopback = Interface(self, "lo", ZERO_MAC)
         self.loopback.loopback = True
         self.loopback.mtu = 65535
+        self.loopback.ip, self.loopback.prefix_len = _LOCALHOST, 8      # 127.0.0.1/8, as Linux
+        self.local_ips[_LOCALHOST] = self.loopback
 
     # -- configuration ---------------------------------------------------------------
 
@@ -430,6 +433,8 @@ class IpNode(Node):
         if data[23] == h.IPPROTO_ICMP and len(data) > 14 + hlen and data[14 + hlen] in _ICMP_ERROR_TYPES:
             return
         source = iface.ip if iface is not None and iface.ip is not None else None
+        if iface is not None and iface.loopback:
+            source = int.from_bytes(data[30:34], "big")    # the address it was sent to
         self.send_icmp(src, icmp_type, code, 0, word2, data[14:14 + min(total, hlen + 8)], src=source)
 
 

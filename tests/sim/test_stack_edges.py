@@ -37,6 +37,9 @@ def test_ping_and_traceroute_to_ones_own_address_go_round_loopback():
     assert not any(r.protocol == "ARP" for r in net.trace.records())
     assert {r.iface for r in net.trace.records() if r.kind in ("tx", "rx")} == {"lo"}
     assert all(not r.link for r in net.trace.records())                # in no capture
+    localhost = Ping(a, target="127.0.0.1", count=1, at=20)
+    net.run(until=25)
+    assert "1 received" in "\n".join(localhost.lines)
 
 
 def _router_lab():
