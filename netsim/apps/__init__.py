@@ -6,6 +6,7 @@ scenario loader checks before building it.
 """
 
 from netsim.apps.base import App, resolve
+from netsim.apps.dns import Dig, DnsResolver, DnsServer
 from netsim.apps.ping import Ping
 from netsim.apps.rarp import RarpBoot, RarpServer
 from netsim.apps.traceroute import Traceroute
@@ -14,7 +15,7 @@ from netsim.apps.udp import UdpEcho, UdpEchoServer, UdpSend, UdpSink
 
 APPS: dict[str, type[App]] = {cls.name: cls for cls in (
     Ping, Traceroute, RarpServer, RarpBoot, UdpSend, UdpSink, UdpEcho, UdpEchoServer,
-    TcpSource, TcpSink)}
+    TcpSource, TcpSink, DnsServer, DnsResolver, Dig)}
 
-__all__ = ["APPS", "App", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
+__all__ = ["APPS", "App", "Dig", "DnsResolver", "DnsServer", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
            "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "resolve"]

@@ -2,7 +2,7 @@
 lesson points at (retransmissions, fast retransmissions, window probes)."""
 
 PROTOCOL_COLORS = {"ARP": "#7f7f7f", "RARP": "#8c564b", "ICMP": "#ff7f0e", "UDP": "#2ca02c",
-                   "TCP": "#1f77b4", "STP": "#bc80bd"}
+                   "TCP": "#1f77b4", "STP": "#bc80bd", "DNS": "#17a589"}
 KIND_COLORS = {"retransmission": "#e377c2", "fast-retransmission": "#9467bd",
                "zero-window-probe": "#bcbd22", "zero-window": "#17becf",
                "window-update": "#17becf", "dup-ack": "#6baed6"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from netsim.units import parse_time
 
-PROTOCOLS = {"arp", "rarp", "icmp", "udp", "tcp", "stp", "ethernet", "ipv4"}
+PROTOCOLS = {"arp", "rarp", "icmp", "udp", "tcp", "dns", "stp", "ethernet", "ipv4"}
 
 
 def parse_filter(text: str) -> dict:

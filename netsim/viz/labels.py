@@ -76,7 +76,7 @@ class Labeller:
             return Label("ARP", d.label.split(" tell ")[0])
         if d.protocol == "STP":
             return self._bpdu(data, d.label)
-        if d.protocol in ("RARP", "Ethernet", "malformed", "IPv4"):
+        if d.protocol in ("RARP", "Ethernet", "malformed", "IPv4", "DNS"):
             return Label(d.protocol, d.label)
         hlen = (data[14] & 0xF) * 4
         total = int.from_bytes(data[16:18], "big")

@@ -11,6 +11,9 @@ from typing import NamedTuple
 from netsim.errors import FrameError
 from netsim.wire import headers as h
 from netsim.wire import stp
+from netsim.wire.dns_text import dns_line
+
+DNS_PORT = 53
 from netsim.wire.addr import BROADCAST_MAC, bytes_to_mac, int_to_ip
 
 
@@ -62,6 +65,10 @@ def _describe(data: bytes) -> Description:
         return Description("ICMP", s, d, f"ICMP {name}" + (f" (probe port {quoted})" if quoted else ""))
     if proto == h.IPPROTO_UDP and len(l4) >= 8:
         sport, dport, ulen, _c = h.UDP.unpack_from(l4)
+        if DNS_PORT in (sport, dport):
+            line = dns_line(l4[8:ulen])
+            if line is not None:
+                return Description("DNS", s, d, line, sport, dport)
         return Description("UDP", s, d, f"UDP {sport} → {dport} len={ulen - 8} ttl={ttl}",
                            sport, dport)
     if proto == h.IPPROTO_TCP and len(l4) >= 20:
@@ -71,6 +78,12 @@ def _describe(data: bytes) -> Description:
         flags = l4[13]
         names = [n for bit, n in _TCP_FLAGS if flags & bit]
         payload = len(l4) - (l4[12] >> 4) * 4
+        if payload > 2 and DNS_PORT in (sport, dport):
+            # DNS over TCP: a two-byte length, then the message (RFC 1035 §4.2.2).
+            data = l4[len(l4) - payload:]
+            line = dns_line(data[2:2 + int.from_bytes(data[:2], "big")])
+            if line is not None:
+                return Description("DNS", s, d, line + " (TCP)", sport, dport)
         text = "TCP " + ",".join(names or ["-"]) + f" seq={seq}"
         if flags & 0x10:
             text += f" ack={ack}"

@@ -1,0 +1,361 @@
+"""DNS applications: ``dns-server`` (authoritative), ``dns-resolver`` (iterative,
+caching) and ``dig``, over UDP port 53 and, after a truncated answer, TCP port 53
+(RFC 1035 §4.2: a two-byte length before each message).
+"""
+
+from __future__ import annotations
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+from netsim.apps.base import App, resolve
+from netsim.proto.dns import Authority, Resolved, Resolver, SendQuery, ZoneError, load_zone, to_wire
+from netsim.wire.addr import int_to_ip
+
+PORT = 53
+RECORD_TYPES = ["A", "AAAA", "MX", "NS", "CNAME", "SOA", "TXT", "PTR"]
+
+
+def _frame(wire: bytes) -> bytes:
+    return len(wire).to_bytes(2, "big") + wire
+
+
+def serve_tcp(app, handle) -> None:
+    """Accept DNS-over-TCP connections on port 53. ``handle(query_wire)`` returns the
+    response's bytes, None (no answer), or a SimPy event whose value is the bytes."""
+    listener = app.node.tcp_listen(PORT)
+
+    def accept():
+        while True:
+            sock = yield listener.accept()
+            app.env.process(session(sock))
+
+    def session(sock):
+        buffer = b""
+        while True:
+            data = yield sock.recv()
+            if not data:
+                break
+            buffer += data
+            while len(buffer) >= 2 and len(buffer) >= 2 + int.from_bytes(buffer[:2], "big"):
+                size = int.from_bytes(buffer[:2], "big")
+                query, buffer = buffer[2:2 + size], buffer[2 + size:]
+                answer = handle(query)
+                if answer is not None and not isinstance(answer, bytes):
+                    answer = yield answer                  # a lookup still under way
+                if answer is not None:
+                    yield sock.send(_frame(answer))
+        sock.close()
+
+    app.env.process(accept())
+
+
+def ask_tcp(app, server: int, wire: bytes, on_answer) -> None:
+    """Send one query over a new TCP connection to ``server``:53; ``on_answer(wire)``
+    gets the response (or None if the connection failed)."""
+    def exchange():
+        sock = app.node.tcp_connect(server, PORT)
+        try:
+            yield sock.connected
+        except ConnectionError:
+            on_answer(None)
+            return
+        yield sock.send(_frame(wire))
+        buffer = b""
+        while len(buffer) < 2 or len(buffer) < 2 + int.from_bytes(buffer[:2], "big"):
+            data = yield sock.recv()
+            if not data:
+                break
+            buffer += data
+        sock.close()
+        size = int.from_bytes(buffer[:2], "big") if len(buffer) >= 2 else 0
+        on_answer(buffer[2:2 + size] if len(buffer) >= 2 + size and size else None)
+
+    app.env.process(exchange())
+
+
+_ZONE = {"type": "object", "additionalProperties": False, "required": ["origin", "records"],
+         "properties": {"origin": {"type": "string", "description": "the zone's name: 163.com"},
+                        "records": {"type": "array", "items": {"type": "string"},
+                                    "description": "master-file lines: '@ MX 10 mail'"}}}
+
+
+class DnsServer(App):
+    """An authoritative name server for the zones it is given (RFC 1034/1035)."""
+
+    name = "dns-server"
+    SCHEMA = {"zones": {"type": "array", "minItems": 1, "items": _ZONE,
+                        "description": "zones in master-file syntax, each with an SOA and NS at @"}}
+    REQUIRED = ["zones"]
+    SERVICE = True
+    BINDS = ("udp", PORT)
+    EXAMPLE = {"node": "ns1", "run": "dns-server", "zones": [{"origin": "163.com", "records": [
+        "@ SOA ns1 admin 1 7200 900 1209600 300", "@ NS ns1", "ns1 A 10.0.3.53",
+        "@ MX 10 mail", "mail A 10.0.3.25"]}]}
+
+    def __init__(self, node, *, zones: list[dict], at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        try:
+            self.authority = Authority([load_zone(z["origin"], z["records"]) for z in zones])
+        except ZoneError as exc:
+            raise ValueError(str(exc)) from None
+        self.queries = 0
+
+    def start(self) -> None:
+        self.socket = self.node.udp_open(PORT)
+        self.socket.on_receive = self._on_datagram
+        serve_tcp(self, lambda wire: self._answer(wire, udp=False))
+
+    def _answer(self, wire: bytes, *, udp: bool) -> bytes | None:
+        try:
+            query = dns.message.from_wire(wire)
+        except Exception:                               # noqa: BLE001 — garbage: no answer
+            return None
+        if query.flags & dns.flags.QR:
+            return None
+        self.queries += 1
+        return to_wire(self.authority.respond(query, udp=udp), udp=udp)
+
+    def _on_datagram(self, payload, addr, _now) -> None:
+        answer = self._answer(payload, udp=True)
+        if answer is not None:
+            self.socket.sendto(answer, addr)
+
+    def summary_line(self) -> str:
+        zones = ", ".join(z.origin.to_text() for z in self.authority.zones)
+        return f"dns-server: answered {self.queries} queries for {zones}"
+
+    def result(self) -> dict:
+        return {"queries": self.queries,
+                "zones": [z.origin.to_text() for z in self.authority.zones]}
+
+
+class DnsResolver(App):
+    """A recursive resolver for its clients: iterative from the root hints, or
+    forwarding to another resolver; caches answers for their TTLs (RFC 1034 §5.3.3)."""
+
+    name = "dns-resolver"
+    SCHEMA = {
+        "root_hints": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["name", "address"],
+            "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/ipv4"}}},
+            "description": "the root servers: [{name: a.root-servers.net, address: 198.41.0.4}]"},
+        "forward": {"type": "string", "description": "ask this resolver instead (node or IPv4)"},
+        "timeout": {"$ref": "#/$defs/interval", "default": "2s",
+                    "description": "how long to wait for a server before the next"},
+    }
+    REQUIRED: list = []
+    SERVICE = True
+    BINDS = ("udp", PORT)
+    EXAMPLE = {"node": "resolver", "run": "dns-resolver",
+               "root_hints": [{"name": "a.root-servers.net", "address": "198.41.0.4"}]}
+
+    def __init__(self, node, *, root_hints: list[dict] | None = None, forward: str | None = None,
+                 timeout: float = 2.0, at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        if not root_hints and not forward:
+            raise ValueError("a resolver needs root_hints or forward")
+        self.hints = [(h["name"], h["address"]) for h in root_hints or []]
+        self.forward_to = forward
+        self.timeout = timeout
+        self.clients = 0
+
+    def start(self) -> None:
+        forward = int_to_ip(resolve(self.network, self.forward_to)[1]) if self.forward_to else None
+        self.engine = Resolver(root_hints=self.hints, forward=forward, timeout=self.timeout,
+                               seed=self.network.seed)
+        self.driver = self.drive(self.engine)
+        self.socket = self.node.udp_open(PORT)
+        self.socket.on_receive = self._from_client
+        self.upstream = self.node.udp_open()
+        self.upstream.on_receive = lambda payload, _addr, now: self._from_server(payload, now)
+        serve_tcp(self, self._tcp_query)
+
+    def _query_of(self, wire: bytes):
+        try:
+            query = dns.message.from_wire(wire)
+        except Exception:                               # noqa: BLE001 — garbage: no answer
+            return None
+        if query.flags & dns.flags.QR or len(query.question) != 1:
+            return None
+        self.clients += 1
+        return query
+
+    def _from_client(self, payload, addr, now) -> None:
+        query = self._query_of(payload)
+        if query is not None:
+            q = query.question[0]
+            self.engine.lookup(q.name, q.rdtype, ("udp", query, addr), now)
+            self.driver.kick()
+
+    def _tcp_query(self, wire: bytes):
+        """A client asking again over TCP (after a truncated answer): a SimPy event that
+        the lookup fills with the response's bytes."""
+        query = self._query_of(wire)
+        if query is None:
+            return None
+        answered = self.env.event()
+        q = query.question[0]
+        self.engine.lookup(q.name, q.rdtype, ("tcp", query, answered), self.env.now)
+        self.driver.kick()
+        return answered
+
+    def _from_server(self, payload, now) -> None:
+        self.engine.receive(payload, now)
+        self.driver.kick()
+
+    def on_output(self, output) -> None:
+        if isinstance(output, SendQuery):
+            server = output.server
+            if output.tcp:
+                ask_tcp(self, self.network.address_of(server), output.wire, self._from_tcp)
+            else:
+                self.upstream.sendto(output.wire, (server, PORT))
+        elif isinstance(output, Resolved):
+            transport, query, reply_to = output.tag
+            response = dns.message.make_response(query)
+            response.flags |= dns.flags.RA
+            response.set_rcode(output.response.rcode())
+            response.answer = output.response.answer
+            response.authority = output.response.authority
+            if transport == "udp":
+                self.socket.sendto(to_wire(response, udp=True), reply_to)
+            else:
+                reply_to.succeed(to_wire(response, udp=False))
+
+    def _from_tcp(self, wire: bytes | None) -> None:
+        if wire:                            # a failed connection: the engine's timer retries
+            self.engine.receive(wire, self.env.now)
+            self.driver.kick()
+
+    def summary_line(self) -> str:
+        e = self.engine
+        return (f"dns-resolver: {self.clients} client queries, {e.upstream_queries} sent upstream, "
+                f"{e.cache_hits} answered from the cache")
+
+    def result(self) -> dict:
+        e = self.engine
+        return {"client_queries": self.clients, "upstream_queries": e.upstream_queries,
+                "cache_hits": e.cache_hits, "cache": e.cache_entries(self.env.now)}
+
+
+class Dig(App):
+    """Asks a name server one question and prints the answer as dig(1) prints it."""
+
+    name = "dig"
+    SCHEMA = {"query": {"type": "string", "description": "the name to look up: www.163.com"},
+              "type": {"enum": RECORD_TYPES, "default": "A", "description": "record type"},
+              "server": {"type": "string", "description": "the server to ask (node or IPv4)"},
+              "timeout": {"$ref": "#/$defs/interval", "default": "5s",
+                          "description": "how long to wait (dig +time)"},
+              "tries": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3,
+                        "description": "queries before giving up (dig +tries)"}}
+    REQUIRED = ["query", "server"]
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "dig", "query": "www.163.com", "server": "resolver"}
+
+    def __init__(self, node, *, query: str, server: str, type: str = "A", timeout: float = 5.0,
+                 tries: int = 3, at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.query_name, self.rdtype, self.server = query, type, server
+        self.timeout, self.tries = timeout, tries
+        self.response: dns.message.Message | None = None
+        self.finished = False
+        self.query_time = None
+
+    def start(self) -> None:
+        _name, self._server_ip = resolve(self.network, self.server)
+        self.socket = self.node.udp_open()
+        self.socket.on_receive = self._on_answer
+        self.message = dns.message.make_query(self.query_name, self.rdtype)
+        self.message.id = self.network.rng.randrange(1 << 16)
+        self._attempt = 0
+        self._sent_at = self.env.now
+        self._send()
+
+    def _send(self) -> None:
+        if self.finished:
+            return
+        if self._attempt >= self.tries:
+            self.finished = True
+            self.error = "no servers could be reached"
+            self.say(f";; communications error to {int_to_ip(self._server_ip)}#53: timed out")
+            self.say(";; no servers could be reached")
+            return
+        self._attempt += 1
+        self.socket.sendto(self.message.to_wire(), (self._server_ip, PORT))
+        self.network.at(self.env.now + self.timeout, self._send)
+
+    def _on_answer(self, payload, _addr, now) -> None:
+        try:
+            response = dns.message.from_wire(payload)
+        except Exception:                               # noqa: BLE001
+            return
+        if response.id != self.message.id or self.finished:
+            return
+        if response.flags & dns.flags.TC:
+            self.say(";; Truncated, retrying in TCP mode.")
+            self.finished = True           # the UDP attempts are over; TCP decides now
+            ask_tcp(self, self._server_ip, self.message.to_wire(),
+                    lambda wire: self._done(dns.message.from_wire(wire) if wire else None, "TCP"))
+            return
+        self.finished = True
+        self._done(response, "UDP")
+
+    def _done(self, response, transport: str) -> None:
+        self.finished = True
+        if response is None:
+            self.error = "connection failed"
+            self.say(f";; communications error to {int_to_ip(self._server_ip)}#53: connection refused")
+            return
+        self.response = response
+        self.query_time = self.env.now - self._sent_at
+        self.lines.extend(dig_text(self.query_name, self.rdtype, response, self.query_time,
+                                   int_to_ip(self._server_ip), transport, len(response.to_wire())))
+
+    @property
+    def done(self) -> bool:
+        return self.finished
+
+    def progress(self) -> str:
+        return f"waiting for {int_to_ip(self._server_ip)} after {self._attempt} queries"
+
+    def result(self) -> dict:
+        r = self.response
+        if r is None:
+            return {"query": self.query_name, "type": self.rdtype, "status": None}
+        return {"query": self.query_name, "type": self.rdtype,
+                "status": dns.rcode.to_text(r.rcode()),
+                "answer": [line for rrset in r.answer for line in rrset.to_text().splitlines()],
+                "query_time_ms": round(self.query_time * 1000, 3)}
+
+
+def dig_text(name: str, rdtype: str, r: dns.message.Message, seconds: float, server: str,
+             transport: str, size: int) -> list[str]:
+    """What dig(1) prints for a response."""
+    flags = dns.flags.to_text(r.flags).lower()
+    lines = [f"; <<>> DiG 9.18 (netsim) <<>> {name} {rdtype}", ";; Got answer:",
+             f";; ->>HEADER<<- opcode: QUERY, status: {dns.rcode.to_text(r.rcode())}, id: {r.id}",
+             f";; flags: {flags}; QUERY: {len(r.question)}, ANSWER: {_count(r.answer)}, "
+             f"AUTHORITY: {_count(r.authority)}, ADDITIONAL: {_count(r.additional)}", "",
+             ";; QUESTION SECTION:"]
+    lines += [f";{q.name.to_text():<23} IN\t{dns.rdatatype.to_text(q.rdtype)}" for q in r.question]
+    for title, section in (("ANSWER", r.answer), ("AUTHORITY", r.authority),
+                           ("ADDITIONAL", r.additional)):
+        if section:
+            lines += ["", f";; {title} SECTION:"]
+            for rrset in section:
+                lines += [_tabbed(line) for line in rrset.to_text().splitlines()]
+    lines += ["", f";; Query time: {round(seconds * 1000)} msec",
+              f";; SERVER: {server}#53({server}) ({transport})", f";; MSG SIZE  rcvd: {size}"]
+    return lines
+
+
+def _count(section) -> int:
+    return sum(len(rrset) for rrset in section)
+
+
+def _tabbed(line: str) -> str:
+    name, ttl, cls, rtype, *data = line.split(" ", 4)
+    return f"{name:<23} {ttl:<7} {cls}\t{rtype}\t{' '.join(data)}"

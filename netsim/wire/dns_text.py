@@ -1,0 +1,40 @@
+"""DNS messages in one line, as a textbook draws them: ``DNS query MX 163.com``,
+``DNS referral: com NS a.gtld-servers.net``, ``DNS response A 10.3.0.25``."""
+
+from __future__ import annotations
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+
+def dns_line(payload: bytes) -> str | None:
+    """The line for a DNS message, or None when the bytes are not one."""
+    try:
+        m = dns.message.from_wire(payload)
+    except Exception:                                   # noqa: BLE001 — not DNS: no label
+        return None
+    if not m.question:
+        return "DNS message without a question"
+    q = m.question[0]
+    asked = f"{dns.rdatatype.to_text(q.rdtype)} {q.name.to_text(omit_final_dot=True) or '.'}"
+    if not m.flags & dns.flags.QR:
+        return f"DNS query {asked}"
+    if m.flags & dns.flags.TC:
+        return f"DNS response {asked} (truncated)"
+    rcode = m.rcode()
+    if rcode != dns.rcode.NOERROR:
+        return f"DNS response {dns.rcode.to_text(rcode)} ({asked})"
+    if m.answer:
+        parts = []
+        for rrset in m.answer:
+            values = sorted(rd.to_text() for rd in rrset)
+            shown = values[0] + (f" +{len(values) - 1}" if len(values) > 1 else "")
+            parts.append(f"{dns.rdatatype.to_text(rrset.rdtype)} {shown}")
+        return "DNS response " + ", ".join(parts)
+    ns = next((r for r in m.authority if r.rdtype == dns.rdatatype.NS), None)
+    if ns is not None and not m.flags & dns.flags.AA:
+        target = sorted(rd.target.to_text(omit_final_dot=True) for rd in ns)[0]
+        return f"DNS referral: {ns.name.to_text(omit_final_dot=True) or '.'} NS {target}"
+    return f"DNS response no {dns.rdatatype.to_text(q.rdtype)} ({asked})"

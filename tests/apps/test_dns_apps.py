@@ -1,0 +1,74 @@
+"""DNS on the simulated network: dig through an iterative resolver, the cache seen in
+the captures, tshark naming every message DNS."""
+
+import subprocess
+
+import pytest
+
+from netsim import load_scenario, run_scenario
+from netsim.scenario.loader import parse_scenario
+from netsim.errors import ScenarioError
+from tests.conftest import SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def iterative(tmp_path_factory):
+    return run_scenario(load_scenario(SCENARIOS / "dns-iterative.yaml"),
+                        tmp_path_factory.mktemp("dns"))
+
+
+def test_dig_prints_the_answer_the_way_dig_does(iterative):
+    first = [a for a in iterative.network.apps if a.name == "dig"][0]
+    text = "\n".join(first.lines)
+    assert ";; ->>HEADER<<- opcode: QUERY, status: NOERROR" in text
+    assert ";; flags: qr rd ra; QUERY: 1, ANSWER: 2" in text
+    assert "www.163.com.            300     IN\tCNAME\tmail.163.com." in text
+    assert ";; SERVER: 10.0.0.53#53(10.0.0.53) (UDP)" in text
+    assert first.result()["status"] == "NOERROR"
+    last = [a for a in iterative.network.apps if a.name == "dig"][-1]
+    assert last.result()["status"] == "NXDOMAIN"
+
+
+def test_the_walk_goes_root_tld_domain_and_the_second_lookup_stays_at_the_resolver(iterative):
+    trace = iterative.trace
+    upstream = [(r.time, r.node) for r in trace.records()
+                if r.kind == "tx" and r.protocol == "DNS" and r.node == "resolver"
+                and "query" in r.label]
+    first = [t for t, _n in upstream if 1 <= t < 3]
+    again = [t for t, _n in upstream if 3 <= t < 5]
+    assert len(first) == 3 and again == []
+    resolver = iterative.app("dns-resolver").result()
+    assert resolver["upstream_queries"] == 5 and resolver["cache_hits"] >= 1
+    labels = [m.label for m in iterative.sequence(protocols={"DNS"}, limit=200).messages]
+    assert labels[:4] == ["DNS query A www.163.com", "DNS query A www.163.com",
+                          "DNS referral: com NS a.gtld-servers.net", "DNS query A www.163.com"]
+
+
+def test_tshark_calls_every_port_53_frame_dns(iterative):
+    for pcap in sorted((iterative.outdir / "pcap").glob("*.pcap")):
+        rows = subprocess.run(["tshark", "-r", str(pcap), "-T", "fields", "-e", "udp.port",
+                               "-e", "_ws.col.Protocol", "-Y", "udp.port == 53"],
+                              capture_output=True, text=True, check=True).stdout.splitlines()
+        assert all(row.endswith("\tDNS") for row in rows), (pcap.name, rows[:3])
+
+
+def test_a_zone_with_bad_records_is_a_located_error():
+    text = (SCENARIOS / "dns-iterative.yaml").read_text().replace(
+        '"mail A 10.3.0.25"', '"mail A not-an-address"')
+    with pytest.raises(ScenarioError) as error:
+        parse_scenario(text).build()
+    assert error.value.path.startswith("apps[2]") and "163.com" in str(error.value)
+
+
+def test_a_server_that_never_answers_makes_dig_say_so():
+    text = (SCENARIOS / "dns-iterative.yaml").read_text()
+    text = text.replace("  - {node: alice, at: 1s, run: dig, query: www.163.com, server: resolver}",
+                        "  - {node: alice, at: 1s, run: dig, query: example.org, server: tld, "
+                        "timeout: 1s, tries: 2}\n"
+                        "  - {node: alice, at: 1s, run: dig, query: www.163.com, server: alice, "
+                        "timeout: 1s, tries: 2}")
+    result = run_scenario(parse_scenario(text))
+    refused, silent = [a for a in result.network.apps if a.name == "dig"][:2]
+    assert "status: REFUSED" in "\n".join(refused.lines)           # tld serves com, not org
+    assert "flags: qr aa rd;" in "\n".join(refused.lines) or "flags: qr rd;" in "\n".join(refused.lines)
+    assert silent.lines[-1] == ";; no servers could be reached" and silent.status == "failed"
