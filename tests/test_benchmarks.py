@@ -31,3 +31,9 @@ def test_small_run_prints_the_median_wall_time():
     lines = run("small_run.py", "--runs", "1")
     assert re.fullmatch(r"median_s=[\d.]+", lines[-1])
     assert "files=" in lines[0] and "scenario=router-chain" in lines[0]
+
+
+def test_dns_prints_lookups_per_second_cold_and_cached():
+    lines = run("dns_lookups.py", "--lookups", "50")
+    assert re.fullmatch(r"case=cached lookups=50 lookups_per_s=\d+", lines[-1])
+    assert lines[0].startswith("case=cold lookups=50 upstream=")
