@@ -123,3 +123,12 @@ def tcp_analysis_messages(pcap: Path) -> list[str]:
 @pytest.fixture
 def tshark():
     return require_tshark()
+
+
+def two_hosts(apps: str, *, name: str = "t", until: str = "5s", link: str = "") -> str:
+    """Scenario text: hosts a (10.0.0.1) and b (10.0.0.2) on one link, then ``apps``
+    (YAML list items, one per line); ``link`` adds link keys (``", loss: 100%"``)."""
+    return (f"name: {name}\nuntil: {until}\nnodes:\n"
+            "  a: {kind: host, ip: 10.0.0.1/24}\n  b: {kind: host, ip: 10.0.0.2/24}\n"
+            f"links:\n  - {{endpoints: [a, b]{link}}}\napps:\n"
+            + "".join(f"  {line.strip()}\n" for line in apps.strip().splitlines()))

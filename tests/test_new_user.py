@@ -2,7 +2,6 @@
 everywhere, documented applications, helpful command-line errors."""
 
 import json
-import textwrap
 
 import pytest
 
@@ -13,19 +12,9 @@ from netsim.cli import main
 from netsim.errors import ScenarioError
 from netsim.scenario.loader import parse_scenario
 from netsim.topo import line
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, two_hosts
 
-NO_OUTPUTS = textwrap.dedent("""\
-    name: plain
-    until: 5s
-    nodes:
-      a: {kind: host, ip: 10.0.0.1/24}
-      b: {kind: host, ip: 10.0.0.2/24}
-    links:
-      - endpoints: [a, b]
-    apps:
-      - {node: a, at: 1s, run: ping, target: b, count: 2}
-    """)
+NO_OUTPUTS = two_hosts("- {node: a, at: 1s, run: ping, target: b, count: 2}", name="plain")
 
 
 def test_a_scenario_without_outputs_writes_every_picture(tmp_path, capsys):
@@ -96,19 +85,11 @@ def test_address_conflicts_are_located_errors(nodes, where):
 
 
 def test_an_application_that_never_connects_says_why():
-    text = textwrap.dedent("""\
-        name: stuck
-        until: 3s
-        nodes:
-          a: {kind: host, ip: 10.0.0.1/24}
-          b: {kind: host, ip: 10.0.0.2/24}
-        links:
-          - {endpoints: [a, b], loss: 100%}
-        apps:
-          - {node: b, run: tcp-sink}
-          - {node: a, at: 1s, run: tcp-source, target: b, size: 10KiB}
-          - {node: a, at: 10s, run: ping, target: b}
-        """)
+    text = two_hosts("""
+        - {node: b, run: tcp-sink}
+        - {node: a, at: 1s, run: tcp-source, target: b, size: 10KiB}
+        - {node: a, at: 10s, run: ping, target: b}
+        """, name="stuck", until="3s", link=", loss: 100%")
     result = run_scenario(parse_scenario(text))
     source = result.app("tcp-source")
     assert source.status == "unfinished" and source.error == "unfinished"

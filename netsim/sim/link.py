@@ -104,10 +104,10 @@ class Channel:
         """Take the next share of the run's frame budget (kept per channel, in shares of
         1,000, so the check per frame costs one decrement); none left: stop the run."""
         trace = self._trace
-        share = min(1000, trace.budget - trace.transmitted)
+        share = min(1000, trace.budget - trace.budget_drawn)
         if share <= 0:
             raise FrameBudgetExceeded(trace.budget)
-        trace.transmitted += share
+        trace.budget_drawn += share
         self._allowance = share - 1
 
     def _deliver(self, _event) -> None:

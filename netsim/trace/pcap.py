@@ -31,18 +31,6 @@ def pcap_bytes(frames: list[tuple[float, bytes]]) -> bytes:
     return b"".join(parts)
 
 
-def link_captures(trace: Trace) -> dict[str, list[tuple[float, bytes]]]:
-    """Link name → the frames seen on it, in time order."""
-    ports = trace.ports
-    captures: dict[str, list] = {}
-    for t, kind, port, frame, _reason in sorted(trace.raw(), key=lambda r: r[0]):
-        if kind == TX:
-            link = ports[port].link
-            if link:
-                captures.setdefault(link, []).append((t, trace.frame_bytes(frame)))
-    return captures
-
-
 def file_name(link: str, limit: int = 120) -> str:
     """``<link>.pcap``, shortened with a stable suffix where a file system would refuse
     the name (two long node names make a long link name; most allow 255 bytes)."""
@@ -66,13 +54,11 @@ def write_link_pcaps(trace: Trace, directory: Path, links: list[str] | None = No
         for name, path in paths.items():
             files[name] = path.open("wb")
             files[name].write(pcap_bytes([]))
-        times, metas = trace._times, trace._meta
-        for i in map(int, trace.order()):
-            kind, port, frame, _reason = Trace.unpack(metas[i])
+        for t, kind, port, frame, _reason in trace.ordered():
             if kind == TX:
                 out = files.get(ports[port].link)
                 if out is not None:
-                    out.write(pcap_bytes([(times[i], trace.frame_bytes(frame))])[_GLOBAL.size:])
+                    out.write(pcap_bytes([(t, trace.frame_bytes(frame))])[_GLOBAL.size:])
     finally:
         for out in files.values():
             out.close()

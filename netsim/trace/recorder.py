@@ -98,10 +98,10 @@ class Trace:
         self._causes = array("q")
         self._whys: list[str] = [""]
         self._why_codes: dict[str, int] = {"": 0}
-        #: The most transmissions a run may make (see :class:`FrameBudgetExceeded`); the
-        #: links count them in :attr:`transmitted`.
+        #: The most transmissions a run may make (see :class:`FrameBudgetExceeded`); links
+        #: draw it in shares, and :attr:`budget_drawn` is what they have drawn so far.
         self.budget = 1 << 62
-        self.transmitted = 0
+        self.budget_drawn = 0
         #: The cause word given to frames first recorded now: set by whoever is
         #: handling an event (:meth:`caused_by`), 0 between events.
         self.cause = 0
@@ -203,16 +203,22 @@ class Trace:
         import numpy
         return numpy.argsort(numpy.frombuffer(self._times, dtype=numpy.float64), kind="stable")
 
-    def records(self) -> Iterator[Record]:
-        """Every record as a :class:`Record`, in time order."""
-        ports, reasons, times, meta = self.ports, self._reasons, self._times, self._meta
+    def ordered(self) -> Iterator[tuple[float, int, int, int, int]]:
+        """Like :meth:`raw`, in time order, one at a time (nothing built in proportion)."""
+        times, meta = self._times, self._meta
         for i in map(int, self.order()):
             m = meta[i]
-            port = ports[(m >> _PORT_SHIFT) & _PORT_MASK]
-            frame = m >> _FRAME_SHIFT
+            yield (times[i], m & 0xF, (m >> _PORT_SHIFT) & _PORT_MASK, m >> _FRAME_SHIFT,
+                   (m >> _REASON_SHIFT) & _REASON_MASK)
+
+    def records(self) -> Iterator[Record]:
+        """Every record as a :class:`Record`, in time order."""
+        ports, reasons = self.ports, self._reasons
+        for t, kind, port_id, frame, reason in self.ordered():
+            port = ports[port_id]
             d = self.describe(frame)
-            yield Record(times[i], KIND_NAMES[m & 0xF], port.node, port.iface, port.link,
-                         frame, reasons[(m >> _REASON_SHIFT) & _REASON_MASK], d.protocol, d.label)
+            yield Record(t, KIND_NAMES[kind], port.node, port.iface, port.link, frame,
+                         reasons[reason], d.protocol, d.label)
 
     def reason_name(self, code: int) -> str:
         return self._reasons[code]
@@ -229,12 +235,6 @@ class Trace:
     @staticmethod
     def unpack_frame(meta: int) -> int:
         return meta >> _FRAME_SHIFT
-
-    @staticmethod
-    def unpack(meta: int) -> tuple[int, int, int, int]:
-        """``(kind, port, frame, reason)`` of a packed record."""
-        return (meta & 0xF, (meta >> _PORT_SHIFT) & _PORT_MASK, meta >> _FRAME_SHIFT,
-                (meta >> _REASON_SHIFT) & _REASON_MASK)
 
     @staticmethod
     def pack(kind: int, port: int, frame: int, reason: int) -> int:

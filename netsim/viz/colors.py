@@ -5,11 +5,12 @@ PROTOCOL_COLORS = {"ARP": "#7f7f7f", "RARP": "#8c564b", "ICMP": "#ff7f0e", "UDP"
                    "TCP": "#1f77b4", "STP": "#bc80bd", "DNS": "#17a589"}
 KIND_COLORS = {"retransmission": "#e377c2", "fast-retransmission": "#9467bd",
                "zero-window-probe": "#bcbd22", "zero-window": "#17becf",
-               "window-update": "#17becf", "dup-ack": "#6baed6"}
+               "window-update": "#17becf", "dup-ack": "#6baed6", "dup-ack-repeat": "#6baed6"}
 #: What the legend calls each kind.
 KIND_NAMES = {"retransmission": "retransmission", "fast-retransmission": "fast retransmission",
               "zero-window-probe": "zero-window probe", "zero-window": "zero window / window update",
-              "window-update": "zero window / window update", "dup-ack": "duplicate ACK"}
+              "window-update": "zero window / window update", "dup-ack": "duplicate ACK",
+              "dup-ack-repeat": "duplicate ACK"}
 DROP_COLOR = "#d62728"
 OTHER_COLOR = "#333333"
 

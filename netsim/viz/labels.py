@@ -33,14 +33,23 @@ RETRANSMISSION_TEXT = {"timeout": "timeout retransmission", "syn-timeout": "time
 class Label(NamedTuple):
     protocol: str
     text: str
-    #: "" for ordinary frames, else one of: syn, fin, rst, data, ack, dup-ack,
+    #: "" for ordinary frames, else one of: syn, fin, rst, data, ack, dup-ack (the first
+    #: three), dup-ack-repeat,
     #: window-update, zero-window, zero-window-probe, retransmission,
     #: fast-retransmission, text (an application line).
     kind: str = ""
 
 
+_TEXTUAL = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
+
+
 def text_line(payload: bytes) -> str | None:
-    """The first line of a payload that is text, or None."""
+    """The first line of a payload that is text, or None. The payload must be text
+    as a whole (its first 256 bytes all printable or line breaks): a bulk transfer's
+    random bytes now and then begin with a few printable ones and a newline."""
+    head = payload[:256]
+    if not head or not all(b in _TEXTUAL for b in head):
+        return None
     match = _TEXT_LINE.match(payload)
     return None if match is None else match.group().decode("ascii")
 
@@ -173,6 +182,8 @@ class Labeller:
             return Label("TCP", text + " (zero window)", "zero-window")
         if same_ack:
             me.dups += 1
-            return Label("TCP", f"{text} (dup #{me.dups})", "dup-ack")
+            # The first three trigger fast retransmit (RFC 5681 §3.2); the rest repeat them.
+            kind = "dup-ack" if me.dups <= 3 else "dup-ack-repeat"
+            return Label("TCP", f"{text} (dup #{me.dups})", kind)
         me.dups = 0
         return Label("TCP", text, "ack")

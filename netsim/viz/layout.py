@@ -80,7 +80,8 @@ def layout(items: list, lanes: list[str], scale: str = "compressed") -> Layout:
                     events.append((left, _LEAVE, i, i, "hop-out", node))
         for lane, t, why in m.receivers:
             end = t if t is not None else m.ended
-            events.append((end, _ARRIVE, i, i, "end", (lane, why)))
+            drawn_lane, reached = _end_spec(m, lane, why, lane_set)
+            events.append((end, _ARRIVE, i, i, "end", (drawn_lane, why, reached)))
     events.sort(key=lambda e: e[:3])
     if scale == "time":
         return _to_scale(items, events, lane_set)
@@ -134,17 +135,17 @@ def _compressed(items: list, events: list, lane_set: set) -> Layout:
             previous_time = t
             continue
         previous_time = t
-        lane = data if what != "end" else None
         if what == "end":
-            end_lane, why = data
-            lane, reached = _end_spec(items[i], end_lane, why, lane_set)
+            lane, _why, reached = data
             if not reached:
                 lane = None                   # a point on the way, on no lane
+        else:
+            lane = data
         step = 0.0 if what == "hop-out" else EVENT_ROW
         point = last_y[i] + step
         if lane is not None and lane in lane_last:
             point = max(point, lane_last[lane] + step)
-        _place(arrows[i], what, data, point, lane_set)
+        _place(arrows[i], what, data, point)
         if len(arrows[i].ends) == len(items[i].receivers):
             open_items.discard(i)
         last_y[i] = point
@@ -181,15 +182,15 @@ def _to_scale(items: list, events: list, lane_set: set) -> Layout:
         elif what == "send":
             arrows[i] = Arrow(items[i], y, label_y=y - 0.12)
         else:
-            _place(arrows[i], what, data, y, lane_set)
+            _place(arrows[i], what, data, y)
     ordered = [arrows[i] for i in sorted(arrows, key=lambda k: (arrows[k].y_send, k))]
     _spread_labels(ordered, marks)
     bottom = max([at(t1)] + [a.label_y for a in ordered] + [e[1] for a in ordered for e in a.ends])
     return Layout(ordered, marks, bottom + SEND_ROW)
 
 
-def _place(arrow: Arrow, what: str, data, y: float, lane_set: set) -> None:
-    """Put a hop or an end of ``arrow`` at row ``y``."""
+def _place(arrow: Arrow, what: str, data, y: float) -> None:
+    """Put a hop or an end (lane, drop reason, reached) of ``arrow`` at row ``y``."""
     if what == "hop-in":
         arrow.hops.append([data, y, None])
     elif what == "hop-out":
@@ -198,18 +199,17 @@ def _place(arrow: Arrow, what: str, data, y: float, lane_set: set) -> None:
                 hop[2] = y
                 break
     else:
-        lane, why = data
-        drawn_lane, reached = _end_spec(arrow.message, lane, why, lane_set)
-        arrow.ends.append((drawn_lane, y, why, reached))
+        lane, why, reached = data
+        arrow.ends.append((lane, y, why, reached))
 
 
 def _spread_labels(arrows: list[Arrow], marks: list[Mark]) -> None:
     """Move labels down until none overlaps the one above it (leader lines show whose)."""
-    taken = sorted([(m.y, m.y) for m in marks])
+    taken = sorted(m.y for m in marks)
     floor = -1e9
     for arrow in arrows:
         y = max(arrow.label_y, floor + LABEL_HEIGHT)
-        for top, _ in taken:
+        for top in taken:
             if abs(top - y) < LABEL_HEIGHT:
                 y = top + LABEL_HEIGHT
         arrow.label_y = y

@@ -8,6 +8,7 @@ in Jupyter through :class:`Picture` without ``%matplotlib``.
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 
@@ -50,11 +51,13 @@ def png_bytes(fig, dpi: int = 90) -> bytes:
 
 def show(fig):
     """A figure that displays itself in a notebook (as PNG), still a Figure otherwise."""
-    fig.__class__ = __getattr__("Picture")
+    fig.__class__ = _picture_class()
     return fig
 
 
+@functools.cache
 def _picture_class():
+    # Defined on first use: matplotlib is imported only when a picture is made.
     from matplotlib.figure import Figure
 
     class Picture(Figure):
@@ -64,19 +67,7 @@ def _picture_class():
             return png_bytes(self, dpi=90)
 
         def __repr__(self) -> str:
-            return f"<netsim picture {self.get_size_inches()[0]:g}×{self.get_size_inches()[1]:g} in>"
+            width, height = self.get_size_inches()
+            return f"<netsim picture {width:g}×{height:g} in>"
 
     return Picture
-
-
-class _Lazy:
-    cls = None
-
-
-def __getattr__(name: str):
-    # matplotlib is imported only when a picture is made.
-    if name == "Picture":
-        if _Lazy.cls is None:
-            _Lazy.cls = _picture_class()
-        return _Lazy.cls
-    raise AttributeError(name)

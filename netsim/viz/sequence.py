@@ -238,26 +238,26 @@ class SequenceDiagram:
                     bbox=dict(boxstyle="round,pad=0.35", fc="#f2f2f2", ec="#555555"), zorder=3)
         if self.title:
             ax.text(0.15, -2.55, self.title, ha="left", va="center", fontsize=10, style="italic")
-        self._draw_legend(ax, width)
+        self._draw_legend(ax)
         if self.times:
             ax.text(0.12, -0.55, TIME_HEADER, fontsize=7, color="#666666", va="center",
                     style="italic")
         for mark in lay.marks:
-            self._draw_mark(ax, mark, x_of, width)
+            self._draw_mark(ax, mark, x_of)
         for arrow in lay.arrows:
             self._draw(ax, arrow, x_of)
         if self.note:
             ax.text(0.15, bottom, self.note, fontsize=8, color="#555555", va="center")
         return fig
 
-    def _draw_legend(self, ax, width: float) -> None:
+    def _draw_legend(self, ax) -> None:
         x = 0.15
         for name, color in self.legend():
             ax.text(x, -2.05, "━ " + name if not name.startswith("✗") else name, fontsize=7.5,
                     color=color, va="center", ha="left")
             x += 0.075 * (len(name) + 3) + 0.25
 
-    def _draw_mark(self, ax, mark, x_of: dict, width: float) -> None:
+    def _draw_mark(self, ax, mark, x_of: dict) -> None:
         xs = list(x_of.values()) or [1.0]
         if mark.kind == "jump":
             ax.plot([min(xs) - 0.4, max(xs) + 0.4], [mark.y, mark.y], color="#999999", lw=0.8,

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from netsim.viz.messages import Message
 
-#: Message kinds (see :mod:`netsim.viz.labels`) that are routine: bulk transfer, and
-#: hello BPDUs saying what they said two seconds before.
-ROUTINE = {"data", "ack", "", "bpdu-repeat"}
+#: Message kinds (see :mod:`netsim.viz.labels`) that are routine: bulk transfer,
+#: duplicate ACKs past the third, hello BPDUs saying what they said before.
+ROUTINE = {"data", "ack", "", "bpdu-repeat", "dup-ack-repeat"}
 _CONTEXT_BEFORE, _CONTEXT_AFTER = 2, 3
 
 
@@ -41,10 +41,9 @@ def interest(m: Message) -> int:
     if m.dropped or m.kind not in ROUTINE and m.kind != "dup-ack":
         return 2
     if m.kind == "dup-ack":
-        # The first three duplicates trigger fast retransmit (RFC 5681); the rest repeat them.
-        return 1 if m.label.endswith(("(dup #1)", "(dup #2)", "(dup #3)")) else 0
-    if m.kind == "bpdu-repeat":
-        return 0
+        return 1
+    if m.kind.endswith("-repeat"):
+        return 0                  # what an earlier message already said
     if m.protocol not in ("TCP", "UDP"):
         return 2                  # ARP, ICMP, RARP, a new BPDU: rare, each tells something
     if m.protocol == "UDP" and not m.label.startswith("UDP #"):
@@ -109,14 +108,11 @@ def select(found: list[Message], limit: int) -> list[Message | Elision]:
 
 
 def _kind_of(m: Message) -> str:
-    if m.dropped:
-        return f"dropped {m.dropped}"
-    if m.kind == "dup-ack":
-        return m.label.rsplit("(", 1)[-1]          # "dup #1)", "dup #2)", …
-    return m.kind or m.protocol
+    return f"dropped {m.dropped}" if m.dropped else m.kind or m.protocol
 
 
-_KIND_NAMES = {"bpdu-repeat": "repeated BPDUs", "data": "data segments", "ack": "ACKs", "dup-ack": "duplicate ACKs",
+_KIND_NAMES = {"bpdu-repeat": "repeated BPDUs", "data": "data segments", "ack": "ACKs",
+               "dup-ack": "duplicate ACKs", "dup-ack-repeat": "duplicate ACKs",
                "zero-window": "zero-window ACKs", "window-update": "window updates",
                "retransmission": "retransmissions", "fast-retransmission": "fast retransmissions"}
 

@@ -81,3 +81,15 @@ class TcpPair:
 
     def event_types(self, conn):
         return [type(e).__name__ for e in self.events[id(conn)]]
+
+
+def closed_into_time_wait(client_options=None) -> TcpPair:
+    """A pair that connected, then both closed: the client is in TIME-WAIT."""
+    pair = TcpPair(client_options=client_options)
+    pair.server.listen()
+    pair.client.connect(0.0)
+    pair.run(until=1.0)
+    pair.client.close(pair.now)
+    pair.server.close(pair.now)
+    pair.run(until=pair.now + 0.1)
+    return pair

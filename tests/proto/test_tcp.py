@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from netsim.proto.tcp import (ACK, FIN, RST, SYN, TRANSITIONS, NewReno, Segment, State,
                               TcpConnection)
 from netsim.proto.tcp.rtt import RttEstimator
-from tests.proto.tcp_pair import TcpPair
+from tests.proto.tcp_pair import TcpPair, closed_into_time_wait
 
 S = State
 
@@ -59,13 +59,7 @@ def test_active_close_passes_every_closing_state():
 
 
 def test_time_wait_lasts_two_msl():
-    pair = TcpPair(client_options={"msl": 2.0})
-    pair.server.listen()
-    pair.client.connect(0.0)
-    pair.run(until=1.0)
-    pair.client.close(pair.now)
-    pair.server.close(pair.now)
-    pair.run(until=pair.now + 0.1)
+    pair = closed_into_time_wait({"msl": 2.0})
     entered = pair.now
     assert str(pair.client.state) == "TIME-WAIT"
     pair.run()

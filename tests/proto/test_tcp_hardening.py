@@ -1,7 +1,7 @@
 """TCP against hostile or odd peers: MSS 0, RST in TIME-WAIT (RFC 1337)."""
 
 from netsim.proto.tcp import RST, SYN, Segment, State, TcpConnection
-from tests.proto.tcp_pair import TcpPair
+from tests.proto.tcp_pair import TcpPair, closed_into_time_wait
 
 
 def test_a_peer_advertising_mss_zero_does_not_wedge_the_connection():
@@ -29,13 +29,7 @@ def test_a_peer_advertising_mss_zero_does_not_wedge_the_connection():
 
 
 def test_time_wait_ignores_rst():
-    pair = TcpPair()
-    pair.server.listen()
-    pair.client.connect(0.0)
-    pair.run(until=1.0)
-    pair.client.close(pair.now)
-    pair.server.close(pair.now)
-    pair.run(until=pair.now + 0.1)
+    pair = closed_into_time_wait()
     client = pair.client
     assert client.state is State.TIME_WAIT
     # A late RST with an acceptable sequence number (the peer, gone from LAST-ACK to

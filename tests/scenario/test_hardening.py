@@ -11,6 +11,7 @@ from netsim.cli import main
 from netsim.errors import ScenarioError
 from netsim.scenario import run_scenario
 from netsim.scenario.loader import parse_scenario
+from tests.conftest import two_hosts
 
 BASE = """\
 name: t
@@ -170,19 +171,9 @@ def test_diagram_of_a_damaged_trace_names_the_line(tmp_path, capsys):
 
 
 def test_fifty_sources_into_one_sink_are_each_checked_against_their_own_bytes():
-    apps = "\n".join(f"  - {{node: a, at: {0.5 + k * 0.01:.2f}s, run: tcp-source, target: b, size: 20KiB}}"
-                     for k in range(50))
-    text = textwrap.dedent("""\
-        name: many
-        until: 30s
-        nodes:
-          a: {kind: host, ip: 10.0.0.1/24}
-          b: {kind: host, ip: 10.0.0.2/24}
-        links:
-          - endpoints: [a, b]
-        apps:
-          - {node: b, run: tcp-sink}
-        """) + apps + "\n"
+    sources = "\n".join(f"- {{node: a, at: {0.5 + k * 0.01:.2f}s, run: tcp-source, target: b, "
+                        "size: 20KiB}" for k in range(50))
+    text = two_hosts("- {node: b, run: tcp-sink}\n" + sources, name="many", until="30s")
     result = run_scenario(parse_scenario(text))
     sources = [a for a in result.network.apps if a.name == "tcp-source"]
     assert len(sources) == 50

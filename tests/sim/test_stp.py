@@ -140,7 +140,7 @@ def test_without_stp_a_loop_storms_until_the_frame_budget_stops_the_run():
     text = text.replace("until: 45s", "until: 45s\nframe_budget: 20000")
     text = text.replace("at: 32s", "at: 1s").replace("count: 3", "count: 100")
     result = run_scenario(parse_scenario(text))
-    assert result.trace.transmitted == 20000               # every share of the budget drawn
+    assert result.trace.budget_drawn == 20000              # every share of the budget drawn
     assert sum(c["frames"] for c in result.summary["links"].values()) <= 20000
     assert "broadcast storm" in result.summary["stopped"]
     assert result.summary["end_time"] < 45

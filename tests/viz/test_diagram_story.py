@@ -36,7 +36,8 @@ def test_a_frame_refused_by_the_receiving_host_ends_in_a_cross_in_every_format()
     assert first.dropped == "no-rarp-service" and first.received is None
     arrow = diagram.layout.arrows[0]
     assert arrow.ends[0][2] == "no-rarp-service" and arrow.ends[0][3]   # a cross on the lane
-    assert "-x" in diagram.mermaid().splitlines()[-4] or "L0-xL1" in diagram.mermaid()
+    assert re.search(r"^    L0-xL1: .*RARP who-am-I .*✗ no-rarp-service$", diagram.mermaid(),
+                     flags=re.M)
     assert re.search(r"^L0 -\[#\w+\]>x L1 : .*no-rarp-service", diagram.plantuml(), flags=re.M)
 
 
@@ -191,3 +192,11 @@ def test_default_diagram_tells_the_whole_story_of_a_transfer():
         assert any(m.dropped for m in story.messages), seed
         assert kinds & {"fast-retransmission", "retransmission"}, seed
         assert any(m.label.startswith("FIN") for m in story.messages), seed
+
+
+def test_random_bulk_bytes_are_never_read_as_an_application_line(lossy):
+    from netsim.viz.labels import text_line
+    assert text_line(b"250 OK\r\n") == "250 OK"
+    assert text_line(b"Y|_\n\x00\x9f binary") is None
+    data = [m for m in messages(lossy.trace, protocols={"TCP"}) if m.length > 100]
+    assert data and all(m.label.startswith("seq=") for m in data)
