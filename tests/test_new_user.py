@@ -163,7 +163,8 @@ def test_every_application_is_documented_from_its_schema(capsys):
         assert example is not None, name
         # The example is a valid scenario entry.
         nodes = {example["node"]: {"kind": "host", "ip": "10.0.0.1/24"}}
-        for value in (example.get("target"), *example.get("table", {})):
+        for value in (example.get("target"), example.get("server"), example.get("forward"),
+                      *example.get("table", {})):
             if value and value not in nodes:
                 nodes[value] = {"kind": "host", "ip": f"10.0.0.{len(nodes) + 1}/24"}
         data = {"name": "example", "nodes": nodes, "apps": [example]}

@@ -6,6 +6,7 @@ scenario loader checks before building it.
 """
 
 from netsim.apps.base import App, resolve
+from netsim.apps.dhcp import DhcpClientApp, DhcpRelay, DhcpServerApp
 from netsim.apps.dns import Dig, DnsResolver, DnsServer
 from netsim.apps.ping import Ping
 from netsim.apps.rarp import RarpBoot, RarpServer
@@ -15,7 +16,7 @@ from netsim.apps.udp import UdpEcho, UdpEchoServer, UdpSend, UdpSink
 
 APPS: dict[str, type[App]] = {cls.name: cls for cls in (
     Ping, Traceroute, RarpServer, RarpBoot, UdpSend, UdpSink, UdpEcho, UdpEchoServer,
-    TcpSource, TcpSink, DnsServer, DnsResolver, Dig)}
+    TcpSource, TcpSink, DnsServer, DnsResolver, Dig, DhcpServerApp, DhcpClientApp, DhcpRelay)}
 
-__all__ = ["APPS", "App", "Dig", "DnsResolver", "DnsServer", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
+__all__ = ["APPS", "App", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "DnsResolver", "DnsServer", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
            "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "resolve"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from netsim.apps.names import hosts_entry
 from netsim.errors import NetsimError, TopologyError
 from netsim.sim.driver import EngineDriver
 from netsim.wire.addr import ip_to_int
@@ -39,6 +40,12 @@ class App:
     SERVICE = False
     #: (protocol, default port) a server binds; two on one node and port are an error.
     BINDS: tuple[str, int] | None = None
+    #: Attributes naming a host the app needs an address for before it starts: a node
+    #: name or dotted quad is looked up in the hosts table, any other name by DNS.
+    TARGETS: tuple[str, ...] = ()
+    #: Start only once the node has its address (``ip: dhcp``), as a service ordered after
+    #: network-online.target does; the DHCP client itself does not wait.
+    WAITS_FOR_NETWORK = True
 
     def __init__(self, node, *, at: float = 0.0) -> None:
         self.node = node
@@ -49,11 +56,44 @@ class App:
         self.started = False
         #: Why it failed ("connect: Connection refused", "unfinished", …), None if it did not.
         self.error: str | None = None
+        #: Names this app looked up by DNS → their addresses.
+        self.resolved: dict[str, int] = {}
         self.network.apps.append(self)
         self.network.at(at, self._start)
 
     def _start(self) -> None:
+        online = getattr(self.node, "online", None)
+        if self.WAITS_FOR_NETWORK and online is not None and not online.triggered:
+            online.callbacks.append(lambda _event: self._start())
+            return
         self.started = True
+        names = [n for n in (getattr(self, a, None) for a in self.TARGETS)
+                 if n and hosts_entry(self.network, n) is None and n not in self.network.nodes]
+        if names:
+            self.env.process(self._look_up(names))
+            return
+        self._begin()
+
+    def _look_up(self, names: list[str]):
+        """getaddrinfo before the real work: the app waits for DNS, or fails as the tool does."""
+        from netsim.apps.names import lookup
+
+        for name in names:
+            answer = yield lookup(self.node, name)
+            if answer.error:
+                self.error = f"{name}: {answer.error}"
+                self.say(f"{self.name}: {self.error}")
+                return
+            self.resolved[name] = ip_to_int(answer.addresses[0])
+        self._begin()
+
+    def resolve(self, target: str) -> tuple[str, int]:
+        """``(name, address)`` for a target: what DNS said before the start, or the hosts table."""
+        if target in self.resolved:
+            return target, self.resolved[target]
+        return resolve(self.network, target)
+
+    def _begin(self) -> None:
         try:
             self.start()
         except (NetsimError, OSError) as exc:

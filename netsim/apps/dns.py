@@ -10,7 +10,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from netsim.apps.base import App, resolve
+from netsim.apps.base import App
 from netsim.proto.dns import Authority, Resolved, Resolver, SendQuery, ZoneError, load_zone, to_wire
 from netsim.wire.addr import int_to_ip
 
@@ -137,6 +137,7 @@ class DnsResolver(App):
     forwarding to another resolver; caches answers for their TTLs (RFC 1034 §5.3.3)."""
 
     name = "dns-resolver"
+    TARGETS = ("forward_to",)
     SCHEMA = {
         "root_hints": {"type": "array", "items": {
             "type": "object", "additionalProperties": False, "required": ["name", "address"],
@@ -163,7 +164,7 @@ class DnsResolver(App):
         self.clients = 0
 
     def start(self) -> None:
-        forward = int_to_ip(resolve(self.network, self.forward_to)[1]) if self.forward_to else None
+        forward = int_to_ip(self.resolve(self.forward_to)[1]) if self.forward_to else None
         self.engine = Resolver(root_hints=self.hints, forward=forward, timeout=self.timeout,
                                seed=self.network.seed)
         self.driver = self.drive(self.engine)
@@ -245,6 +246,7 @@ class Dig(App):
     """Asks a name server one question and prints the answer as dig(1) prints it."""
 
     name = "dig"
+    TARGETS = ("server",)
     SCHEMA = {"query": {"type": "string", "description": "the name to look up: www.163.com"},
               "type": {"enum": RECORD_TYPES, "default": "A", "description": "record type"},
               "server": {"type": "string", "description": "the server to ask (node or IPv4)"},
@@ -265,7 +267,7 @@ class Dig(App):
         self.query_time = None
 
     def start(self) -> None:
-        _name, self._server_ip = resolve(self.network, self.server)
+        _name, self._server_ip = self.resolve(self.server)
         self.socket = self.node.udp_open()
         self.socket.on_receive = self._on_answer
         self.message = dns.message.make_query(self.query_name, self.rdtype)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netsim.apps.base import App, resolve
+from netsim.apps.base import App
 from netsim.proto.ping import PingEngine, SendEcho
 from netsim.wire import headers as h
 from netsim.wire.addr import int_to_ip
@@ -12,6 +12,7 @@ class Ping(App):
     """Sends ``count`` ICMP echo requests to ``target`` and prints what Linux ping prints."""
 
     name = "ping"
+    TARGETS = ("target",)
     EXAMPLE = {"node": "alice", "at": "1s", "run": "ping", "target": "bob", "count": 3}
     SCHEMA = {
         "target": {"type": "string", "description": "node name or IPv4 address to ping"},
@@ -36,7 +37,7 @@ class Ping(App):
         node.icmp_listeners.append(self._on_icmp)
 
     def start(self) -> None:
-        name, self._dst = resolve(self.network, self.target)
+        name, self._dst = self.resolve(self.target)
         self.engine = PingEngine(name, int_to_ip(self._dst), **self._params)
         self.driver = self.drive(self.engine)
         self.engine.start(self.env.now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from netsim.apps.base import App, resolve
+from netsim.apps.base import App
 from netsim.units import parse_size
 
 _CONNECTION_OPTIONS = {
@@ -20,6 +20,7 @@ class TcpSource(App):
     """Connects to ``target:port`` and sends ``size`` bytes (or for ``duration``), then closes."""
 
     name = "tcp-source"
+    TARGETS = ("target",)
     SCHEMA = {
         "target": {"type": "string", "description": "node name or IPv4 address to connect to"},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5001,
@@ -47,7 +48,7 @@ class TcpSource(App):
         self.started_at = self.finished_at = None
 
     def start(self) -> None:
-        _, dst = resolve(self.network, self.target)
+        _, dst = self.resolve(self.target)
         self.started_at = self.env.now
         try:
             self.socket = self.node.tcp_connect(dst, self.port, **self.options)

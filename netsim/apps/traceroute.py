@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netsim.apps.base import App, host_names, resolve
+from netsim.apps.base import App, host_names
 from netsim.proto.traceroute import SendProbe, TracerouteEngine
 from netsim.wire import headers as h
 from netsim.wire.addr import int_to_ip
@@ -12,6 +12,7 @@ class Traceroute(App):
     """Sends UDP probes with rising TTL to ``target`` and prints each hop as traceroute(8)."""
 
     name = "traceroute"
+    TARGETS = ("target",)
     EXAMPLE = {"node": "alice", "at": "1s", "run": "traceroute", "target": "files"}
     SCHEMA = {
         "target": {"type": "string", "description": "node name or IPv4 address"},
@@ -39,7 +40,7 @@ class Traceroute(App):
         node.icmp_listeners.append(self._on_icmp)
 
     def start(self) -> None:
-        name, self._dst = resolve(self.network, self.target)
+        name, self._dst = self.resolve(self.target)
         self.socket = self.node.udp_open()
         self.engine = TracerouteEngine(name, self._dst, format_ip=int_to_ip,
                                        names=host_names(self.network) if self._names else None,

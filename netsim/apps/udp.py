@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netsim.apps.base import App, resolve
+from netsim.apps.base import App
 from netsim.sim.schedule import call_later
 
 
@@ -10,6 +10,7 @@ class UdpSend(App):
     """Sends ``count`` datagrams of ``size`` bytes at ``rate`` (or one per ``interval``)."""
 
     name = "udp-send"
+    TARGETS = ("target",)
     SCHEMA = {
         "target": {"type": "string", "description": "node name or IPv4 address to send to"},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 9000,
@@ -34,7 +35,7 @@ class UdpSend(App):
         self._remaining = count
 
     def start(self) -> None:
-        _, self._dst = resolve(self.network, self.target)
+        _, self._dst = self.resolve(self.target)
         self.socket = self.node.udp_open()
         self._payload = bytes(self.size)
         self._remaining = self.count
@@ -136,6 +137,7 @@ class UdpEcho(App):
     """Sends ``count`` datagrams to an echo server and times each answer."""
 
     name = "udp-echo"
+    TARGETS = ("target",)
     SCHEMA = {
         "target": {"type": "string", "description": "node name or IPv4 address to send to"},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 7,
@@ -157,7 +159,7 @@ class UdpEcho(App):
         self.rtts: dict[int, float] = {}
 
     def start(self) -> None:
-        _, self._dst = resolve(self.network, self.target)
+        _, self._dst = self.resolve(self.target)
         self.socket = self.node.udp_open()
         self.socket.on_receive = self._answer
         self._seq = 0

@@ -8,6 +8,7 @@ from netsim.topo import finalize
 from netsim.topo.graph import link_params
 from netsim.scenario.quantities import app_properties, parse_quantities
 from netsim.units import parse_size, parse_time
+from netsim.wire.addr import ip_to_int
 from netsim.scenario.loader import DEFAULT_LINK
 from netsim.scenario.schema import DEFAULT_FRAME_BUDGET, NODE
 
@@ -35,8 +36,13 @@ def build_network(scenario, *, seed: int, trace: bool = True):
         node = net.add_host(name, **options) if kind == "host" else net.add_router(name, **options)
         node.gateway = spec.get("gateway")
         try:
-            if "ip" in spec:
+            if spec.get("ip") == "dhcp":
+                node.add_interface("eth0")
+                node.online = net.env.event()         # apps wait for the lease
+            elif "ip" in spec:
                 node.set_address(node.add_interface("eth0"), spec["ip"])
+            dns = spec.get("dns", [])
+            node.dns_servers = [ip_to_int(a) for a in ([dns] if isinstance(dns, str) else dns)]
             for iface_name, address in (spec.get("interfaces") or {}).items():
                 iface = node.interfaces.get(iface_name) or node.add_interface(iface_name)
                 if address:
@@ -85,6 +91,10 @@ def build_network(scenario, *, seed: int, trace: bool = True):
             APPS["rarp-boot"](node, prefix=spec.get("prefix", 24))
         if spec.get("announce"):
             net.at(0.0, node.announce)
+        if spec.get("ip") == "dhcp":
+            APPS["dhcp-client"](node)
+        if "dhcp_relay" in spec:
+            APPS["dhcp-relay"](node, server=spec["dhcp_relay"])
 
     for i, spec in enumerate(data.get("apps", [])):
         args = parse_quantities({k: v for k, v in spec.items() if k not in ("node", "run")},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,7 +192,8 @@ def _check_meaning(scenario: Scenario) -> None:
         kind = spec["kind"]
         if kind != "switch" and "stp" in spec:
             raise err(("nodes", name, "stp"), "only switches run the spanning tree")
-        for key in ("ip", "gateway", "routes", "interfaces", "boot", "announce", "arp_lifetime"):
+        for key in ("ip", "gateway", "routes", "interfaces", "boot", "announce", "arp_lifetime",
+                    "dns", "dhcp_relay"):
             if kind == "switch" and key in spec:
                 raise err(("nodes", name, key), f"a switch has no {key!r} (it works at layer 2)")
         if kind == "router":
@@ -201,11 +203,18 @@ def _check_meaning(scenario: Scenario) -> None:
                         "give a default route under 'routes'" if key == "gateway" else \
                         "only hosts boot by RARP"
                     raise err(("nodes", name, key), f"a router has no {key!r}; {hint}")
+        if kind == "host" and "dhcp_relay" in spec:
+            raise err(("nodes", name, "dhcp_relay"), "a relay agent runs on a router (it "
+                                                     "forwards between the client's link and the server's)")
         if kind != "switch" and "aging" in spec:
             raise err(("nodes", name, "aging"), "only switches have a MAC table to age")
         if kind == "host" and "ip" in spec and "boot" in spec:
             raise err(("nodes", name, "boot"), "a host booting by RARP has no 'ip' of its own")
-        if "gateway" in spec and "ip" in spec:
+        if spec.get("ip") == "dhcp":
+            if "gateway" in spec:
+                raise err(("nodes", name, "gateway"), "a host with 'ip: dhcp' learns its gateway "
+                                                      "from the DHCP server (its router option)")
+        elif "gateway" in spec and "ip" in spec:
             net = ipaddress.IPv4Interface(spec["ip"]).network
             if ipaddress.IPv4Address(spec["gateway"]) not in net:
                 raise err(("nodes", name, "gateway"),
@@ -268,12 +277,8 @@ def _check_meaning(scenario: Scenario) -> None:
         if target in names and nodes[target]["kind"] == "switch":
             raise err(("apps", i, "target"), f"{target} is a switch: it has no IP address to "
                                              "send to (a host or router has)")
-        if target is not None and target not in names:
-            try:
-                ipaddress.IPv4Address(target)
-            except ValueError:
-                raise err(("apps", i, "target"), f"{target!r} is neither a node nor an IPv4 address"
-                          + _did_you_mean(target, nodes)) from None
+        for key in ("target", "server", "forward"):
+            _check_target(scenario, i, key)
         for who in app.get("table", {}):
             if who not in names:
                 try:
@@ -284,12 +289,46 @@ def _check_meaning(scenario: Scenario) -> None:
                               f"{who!r} is neither a node nor a MAC address") from None
 
 
+_DOMAIN_NAME = re.compile(r"^(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                          r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$")
+
+
+def _check_target(scenario: Scenario, i: int, key: str) -> None:
+    """A target is a node (the hosts table), a dotted quad, or a DNS name that the app's
+    node has a name server to ask for (``dns:``, or one DHCP will give it)."""
+    nodes = scenario.data["nodes"]
+    app = scenario.data["apps"][i]
+    target = app.get(key)
+    if not isinstance(target, str):
+        return
+    if target in nodes:
+        if nodes[target]["kind"] == "switch":
+            raise scenario.error(("apps", i, key), f"{target} is a switch: it has no IP address "
+                                                   "to send to (a host or router has)")
+        return
+    try:
+        ipaddress.IPv4Address(target)
+        return
+    except ValueError:
+        pass
+    where = nodes.get(app["node"], {})
+    if _DOMAIN_NAME.match(target) and "." in target.rstrip("."):
+        if "dns" in where or where.get("ip") == "dhcp" or app["run"] == "dig":
+            return
+        raise scenario.error(("apps", i, key),
+                             f"{target!r} is not a node, and {app['node']} has no name server to "
+                             f"look it up with (give {app['node']} 'dns: <resolver address>', or "
+                             "'ip: dhcp' with a DHCP server that hands one out)")
+    raise scenario.error(("apps", i, key), f"{target!r} is neither a node nor an IPv4 address"
+                         + _did_you_mean(target, nodes))
+
+
 def _check_addresses(scenario: Scenario) -> None:
     """One address, one interface: two hosts (or two router ports) with the same address
     would answer each other's ARP and lose each other's packets, as a real LAN does."""
     owner: dict[str, str] = {}
     for name, spec in scenario.data["nodes"].items():
-        places = [(("nodes", name, "ip"), spec["ip"])] if "ip" in spec else []
+        places = [(("nodes", name, "ip"), spec["ip"])] if spec.get("ip", "dhcp") != "dhcp" else []
         places += [(("nodes", name, "interfaces", iface), address)
                    for iface, address in (spec.get("interfaces") or {}).items() if address]
         for path, address in places:
@@ -298,7 +337,8 @@ def _check_addresses(scenario: Scenario) -> None:
                 raise scenario.error(path, f"address {ip} is already {owner[ip]}'s: every "
                                            "interface needs an address of its own")
             owner[ip] = ".".join(str(p) for p in path[1:])
-        if "gateway" in spec and "ip" in spec and spec["gateway"] == spec["ip"].split("/")[0]:
+        if "gateway" in spec and spec.get("ip", "dhcp") != "dhcp" and \
+                spec["gateway"] == spec["ip"].split("/")[0]:
             raise scenario.error(("nodes", name, "gateway"),
                                  f"the gateway {spec['gateway']} is {name}'s own address; it "
                                  "is the address of the router on its subnet")

@@ -70,7 +70,15 @@ NODE = {
     "required": ["kind"],
     "properties": {
         "kind": {"enum": NODE_KINDS},
-        "ip": {"$ref": "#/$defs/cidr", "description": "a host's address on its first interface"},
+        "ip": {"anyOf": [{"$ref": "#/$defs/cidr"}, {"const": "dhcp"}],
+               "description": "a host's address on its first interface, or 'dhcp' to ask a "
+                              "DHCP server for it (and for its gateway and name servers)"},
+        "dns": {"anyOf": [{"$ref": "#/$defs/ipv4"},
+                          {"type": "array", "minItems": 1, "maxItems": 3,
+                           "items": {"$ref": "#/$defs/ipv4"}}],
+                "description": "the name servers its stub resolver asks (resolv.conf)"},
+        "dhcp_relay": {"$ref": "#/$defs/ipv4",
+                       "description": "a router relays DHCP broadcasts to this server (RFC 1542)"},
         "gateway": {"$ref": "#/$defs/ipv4", "description": "a host's default gateway"},
         "interfaces": {"type": "object", "propertyNames": {"pattern": _NAME},
                        "additionalProperties": {"anyOf": [{"$ref": "#/$defs/cidr"}, {"type": "null"}]},

@@ -57,8 +57,15 @@ class IpNode(Node):
         self._templates: dict = {}
         #: interface name -> callable(op, sha, spa, tha, tpa, now), set by RARP apps
         self.rarp_handlers: dict = {}
+        #: interface name -> callable(op, sha, spa, tha, tpa, now) shown every ARP packet
+        #: (a DHCP client probing its offered address, RFC 5227)
+        self.arp_watchers: dict = {}
         self._record = self.trace.record
         self.tcp = TcpStack(self)
+        #: The name servers the stub resolver asks (resolv.conf's nameserver lines).
+        self.dns_servers: list[int] = []
+        #: The domain name DHCP gave (option 15), for information.
+        self.domain: str | None = None
         #: The loopback interface: datagrams to the node's own addresses go round it.
         self.loopback = Interface(self, "lo", ZERO_MAC)
         self.loopback.loopback = True
@@ -94,6 +101,17 @@ class IpNode(Node):
         self._templates.clear()
         self.trace.note(self.env.now, self.name, "address", iface=iface.name,
                         address=iface.address)
+
+    def clear_address(self, iface) -> None:
+        """Take ``iface``'s address away (a DHCP lease ended), with its routes."""
+        if iface.ip is None:
+            return
+        self.local_ips.pop(iface.ip, None)
+        self.routes.remove_interface(iface)
+        iface.ip = iface.prefix_len = iface.broadcast = None
+        iface.arp.ip = None
+        self._templates.clear()
+        self.trace.note(self.env.now, self.name, "address", iface=iface.name, address=None)
 
     def add_route(self, destination: str, gateway: str | None = None, iface=None, *,
                   origin: str = "static", metric: int = 0) -> Route:
@@ -191,6 +209,27 @@ class IpNode(Node):
             iface.mac, mac or ZERO_MAC, src, dst, sport, dport, df=df))
         self._transmit(iface, hop, mac, template.build(payload, self._next_id(), ttl))
         return True
+
+    def send_udp_on(self, iface, src: int, sport: int, dst: int, dport: int,
+                    payload: bytes) -> None:
+        """Send a datagram out of ``iface`` from ``src`` — which may be 0.0.0.0 — without
+        consulting the routing table: DHCP's broadcasts, before a host has an address or a
+        route (RFC 2131 §4.1), and a relay's or server's broadcast back onto one link."""
+        if dst == BROADCAST_IP or dst == iface.broadcast:
+            mac, hop = BROADCAST_MAC, dst
+        else:
+            hop = dst
+            mac = iface.arp.lookup(dst, self.env._now)
+        key = (17, iface, mac, src, dst, sport, dport, True)
+        template = self._templates.get(key) or self._keep(key, UdpTemplate(
+            iface.mac, mac or ZERO_MAC, src, dst, sport, dport, df=True))
+        self._transmit(iface, hop, mac, template.build(payload, self._next_id(), 64))
+
+    def send_arp_probe(self, iface, address: int) -> None:
+        """RFC 5227 §2.1.1: who has ``address``? — asked from sender address 0.0.0.0."""
+        key = ("arp-probe", iface)
+        template = self._templates.get(key) or self._keep(key, ArpTemplate(iface.mac, 0))
+        iface.send(template.build(h.ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, address))
 
     def send_icmp(self, dst: int, icmp_type: int, code: int, word1: int, word2: int,
                   payload: bytes, *, src: int | None = None, ttl: int = 64) -> bool:
@@ -312,6 +351,9 @@ class IpNode(Node):
                     self.drop(frame, iface.port, "not-for-this-host")
             elif ethertype == b"\x08\x06":
                 op, sha, spa, tha, tpa = h.parse_arp(data)
+                watcher = self.arp_watchers.get(iface.name)
+                if watcher is not None:
+                    watcher(op, sha, spa, tha, tpa, now)
                 iface.arp.receive(op, sha, spa, tha, tpa, now)
                 iface.arp_driver.kick()
             elif ethertype == b"\x80\x35":
@@ -347,6 +389,7 @@ class IpNode(Node):
                 raise FrameError("UDP checksum is wrong")
             sock = self.udp_sockets.get(dport)
             if sock is not None:
+                sock.arrived_on = iface
                 sock.deliver(l4[8:ulen], src, sport, now)
             elif dst in self.local_ips:
                 self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH, h.UNREACH_PORT)

@@ -21,6 +21,8 @@ class UdpSocket:
         self._waiters: deque = deque()
         self.closed = False
         self.received = 0
+        #: The interface the latest datagram came in on (a DHCP server or relay needs it).
+        self.arrived_on = None
 
     def sendto(self, payload: bytes, address: tuple[str | int, int], *, ttl: int = 64,
                df: bool = True) -> bool:

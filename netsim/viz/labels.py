@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from netsim.errors import FrameError
 from netsim.wire import headers as h
-from netsim.wire.describe import describe
+from netsim.wire.describe import TCP_APPLICATIONS, describe
 
 # An application command or status line: printable, ended by LF or CRLF (RFC 5321,
 # RFC 959, RFC 9112 all speak in such lines).
@@ -85,7 +85,7 @@ class Labeller:
             return Label("ARP", d.label.split(" tell ")[0])
         if d.protocol == "STP":
             return self._bpdu(data, d.label)
-        if d.protocol in ("RARP", "Ethernet", "malformed", "IPv4", "DNS"):
+        if d.protocol in ("RARP", "Ethernet", "malformed", "IPv4", "DNS", "DHCP"):
             return Label(d.protocol, d.label)
         hlen = (data[14] & 0xF) * 4
         total = int.from_bytes(data[16:18], "big")
@@ -108,11 +108,13 @@ class Labeller:
             flow = (data[26:30], d.sport, data[30:34], d.dport)
             n = self._udp_count[flow] = self._udp_count.get(flow, 0) + 1
             return Label("UDP", f"UDP #{n} {d.sport} → {d.dport} ({len(payload)} B)")
-        if d.protocol == "TCP":
+        if d.protocol == "TCP" or d.protocol in TCP_APPLICATIONS.values():
             try:
-                return self._tcp_label(data, l4, why)
+                label = self._tcp_label(data, l4, why)
             except FrameError as exc:
                 return Label("malformed", f"malformed TCP ({exc})")
+            # An application's command or reply line is drawn in its protocol's colour.
+            return label._replace(protocol=d.protocol) if label.kind == "text" else label
         return Label(d.protocol, d.label)
 
     def _bpdu(self, data: bytes, text: str) -> Label:

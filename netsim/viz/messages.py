@@ -25,8 +25,9 @@ from netsim.wire.stp import BRIDGE_GROUP
 #: A frame that neither arrived nor was dropped when the run stopped.
 IN_FLIGHT = "in flight when the run ended"
 #: Drops that are not what became of a message: a flooded copy that another host's
-#: NIC filtered out while the frame went on to its destination.
-NOT_A_FATE = {"mac-filtered"}
+#: NIC filtered out while the frame went on to its destination, and a broadcast that a
+#: host had no listener for (every host on a LAN hears a DHCP client's DISCOVER).
+NOT_A_FATE = {"mac-filtered", "no-listener"}
 
 
 @dataclass(frozen=True, slots=True)

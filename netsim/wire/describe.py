@@ -11,10 +11,14 @@ from typing import NamedTuple
 from netsim.errors import FrameError
 from netsim.wire import headers as h
 from netsim.wire import stp
+from netsim.wire.addr import BROADCAST_MAC, bytes_to_mac, int_to_ip
+from netsim.wire.dhcp_text import dhcp_line
 from netsim.wire.dns_text import dns_line
 
 DNS_PORT = 53
-from netsim.wire.addr import BROADCAST_MAC, bytes_to_mac, int_to_ip
+DHCP_PORTS = (67, 68)
+#: Application protocols over TCP, by well-known port, named as tshark names them.
+TCP_APPLICATIONS = {25: "SMTP", 587: "SMTP", 110: "POP", 143: "IMAP"}
 
 
 class Description(NamedTuple):
@@ -69,6 +73,10 @@ def _describe(data: bytes) -> Description:
             line = dns_line(l4[8:ulen])
             if line is not None:
                 return Description("DNS", s, d, line, sport, dport)
+        if sport in DHCP_PORTS and dport in DHCP_PORTS:
+            line = dhcp_line(l4[8:ulen])
+            if line is not None:
+                return Description("DHCP", s, d, line, sport, dport)
         return Description("UDP", s, d, f"UDP {sport} → {dport} len={ulen - 8} ttl={ttl}",
                            sport, dport)
     if proto == h.IPPROTO_TCP and len(l4) >= 20:
@@ -84,6 +92,11 @@ def _describe(data: bytes) -> Description:
             line = dns_line(data[2:2 + int.from_bytes(data[:2], "big")])
             if line is not None:
                 return Description("DNS", s, d, line + " (TCP)", sport, dport)
+        app = TCP_APPLICATIONS.get(dport) or TCP_APPLICATIONS.get(sport)
+        if payload and app:
+            first = l4[len(l4) - payload:].split(b"\n", 1)[0].rstrip(b"\r")
+            return Description(app, s, d, f"{app} {first[:80].decode('ascii', 'replace')}",
+                               sport, dport)
         text = "TCP " + ",".join(names or ["-"]) + f" seq={seq}"
         if flags & 0x10:
             text += f" ack={ack}"
@@ -103,6 +116,8 @@ def _describe_arp(data: bytes, ethertype: int) -> Description:
     if op == h.ARP_REQUEST:
         if spa == tpa:
             return Description("ARP", smac, dmac, f"ARP announce {int_to_ip(spa)}")
+        if spa == 0:            # RFC 5227 §2.1.1: is anyone using this address?
+            return Description("ARP", smac, dmac, f"ARP probe {int_to_ip(tpa)}")
         return Description("ARP", smac, dmac, f"ARP who-has {int_to_ip(tpa)} tell {int_to_ip(spa)}")
     if op == h.ARP_REPLY and data[0:6] == BROADCAST_MAC and spa == tpa:
         return Description("ARP", smac, dmac, f"ARP announce {int_to_ip(spa)} is-at {bytes_to_mac(sha)}")

@@ -1,0 +1,516 @@
+"""IMAP (RFC 3501, with MOVE from RFC 6851 as RFC 9051 has it), sans-I/O.
+
+The server session has the states of RFC 3501 §3: not authenticated (LOGIN),
+authenticated (LIST, CREATE, SELECT, EXAMINE), selected (FETCH, STORE, COPY, MOVE,
+EXPUNGE, CLOSE) and logout. Folders and flags live in the server's
+:class:`~netsim.proto.mail.store.MailStore`, so every client sees the same ones:
+when another session or a delivery changes the selected folder, the next response
+carries untagged ``EXISTS``, ``FETCH (FLAGS …)`` and — not during FETCH, STORE or
+COPY (§7.4.1) — ``EXPUNGE`` updates. FETCH of ``BODY[]`` sets ``\\Seen`` (§6.4.5);
+``BODY.PEEK[]`` and ENVELOPE do not: a client that lists headers downloads only them.
+
+:class:`ImapClient` runs a list of actions (``list``, ``headers``, ``open 1``,
+``flag 1 \\Flagged``, ``move 1 Archive``, ``create Archive``, ``delete 1``,
+``expunge``, ``noop``) after LOGIN and SELECT INBOX, then LOGOUT.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import fnmatch
+import time
+from email import message_from_bytes, policy
+
+from netsim.proto.mail.imap_syntax import ImapSyntaxError, complete, parse, quote, sequence_set
+from netsim.proto.mail.lines import Close, Send
+from netsim.proto.mail.store import MailStore
+
+CAPABILITIES = "IMAP4rev1 MOVE LITERAL+"
+SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
+MAX_COMMAND = 8192
+#: The date the simulation's clock starts from, for INTERNALDATE and Received headers.
+EPOCH = 1_704_067_200                    # 2024-01-01 00:00:00 UTC
+
+
+def imap_date(seconds: float) -> str:
+    return time.strftime("%d-%b-%Y %H:%M:%S +0000", time.gmtime(EPOCH + seconds))
+
+
+def flag_list(flags) -> bytes:
+    return b"(" + " ".join(sorted(flags)).encode() + b")"
+
+
+def envelope(data: bytes) -> bytes:
+    """RFC 3501 §7.4.2's ENVELOPE: date, subject, from, sender, reply-to, to, cc, bcc,
+    in-reply-to, message-id — addresses as (name NIL mailbox host)."""
+    msg = message_from_bytes(data, policy=policy.compat32)
+
+    def addresses(*fields):
+        values = [v for f in fields for v in msg.get_all(f, [])]
+        if not values:
+            return None
+        out = []
+        for name, address in email.utils.getaddresses(values):
+            mailbox, _, host = address.partition("@")
+            out.append([name or None, None, mailbox or None, host or None])
+        return out
+
+    sender = addresses("Sender") or addresses("From")
+    return quote([msg.get("Date"), msg.get("Subject"), addresses("From"), sender,
+                  addresses("Reply-To") or addresses("From"), addresses("To"), addresses("Cc"),
+                  addresses("Bcc"), msg.get("In-Reply-To"), msg.get("Message-ID")])
+
+
+class ImapServerSession:
+    def __init__(self, store: MailStore, hostname: str, now: float = 0.0) -> None:
+        self.store = store
+        self.hostname = hostname
+        self._buffer = bytearray()
+        self._out: list = [Send(f"* OK [CAPABILITY {CAPABILITIES}] {hostname} IMAP4rev1 "
+                                "server ready\r\n".encode())]
+        self.user: str | None = None
+        self.folder = None
+        self.read_only = False
+        self._view: list = []                     # the messages as this client numbers them
+        self._flags_seen: dict[int, frozenset] = {}
+        self._changed = False
+        self.closed = False
+        store.watchers.append(self._on_change)
+
+    # -- input ------------------------------------------------------------------------------
+
+    def receive(self, data: bytes) -> None:
+        self._buffer += data
+        while not self.closed:
+            command = complete(self._buffer)
+            if command is None:
+                if len(self._buffer) > MAX_COMMAND:
+                    self._buffer.clear()
+                    self._out.append(Send(b"* BAD command line too long\r\n"))
+                return
+            self._command(command)
+
+    def connection_lost(self) -> None:
+        self._forget()
+
+    def _command(self, line: bytes) -> None:
+        try:
+            words = parse(line)
+        except ImapSyntaxError as exc:
+            self._out.append(Send(f"* BAD {exc}\r\n".encode()))
+            return
+        if len(words) < 2 or not isinstance(words[0], str) or not isinstance(words[1], str):
+            self._out.append(Send(b"* BAD missing tag or command\r\n"))
+            return
+        tag, verb, args = words[0], words[1].upper(), words[2:]
+        handler = getattr(self, f"_cmd_{verb.lower()}", None)
+        if handler is None:
+            return self._tagged(tag, "BAD", f"unknown command {verb}")
+        if verb not in ("FETCH", "STORE", "COPY", "MOVE"):
+            self._sync(expunges=verb not in ("SEARCH",))
+        else:
+            self._sync(expunges=False)
+        try:
+            handler(tag, args)
+        except (ImapSyntaxError, IndexError, TypeError, ValueError) as exc:
+            self._tagged(tag, "BAD", f"{verb}: {exc or 'bad arguments'}")
+
+    # -- any state ----------------------------------------------------------------------------
+
+    def _cmd_capability(self, tag, args) -> None:
+        self._untagged(f"CAPABILITY {CAPABILITIES}")
+        self._tagged(tag, "OK", "CAPABILITY completed")
+
+    def _cmd_noop(self, tag, args) -> None:
+        self._tagged(tag, "OK", "NOOP completed")
+
+    def _cmd_logout(self, tag, args) -> None:
+        self._untagged(f"BYE {self.hostname} IMAP4rev1 server logging out")
+        self._tagged(tag, "OK", "LOGOUT completed")
+        self._forget()
+        self.closed = True
+        self._out.append(Close())
+
+    # -- not authenticated ------------------------------------------------------------------
+
+    def _cmd_login(self, tag, args) -> None:
+        if self.user is not None:
+            return self._tagged(tag, "BAD", "already logged in")
+        user, password = str(args[0]), str(args[1])
+        if not self.store.check_password(user, password):
+            return self._tagged(tag, "NO", "[AUTHENTICATIONFAILED] invalid credentials")
+        self.user = user
+        self._tagged(tag, "OK", f"[CAPABILITY {CAPABILITIES}] LOGIN completed")
+
+    # -- authenticated ------------------------------------------------------------------------
+
+    def _cmd_list(self, tag, args) -> None:
+        if not self._logged_in(tag):
+            return
+        pattern = str(args[1]) if len(args) > 1 else "*"
+        if pattern == "":
+            self._untagged('LIST (\\Noselect) "/" ""')
+        for name in self.store.folders[self.user]:
+            if fnmatch.fnmatchcase(name, pattern.replace("%", "*")):
+                self._out.append(Send(b'* LIST (\\HasNoChildren) "/" ' + quote(name) + b"\r\n"))
+        self._tagged(tag, "OK", "LIST completed")
+
+    def _cmd_create(self, tag, args) -> None:
+        if not self._logged_in(tag):
+            return
+        name = str(args[0])
+        if self.store.folder(self.user, name) is not None:
+            return self._tagged(tag, "NO", "[ALREADYEXISTS] mailbox already exists")
+        self.store.create(self.user, name)
+        self._tagged(tag, "OK", "CREATE completed")
+
+    def _cmd_select(self, tag, args, read_only: bool = False) -> None:
+        if not self._logged_in(tag):
+            return
+        folder = self.store.folder(self.user, str(args[0]))
+        if folder is None:
+            self.folder = None
+            return self._tagged(tag, "NO", "[NONEXISTENT] no such mailbox")
+        self.folder, self.read_only = folder, read_only
+        self._view = list(folder.messages)
+        recent = sum(1 for m in self._view if "\\Recent" in m.flags)
+        if not read_only:                        # §2.3.2: the first session to see them
+            for m in self._view:
+                m.flags.discard("\\Recent")
+        self._flags_seen = {id(m): frozenset(m.flags) for m in self._view}
+        self._untagged(f"{len(self._view)} EXISTS")
+        self._untagged(f"{recent} RECENT")
+        self._untagged("FLAGS (" + " ".join(SYSTEM_FLAGS) + ")")
+        self._untagged(f"OK [PERMANENTFLAGS ({' '.join(SYSTEM_FLAGS)})] flags permitted")
+        self._untagged(f"OK [UIDVALIDITY {folder.uidvalidity}] UIDs valid")
+        self._untagged(f"OK [UIDNEXT {folder.uidnext}] predicted next UID")
+        mode = "READ-ONLY" if read_only else "READ-WRITE"
+        self._tagged(tag, "OK", f"[{mode}] {'EXAMINE' if read_only else 'SELECT'} completed")
+
+    def _cmd_examine(self, tag, args) -> None:
+        self._cmd_select(tag, args, read_only=True)
+
+    # -- selected -----------------------------------------------------------------------------
+
+    def _cmd_fetch(self, tag, args) -> None:
+        if not self._selected(tag):
+            return
+        numbers = sequence_set(str(args[0]), len(self._view))
+        items = args[1] if isinstance(args[1], list) else [args[1]]
+        items = [str(i).upper() for i in items]
+        macros = {"ALL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
+                  "FAST": ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
+                  "FULL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"]}
+        if len(items) == 1 and items[0] in macros:
+            items = macros[items[0]]
+        for n in numbers:
+            message = self._view[n - 1]
+            parts: list[bytes] = []
+            for item in items:
+                if item in ("BODY[]", "RFC822") and not self.read_only:
+                    if "\\Seen" not in message.flags:
+                        message.flags.add("\\Seen")
+                        self._mark_changed(message)
+                        if "FLAGS" not in items:
+                            items = items + ["FLAGS"]
+            for item in items:
+                parts.append(self._fetch_item(message, item))
+            self._out.append(Send(f"* {n} FETCH (".encode() + b" ".join(parts) + b")\r\n"))
+        self._tagged(tag, "OK", "FETCH completed")
+
+    def _fetch_item(self, message, item: str) -> bytes:
+        if item == "FLAGS":
+            self._flags_seen[id(message)] = frozenset(message.flags)
+            return b"FLAGS " + flag_list(message.flags)
+        if item == "UID":
+            return f"UID {message.uid}".encode()
+        if item == "RFC822.SIZE":
+            return f"RFC822.SIZE {message.size}".encode()
+        if item == "INTERNALDATE":
+            return b"INTERNALDATE " + quote(imap_date(message.arrived))
+        if item == "ENVELOPE":
+            return b"ENVELOPE " + envelope(message.data)
+        if item in ("BODY[]", "BODY.PEEK[]", "RFC822"):
+            name = "RFC822" if item == "RFC822" else "BODY[]"
+            return name.encode() + b" " + quote(message.data)
+        if item in ("BODY[HEADER]", "BODY.PEEK[HEADER]", "RFC822.HEADER"):
+            name = "RFC822.HEADER" if item == "RFC822.HEADER" else "BODY[HEADER]"
+            return name.encode() + b" " + quote(message.header)
+        if item in ("BODY[TEXT]", "BODY.PEEK[TEXT]"):
+            return b"BODY[TEXT] " + quote(message.body)
+        raise ImapSyntaxError(f"unsupported FETCH item {item}")
+
+    def _cmd_store(self, tag, args) -> None:
+        if not self._selected(tag) or not self._writable(tag):
+            return
+        numbers = sequence_set(str(args[0]), len(self._view))
+        mode = str(args[1]).upper()
+        flags = args[2] if isinstance(args[2], list) else args[2:]
+        flags = {str(f) for f in flags}
+        silent = mode.endswith(".SILENT")
+        for n in numbers:
+            message = self._view[n - 1]
+            if mode.startswith("+"):
+                message.flags |= flags
+            elif mode.startswith("-"):
+                message.flags -= flags
+            elif mode.startswith("FLAGS"):
+                message.flags = flags | (message.flags & {"\\Recent"})
+            else:
+                raise ImapSyntaxError(f"bad STORE mode {mode}")
+            self._mark_changed(message)
+            self._flags_seen[id(message)] = frozenset(message.flags)
+            if not silent:
+                self._out.append(Send(f"* {n} FETCH (FLAGS ".encode() + flag_list(message.flags)
+                                      + b")\r\n"))
+        self._tagged(tag, "OK", "STORE completed")
+
+    def _cmd_copy(self, tag, args, move: bool = False) -> None:
+        if not self._selected(tag):
+            return
+        target = self.store.folder(self.user, str(args[1]))
+        if target is None:
+            return self._tagged(tag, "NO", "[TRYCREATE] no such mailbox")
+        if move and not self._writable(tag):
+            return
+        numbers = sequence_set(str(args[0]), len(self._view))
+        moved = [self._view[n - 1] for n in numbers]
+        for message in moved:
+            target.add(message.data, message.arrived, message.flags | {"\\Recent"})
+        self.store.changed(self.user, target.name, self)
+        if move:
+            for n in sorted(numbers, reverse=True):
+                self._expunged(n)
+            self.folder.messages = [m for m in self.folder.messages if m not in moved]
+            self.store.changed(self.user, self.folder.name, self)
+        self._tagged(tag, "OK", f"{'MOVE' if move else 'COPY'} completed")
+
+    def _cmd_move(self, tag, args) -> None:
+        self._cmd_copy(tag, args, move=True)
+
+    def _cmd_expunge(self, tag, args) -> None:
+        if not self._selected(tag) or not self._writable(tag):
+            return
+        self._expunge()
+        self._tagged(tag, "OK", "EXPUNGE completed")
+
+    def _cmd_close(self, tag, args) -> None:
+        if not self._selected(tag):
+            return
+        if not self.read_only:                  # §6.4.2: expunge silently
+            gone = [m for m in self.folder.messages if "\\Deleted" in m.flags]
+            self.folder.messages = [m for m in self.folder.messages if m not in gone]
+            if gone:
+                self.store.changed(self.user, self.folder.name, self)
+        self.folder, self._view = None, []
+        self._tagged(tag, "OK", "CLOSE completed")
+
+    # -- updates (§7.3.1, §7.4.1) -----------------------------------------------------------
+
+    def _expunge(self) -> None:
+        for n in range(len(self._view), 0, -1):
+            if "\\Deleted" in self._view[n - 1].flags:
+                self.folder.messages.remove(self._view[n - 1])
+                self._expunged(n)
+        self.store.changed(self.user, self.folder.name, self)
+
+    def _expunged(self, n: int) -> None:
+        del self._view[n - 1]
+        self._untagged(f"{n} EXPUNGE")
+
+    def _on_change(self, user, folder, by) -> None:
+        if by is not self and user == self.user and self.folder is not None and \
+                folder.upper() == self.folder.name.upper():
+            self._changed = True
+
+    def _mark_changed(self, message) -> None:
+        self.store.changed(self.user, self.folder.name, self)
+
+    def _sync(self, *, expunges: bool) -> None:
+        """Tell the client what others changed in the selected folder since it last heard."""
+        if not self._changed or self.folder is None:
+            return
+        current = self.folder.messages
+        if expunges:
+            present = {id(m) for m in current}
+            for n in range(len(self._view), 0, -1):
+                if id(self._view[n - 1]) not in present:
+                    self._expunged(n)
+        known = {id(m) for m in self._view}
+        new = [m for m in current if id(m) not in known]
+        if new:
+            self._view += new
+            self._untagged(f"{len(self._view)} EXISTS")
+        for n, m in enumerate(self._view, 1):
+            if m in current and self._flags_seen.get(id(m)) != frozenset(m.flags):
+                self._flags_seen[id(m)] = frozenset(m.flags)
+                self._out.append(Send(f"* {n} FETCH (FLAGS ".encode() + flag_list(m.flags) + b")\r\n"))
+        present = {id(m) for m in current}
+        self._changed = any(id(m) not in present for m in self._view)   # expunges still to tell
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _logged_in(self, tag) -> bool:
+        if self.user is None:
+            self._tagged(tag, "BAD", "not logged in")
+            return False
+        return True
+
+    def _selected(self, tag) -> bool:
+        if not self._logged_in(tag):
+            return False
+        if self.folder is None:
+            self._tagged(tag, "BAD", "no mailbox selected")
+            return False
+        return True
+
+    def _writable(self, tag) -> bool:
+        if self.read_only:
+            self._tagged(tag, "NO", "[READ-ONLY] mailbox is read-only (EXAMINE)")
+            return False
+        return True
+
+    def _forget(self) -> None:
+        if self._on_change in self.store.watchers:
+            self.store.watchers.remove(self._on_change)
+
+    def _untagged(self, text: str) -> None:
+        self._out.append(Send(f"* {text}\r\n".encode()))
+
+    def _tagged(self, tag: str, status: str, text: str) -> None:
+        self._out.append(Send(f"{tag} {status} {text}\r\n".encode()))
+
+    def outputs(self) -> list:
+        out, self._out = self._out, []
+        return out
+
+
+# -- the client --------------------------------------------------------------------------------
+
+ACTIONS = ("list", "headers", "open", "flag", "unflag", "move", "copy", "create", "delete",
+           "expunge", "noop", "examine", "select")
+
+
+def action_commands(action: str) -> str:
+    """One user action → the IMAP command that does it (without a tag)."""
+    word, _, rest = action.strip().partition(" ")
+    word = word.lower()
+    args = rest.split()
+    if word == "list":
+        return 'LIST "" "*"'
+    if word == "headers":
+        return "FETCH 1:* (FLAGS ENVELOPE)"
+    if word == "open":
+        return f"FETCH {args[0]} (BODY[])"
+    if word in ("flag", "unflag"):
+        sign = "+" if word == "flag" else "-"
+        return f"STORE {args[0]} {sign}FLAGS ({' '.join(args[1:]) or chr(92) + 'Flagged'})"
+    if word in ("move", "copy"):
+        return f"{word.upper()} {args[0]} {quote(args[1]).decode()}"
+    if word == "create":
+        return f"CREATE {quote(args[0]).decode()}"
+    if word == "delete":
+        return f"STORE {args[0]} +FLAGS (\\Deleted)"
+    if word in ("select", "examine"):
+        return f"{word.upper()} {quote(args[0] if args else 'INBOX').decode()}"
+    if word in ("expunge", "noop"):
+        return word.upper()
+    raise ValueError(f"unknown IMAP action {action!r} (one of: {', '.join(ACTIONS)})")
+
+
+class ImapClient:
+    """LOGIN, SELECT INBOX, the actions, LOGOUT — one command at a time, tagged A001…"""
+
+    def __init__(self, user: str, password: str, actions: list[str]) -> None:
+        self._commands = [f"LOGIN {quote(user).decode()} {quote(password).decode()}",
+                          "SELECT INBOX"] + [action_commands(a) for a in actions] + ["LOGOUT"]
+        self._buffer = bytearray()
+        self._out: list = []
+        self._tag_number = 0
+        self._waiting: str | None = None
+        self._started = False
+        self.transcript: list[tuple[str, str]] = []
+        self.folders: list[str] = []
+        #: message number → what the client knows: subject, from, flags, and the body
+        #: bytes if it fetched them.
+        self.messages: dict[int, dict] = {}
+        self.bytes_downloaded = 0
+        self.errors: list[str] = []
+        self.finished = False
+
+    def receive(self, data: bytes) -> None:
+        self._buffer += data
+        while True:
+            response = complete(self._buffer)
+            if response is None:
+                return
+            self.bytes_downloaded += len(response)
+            self._response(response)
+
+    def connection_lost(self) -> None:
+        if not self.finished:
+            self.errors.append("connection closed before LOGOUT completed")
+            self.finished = True
+
+    def _response(self, data: bytes) -> None:
+        shown = data.split(b"\r\n", 1)[0].decode("utf-8", "replace")
+        literal = data.count(b"\r\n") > 1
+        self.transcript.append(("S", (shown[:100] + ("…" if len(shown) > 100 else ""))
+                                + (f" <{len(data)} bytes>" if literal else "")))
+        try:
+            words = parse(data)
+        except ImapSyntaxError as exc:
+            self.errors.append(f"unreadable response: {exc}")
+            return
+        if not words:
+            return
+        if words[0] == "*":
+            self._untagged(words[1:])
+            if not self._started:
+                self._started = True
+                self._next()
+            return
+        if words[0] == self._waiting:
+            status = str(words[1]).upper() if len(words) > 1 else "BAD"
+            if status != "OK":
+                self.errors.append(f"{self._current}: {' '.join(str(w) for w in words[1:])}")
+            self._waiting = None
+            self._next()
+
+    def _untagged(self, words: list) -> None:
+        if len(words) >= 2 and str(words[1]).upper() == "FETCH" and isinstance(words[2], list):
+            n = int(words[0])
+            known = self.messages.setdefault(n, {})
+            items = words[2]
+            for key, value in zip(items[::2], items[1::2]):
+                key = str(key).upper()
+                if key == "FLAGS":
+                    known["flags"] = sorted(str(f) for f in value)
+                elif key == "ENVELOPE":
+                    known["subject"] = value[1]
+                    sender = (value[2] or [[None, None, None, None]])[0]
+                    known["from"] = f"{sender[2]}@{sender[3]}"
+                elif key in ("BODY[]", "RFC822"):
+                    known["body"] = value if isinstance(value, bytes) else str(value).encode()
+        elif len(words) >= 2 and str(words[1]).upper() == "EXPUNGE":
+            n = int(words[0])
+            self.messages = {(k if k < n else k - 1): v for k, v in self.messages.items() if k != n}
+        elif words and str(words[0]).upper() == "LIST":
+            self.folders.append(str(words[-1]))
+
+    def _next(self) -> None:
+        if not self._commands:
+            self.finished = True
+            self._out.append(Close())
+            return
+        command = self._commands.pop(0)
+        self._tag_number += 1
+        tag = f"A{self._tag_number:03d}"
+        self._waiting, self._current = tag, command
+        shown = command if not command.startswith("LOGIN ") else command.rsplit(" ", 1)[0] + " ********"
+        self.transcript.append(("C", f"{tag} {shown}"))
+        self._out.append(Send(f"{tag} {command}\r\n".encode()))
+
+    def outputs(self) -> list:
+        out, self._out = self._out, []
+        return out

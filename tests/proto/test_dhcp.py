@@ -1,0 +1,200 @@
+"""DHCP client and server in pairs over a fake broadcast wire (RFC 2131, RFC 5227).
+
+Messages go through their bytes (``to_bytes``/``from_bytes``) and Scapy's BOOTP/DHCP
+dissector reads every one, so both ends and a third party agree on the format.
+"""
+
+import pytest
+from scapy.layers.dhcp import BOOTP, DHCP
+
+from netsim.proto.dhcp import (Configure, DhcpClient, DhcpError, DhcpMessage, DhcpServer, Pool,
+                               Probe, Reply, Send, Unconfigure)
+from netsim.proto.dhcp.client import (BOUND, DECLINED, REBINDING, RENEWING, SELECTING)
+from netsim.proto.dhcp.message import ACK, DISCOVER, NAK, OFFER, REQUEST
+from netsim.wire.addr import int_to_ip, ip_to_int
+
+SERVER = ip_to_int("10.0.9.2")
+MAC_A, MAC_B = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+
+
+def pool(first="10.0.1.100", last="10.0.1.149"):
+    return Pool(ip_to_int("10.0.1.0"), 24, ip_to_int(first), ip_to_int(last),
+                router=ip_to_int("10.0.1.1"), dns=(ip_to_int("10.0.9.53"),), domain="example.com")
+
+
+class Wire:
+    """Clients and one server on a LAN; the server's interface is 10.0.1.1's subnet."""
+
+    def __init__(self, server, *clients, lost=lambda msg: False, taken=()):
+        self.server, self.clients = server, list(clients)
+        self.lost, self.taken = lost, set(taken)
+        self.now = 0.0
+        self.seen: list[tuple[str, int]] = []      # (sender, message type)
+        self.configured: dict[int, Configure] = {}
+        self.unconfigured: list = []
+        self.sends: list[Send] = []
+        self.logs: list[str] = []
+
+    def pump(self):
+        for _ in range(1000):
+            moved = False
+            for client in self.clients:
+                for out in client.outputs():
+                    moved = True
+                    self._from_client(client, out)
+            for out in self.server.outputs():
+                moved = True
+                if isinstance(out, Reply):
+                    self._deliver_reply(out)
+                else:
+                    self.logs.append(out.text)
+            if not moved:
+                return
+
+    def _from_client(self, client, out):
+        if isinstance(out, Send):
+            self.sends.append(out)
+            wire = out.message.to_bytes()
+            assert DHCP in BOOTP(wire), "scapy does not read it as DHCP"
+            msg = DhcpMessage.from_bytes(wire)
+            self.seen.append(("client", msg.msg_type))
+            if not self.lost(msg):
+                self.server.receive(msg, ip_to_int("10.0.1.1"), self.now)
+        elif isinstance(out, Probe):
+            if out.address in self.taken:
+                client.address_in_use(self.now)
+        elif isinstance(out, Configure):
+            self.configured[id(client)] = out
+        elif isinstance(out, Unconfigure):
+            self.unconfigured.append(out)
+
+    def _deliver_reply(self, out):
+        wire = out.message.to_bytes()
+        assert DHCP in BOOTP(wire)
+        msg = DhcpMessage.from_bytes(wire)
+        self.seen.append(("server", msg.msg_type))
+        if self.lost(msg):
+            return
+        for client in self.clients:
+            client.receive(msg, self.now)
+
+    def advance(self, until):
+        while True:
+            timers = [(c.get_timer(), i) for i, c in enumerate(self.clients)
+                      if c.get_timer() is not None and c.get_timer() <= until]
+            if not timers:
+                self.now = until
+                return
+            when, i = min(timers)
+            self.now = when
+            self.clients[i].handle_timer(when)
+            self.pump()
+
+
+def start(*clients, server=None, **wire_args):
+    server = server or DhcpServer(SERVER, [pool()], lease_time=600)
+    wire = Wire(server, *clients, **wire_args)
+    for client in clients:
+        client.start(0.0)
+    wire.pump()
+    return wire
+
+
+def test_discover_offer_request_ack_then_probe_then_bound():
+    client = DhcpClient(MAC_A, seed=1)
+    wire = start(client)
+    assert [t for _, t in wire.seen] == [DISCOVER, OFFER, REQUEST, ACK]
+    assert client.state == "PROBING"                      # RFC 5227: probe before use
+    wire.advance(5)
+    assert client.state == BOUND
+    config = wire.configured[id(client)]
+    assert int_to_ip(config.address) == "10.0.1.100" and config.prefix_len == 24
+    assert int_to_ip(config.router) == "10.0.1.1" and config.domain == "example.com"
+    assert [int_to_ip(a) for a in config.dns] == ["10.0.9.53"]
+
+
+def test_two_clients_get_different_addresses_and_the_pool_runs_out():
+    a, b, c = (DhcpClient(m, seed=i) for i, m in enumerate((MAC_A, MAC_B, bytes.fromhex("020000000003"))))
+    server = DhcpServer(SERVER, [pool("10.0.1.100", "10.0.1.101")], lease_time=600)
+    wire = start(a, b, c, server=server)
+    wire.advance(5)
+    addresses = {int_to_ip(cfg.address) for cfg in wire.configured.values()}
+    assert addresses == {"10.0.1.100", "10.0.1.101"}
+    assert c.state == SELECTING                           # no offer: it keeps asking
+    assert any("no free leases" in line for line in wire.logs)
+
+
+def test_a_taken_address_is_declined_and_another_one_offered():
+    client = DhcpClient(MAC_A, seed=1)
+    server = DhcpServer(SERVER, [pool()], lease_time=600)
+    wire = start(client, server=server, taken={ip_to_int("10.0.1.100")})
+    wire.advance(3)
+    assert client.state == DECLINED and server.counts["declines"] == 1
+    wire.taken.clear()
+    wire.advance(20)                                      # 10 s later: INIT again
+    assert client.state == BOUND
+    assert int_to_ip(wire.configured[id(client)].address) == "10.0.1.101"
+
+
+def test_renewal_at_t1_is_unicast_and_rebinding_at_t2_broadcast():
+    client = DhcpClient(MAC_A, seed=1)
+    server = DhcpServer(SERVER, [pool()], lease_time=600)
+    wire = start(client, server=server)
+    wire.advance(5)
+    wire.sends.clear()
+    wire.advance(300.5)                                   # T1 = 300 s after the ACK
+    renew = wire.sends
+    assert renew and renew[0].to == SERVER and renew[0].message.ciaddr == ip_to_int("10.0.1.100")
+    assert client.state == BOUND                          # the server extended the lease
+    wire.lost = lambda msg: True                          # the server goes away
+    wire.sends.clear()
+    wire.advance(900)
+    states = [s for _, s in client.history]
+    assert RENEWING in states and REBINDING in states
+    assert wire.sends[0].to == SERVER and wire.sends[-1].to == 0xFFFFFFFF
+    wire.advance(1300)                                    # past the lease's end
+    assert wire.unconfigured and wire.unconfigured[-1].reason == "the lease expired"
+
+
+def test_a_request_for_a_foreign_address_gets_nak():
+    server = DhcpServer(SERVER, [pool()], lease_time=600)
+    bogus = DhcpMessage(1, 7, MAC_A, REQUEST, options={50: ip_to_int("10.0.1.120").to_bytes(4, "big"),
+                                                        54: SERVER.to_bytes(4, "big")})
+    server.receive(bogus, ip_to_int("10.0.1.1"), 0.0)
+    replies = [o for o in server.outputs() if isinstance(o, Reply)]
+    assert replies[0].message.msg_type == NAK and replies[0].to == 0xFFFFFFFF
+
+
+def test_a_relayed_request_is_answered_to_the_relay_from_the_giaddr_pool():
+    other = Pool(ip_to_int("10.0.2.0"), 24, ip_to_int("10.0.2.100"), ip_to_int("10.0.2.110"),
+                 router=ip_to_int("10.0.2.1"))
+    server = DhcpServer(SERVER, [pool(), other])
+    relayed = DhcpMessage(1, 9, MAC_B, DISCOVER, giaddr=ip_to_int("10.0.2.1"), hops=1)
+    server.receive(relayed, ip_to_int("10.0.9.2"), 0.0)
+    reply = next(o for o in server.outputs() if isinstance(o, Reply))
+    assert (reply.to, reply.port) == (ip_to_int("10.0.2.1"), 67)
+    assert int_to_ip(reply.message.yiaddr) == "10.0.2.100"
+
+
+def test_release_frees_the_lease():
+    client = DhcpClient(MAC_A, seed=1)
+    server = DhcpServer(SERVER, [pool()], lease_time=600)
+    wire = start(client, server=server)
+    wire.advance(5)
+    assert server.active_leases(wire.now) == {"10.0.1.100": "02:00:00:00:00:01"}
+    client.release(wire.now)
+    wire.pump()
+    assert server.active_leases(wire.now) == {} and server.counts["releases"] == 1
+
+
+@pytest.mark.parametrize("data, error", [
+    (b"\x01" * 100, "shorter"),
+    (b"\x03" + b"\x01\x06" + b"\0" * 233 + b"\x63\x82\x53\x63\xff", "op 3"),
+    (b"\x01\x01\x06" + b"\0" * 233 + b"BOOT", "cookie"),
+    (b"\x01\x01\x06" + b"\0" * 233 + b"\x63\x82\x53\x63\x35\x05\x01", "past the end"),
+    (b"\x01\x01\x06" + b"\0" * 233 + b"\x63\x82\x53\x63\x35\x01\x01", "END"),
+    (b"\x01\x01\x06" + b"\0" * 233 + b"\x63\x82\x53\x63\xff", "message type"),
+])
+def test_bad_messages_are_refused_with_a_reason(data, error):
+    with pytest.raises(DhcpError, match=error):
+        DhcpMessage.from_bytes(data)
