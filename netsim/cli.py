@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     diagram.add_argument("outdir", help="a folder written by netsim run")
     diagram.add_argument("--filter", default="", help="e.g. 'tcp,node=server,from=0.8s'")
     diagram.add_argument("--format", choices=["svg", "png", "mermaid", "plantuml"], default="svg")
-    diagram.add_argument("--level", choices=["end-to-end", "link"], default="end-to-end")
+    diagram.add_argument("--level", choices=["end-to-end", "link", "app"], default="end-to-end",
+                         help="app: only what applications said (DNS, DHCP, SMTP, POP, IMAP)")
     diagram.add_argument("--scale", choices=["compressed", "time"], default="compressed")
     diagram.add_argument("--limit", type=_positive, default=60,
                          help="at most this many messages, chosen to tell the story (default 60)")

@@ -70,7 +70,9 @@ def tshark_fields(pcap: Path, *fields: str, display_filter: str | None = None,
                   occurrence: str = "f") -> list[list[str]]:
     """Rows of the given fields, one per frame (after the filter); with several values
     of a field in a frame, the first (``occurrence="f"``) or all joined by ``|``."""
-    cmd = [require_tshark(), "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=\t",
+    # smtp.decryption: let the SMTP dissector decode AUTH PLAIN (else it warns it did not).
+    cmd = [require_tshark(), "-n", "-o", "smtp.decryption:TRUE", "-r", str(pcap), "-T", "fields",
+           "-E", "separator=\t",
            "-E", f"occurrence={occurrence}", "-E", "aggregator=|"]
     for field in fields:
         cmd += ["-e", field]

@@ -86,5 +86,5 @@ def test_diagram_redraws_a_saved_run_with_a_filter(tmp_path, capsys):
     assert main(["diagram", str(tmp_path), "--filter", "arp", "--level", "link",
                  "--format", "plantuml", "-o", str(out)]) == 0
     assert out.read_text().count("ARP who-has") == 4
-    assert main(["diagram", str(tmp_path), "--filter", "smtp"]) == 2
+    assert main(["diagram", str(tmp_path), "--filter", "gopher"]) == 2
     assert main(["diagram", str(tmp_path / "nowhere")]) == 2

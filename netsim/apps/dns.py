@@ -76,60 +76,163 @@ def ask_tcp(app, server: int, wire: bytes, on_answer) -> None:
     app.env.process(exchange())
 
 
-_ZONE = {"type": "object", "additionalProperties": False, "required": ["origin", "records"],
+_ZONE = {"type": "object", "additionalProperties": False, "required": ["origin"],
          "properties": {"origin": {"type": "string", "description": "the zone's name: 163.com"},
                         "records": {"type": "array", "items": {"type": "string"},
-                                    "description": "master-file lines: '@ MX 10 mail'"}}}
+                                    "description": "master-file lines: '@ MX 10 mail'"},
+                        "file": {"type": "string",
+                                 "description": "a master file next to the scenario (RFC 1035 §5)"}}}
+
+
+_HINTS = {"type": "array", "items": {
+    "type": "object", "additionalProperties": False, "required": ["name", "address"],
+    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/ipv4"}}},
+    "description": "the root servers: [{name: a.root-servers.net, address: 198.41.0.4}]"}
 
 
 class DnsServer(App):
-    """An authoritative name server for the zones it is given (RFC 1034/1035)."""
+    """An authoritative name server for the zones it is given (RFC 1034/1035), which may
+    also recurse for clients that ask it to (RD set) about names outside its zones:
+
+    - ``recursion: iterative`` — resolve from the root hints, caching (what a site's
+      BIND with ``recursion yes`` does; the textbook's *iterative* picture);
+    - ``recursion: recursive`` — pass the question, RD still set, to the server its
+      zone data (or the root hints) points to, and pass the answer back: each server
+      recurses for the one before (the textbook's *recursive* picture, RFC 1034 §4.3.1).
+    """
 
     name = "dns-server"
-    SCHEMA = {"zones": {"type": "array", "minItems": 1, "items": _ZONE,
-                        "description": "zones in master-file syntax, each with an SOA and NS at @"}}
-    REQUIRED = ["zones"]
+    SCHEMA = {"zones": {"type": "array", "items": _ZONE,
+                        "description": "zones in master-file syntax, each with an SOA and NS at @ "
+                                       "(or as a file: {origin: 163.com, file: 163.com.zone})"},
+              "recursion": {"enum": ["none", "iterative", "recursive"], "default": "none",
+                            "description": "answer clients' RD queries for other names: resolve "
+                                           "iteratively, or ask the next server recursively"},
+              "root_hints": _HINTS}
+    REQUIRED: list = []
     SERVICE = True
     BINDS = ("udp", PORT)
     EXAMPLE = {"node": "ns1", "run": "dns-server", "zones": [{"origin": "163.com", "records": [
         "@ SOA ns1 admin 1 7200 900 1209600 300", "@ NS ns1", "ns1 A 10.0.3.53",
         "@ MX 10 mail", "mail A 10.0.3.25"]}]}
 
-    def __init__(self, node, *, zones: list[dict], at: float = 0.0) -> None:
+    def __init__(self, node, *, zones: list[dict] | None = None, recursion: str = "none",
+                 root_hints: list[dict] | None = None, at: float = 0.0) -> None:
         super().__init__(node, at=at)
+        zones = zones or []
+        if not zones and recursion == "none":
+            raise ValueError("a dns-server needs zones, or recursion for its clients")
         try:
             self.authority = Authority([load_zone(z["origin"], z["records"]) for z in zones])
         except ZoneError as exc:
             raise ValueError(str(exc)) from None
+        self.recursion = recursion
+        self.hints = [(h["name"], h["address"]) for h in root_hints or []]
         self.queries = 0
+        self.recursed = 0
+        self._chained: dict[int, tuple] = {}          # our query id → (client query, reply_to)
 
     def start(self) -> None:
         self.socket = self.node.udp_open(PORT)
         self.socket.on_receive = self._on_datagram
         serve_tcp(self, lambda wire: self._answer(wire, udp=False))
+        if self.recursion != "none":
+            self.upstream = self.node.udp_open()
+            self.upstream.on_receive = self._from_upstream
+            if self.recursion == "iterative":
+                self.engine = Resolver(root_hints=self.hints, seed=self.network.seed)
+                self.driver = self.drive(self.engine)
 
-    def _answer(self, wire: bytes, *, udp: bool) -> bytes | None:
+    def _answer(self, wire: bytes, *, udp: bool, reply_to=None) -> bytes | None:
         try:
             query = dns.message.from_wire(wire)
         except Exception:                               # noqa: BLE001 — garbage: no answer
             return None
-        if query.flags & dns.flags.QR:
+        if query.flags & dns.flags.QR or len(query.question) != 1:
             return None
         self.queries += 1
-        return to_wire(self.authority.respond(query, udp=udp), udp=udp)
+        response = self.authority.respond(query, udp=udp)
+        if self.recursion != "none" and query.flags & dns.flags.RD and \
+                not response.flags & dns.flags.AA and reply_to is not None:
+            self.recursed += 1
+            self._recurse(query, response, reply_to)
+            return None
+        return to_wire(response, udp=udp)
 
-    def _on_datagram(self, payload, addr, _now) -> None:
-        answer = self._answer(payload, udp=True)
+    def _on_datagram(self, payload, addr, now) -> None:
+        answer = self._answer(payload, udp=True, reply_to=addr)
         if answer is not None:
             self.socket.sendto(answer, addr)
 
+    # -- recursion ------------------------------------------------------------------------------
+
+    def _recurse(self, query, local_answer, reply_to) -> None:
+        q = query.question[0]
+        if self.recursion == "iterative":
+            self.engine.lookup(q.name, q.rdtype, (query, reply_to), self.env.now)
+            self.driver.kick()
+            return
+        # Recursive: the server our own data refers to, else a root server.
+        glue = [rd.address for rrset in local_answer.additional
+                if rrset.rdtype == dns.rdatatype.A for rd in rrset]
+        servers = glue or [address for _name, address in self.hints]
+        if not servers:
+            self._reply(query, reply_to, dns.rcode.SERVFAIL)
+            return
+        ask = dns.message.make_query(q.name, q.rdtype)
+        ask.flags |= dns.flags.RD
+        ask.id = self.network.rng.randrange(1 << 16)
+        self._chained[ask.id] = (query, reply_to)
+        self.upstream.sendto(ask.to_wire(), (servers[0], PORT))
+
+    def _from_upstream(self, payload, _addr, now) -> None:
+        if self.recursion == "iterative":
+            self.engine.receive(payload, now)
+            self.driver.kick()
+            return
+        try:
+            response = dns.message.from_wire(payload)
+        except Exception:                               # noqa: BLE001
+            return
+        waiting = self._chained.pop(response.id, None)
+        if waiting is not None:
+            query, reply_to = waiting
+            self._reply(query, reply_to, response.rcode(), response)
+
+    def on_output(self, output) -> None:
+        if isinstance(output, SendQuery):
+            if output.tcp:
+                ask_tcp(self, self.network.address_of(output.server), output.wire,
+                        lambda wire: wire and (self.engine.receive(wire, self.env.now),
+                                               self.driver.kick()))
+            else:
+                self.upstream.sendto(output.wire, (output.server, PORT))
+        elif isinstance(output, Resolved):
+            query, reply_to = output.tag
+            self._reply(query, reply_to, output.response.rcode(), output.response)
+
+    def _reply(self, query, reply_to, rcode, upstream=None) -> None:
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.RA
+        response.set_rcode(rcode)
+        if upstream is not None:
+            response.answer = upstream.answer
+            response.authority = upstream.authority
+        self.socket.sendto(to_wire(response, udp=True), reply_to)
+
     def summary_line(self) -> str:
-        zones = ", ".join(z.origin.to_text() for z in self.authority.zones)
-        return f"dns-server: answered {self.queries} queries for {zones}"
+        zones = ", ".join(z.origin.to_text() for z in self.authority.zones) or "no zones"
+        recursed = f", recursed for {self.recursed}" if self.recursion != "none" else ""
+        return f"dns-server: answered {self.queries} queries for {zones}{recursed}"
 
     def result(self) -> dict:
-        return {"queries": self.queries,
-                "zones": [z.origin.to_text() for z in self.authority.zones]}
+        out = {"queries": self.queries, "zones": [z.origin.to_text() for z in self.authority.zones]}
+        if self.recursion != "none":
+            out["recursed"] = self.recursed
+            if self.recursion == "iterative" and self.started:
+                out["upstream_queries"] = self.engine.upstream_queries
+                out["cache_hits"] = self.engine.cache_hits
+        return out
 
 
 class DnsResolver(App):
@@ -139,10 +242,7 @@ class DnsResolver(App):
     name = "dns-resolver"
     TARGETS = ("forward_to",)
     SCHEMA = {
-        "root_hints": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False, "required": ["name", "address"],
-            "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/ipv4"}}},
-            "description": "the root servers: [{name: a.root-servers.net, address: 198.41.0.4}]"},
+        "root_hints": _HINTS,
         "forward": {"type": "string", "description": "ask this resolver instead (node or IPv4)"},
         "timeout": {"$ref": "#/$defs/interval", "default": "2s",
                     "description": "how long to wait for a server before the next"},

@@ -279,6 +279,8 @@ def _check_meaning(scenario: Scenario) -> None:
                                              "send to (a host or router has)")
         for key in ("target", "server", "forward"):
             _check_target(scenario, i, key)
+        for j, zone in enumerate(app.get("zones", []) if app["run"] == "dns-server" else []):
+            _check_zone(scenario, ("apps", i, "zones", j), zone)
         for who in app.get("table", {}):
             if who not in names:
                 try:
@@ -321,6 +323,36 @@ def _check_target(scenario: Scenario, i: int, key: str) -> None:
                              "'ip: dhcp' with a DHCP server that hands one out)")
     raise scenario.error(("apps", i, key), f"{target!r} is neither a node nor an IPv4 address"
                          + _did_you_mean(target, nodes))
+
+
+def _check_zone(scenario: Scenario, path: tuple, zone: dict) -> None:
+    """Zone data is read and parsed now, so a bad record or a missing file is reported
+    where the scenario names it. A zone file is read from the scenario's folder (or
+    below it), never from elsewhere; its text replaces ``file`` as the zone's records."""
+    from netsim.proto.dns import ZoneError, load_zone
+
+    if ("records" in zone) == ("file" in zone):
+        raise scenario.error(path, "a zone has either 'records' (inline) or 'file' (a master "
+                                   "file next to the scenario), not both or neither")
+    if "file" in zone:
+        folder = Path(scenario.source).resolve().parent
+        wanted = (folder / zone["file"]).resolve()
+        if Path(zone["file"]).is_absolute() or not wanted.is_relative_to(folder):
+            raise scenario.error(path + ("file",), f"{zone['file']!r}: a zone file must be in the "
+                                                   "scenario's folder or below it")
+        try:
+            zone["records"] = wanted.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise scenario.error(path + ("file",), f"cannot read {zone['file']}: "
+                                                   f"{getattr(exc, 'strerror', None) or exc}") from None
+        del zone["file"]
+        where = path + ("file",)
+    else:
+        where = path + ("records",)
+    try:
+        load_zone(zone["origin"], zone["records"])
+    except ZoneError as exc:
+        raise scenario.error(where, str(exc)) from None
 
 
 def _check_addresses(scenario: Scenario) -> None:

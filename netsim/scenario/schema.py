@@ -146,7 +146,8 @@ def scenario_schema() -> dict:
                 "type": "object", "additionalProperties": False,
                 "description": "what the sequence diagram shows",
                 "properties": {
-                    "level": {"enum": ["end-to-end", "link"]},
+                    "level": {"enum": ["end-to-end", "link", "app"],
+                              "description": "app: only the application messages"},
                     "filter": {"type": "string",
                                "description": "e.g. 'tcp,node=server' (see netsim diagram --help)"},
                     "from": {"$ref": "#/$defs/time"},

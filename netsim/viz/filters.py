@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from netsim.units import parse_time
 
-PROTOCOLS = {"arp", "rarp", "icmp", "udp", "tcp", "dns", "stp", "ethernet", "ipv4"}
+PROTOCOLS = {"arp", "rarp", "icmp", "udp", "tcp", "dns", "stp", "ethernet", "ipv4", "dhcp", "smtp",
+             "pop", "imap"}
 
 
 def parse_filter(text: str) -> dict:

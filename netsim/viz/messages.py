@@ -28,6 +28,10 @@ IN_FLIGHT = "in flight when the run ended"
 #: NIC filtered out while the frame went on to its destination, and a broadcast that a
 #: host had no listener for (every host on a LAN hears a DHCP client's DISCOVER).
 NOT_A_FATE = {"mac-filtered", "no-listener"}
+LEVELS = ("end-to-end", "link", "app")
+#: What ``level="app"`` keeps: application protocols, as the labeller names them.
+DATAGRAM_APPLICATIONS = {"DNS", "DHCP"}
+STREAM_APPLICATIONS = {"SMTP", "POP", "IMAP"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class Message:
     why: str = ""               # the trigger of its first frame ("timeout", "arp-resolved", …)
     #: Nodes it passed through on the way: (node, arrived, left); left is None where it died.
     hops: tuple = ()
+    #: Receivers of a broadcast that had no listener for it (drawn as arrivals).
+    ignored: tuple = ()
 
     @property
     def ended(self) -> float:
@@ -79,9 +85,11 @@ def messages(trace: Trace, *, level: str = "end-to-end", ports: bool = False,
     ``start``/``end``: a window on the sending time; ``ports``: one lane per
     ``host:port`` for TCP and UDP (several applications on one host).
     """
-    if level not in ("end-to-end", "link"):
-        raise ValueError("level is 'end-to-end' or 'link'")
+    if level not in LEVELS:
+        raise ValueError("level is 'end-to-end', 'link' or 'app'")
     found = _link_messages(trace) if level == "link" else _end_to_end(trace)
+    if level == "app":
+        found = application_messages(found)
     if ports:
         found = [_with_ports(m) for m in found]
     wanted_protocols = {p.upper() for p in protocols} if protocols else None
@@ -99,6 +107,56 @@ def messages(trace: Trace, *, level: str = "end-to-end", ports: bool = False,
             continue
         out.append(m)
     return out
+
+
+def application_messages(found: list[Message]) -> list[Message]:
+    """Only what the applications said to each other: DNS and DHCP messages, and each
+    turn of a TCP application's conversation — the segments one side sent before the
+    other answered — as one message labelled by its first line (``RETR 1``, then
+    ``+OK 4321 octets … (4,321 B)``). Handshakes, ACKs, ARP and retransmitted copies
+    are left out: the picture of a textbook's application-layer chapter."""
+    out: list[Message] = []
+    turns: dict[tuple, int] = {}            # connection direction → index in out
+    segments: dict[int, int] = {}           # index in out → segments merged into it
+    for m in found:
+        if m.protocol in DATAGRAM_APPLICATIONS:
+            out.append(_listeners_only(m))
+            continue
+        if m.protocol not in STREAM_APPLICATIONS and not (m.protocol == "TCP" and m.kind == "data"):
+            continue
+        if m.kind in ("retransmission", "fast-retransmission", "zero-window-probe"):
+            continue
+        key = (m.src, m.sport, m.dst, m.dport)
+        turns.pop((m.dst, m.dport, m.src, m.sport), None)      # the other side's turn is over
+        index = turns.get(key)
+        if index is None:
+            if m.protocol == "TCP":
+                continue                    # bytes of a connection no application line began
+            turns[key] = len(out)
+            out.append(replace(m, kind="text"))
+            continue
+        first = out[index]
+        label, _, _ = first.label.partition(" … (")
+        segments[index] = segments.get(index, 1) + 1
+        out[index] = replace(first, received=m.received if m.received is not None else first.received,
+                             length=first.length + m.length, frames=first.frames + m.frames,
+                             label=f"{label} … ({segments[index]} segments)",
+                             dropped=m.dropped or first.dropped,
+                             dropped_at=m.dropped_at or first.dropped_at)
+    return out
+
+
+def _listeners_only(m: Message) -> Message:
+    """A broadcast as the application level sees it: only the nodes that took it in
+    (the DHCP server, not every host and router that heard the DISCOVER)."""
+    if not m.also:
+        return m
+    took = [(lane, t, why) for lane, t, why in m.receivers
+            if why is None and lane not in m.ignored]
+    if not took:
+        return m
+    (dst, received, _), *rest = took
+    return replace(m, dst=dst, received=received, also=tuple(rest))
 
 
 def _with_ports(m: Message) -> Message:
@@ -161,7 +219,7 @@ def _peers(trace: Trace) -> dict[tuple[str, str], str]:
 
 
 class _Packet:
-    __slots__ = ("t0", "src", "frame", "frames", "rx", "tx", "drops")
+    __slots__ = ("t0", "src", "frame", "frames", "rx", "tx", "drops", "ignored")
 
     def __init__(self, t0: float, src: str, frame: int) -> None:
         self.t0, self.src, self.frame = t0, src, frame
@@ -169,6 +227,7 @@ class _Packet:
         self.rx: list[tuple[float, str]] = []
         self.tx: list[tuple[float, str]] = []
         self.drops: list[tuple[float, str, str, str]] = []   # time, node, reason, link
+        self.ignored: list[str] = []                          # nodes with no listener
 
 
 def _collect_packets(trace: Trace) -> list[_Packet]:
@@ -198,6 +257,8 @@ def _collect_packets(trace: Trace) -> list[_Packet]:
             why = trace.reason_name(reason)
             if why not in NOT_A_FATE:
                 p.drops.append((t, node, why, ports[port].link))
+            elif why == "no-listener":
+                p.ignored.append(node)
     return order
 
 
@@ -236,7 +297,8 @@ def _end_to_end(trace: Trace) -> list[Message]:
             out.append(Message(p.t0, first[1], p.src, first[0], dropped=first[2],
                                drop_node=first[0] if first[2] else None, dropped_at=first[3],
                                also=tuple((n, t if t is not None else dt, why_)
-                                          for n, t, why_, dt in rest), **common))
+                                          for n, t, why_, dt in rest),
+                               ignored=tuple(p.ignored), **common))
         elif p.drops:
             t, node, reason, link = p.drops[0]
             # Lost on the wire or in the queue: it was heading for the node across the link.

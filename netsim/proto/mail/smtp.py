@@ -322,6 +322,8 @@ class SmtpClient:
         self.transcript: list[tuple[str, str]] = []
         self.done: Done | None = None
         self._pending_error: Reply | None = None
+        #: The server's answer to the message itself (250 … queued as …).
+        self.final_reply: Reply | None = None
 
     def receive(self, data: bytes) -> None:
         for line in self._lines.feed(data):
@@ -404,6 +406,7 @@ class SmtpClient:
             self.transcript.append(("C", "."))
             self._out.append(Send(stuffed))
         elif step == "body":
+            self.final_reply = reply
             if reply.code != 250:
                 for address in self.delivered:
                     self.failed[address] = reply
