@@ -165,7 +165,7 @@ def test_every_application_is_documented_from_its_schema(capsys):
         nodes = {example["node"]: {"kind": "host", "ip": "10.0.0.1/24"}}
         for value in (example.get("target"), example.get("server"), example.get("forward"),
                       *example.get("table", {})):
-            if value and value not in nodes:
+            if value and value not in nodes and not value[0].isdigit():
                 nodes[value] = {"kind": "host", "ip": f"10.0.0.{len(nodes) + 1}/24"}
         data = {"name": "example", "nodes": nodes, "apps": [example]}
         parse_scenario(json.dumps(data))

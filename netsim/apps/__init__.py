@@ -7,7 +7,7 @@ scenario loader checks before building it.
 
 from netsim.apps.base import App, resolve
 from netsim.apps.dhcp import DhcpClientApp, DhcpRelay, DhcpServerApp
-from netsim.apps.dns import Dig, DnsResolver, DnsServer
+from netsim.apps.dns import Dig, DnsResolver, DnsServer, Nslookup
 from netsim.apps.mail import ImapClientApp, MailSend, MailServer, Pop3Fetch
 from netsim.apps.ping import Ping
 from netsim.apps.rarp import RarpBoot, RarpServer
@@ -17,9 +17,9 @@ from netsim.apps.udp import UdpEcho, UdpEchoServer, UdpSend, UdpSink
 
 APPS: dict[str, type[App]] = {cls.name: cls for cls in (
     Ping, Traceroute, RarpServer, RarpBoot, UdpSend, UdpSink, UdpEcho, UdpEchoServer,
-    TcpSource, TcpSink, DnsServer, DnsResolver, Dig, DhcpServerApp, DhcpClientApp, DhcpRelay,
+    TcpSource, TcpSink, DnsServer, DnsResolver, Dig, Nslookup, DhcpServerApp, DhcpClientApp, DhcpRelay,
     MailServer, MailSend, Pop3Fetch, ImapClientApp)}
 
-__all__ = ["APPS", "App", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "ImapClientApp", "MailSend", "MailServer",
+__all__ = ["APPS", "App", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "ImapClientApp", "MailSend", "MailServer", "Nslookup",
            "Pop3Fetch", "DnsResolver", "DnsServer", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
            "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "resolve"]

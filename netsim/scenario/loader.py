@@ -315,7 +315,7 @@ def _check_target(scenario: Scenario, i: int, key: str) -> None:
         pass
     where = nodes.get(app["node"], {})
     if _DOMAIN_NAME.match(target) and "." in target.rstrip("."):
-        if "dns" in where or where.get("ip") == "dhcp" or app["run"] == "dig":
+        if "dns" in where or where.get("ip") == "dhcp" or app["run"] in ("dig", "nslookup"):
             return
         raise scenario.error(("apps", i, key),
                              f"{target!r} is not a node, and {app['node']} has no name server to "

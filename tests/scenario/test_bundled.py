@@ -240,3 +240,30 @@ def test_every_packet_sent_appears_in_the_sequence_diagram(runs, name):
             for _t, kind, _port, frame, _r in trace.raw() if kind == TX}
     shown = {_identity(trace.frame_bytes(m.frame), m.frame) for m in messages(trace)}
     assert sent - shown == set()
+
+
+#: Well-known ports → the protocol tshark must name on the frames that carry it.
+APPLICATION_PORTS = {("udp", "53"): "DNS", ("tcp", "53"): "DNS", ("udp", "67"): "DHCP",
+                     ("udp", "68"): "DHCP", ("tcp", "25"): "SMTP", ("tcp", "587"): "SMTP",
+                     ("tcp", "110"): "POP", ("tcp", "143"): "IMAP"}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_tshark_names_the_application_protocol_on_every_frame_that_carries_it(runs, name):
+    """The protocol column, not just the port: tshark recognised the bytes. A segment
+    that tshark holds for reassembly is named on the frame that completes the PDU."""
+    for pcap in sorted((runs[name].outdir / "pcap").glob("*.pcap")):
+        rows = tshark_fields(pcap, "frame.number", "_ws.col.Protocol", "udp.srcport", "udp.dstport",
+                             "tcp.srcport", "tcp.dstport", "tcp.len", "_ws.col.Info")
+        for number, protocol, usport, udport, tsport, tdport, tlen, info in rows:
+            if usport:
+                ports, transport = (usport, udport), "udp"
+            elif tsport and tlen not in ("", "0"):
+                ports, transport = (tsport, tdport), "tcp"
+            else:
+                continue
+            expected = next((APPLICATION_PORTS[(transport, p)] for p in ports
+                             if (transport, p) in APPLICATION_PORTS), None)
+            if expected is None or "reassembled PDU" in info or protocol == "ICMP":
+                continue                  # (an ICMP error quotes a datagram's ports)
+            assert protocol.startswith(expected), f"{pcap.name} frame {number}: {protocol} {info}"

@@ -110,7 +110,7 @@ def test_filters_by_node_flow_and_time(clean):
     assert parse_filter("tcp,node=r1,from=1s,to=2s,flow=80") == {
         "protocols": {"TCP"}, "nodes": {"r1"}, "start": 1.0, "end": 2.0, "flow": "80"}
     with pytest.raises(ValueError):
-        parse_filter("smtp")
+        parse_filter("gopher")
 
 
 def test_ports_give_one_lane_per_application(clean):
