@@ -147,7 +147,12 @@ class App:
     def wrap_up(self) -> None:
         """Called once when the run ends: an app that did not finish says so, loudly."""
         now = self.env.now
-        if not self.started:
+        online = getattr(self.node, "online", None)
+        if not self.started and self.at <= now and online is not None and not online.triggered:
+            self.error = "not started"
+            self.say(f"{self.name}: not started: the run ended at {now:g} s while "
+                     f"{self.node.name} was still waiting for a DHCP lease")
+        elif not self.started:
             self.error = "not started"
             self.say(f"{self.name}: not started: the run ended at {now:g} s, before its start "
                      f"at {self.at:g} s")

@@ -204,13 +204,14 @@ class DhcpClientApp(App):
 
     def result(self) -> dict:
         b = self.bound
+        history = [[round(t, 6), s] for t, s in self.engine.history] if self.engine else []
         if b is None:
-            return {"state": self.engine.state if self.engine else None, "lease": None}
+            return {"state": self.engine.state if self.engine else None, "lease": None,
+                    "history": history}
         return {"state": self.engine.state, "address": f"{int_to_ip(b.address)}/{b.prefix_len}",
                 "router": int_to_ip(b.router) if b.router is not None else None,
                 "dns": [int_to_ip(a) for a in b.dns], "domain": b.domain,
-                "lease_s": b.lease, "server": int_to_ip(b.server),
-                "history": [[round(t, 6), s] for t, s in self.engine.history]}
+                "lease_s": b.lease, "server": int_to_ip(b.server), "history": history}
 
 
 class DhcpRelay(App):

@@ -25,8 +25,9 @@ def test_dig_prints_the_answer_the_way_dig_does(iterative):
     assert "www.163.com.            300     IN\tCNAME\tmail.163.com." in text
     assert ";; SERVER: 10.0.0.53#53(10.0.0.53) (UDP)" in text
     assert first.result()["status"] == "NOERROR"
-    last = [a for a in iterative.network.apps if a.name == "dig"][-1]
-    assert last.result()["status"] == "NXDOMAIN"
+    missing = next(a for a in iterative.network.apps if a.name == "dig"
+                   and a.query_name == "nosuch.163.com")
+    assert missing.result()["status"] == "NXDOMAIN"
 
 
 def test_the_walk_goes_root_tld_domain_and_the_second_lookup_stays_at_the_resolver(iterative):
@@ -37,8 +38,12 @@ def test_the_walk_goes_root_tld_domain_and_the_second_lookup_stays_at_the_resolv
     first = [t for t, _n in upstream if 1 <= t < 3]
     again = [t for t, _n in upstream if 3 <= t < 5]
     assert len(first) == 3 and again == []
+    assert len([t for t, _n in upstream if t < 8]) == 5      # before dig +trace at 8 s
     resolver = iterative.app("dns-resolver").result()
-    assert resolver["upstream_queries"] == 5 and resolver["cache_hits"] >= 1
+    assert resolver["cache_hits"] >= 1
+    # summary.json says the same: the second dig was answered by the resolver alone.
+    digs = [a for a in iterative.summary["apps"] if a["app"] == "dig"]
+    assert digs[0]["result"]["query_time_ms"] > 100 > digs[1]["result"]["query_time_ms"]
     labels = [m.label for m in iterative.sequence(protocols={"DNS"}, limit=200).messages]
     assert labels[:4] == ["DNS query A www.163.com", "DNS query A www.163.com",
                           "DNS referral: com NS a.gtld-servers.net", "DNS query A www.163.com"]
@@ -72,3 +77,38 @@ def test_a_server_that_never_answers_makes_dig_say_so():
     assert "status: REFUSED" in "\n".join(refused.lines)           # tld serves com, not org
     assert "flags: qr aa rd;" in "\n".join(refused.lines) or "flags: qr rd;" in "\n".join(refused.lines)
     assert silent.lines[-1] == ";; no servers could be reached" and silent.status == "failed"
+
+
+def test_dig_trace_prints_the_referral_chain(iterative):
+    walk = next(a for a in iterative.network.apps if a.name == "dig" and a.trace)
+    text = "\n".join(walk.lines)
+    assert text.index("a.root-servers.net.") < text.index("com.                    3600    IN\tNS")
+    assert ";; Received 77 bytes from 10.1.0.53#53(a.root-servers.net)" in text
+    assert "from 10.2.0.53#53(a.gtld-servers.net)" in text and "from 10.3.0.53#53(ns1.163.com)" in text
+    assert [step["server"] for step in walk.result()["referrals"]] == [
+        "a.root-servers.net.", "a.gtld-servers.net.", "ns1.163.com."]
+    assert walk.result()["status"] == "NOERROR"
+
+
+def test_nslookup_prints_what_nslookup_prints(iterative):
+    lookup = iterative.app("nslookup")
+    assert lookup.lines[:2] == ["Server:\t\t10.0.0.53", "Address:\t10.0.0.53#53"]
+    assert "www.163.com\tcanonical name = mail.163.com." in lookup.lines
+    assert lookup.lines[-2:] == ["Name:\tmail.163.com", "Address: 10.3.0.25"]
+
+
+def test_recursive_resolution_passes_the_question_down_the_chain(tmp_path):
+    result = run_scenario(load_scenario(SCENARIOS / "dns-recursive.yaml"), tmp_path)
+    queries = [(r.node, r.label) for r in result.trace.records()
+               if r.kind == "tx" and r.protocol == "DNS" and "query" in r.label and r.time < 2
+               and r.node not in ("sw", "r1")]
+    senders = [node for node, _label in queries]
+    assert senders == ["alice", "local", "root", "tld"]        # each asks the next, RD set
+    rows = subprocess.run(["tshark", "-r", str(result.outdir / "pcap" / "r1-tld.pcap"), "-T", "fields",
+                           "-e", "dns.flags.recdesired", "-Y", "dns.flags.response == 0"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    assert rows and set(rows) <= {"1", "True"}
+    dig = result.app("dig")
+    assert dig.result()["answer"][-1].endswith("A 10.3.0.25")
+    assert [a["result"].get("recursed") for a in result.summary["apps"]
+            if a["app"] == "dns-server"] == [3, 3, None, 3]
