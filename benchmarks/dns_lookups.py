@@ -4,7 +4,8 @@ dnspython), on the engines alone — no network between them.
 
     python benchmarks/dns_lookups.py [--lookups 2000]
 
-(Not ``dns.py``: beside the script, that name would hide dnspython's ``dns`` package.)
+(Not ``dns.py``: a script's folder comes first on ``sys.path``, so a ``dns.py`` there
+would hide dnspython's ``dns`` package from every benchmark in the folder.)
 
 Prints ``lookups_per_s=`` for each case, cached last.
 """
