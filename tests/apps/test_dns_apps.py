@@ -112,3 +112,26 @@ def test_recursive_resolution_passes_the_question_down_the_chain(tmp_path):
     assert dig.result()["answer"][-1].endswith("A 10.3.0.25")
     assert [a["result"].get("recursed") for a in result.summary["apps"]
             if a["app"] == "dns-server"] == [3, 3, None, 3]
+
+
+def test_a_zone_file_next_to_the_scenario_is_read_and_one_elsewhere_refused(tmp_path):
+    text = (SCENARIOS / "dns-iterative.yaml").read_text()
+    start = text.index("      - origin: 163.com\n")
+    end = text.index("  - node: resolver")
+    zone = tmp_path / "zones" / "163.com.zone"
+    zone.parent.mkdir()
+    zone.write_text("$TTL 3600\n@ SOA ns1 admin 1 7200 900 1209600 300\n@ NS ns1\n"
+                    "ns1 A 10.3.0.53\n@ MX 10 mail\nmail A 10.3.0.25\nwww 300 CNAME mail\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(text[:start] + "      - {origin: 163.com, file: zones/163.com.zone}\n"
+                        + text[end:])
+    result = run_scenario(load_scenario(scenario), tmp_path / "out")
+    assert result.app("dig").result()["answer"][-1].endswith("A 10.3.0.25")
+    scenario.write_text(text[:start] + "      - {origin: 163.com, file: ../163.com.zone}\n"
+                        + text[end:])
+    with pytest.raises(ScenarioError, match="must be in the scenario's folder"):
+        load_scenario(scenario)
+    scenario.write_text(text[:start] + "      - {origin: 163.com, file: zones/nope.zone}\n"
+                        + text[end:])
+    with pytest.raises(ScenarioError, match=r"zones\[0\]\.file: cannot read"):
+        load_scenario(scenario)
