@@ -17,6 +17,7 @@ from pathlib import Path
 import jsonschema
 
 from netsim.errors import ScenarioError
+from netsim.scenario.dns_tree import fill_dns_tree
 from netsim.scenario.paths import format_path, line_of
 from netsim.scenario.schema import scenario_schema
 from netsim.scenario.yamlpos import load_with_lines
@@ -76,6 +77,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     scenario = Scenario(name=str(data.get("name", "")), data=data, source=source, lines=lines)
     _check_finite(scenario, data, ())
     _check_schema(scenario)
+    fill_dns_tree(scenario)
     _check_meaning(scenario)
     return scenario
 

@@ -137,6 +137,14 @@ def scenario_schema() -> dict:
                       "additionalProperties": {"$ref": "#/$defs/node"}},
             "links": {"type": "array", "items": {"$ref": "#/$defs/link_entry"}},
             "apps": {"type": "array", "items": {"$ref": "#/$defs/app"}},
+            "dns": {"type": "object", "additionalProperties": False, "required": ["root"],
+                    "description": "which node serves which zone; netsim writes the SOA, NS "
+                                   "and glue records and the delegations, and gives resolvers "
+                                   "the root (see README: names, addresses and mail)",
+                    "properties": {
+                        "root": {"type": "string", "description": "the node serving '.'"},
+                        "zones": {"type": "object", "additionalProperties": {"type": "string"},
+                                  "description": "zone → node: {com: tld, 163.com: ns163}"}}},
             "outputs": {"type": "array", "items": {"enum": OUTPUTS}, "uniqueItems": True,
                         "default": OUTPUTS,
                         "description": "what to write (default: all of them). sequence: "
