@@ -267,3 +267,21 @@ def test_tshark_names_the_application_protocol_on_every_frame_that_carries_it(ru
             if expected is None or "reassembled PDU" in info or protocol == "ICMP":
                 continue                  # (an ICMP error quotes a datagram's ports)
             assert protocol.startswith(expected), f"{pcap.name} frame {number}: {protocol} {info}"
+
+
+@pytest.mark.parametrize("name", ["dns-iterative", "dns-recursive", "dhcp-relay", "mail-relay"])
+def test_dnspython_parses_every_dns_message_netsim_sent(runs, name):
+    import dns.message
+
+    trace = runs[name].trace
+    parsed = 0
+    for i in range(trace.frame_count):
+        data = trace.frame_bytes(i)
+        if data[12:14] != b"\x08\x00" or data[23] != 17:
+            continue
+        hlen = (data[14] & 0xF) * 4
+        udp = data[14 + hlen:]
+        if 53 in (int.from_bytes(udp[0:2], "big"), int.from_bytes(udp[2:4], "big")):
+            dns.message.from_wire(udp[8:])
+            parsed += 1
+    assert parsed > 0
