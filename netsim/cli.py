@@ -200,6 +200,9 @@ def _apps(args) -> int:
 def _validate(args) -> int:
     from netsim.scenario import load_scenario
     scenario = load_scenario(find_scenario(args.scenario))
+    # Build it too (no run): whatever building would refuse — a DHCP pool outside its
+    # subnet, a dns-server with nothing to serve, an unknown IMAP action — validate refuses.
+    scenario.build(trace=False)
     print(f"{scenario.source}: ok ({len(scenario.data['nodes'])} nodes, "
           f"{len(scenario.data.get('links', []))} links, {len(scenario.data.get('apps', []))} apps)")
     return 0

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from netsim.cli import main
 
 
@@ -88,3 +90,18 @@ def test_diagram_redraws_a_saved_run_with_a_filter(tmp_path, capsys):
     assert out.read_text().count("ARP who-has") == 4
     assert main(["diagram", str(tmp_path), "--filter", "gopher"]) == 2
     assert main(["diagram", str(tmp_path / "nowhere")]) == 2
+
+
+@pytest.mark.parametrize("app, message", [
+    ("{node: a, run: dns-server}", "apps[0]: a dns-server needs zones"),
+    ("{node: a, run: imap-client, server: a, user: u, password: p, actions: [open]}",
+     "apps[0]: IMAP action 'open' needs its arguments"),
+    ("{node: a, run: dhcp-server, pools: [{subnet: 10.0.0.0/24, range: [10.0.0.9, 10.0.1.9]}]}",
+     "apps[0]: pool range address 10.0.1.9 is not in 10.0.0.0/24"),
+])
+def test_validate_refuses_what_run_would_refuse(tmp_path, capsys, app, message):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nnodes:\n  a: {{kind: host, ip: 10.0.0.1/24}}\napps:\n  - {app}\n")
+    assert main(["validate", str(path)]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["run", str(path), "-o", str(tmp_path / "out"), "-q"]) == 2

@@ -267,6 +267,9 @@ def _check_meaning(scenario: Scenario) -> None:
         if binds is not None and app.get("node") in nodes:
             protocol, default = binds
             key = (app["node"], protocol, app.get("port", default))
+            if app["run"] == "dhcp-client" and nodes[app["node"]].get("ip") == "dhcp":
+                raise err(("apps", i, "run"), f"{app['node']} has 'ip: dhcp', which runs its "
+                                              "DHCP client already")
             if key in bound:
                 raise err(("apps", i, "port"), f"{protocol.upper()} port {key[2]} on {key[0]} is "
                                                f"already taken by apps[{bound[key]}]")

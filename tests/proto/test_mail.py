@@ -4,7 +4,7 @@ socket), so what netsim's servers say is what real clients expect."""
 
 import pytest
 
-from netsim.proto.mail import (Accepted, Close, ImapClient, ImapServerSession, MailStore, Policy,
+from netsim.proto.mail import (Close, ImapClient, ImapServerSession, MailStore, Policy,
                                Pop3Client, Pop3ServerSession, Send, SmtpClient, SmtpServerSession)
 from netsim.proto.mail.imap import envelope
 from netsim.proto.mail.imap_syntax import parse
@@ -104,7 +104,7 @@ def test_transient_and_size_failures(changes, code):
 
 
 def test_too_many_recipients_gets_452():
-    client, server = smtp([f"bob@163.com" for _ in range(101)])
+    client, server = smtp(["bob@163.com" for _ in range(101)])
     assert client.failed["bob@163.com"].code == 452
     assert len(server.accepted[0].recipients) == 100
 

@@ -391,11 +391,21 @@ ACTIONS = ("list", "headers", "open", "flag", "unflag", "move", "copy", "create"
            "expunge", "noop", "examine", "select")
 
 
+#: How many words each action needs after its name ("open 1", "move 1 Archive").
+_ARITY = {"open": 1, "flag": 1, "unflag": 1, "move": 2, "copy": 2, "create": 1, "delete": 1}
+
+
 def action_commands(action: str) -> str:
     """One user action → the IMAP command that does it (without a tag)."""
     word, _, rest = action.strip().partition(" ")
     word = word.lower()
     args = rest.split()
+    if len(args) < _ARITY.get(word, 0):
+        usage = {1: "N", 2: "N Folder"}[_ARITY[word]] if word != "create" else "Folder"
+        raise ValueError(f"IMAP action {action!r} needs its arguments: '{word} {usage}'")
+    if word in ("open", "flag", "unflag", "move", "copy", "delete") and \
+            not all(part.isdigit() or part == "*" for part in args[0].replace(":", ",").split(",")):
+        raise ValueError(f"IMAP action {action!r}: {args[0]!r} is not a message number")
     if word == "list":
         return 'LIST "" "*"'
     if word == "headers":
