@@ -7,8 +7,10 @@ scenario loader checks before building it.
 
 from netsim.apps.base import App, resolve
 from netsim.apps.dhcp import DhcpClientApp, DhcpRelay, DhcpServerApp
-from netsim.apps.dns import Dig, DnsResolver, DnsServer, Nslookup
-from netsim.apps.mail import ImapClientApp, MailSend, MailServer, Pop3Fetch
+from netsim.apps.dig import Dig, Nslookup
+from netsim.apps.dns_server import DnsResolver, DnsServer
+from netsim.apps.mail_clients import ImapClientApp, MailSend, Pop3Fetch
+from netsim.apps.mail_server import MailServer
 from netsim.apps.ping import Ping
 from netsim.apps.rarp import RarpBoot, RarpServer
 from netsim.apps.traceroute import Traceroute
