@@ -24,16 +24,20 @@ def body_sha256(data: bytes) -> str:
     return hashlib.sha256(b"" if end < 0 else data[end + 4:]).hexdigest()
 
 
+def batch(outputs) -> tuple[bytes, bool]:
+    """An engine's outputs as one write (a server answers a command with one write, as
+    real ones do with their output buffer) and whether it then closes."""
+    return (b"".join(o.data for o in outputs if isinstance(o, Send)),
+            any(isinstance(o, Close) for o in outputs))
+
+
 def converse(sock, engine):
     """A SimPy process: carry an engine's Send/Close outputs to ``sock`` and what arrives
     back into ``engine.receive`` until one side closes."""
     while True:
-        closing = False
-        for out in engine.outputs():
-            if isinstance(out, Send):
-                yield sock.send(out.data)
-            elif isinstance(out, Close):
-                closing = True
+        data, closing = batch(engine.outputs())
+        if data:
+            yield sock.send(data)
         if closing:
             sock.close()
             yield sock.closed
@@ -41,9 +45,9 @@ def converse(sock, engine):
         data = yield sock.recv()
         if not data:
             engine.connection_lost()
-            for out in engine.outputs():
-                if isinstance(out, Send):
-                    yield sock.send(out.data)
+            data, _closing = batch(engine.outputs())
+            if data:
+                yield sock.send(data)
             sock.close()
             return
         engine.receive(data)

@@ -10,10 +10,10 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 from netsim.apps.base import App, host_names
-from netsim.apps.mail_common import IMAP, POP3, SMTP, SUBMISSION, converse, sim_date
+from netsim.apps.mail_common import IMAP, POP3, SMTP, SUBMISSION, batch, converse, sim_date
 from netsim.apps.names import hosts_entry, lookup
-from netsim.proto.mail import (Accepted, Close, ImapServerSession, MailStore, Policy,
-                               Pop3ServerSession, Send, SmtpClient, SmtpServerSession)
+from netsim.proto.mail import (Accepted, ImapServerSession, MailStore, Policy,
+                               Pop3ServerSession, SmtpClient, SmtpServerSession)
 from netsim.proto.mail.lines import crlf
 from netsim.wire.addr import int_to_ip, ip_to_int, prefix_mask
 
@@ -93,16 +93,15 @@ class MailServer(App):
     def _session(self, sock, session):
         peer = sock.remote[0]
         while True:
-            closing = False
-            for out in session.outputs():
-                if isinstance(out, Send):
-                    yield sock.send(out.data)
-                elif isinstance(out, Close):
-                    closing = True
-                elif isinstance(out, Accepted):
+            outputs = session.outputs()
+            for out in outputs:
+                if isinstance(out, Accepted):
                     # The peer's name as reverse DNS would give it; netsim's hosts table here.
                     name = host_names(self.network).get(ip_to_int(peer), "unknown")
                     self._accepted(out, peer, name)
+            data, closing = batch(outputs)
+            if data:
+                yield sock.send(data)
             self._update_busy()
             if closing:
                 sock.close()

@@ -20,7 +20,9 @@ from netsim.wire.describe import TCP_APPLICATIONS, describe
 
 # An application command or status line: printable, ended by LF or CRLF (RFC 5321,
 # RFC 959, RFC 9112 all speak in such lines).
-_TEXT_LINE = re.compile(rb"[A-Za-z0-9+*-][\x20-\x7e]{1,120}(?=\r?\n)")
+_TEXT_LINE = re.compile(rb"[A-Za-z0-9+*-][\x20-\x7e]{1,1000}(?=\r?\n)")
+#: Longer lines (an IMAP ENVELOPE) are cut here, with an ellipsis.
+TEXT_LABEL_MAX = 80
 _FLAG_NAMES = ((0x02, "SYN"), (0x01, "FIN"), (0x04, "RST"), (0x08, "PSH"), (0x10, "ACK"))
 TRACEROUTE_PORTS = range(33434, 33434 + 300)
 
@@ -51,7 +53,10 @@ def text_line(payload: bytes) -> str | None:
     if not head or not all(b in _TEXTUAL for b in head):
         return None
     match = _TEXT_LINE.match(payload)
-    return None if match is None else match.group().decode("ascii")
+    if match is None:
+        return None
+    line = match.group().decode("ascii")
+    return line if len(line) <= TEXT_LABEL_MAX else line[:TEXT_LABEL_MAX - 1] + "…"
 
 
 class _Direction:
@@ -172,7 +177,10 @@ class Labeller:
                 text = line if line else f"seq={rel_seq} len={len(payload)}"
                 return Label("TCP", f"{text} ({what})", kind)
             if line:
-                return Label("TCP", line, "text")
+                # A reply of several lines written at once (EHLO's extensions, SELECT's
+                # untagged data): its first line, and how many more there are.
+                more = payload.count(b"\n") - 1
+                return Label("TCP", f"{line} (+{more} lines)" if more > 0 else line, "text")
             return Label("TCP", f"seq={rel_seq} len={len(payload)}", "data")
         text = f"ACK ack={rel_ack} win={window}"
         same_ack = me.last_ack == rel_ack

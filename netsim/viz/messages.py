@@ -15,6 +15,7 @@ caused them (the trace's causes), so a diagram can order effects after causes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from netsim.trace.recorder import DROP, RX, TX, Trace
@@ -136,7 +137,7 @@ def application_messages(found: list[Message]) -> list[Message]:
             out.append(replace(m, kind="text"))
             continue
         first = out[index]
-        label, _, _ = first.label.partition(" … (")
+        label = re.sub(r" \(\+\d+ lines\)$", "", first.label.partition(" … (")[0])
         segments[index] = segments.get(index, 1) + 1
         out[index] = replace(first, received=m.received if m.received is not None else first.received,
                              length=first.length + m.length, frames=first.frames + m.frames,
