@@ -262,6 +262,8 @@ class DnsResolver(App):
         self.forward_to = forward
         self.timeout = timeout
         self.clients = 0
+        #: Each client question answered: when, what, and how many queries it cost upstream.
+        self.lookups: list[dict] = []
 
     def start(self) -> None:
         forward = int_to_ip(self.resolve(self.forward_to)[1]) if self.forward_to else None
@@ -316,6 +318,12 @@ class DnsResolver(App):
                 self.upstream.sendto(output.wire, (server, PORT))
         elif isinstance(output, Resolved):
             transport, query, reply_to = output.tag
+            q = query.question[0]
+            self.lookups.append({"t": round(self.env.now, 6), "name": q.name.to_text(),
+                                 "type": dns.rdatatype.to_text(q.rdtype),
+                                 "rcode": dns.rcode.to_text(output.response.rcode()),
+                                 "upstream_queries": output.upstream,
+                                 "from_cache": output.upstream == 0})
             response = dns.message.make_response(query)
             response.flags |= dns.flags.RA
             response.set_rcode(output.response.rcode())
@@ -339,4 +347,5 @@ class DnsResolver(App):
     def result(self) -> dict:
         e = self.engine
         return {"client_queries": self.clients, "upstream_queries": e.upstream_queries,
-                "cache_hits": e.cache_hits, "cache": e.cache_entries(self.env.now)}
+                "cache_hits": e.cache_hits, "lookups": self.lookups,
+                "cache": e.cache_entries(self.env.now)}

@@ -42,6 +42,9 @@ def test_the_walk_goes_root_tld_domain_and_the_second_lookup_stays_at_the_resolv
     resolver = iterative.app("dns-resolver").result()
     assert resolver["cache_hits"] >= 1
     # summary.json says the same: the second dig was answered by the resolver alone.
+    lookups = next(a for a in iterative.summary["apps"] if a["app"] == "dns-resolver")["result"]["lookups"]
+    assert [(x["name"], x["upstream_queries"], x["from_cache"]) for x in lookups[:2]] == [
+        ("www.163.com.", 3, False), ("www.163.com.", 0, True)]
     digs = [a for a in iterative.summary["apps"] if a["app"] == "dig"]
     assert digs[0]["result"]["query_time_ms"] > 100 > digs[1]["result"]["query_time_ms"]
     labels = [m.label for m in iterative.sequence(protocols={"DNS"}, limit=200).messages]

@@ -44,6 +44,8 @@ class SendQuery:
 class Resolved:
     tag: object
     response: dns.message.Message     # rcode, answer (CNAMEs then the records), authority
+    #: Queries this lookup sent upstream (0: answered from the cache alone).
+    upstream: int = 0
 
 
 @dataclass
@@ -61,6 +63,7 @@ class _Task:
     tcp: bool = False
     cnames: int = 0
     steps: int = 0
+    sent: int = 0                                  # queries sent for it and its sub-lookups
 
 
 class Resolver:
@@ -166,6 +169,10 @@ class Resolver:
         task.deadline = now + self.timeout
         self._tasks[query.id] = task
         self.upstream_queries += 1
+        root = task
+        while root.parent is not None:
+            root = root.parent
+        root.sent += 1
         self._out.append(SendQuery(server=server, wire=query.to_wire(), tcp=task.tcp))
 
     def _take(self, task: _Task, response: dns.message.Message, now: float) -> None:
@@ -248,7 +255,7 @@ class Resolver:
         response.answer = list(task.answer)
         if soa is not None and not task.answer:
             response.authority = [soa]
-        self._out.append(Resolved(tag=task.tag, response=response))
+        self._out.append(Resolved(tag=task.tag, response=response, upstream=task.sent))
 
     # -- the cache --------------------------------------------------------------------------------
 
