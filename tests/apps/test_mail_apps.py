@@ -36,7 +36,7 @@ def test_the_message_reaches_bob_through_two_servers_intact(relay):
 
 
 def test_addresses_came_from_dhcp_and_names_from_dns(relay):
-    for host in ("alice", "laptop", "phone", "desktop"):
+    for host in ("alice", "bob-laptop", "bob-phone", "bob-desktop"):
         lease = app(relay, "dhcp-client", host).result()
         assert lease["address"].startswith(("10.1.0.1", "10.3.0.1")) and lease["state"] == "BOUND"
     # alice found her server by the MX of qq.com; qq.com's server found 163.com's by MX.
@@ -51,9 +51,9 @@ def test_addresses_came_from_dhcp_and_names_from_dns(relay):
 
 
 def test_pop3_clients_each_get_their_own_copy_and_imap_clients_share_state(relay):
-    laptop, desktop_pop = app(relay, "pop3-fetch", "laptop"), app(relay, "pop3-fetch", "desktop")
+    laptop, desktop_pop = app(relay, "pop3-fetch", "bob-laptop"), app(relay, "pop3-fetch", "bob-desktop")
     assert len(laptop.result()["messages"]) == len(desktop_pop.result()["messages"]) == 1
-    phone, desktop = app(relay, "imap-client", "phone"), app(relay, "imap-client", "desktop")
+    phone, desktop = app(relay, "imap-client", "bob-phone"), app(relay, "imap-client", "bob-desktop")
     assert phone.result()["messages"]["1"]["flags"] == ["\\Flagged", "\\Seen"]
     # The desktop sees the phone's folder and flags, and downloaded no body: on demand only.
     d = desktop.result()
@@ -67,9 +67,9 @@ def test_pop3_clients_each_get_their_own_copy_and_imap_clients_share_state(relay
 def test_the_tools_print_their_sessions(relay):
     out = "\n".join(app(relay, "mail-send").lines)
     assert " ->  MAIL FROM:<alice@qq.com>" in out and "<-   250 2.0.0 Ok: queued" in out
-    out = "\n".join(app(relay, "pop3-fetch", "laptop").lines)
+    out = "\n".join(app(relay, "pop3-fetch", "bob-laptop").lines)
     assert "->  RETR 1" in out and "<-  +OK maildrop has 1 messages" in out
-    out = "\n".join(app(relay, "imap-client", "phone").lines)
+    out = "\n".join(app(relay, "imap-client", "bob-phone").lines)
     assert "C:  A004 FETCH 1:* (FLAGS ENVELOPE)" in out and "S:  * 1 FETCH (FLAGS (\\Flagged \\Seen))" in out
     out = "\n".join(app(relay, "mail-server", "mailqq").lines)
     assert "relay=mail.163.com[10.3.0.25]:25, status=sent (250 2.0.0 Ok: queued)" in out
