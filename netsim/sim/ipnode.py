@@ -351,10 +351,10 @@ class IpNode(Node):
                     self.drop(frame, iface.port, "not-for-this-host")
             elif ethertype == b"\x08\x06":
                 op, sha, spa, tha, tpa = h.parse_arp(data)
+                iface.arp.receive(op, sha, spa, tha, tpa, now)      # refuses a bad opcode
                 watcher = self.arp_watchers.get(iface.name)
                 if watcher is not None:
                     watcher(op, sha, spa, tha, tpa, now)
-                iface.arp.receive(op, sha, spa, tha, tpa, now)
                 iface.arp_driver.kick()
             elif ethertype == b"\x80\x35":
                 self.receive_rarp(frame, iface, *h.parse_arp(data))

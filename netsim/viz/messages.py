@@ -114,7 +114,7 @@ def application_messages(found: list[Message]) -> list[Message]:
     """Only what the applications said to each other: DNS and DHCP messages, and each
     turn of a TCP application's conversation — the segments one side sent before the
     other answered — as one message labelled by its first line (``RETR 1``, then
-    ``+OK 4321 octets … (4,321 B)``). Handshakes, ACKs, ARP and retransmitted copies
+    ``+OK 4321 octets … (4 segments)``). Handshakes, ACKs, ARP and retransmitted copies
     are left out: the picture of a textbook's application-layer chapter."""
     out: list[Message] = []
     turns: dict[tuple, int] = {}            # connection direction → index in out
