@@ -177,7 +177,7 @@ def _in_flow(trace: Trace, m: Message, flow: str) -> bool:
     return set(flow.split("-")) == ends
 
 
-def _owners(trace: Trace) -> dict[str, str]:
+def address_owners(trace: Trace) -> dict[str, str]:
     """IPv4 address → the node that has it: from the topology the trace recorded, and
     from the addresses assigned while the run went on (RARP, later DHCP)."""
     owners = {}
@@ -264,7 +264,7 @@ def _collect_packets(trace: Trace) -> list[_Packet]:
 
 
 def _end_to_end(trace: Trace) -> list[Message]:
-    owners, kinds, peer = _owners(trace), _kinds(trace), _peers(trace)
+    owners, kinds, peer = address_owners(trace), _kinds(trace), _peers(trace)
     labeller = Labeller()
     out = []
     for p in _collect_packets(trace):

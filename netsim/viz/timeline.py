@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, Trace
 from netsim.viz.colors import COLORS, DROP_COLOR
+from netsim.viz.messages import address_owners
 from netsim.viz.render import show
 
 
@@ -42,11 +43,23 @@ def time_window(trace: Trace) -> tuple[float, float]:
     return max(0.0, first - margin), last + margin
 
 
+#: Legend entries beside a panel at most: more would run down into the next panel.
+LEGEND_MAX = 9
+
+
 def _legend_beside(ax, **options) -> None:
-    """A legend right of the plot, where it hides no data."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7.5,
-                  frameon=False, **options)
+    """A legend right of the plot, where it hides no data. Lines are plotted most
+    important first; past ``LEGEND_MAX`` entries the legend says how many it leaves out."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    if len(handles) > LEGEND_MAX:
+        from matplotlib.lines import Line2D
+        left_out = len(handles) - (LEGEND_MAX - 1)
+        handles = handles[:LEGEND_MAX - 1] + [Line2D([], [], color="none")]
+        labels = labels[:LEGEND_MAX - 1] + [f"(+{left_out} quieter)"]
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+              fontsize=7.5, frameon=False, **options)
 
 
 # -- frames per node ------------------------------------------------------------------------------
@@ -129,7 +142,8 @@ def _spread(busy: list[float], t0: float, t1: float, width: float, bins: int) ->
 
 def draw_links(ax_util, ax_queue, trace: Trace, bins: int = 200) -> None:
     start, width, utilisation, queues = link_series(trace, bins)
-    for name, values in sorted(utilisation.items()):
+    # Busiest first, so a legend cut short keeps the links that matter.
+    for name, values in sorted(utilisation.items(), key=lambda item: (-sum(item[1]), item[0])):
         if max(values) > 0:
             ax_util.plot([start + width * (k + 0.5) for k in range(len(values))],
                          [100 * v for v in values], lw=1.2, label=name)
@@ -141,7 +155,8 @@ def draw_links(ax_util, ax_queue, trace: Trace, bins: int = 200) -> None:
     ax_util.grid(alpha=0.3)
     _legend_beside(ax_util)
     queued = {name: steps for name, steps in queues.items() if any(q for _, q in steps)}
-    for name, steps in sorted(queued.items()):
+    for name, steps in sorted(queued.items(), key=lambda item: (-max(q for _, q in item[1]),
+                                                                  item[0])):
         xs = [start] + [t for t, _ in steps]
         ys = [0] + [q for _, q in steps]
         ax_queue.step(xs, ys, where="post", lw=1.2, label=name)
@@ -167,11 +182,7 @@ def link_plot(trace: Trace, bins: int = 200):
 def throughput_series(trace: Trace, bins: int = 100):
     """Per receiving host: transport payload delivered per bin, in bit/s."""
     kinds = {n: v.get("kind") for n, v in trace.meta.get("nodes", {}).items()}
-    owners = {}
-    for name, node in trace.meta.get("nodes", {}).items():
-        for iface in node.get("interfaces", {}).values():
-            if iface.get("address"):
-                owners[iface["address"].split("/")[0]] = name
+    owners = address_owners(trace)          # addresses DHCP or RARP gave included
     start, end = time_window(trace)
     width = (end - start) / bins
     series: dict[str, list[float]] = defaultdict(lambda: [0.0] * bins)
@@ -184,20 +195,23 @@ def throughput_series(trace: Trace, bins: int = 100):
         if kind != RX or kinds.get(node) != "host" or (node, frame) in refused:
             continue
         data = trace.frame_bytes(frame)
-        d = trace.describe(frame)
-        if d.protocol not in ("TCP", "UDP") or owners.get(d.dst) != node:
+        # By the IP protocol number: the description names the application (DNS, SMTP, …).
+        if len(data) < 34 or data[12:14] != b"\x08\x00" or data[23] not in (6, 17):
+            continue
+        if owners.get(trace.describe(frame).dst) != node:
             continue
         hlen = (data[14] & 0xF) * 4
         total = int.from_bytes(data[16:18], "big")
         l4 = total - hlen
-        payload = l4 - (8 if d.protocol == "UDP" else (data[14 + hlen + 12] >> 4) * 4)
+        payload = l4 - (8 if data[23] == 17 else (data[14 + hlen + 12] >> 4) * 4)
         series[node][min(bins - 1, int((t - start) / width))] += payload * 8 / width
     return start, width, dict(series)
 
 
 def draw_throughput(ax, trace: Trace, bins: int = 100) -> None:
     start, width, series = throughput_series(trace, bins)
-    for node, values in sorted(series.items()):
+    series = {node: values for node, values in series.items() if max(values) > 0}
+    for node, values in sorted(series.items(), key=lambda item: (-sum(item[1]), item[0])):
         ax.plot([start + width * (k + 0.5) for k in range(bins)], [v / 1e6 for v in values],
                 lw=1.3, label=f"into {node}")
     ax.set_ylabel("goodput (Mbit/s)")

@@ -107,3 +107,22 @@ def test_topology_legend_lists_kinds_present_and_learned_addresses_show():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["host", "switch"]
     assert any("10.1.0.42/24 (learned)" in t.get_text() for t in ax.texts)
+
+
+def test_many_links_keep_each_legend_beside_its_own_panel():
+    """mail-relay has 30 link directions: legends are cut to the busiest and say how many
+    they leave out, so no legend runs into the next panel; DHCP hosts' goodput shows."""
+    fig = timeline_figure(run("mail-relay").trace)
+    renderer = _draw(fig)
+    boxes = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is not None:
+            box = legend.get_window_extent(renderer)
+            assert box.y0 >= ax.get_window_extent(renderer).y0 - 2, ax.get_title()
+            boxes.append(box)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    util = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert util[-1].endswith("quieter)")
+    goodput = [t.get_text() for t in fig.axes[3].get_legend().get_texts()]
+    assert "into bob-laptop" in goodput and "into bob-desktop" in goodput
