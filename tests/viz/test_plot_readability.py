@@ -85,7 +85,8 @@ def test_cwnd_plot_shows_the_receive_window_and_explains_recovery():
     assert any(c.get_label() == "bytes in flight" for c in lossy.axes[0].collections)
 
 
-@pytest.mark.parametrize("name", ["router-chain", "rarp-boot", "design-example", "lan-ping"])
+@pytest.mark.parametrize("name", ["router-chain", "rarp-boot", "design-example", "lan-ping",
+                                  "switch-loop", "dhcp-relay", "mail-relay"])
 def test_topology_text_never_overlaps(name):
     fig = topology_plot(run(name).trace)
     renderer = _draw(fig)
