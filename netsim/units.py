@@ -26,6 +26,8 @@ _SIZE_UNITS = {"b": 1, "byte": 1, "bytes": 1, "kb": 1000, "mb": 1000**2, "gb": 1
 RATE_PATTERN = r"^\s*[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?\s*([kKmMgGtT]?(bps|b/s))$"
 TIME_PATTERN = r"^\s*[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?\s*(s|sec|ms|us|µs|ns|min|m|h)$"
 SIZE_PATTERN = r"^\s*[0-9]*\.?[0-9]+\s*([bB]|bytes?|[kKmMgG]i?[bB])$"
+#: A string meant as a size, right or wrong ("12KiB", "3 QB"): a number and a short unit.
+SIZE_LIKE = re.compile(r"^\s*\d+(\.\d+)?\s*[A-Za-z]{1,4}\s*$")
 FRACTION_PATTERN = r"^\s*[0-9]*\.?[0-9]+\s*%?$"
 
 

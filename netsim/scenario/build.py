@@ -8,7 +8,8 @@ from netsim.topo import finalize
 from netsim.topo.graph import link_params
 from netsim.scenario.quantities import app_properties, parse_quantities
 from netsim.units import parse_size, parse_time
-from netsim.wire.addr import ip_to_int
+from netsim.proto.firewall import Firewall, parse_policy
+from netsim.wire.addr import ip_to_int, prefix_mask
 from netsim.scenario.loader import DEFAULT_LINK
 from netsim.scenario.schema import DEFAULT_FRAME_BUDGET, NODE
 
@@ -95,6 +96,9 @@ def build_network(scenario, *, seed: int, trace: bool = True):
             APPS["dhcp-client"](node)
         if "dhcp_relay" in spec:
             APPS["dhcp-relay"](node, server=spec["dhcp_relay"])
+        if "firewall" in spec:
+            node.firewall = Firewall({iface: parse_policy(policy, _cidr)
+                                      for iface, policy in spec["firewall"].items()})
 
     for i, spec in enumerate(data.get("apps", [])):
         args = parse_quantities({k: v for k, v in spec.items() if k not in ("node", "run")},
@@ -116,3 +120,10 @@ def _link_arguments(params: dict) -> dict:
             args["queue_bytes"] = parse_size(queue)
             args["queue_packets"] = 1 << 30
     return args
+
+
+def _cidr(text: str) -> tuple[int, int]:
+    address, _, plen = text.partition("/")
+    mask = prefix_mask(int(plen))
+    return ip_to_int(address) & mask, mask
+

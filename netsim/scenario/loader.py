@@ -21,7 +21,7 @@ from netsim.scenario.dns_tree import fill_dns_tree
 from netsim.scenario.paths import format_path, line_of
 from netsim.scenario.schema import scenario_schema
 from netsim.scenario.yamlpos import load_with_lines
-from netsim.units import parse_size, parse_time
+from netsim.units import SIZE_LIKE, parse_size, parse_time
 
 DEFAULT_LINK = {"rate": "100Mbps", "delay": "1ms"}
 
@@ -195,7 +195,7 @@ def _check_meaning(scenario: Scenario) -> None:
         if kind != "switch" and "stp" in spec:
             raise err(("nodes", name, "stp"), "only switches run the spanning tree")
         for key in ("ip", "gateway", "routes", "interfaces", "boot", "announce", "arp_lifetime",
-                    "dns", "dhcp_relay"):
+                    "dns", "dhcp_relay", "firewall"):
             if kind == "switch" and key in spec:
                 raise err(("nodes", name, key), f"a switch has no {key!r} (it works at layer 2)")
         if kind == "router":
@@ -205,6 +205,22 @@ def _check_meaning(scenario: Scenario) -> None:
                         "give a default route under 'routes'" if key == "gateway" else \
                         "only hosts boot by RARP"
                     raise err(("nodes", name, key), f"a router has no {key!r}; {hint}")
+        if kind != "router" and "firewall" in spec:
+            raise err(("nodes", name, "firewall"), "only routers filter what they forward")
+        for iface in spec.get("firewall", {}):
+            if iface not in (spec.get("interfaces") or {}):
+                raise err(("nodes", name, "firewall", iface),
+                          f"{name} has no interface {iface!r} among its 'interfaces' (name the "
+                          "interface the firewall guards, e.g. the one facing outside)")
+            rules = spec["firewall"][iface]
+            for key, items in (rules.items() if isinstance(rules, dict) else []):
+                for k, item in enumerate(items if key != "stateful" else []):
+                    if key == "rules" and "action" not in item:
+                        raise err(("nodes", name, "firewall", iface, key, k),
+                                  "a rule in 'rules' needs an action: allow or deny")
+                    if key != "rules" and "action" in item:
+                        raise err(("nodes", name, "firewall", iface, key, k, "action"),
+                                  f"a rule under {key!r} is already a {key} rule")
         if kind == "host" and "dhcp_relay" in spec:
             raise err(("nodes", name, "dhcp_relay"), "a relay agent runs on a router (it "
                                                      "forwards between the client's link and the server's)")
@@ -284,6 +300,8 @@ def _check_meaning(scenario: Scenario) -> None:
                                              "send to (a host or router has)")
         for key in ("target", "server", "forward"):
             _check_target(scenario, i, key)
+        for path, value in (app.get("files") or {}).items() if app["run"] == "ftp-server" else []:
+            _check_ftp_file(scenario, ("apps", i, "files", path), path, value)
         for j, zone in enumerate(app.get("zones", []) if app["run"] == "dns-server" else []):
             _check_zone(scenario, ("apps", i, "zones", j), zone)
         for who in app.get("table", {}):
@@ -328,6 +346,26 @@ def _check_target(scenario: Scenario, i: int, key: str) -> None:
                              "'ip: dhcp' with a DHCP server that hands one out)")
     raise scenario.error(("apps", i, key), f"{target!r} is neither a node nor an IPv4 address"
                          + _did_you_mean(target, nodes))
+
+
+#: The largest file an FTP server's tree may hold: its bytes are made in memory.
+MAX_FTP_FILE = 256 * 1024 * 1024
+
+
+def _check_ftp_file(scenario: Scenario, where: tuple, path: str, value) -> None:
+    """A file is a size (deterministic content) or its content; something that looks
+    like a size but is not one is a mistake, not a five-byte file."""
+    if not path.strip("/") or any(part in ("", ".", "..") for part in path.strip("/").split("/")):
+        raise scenario.error(where, f"{path!r} is not a file path inside the tree")
+    if isinstance(value, str) and SIZE_LIKE.match(value):
+        try:
+            value = parse_size(value)
+        except ValueError as exc:
+            raise scenario.error(where, f"{value!r} is not a size ({exc}); write sizes like "
+                                        "'200KiB', or give the content itself") from None
+    if isinstance(value, int) and value > MAX_FTP_FILE:
+        raise scenario.error(where, f"{value} bytes is more than the {MAX_FTP_FILE // 2**20} MiB "
+                                    "a file may have (its content is made in memory)")
 
 
 def _check_zone(scenario: Scenario, path: tuple, zone: dict) -> None:

@@ -51,6 +51,18 @@ DEFS = {
             "mtu": {"type": "integer", "minimum": 68, "maximum": 9000},
         },
     },
+    "fw_rule": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "action": {"enum": ["allow", "deny"], "description": "in a 'rules' list"},
+            "proto": {"enum": ["tcp", "udp", "icmp", "any"]},
+            "src": {"$ref": "#/$defs/cidr"},
+            "dst": {"$ref": "#/$defs/cidr"},
+            "port": {"type": "integer", "minimum": 0, "maximum": 65535,
+                     "description": "destination port"},
+            "sport": {"type": "integer", "minimum": 0, "maximum": 65535,
+                      "description": "source port"}},
+        "description": "what a packet must match: {proto: tcp, port: 22, src: 10.9.0.0/16}"},
     "route": {
         "type": "object",
         "additionalProperties": False,
@@ -77,6 +89,18 @@ NODE = {
                           {"type": "array", "minItems": 1, "maxItems": 3,
                            "items": {"$ref": "#/$defs/ipv4"}}],
                 "description": "the name servers its stub resolver asks (resolv.conf)"},
+        "firewall": {"type": "object", "propertyNames": {"pattern": _NAME},
+                     "additionalProperties": {"anyOf": [
+                         {"const": "stateful"},
+                         {"type": "object", "additionalProperties": False, "properties": {
+                             "stateful": {"type": "boolean"},
+                             "allow": {"type": "array", "items": {"$ref": "#/$defs/fw_rule"}},
+                             "deny": {"type": "array", "items": {"$ref": "#/$defs/fw_rule"}},
+                             "rules": {"type": "array", "items": {"$ref": "#/$defs/fw_rule"}}}}]},
+                     "description": "a router's packet filter, per interface: 'stateful' (it "
+                                    "faces outside: only replies and what went out come in), "
+                                    "and/or allow/deny rules for packets arriving on it, first "
+                                    "match wins"},
         "dhcp_relay": {"$ref": "#/$defs/ipv4",
                        "description": "a router relays DHCP broadcasts to this server (RFC 1542)"},
         "gateway": {"$ref": "#/$defs/ipv4", "description": "a host's default gateway"},

@@ -64,6 +64,8 @@ class IpNode(Node):
         self.tcp = TcpStack(self)
         #: The name servers the stub resolver asks (resolv.conf's nameserver lines).
         self.dns_servers: list[int] = []
+        #: A router's packet filter (:class:`~netsim.proto.firewall.Firewall`), if it has one.
+        self.firewall = None
         #: The domain name DHCP gave (option 15), for information.
         self.domain: str | None = None
         #: The loopback interface: datagrams to the node's own addresses go round it.
@@ -449,6 +451,11 @@ class IpNode(Node):
             self.drop(frame, iface.port, "no-route", dst=int_to_ip(dst))
             return
         out = route.iface
+        if self.firewall is not None:
+            why = self._filtered(data, hlen, total, proto, src, dst, iface, out, now)
+            if why is not None:
+                self.drop(frame, iface.port, "firewall", rule=why)
+                return
         hop = dst if route.gateway is None else route.gateway
         if route.gateway is None and dst == out.broadcast:
             # RFC 2644: a router does not forward directed broadcasts by default.
@@ -466,6 +473,31 @@ class IpNode(Node):
         packet = b"".join(((mac or ZERO_MAC), out.mac, data[12:22], bytes((ttl - 1, proto)),
                            checksum.to_bytes(2, "big"), data[26:14 + total]))
         self._transmit(out, hop, mac, packet, frame.verified)
+
+    def _filtered(self, data, hlen, total, proto, src, dst, iface, out, now) -> str | None:
+        """The firewall's verdict on a datagram this router would forward (None: pass)."""
+        l4 = 14 + hlen
+        sport = dport = flags = 0
+        quoted = None
+        if proto in (6, 17) and total >= hlen + 4:
+            sport, dport = int.from_bytes(data[l4:l4 + 2], "big"), int.from_bytes(data[l4 + 2:l4 + 4], "big")
+            if proto == 6 and total >= hlen + 14:
+                flags = data[l4 + 13]
+        elif proto == 1 and total >= hlen + 8:
+            if data[l4] in (0, 8):                          # echo: tracked by its identifier
+                sport = dport = int.from_bytes(data[l4 + 4:l4 + 6], "big")
+            elif data[l4] in _ICMP_ERROR_TYPES and total >= hlen + 8 + 28:
+                q = l4 + 8                                    # the quoted datagram's header
+                qlen = (data[q] & 0xF) * 4
+                qproto = data[q + 9]
+                qs, qd = int.from_bytes(data[q + 12:q + 16], "big"), int.from_bytes(data[q + 16:q + 20], "big")
+                at = q + qlen + (4 if qproto == 1 else 0)   # an echo's identifier, or ports
+                ports = (int.from_bytes(data[at:at + 2], "big"),
+                         int.from_bytes(data[at + (0 if qproto == 1 else 2):
+                                             at + (2 if qproto == 1 else 4)], "big"))
+                quoted = (qproto, qs, ports[0], qd, ports[1])
+        return self.firewall.check(iface.name, out.name, proto, src, sport, dst, dport, flags, now,
+                                   quoted)
 
     def _icmp_error(self, data: bytes, hlen: int, total: int, src: int, iface, icmp_type: int,
                     code: int, word2: int = 0) -> None:

@@ -25,6 +25,11 @@ _TEXT_LINE = re.compile(rb"[A-Za-z0-9+*-][\x20-\x7e]{1,1000}(?=\r?\n)")
 TEXT_LABEL_MAX = 80
 _FLAG_NAMES = ((0x02, "SYN"), (0x01, "FIN"), (0x04, "RST"), (0x08, "PSH"), (0x10, "ACK"))
 TRACEROUTE_PORTS = range(33434, 33434 + 300)
+# Where FTP's control connection announces a data connection's end (RFC 959 §4.1.2,
+# RFC 2428): "PORT h1,h2,h3,h4,p1,p2", "227 … (h1,h2,h3,h4,p1,p2)", "229 … (|||P|)", EPRT.
+_FTP_HOSTPORT = re.compile(r"(?:PORT |\()(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})")
+_FTP_EPSV = re.compile(r"\(\|\|\|(\d{1,5})\|\)")
+_FTP_EPRT = re.compile(r"EPRT \|1\|([\d.]+)\|(\d{1,5})\|")
 
 #: What a retransmission's trigger (the trace's *why*) is called in a label.
 RETRANSMISSION_TEXT = {"timeout": "timeout retransmission", "syn-timeout": "timeout retransmission",
@@ -81,6 +86,7 @@ class Labeller:
         self._tcp: dict[tuple, _Direction] = {}
         self._udp_count: dict[tuple, int] = {}
         self._bpdus: dict[bytes, str] = {}        # sender MAC → its last BPDU's text
+        self._ftp_data: set[tuple[bytes, int]] = set()   # (address, port) of FTP data ends
 
     def label(self, data: bytes, why: str = "") -> Label:
         """The label of one frame; ``why`` is the trace's trigger for it (``timeout``…)."""
@@ -118,9 +124,44 @@ class Labeller:
                 label = self._tcp_label(data, l4, why)
             except FrameError as exc:
                 return Label("malformed", f"malformed TCP ({exc})")
+            ftp = self._ftp(data, d, l4, label)
+            if ftp is not None:
+                return ftp
             # An application's command or reply line is drawn in its protocol's colour.
             return label._replace(protocol=d.protocol) if label.kind == "text" else label
         return Label(d.protocol, d.label)
+
+    def _ftp(self, data: bytes, d, l4: bytes, label: Label) -> Label | None:
+        """FTP's two connections in two colours: everything on the control connection
+        (port 21) is FTP; a data connection — from port 20, or to an address and port a
+        PORT, EPRT, 227 or 229 line announced — is FTP-DATA, its ports in the label."""
+        if 21 in (d.sport, d.dport):
+            if label.kind == "text":
+                self._ftp_announced(data, d, l4)
+            return label._replace(protocol="FTP")
+        src, dst = (data[26:30], d.sport), (data[30:34], d.dport)
+        if 20 in (d.sport, d.dport) or src in self._ftp_data or dst in self._ftp_data:
+            if label.kind in ("text", "data"):
+                # A file's bytes are data, even when they are text: no line of it is a command.
+                length = len(l4) - (l4[12] >> 4) * 4
+                return Label("FTP-DATA", f"{d.sport} → {d.dport} data len={length}", "data")
+            return label._replace(protocol="FTP-DATA", text=f"{d.sport} → {d.dport} {label.text}")
+        return None
+
+    def _ftp_announced(self, data: bytes, d, l4: bytes) -> None:
+        payload = l4[(l4[12] >> 4) * 4:].decode("ascii", "replace")
+        for match in _FTP_HOSTPORT.finditer(payload):
+            n = [int(g) for g in match.groups()]
+            if all(0 <= v <= 255 for v in n):
+                self._ftp_data.add((bytes(n[:4]), n[4] * 256 + n[5]))
+        for match in _FTP_EPSV.finditer(payload):           # 229 (|||P|): the server's port
+            self._ftp_data.add((data[26:30], int(match.group(1))))
+        for match in _FTP_EPRT.finditer(payload):
+            try:
+                self._ftp_data.add((bytes(int(x) for x in match.group(1).split(".")),
+                                    int(match.group(2))))
+            except ValueError:
+                pass
 
     def _bpdu(self, data: bytes, text: str) -> Label:
         """A BPDU, "STP BPDU root 4096/02:… cost 19": kind ``bpdu-repeat`` when the

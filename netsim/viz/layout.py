@@ -59,6 +59,7 @@ class Layout:
 
 
 _ARRIVE, _LEAVE = 0, 1      # at the same instant arrivals come first: they cause departures
+_AFTER_SEND = 2             # a message's end at the very instant it was sent
 
 
 def layout(items: list, lanes: list[str], scale: str = "compressed") -> Layout:
@@ -79,9 +80,12 @@ def layout(items: list, lanes: list[str], scale: str = "compressed") -> Layout:
                 if left is not None:
                     events.append((left, _LEAVE, i, i, "hop-out", node))
         for lane, t, why in m.receivers:
-            end = t if t is not None else m.ended
+            end = max(t if t is not None else m.ended, m.sent)
             drawn_lane, reached = _end_spec(m, lane, why, lane_set)
-            events.append((end, _ARRIVE, i, i, "end", (drawn_lane, why, reached)))
+            # Lost the instant it was sent (a link's loss decided at the sender): the end
+            # still comes after its own send, not before it as arrivals usually do.
+            order = _ARRIVE if end > m.sent else _AFTER_SEND
+            events.append((end, order, i, i, "end", (drawn_lane, why, reached)))
     events.sort(key=lambda e: e[:3])
     if scale == "time":
         return _to_scale(items, events, lane_set)

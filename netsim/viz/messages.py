@@ -32,7 +32,7 @@ NOT_A_FATE = {"mac-filtered", "no-listener"}
 LEVELS = ("end-to-end", "link", "app")
 #: What ``level="app"`` keeps: application protocols, as the labeller names them.
 DATAGRAM_APPLICATIONS = {"DNS", "DHCP"}
-STREAM_APPLICATIONS = {"SMTP", "POP", "IMAP"}
+STREAM_APPLICATIONS = {"SMTP", "POP", "IMAP", "FTP", "FTP-DATA"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ def messages(trace: Trace, *, level: str = "end-to-end", ports: bool = False,
         raise ValueError("level is 'end-to-end', 'link' or 'app'")
     found = _link_messages(trace) if level == "link" else _end_to_end(trace)
     if level == "app":
-        found = application_messages(found)
+        found = application_messages(found, trace)
     if ports:
         found = [_with_ports(m) for m in found]
     wanted_protocols = {p.upper() for p in protocols} if protocols else None
@@ -110,7 +110,7 @@ def messages(trace: Trace, *, level: str = "end-to-end", ports: bool = False,
     return out
 
 
-def application_messages(found: list[Message]) -> list[Message]:
+def application_messages(found: list[Message], trace: Trace | None = None) -> list[Message]:
     """Only what the applications said to each other: DNS and DHCP messages, and each
     turn of a TCP application's conversation — the segments one side sent before the
     other answered — as one message labelled by its first line (``RETR 1``, then
@@ -123,13 +123,15 @@ def application_messages(found: list[Message]) -> list[Message]:
         if m.protocol in DATAGRAM_APPLICATIONS:
             out.append(_listeners_only(m))
             continue
-        if m.protocol not in STREAM_APPLICATIONS and not (m.protocol == "TCP" and m.kind == "data"):
-            continue
-        if m.kind in ("retransmission", "fast-retransmission", "zero-window-probe"):
-            continue
+        if m.protocol not in STREAM_APPLICATIONS and m.protocol != "TCP" or \
+                m.kind not in ("text", "data"):
+            continue                        # handshakes, ACKs, retransmitted copies
         key = (m.src, m.sport, m.dst, m.dport)
         turns.pop((m.dst, m.dport, m.src, m.sport), None)      # the other side's turn is over
         index = turns.get(key)
+        if index is not None and m.kind == "text" and trace is not None and \
+                _ends_a_line(trace, out[index].frames[-1]):
+            index = None     # the last segment ended its line, this one starts a new reply
         if index is None:
             if m.protocol == "TCP":
                 continue                    # bytes of a connection no application line began
@@ -137,7 +139,7 @@ def application_messages(found: list[Message]) -> list[Message]:
             out.append(replace(m, kind="text"))
             continue
         first = out[index]
-        label = re.sub(r" \(\+\d+ lines\)$", "", first.label.partition(" … (")[0])
+        label = re.sub(r" \(\+\d+ lines\)$| len=\d+$", "", first.label.partition(" … (")[0])
         segments[index] = segments.get(index, 1) + 1
         out[index] = replace(first, received=m.received if m.received is not None else first.received,
                              length=first.length + m.length, frames=first.frames + m.frames,
@@ -145,6 +147,16 @@ def application_messages(found: list[Message]) -> list[Message]:
                              dropped=m.dropped or first.dropped,
                              dropped_at=m.dropped_at or first.dropped_at)
     return out
+
+
+def _ends_a_line(trace: Trace, frame: int) -> bool:
+    """Whether a TCP segment's payload ends with a line end (a reply or command ends
+    there; a long message's segments mostly end mid-line)."""
+    data = trace.frame_bytes(frame)
+    if len(data) < 54 or data[12:14] != b"\x08\x00":
+        return False
+    total = int.from_bytes(data[16:18], "big")
+    return data[14:14 + total].endswith(b"\n")
 
 
 def _listeners_only(m: Message) -> Message:

@@ -1,0 +1,226 @@
+"""The FTP engines in pairs over a fake wire: a control stream, and data connections that
+come up when one side listens and the other connects (or fail, or break)."""
+
+import hashlib
+
+import pytest
+
+from netsim.proto.ftp import FileTree, FtpClient, FtpServerSession, content_of, parse_command
+from netsim.proto.ftp import client as c
+from netsim.proto.ftp import server as s
+from netsim.proto.stream import Close, Send
+from netsim.wire.addr import ip_to_int
+
+CLIENT, SERVER = ip_to_int("10.0.1.10"), ip_to_int("10.0.2.20")
+FILES = {"report.txt": 5000, "docs/readme.txt": "hello\nworld\n", "empty.bin": 0}
+
+
+class Wire:
+    """Carries control bytes both ways and plays the data connections' part."""
+
+    def __init__(self, server, client, *, refuse_data=False, break_data=False):
+        self.server, self.client = server, client
+        self.refuse_data, self.break_data = refuse_data, break_data
+        self.client_listening = self.server_listening = None
+        self.connected = False
+        self.server_connects: list = []             # (address, port) the server dialled
+        self.client_connects: list = []             # (address, port, from port)
+        self.now = 0.0
+
+    def run(self):
+        for _ in range(10_000):
+            self.now += 0.001
+            moved = False
+            for out in self.server.outputs():
+                moved = True
+                self._from_server(out)
+            for out in self.client.outputs():
+                moved = True
+                self._from_client(out)
+            if not moved:
+                return
+
+    def _from_server(self, out):
+        if isinstance(out, Send):
+            self.client.receive(out.data, self.now)
+        elif isinstance(out, Close):
+            self.client.connection_lost()
+        elif isinstance(out, s.ListenData):
+            self.server_listening = out.port
+        elif isinstance(out, s.ConnectData):
+            self.server_connects.append((out.address, out.port))
+            if self.refuse_data or out.port != self.client_listening:
+                self.server.data_failed(self.now)
+            else:
+                self.connected = True
+                self.server.data_connected(self.now)
+                self.client.data_connected(self.now)
+        elif isinstance(out, s.SendData):
+            if self.break_data:
+                self.server.data_broken(self.now)
+                self.client.data_closed(self.now)
+                return
+            self.client.data_received(out.data, self.now)
+        elif isinstance(out, s.CloseData):
+            if self.connected:
+                self.connected = False
+                if not out.abort:
+                    self.server.data_done(self.now)
+                self.client.data_closed(self.now)
+
+    def _from_client(self, out):
+        if isinstance(out, Send):
+            self.server.receive(out.data, self.now)
+        elif isinstance(out, Close):
+            pass
+        elif isinstance(out, c.ListenData):
+            self.client_listening = out.port
+        elif isinstance(out, c.ConnectData):
+            self.client_connects.append((out.address, out.port, out.local_port))
+            if self.refuse_data or out.port != self.server_listening:
+                self.client.data_failed(self.now)
+            else:
+                self.connected = True
+                self.client.data_connected(self.now)
+                self.server.data_connected(self.now)
+        elif isinstance(out, c.SendData):
+            self.server.data_received(out.data, self.now)
+        elif isinstance(out, c.CloseData):
+            self.connected = False
+            self.client.data_sent(self.now)
+            self.server.data_closed(self.now)
+
+
+def session(commands, *, passive=True, password="secret", anonymous=False, user="alice", **wire):
+    tree = FileTree.from_spec(FILES)
+    server = FtpServerSession(tree, users={"alice": "secret"}, anonymous=anonymous,
+                              server_ip=SERVER, client_ip=CLIENT, passive_ports=iter(range(40000, 41000)))
+    client = FtpClient(user=user, password=password, commands=commands, passive=passive,
+                       parse_size=lambda v: int(v.rstrip("B")))
+    client.connected(CLIENT, 50000, SERVER, 0.0)
+    w = Wire(server, client, **wire)
+    w.run()
+    return client, server, w, tree
+
+
+@pytest.mark.parametrize("passive", [True, False])
+def test_get_ls_put_in_both_modes(passive):
+    client, server, wire, tree = session(["ls", "get report.txt", "put notes.txt 300B", "cd docs",
+                                          "ls", "get readme.txt"], passive=passive)
+    assert client.finished and client.errors == []
+    assert client.received["report.txt"] == content_of("report.txt", 5000)
+    assert client.received["readme.txt"] == b"hello\nworld\n"
+    assert tree.find("/notes.txt").data == content_of("notes.txt", 300)
+    assert "report.txt" in client.listings[0] and "readme.txt" in client.listings[1]
+    if passive:
+        assert [local for *_x, local in wire.client_connects] == [50001, 50002, 50003, 50004, 50005]
+        assert all(port >= 40000 for _a, port, _l in wire.client_connects)
+    else:
+        assert [p for _a, p in wire.server_connects] == [50001, 50002, 50003, 50004, 50005]
+    assert "226 Transfer complete." in client.lines
+    assert any(line.startswith("5000 bytes received in") for line in client.lines)
+
+
+def test_the_session_prints_like_the_classic_client():
+    client, *_ = session(["get report.txt"])
+    lines = client.lines
+    assert lines[:6] == ["Connected to server.", "220 (ftp FTP server ready)", "Name (server:alice): alice",
+                         "331 Please specify the password.", "Password:", "230 Login successful."]
+    assert "Remote system type is UNIX." in lines and "Using binary mode to transfer files." in lines
+    assert "ftp> get report.txt" in lines and "local: report.txt remote: report.txt" in lines
+    assert any(line.startswith("227 Entering Passive Mode (10,0,2,20,156,64)") for line in lines)
+    assert "150 Opening BINARY mode data connection for report.txt (5000 bytes)." in lines
+    assert lines[-2:] == ["ftp> quit", "221 Goodbye."]
+
+
+def test_ascii_type_converts_line_ends_both_ways():
+    client, _server, _wire, tree = session(["ascii", "get docs/readme.txt", "put up.txt \"a\nb\n\""])
+    assert client.received["docs/readme.txt"] == b"hello\r\nworld\r\n"     # as it crossed the wire
+    assert tree.find("/up.txt").data == b"a\nb\n"
+
+
+@pytest.mark.parametrize("commands, code", [
+    (["get nothere.txt"], "550 Failed to open file."),
+    (["cd nowhere"], "550 Failed to change directory."),
+    (["cd ../../.."], "250 Directory successfully changed."),      # stays at the root
+    (["delete docs"], "550 Delete operation failed."),
+    (["rmdir docs"], "550 Remove directory operation failed."),    # not empty
+    (["ascii", "size report.txt"], "550 SIZE not allowed in ASCII mode."),
+    (["size report.txt"], "213 5000"),
+    (["modtime report.txt"], "213 20240101000000"),
+    (["mkdir new", "rename new old", "rmdir old"], "250 Remove directory operation successful."),
+    (["put docs 10B"], "553 Could not create file."),
+])
+def test_reply_codes(commands, code):
+    client, *_ = session(commands)
+    assert code in client.lines
+
+
+def test_bad_password_is_530_and_anonymous_works_only_when_allowed():
+    client, *_ = session(["ls"], password="nope")
+    assert "530 Login incorrect." in client.lines and client.errors[0].startswith("login failed")
+    assert not client.received
+    client, *_ = session(["get report.txt"], user="anonymous", password="me@x", anonymous=True)
+    assert client.errors == [] and "report.txt" in client.received
+    client, *_ = session(["get report.txt"], user="anonymous", password="me@x")
+    assert "530 Login incorrect." in client.lines
+
+
+def test_a_data_connection_that_cannot_be_made_is_425():
+    client, server, wire, _ = session(["get report.txt"], passive=False, refuse_data=True)
+    assert "425 Can't open data connection." in client.lines
+    assert wire.server_connects == [(CLIENT, 50001)]
+
+
+def test_a_broken_data_connection_is_426():
+    client, *_ = session(["get report.txt"], break_data=True)
+    assert "426 Failure writing network stream." in client.lines
+
+
+def test_port_to_another_host_is_refused():
+    server = FtpServerSession(FileTree(), users={"a": "b"}, server_ip=SERVER, client_ip=CLIENT)
+    server.receive(b"USER a\r\nPASS b\r\nPORT 10,9,9,9,200,1\r\nPORT 10,0,1,10,300,1\r\n"
+                   b"RETR x\r\nFROB\r\nRNTO y\r\nTYPE E\r\nMODE B\r\nABOR\r\n")
+    replies = b"".join(o.data for o in server.outputs() if isinstance(o, Send)).decode().split("\r\n")
+    codes = [r[:3] for r in replies if r]
+    assert codes == ["220", "331", "230", "501", "501", "550", "500", "503", "504", "504", "225"]
+    server.receive(b"PASV\r\nPORT 10,0,1,10,200,1\r\nSTOR ../../x\r\n")
+    server.outputs()
+    assert server.tree.find("/x") is None            # nothing stored until the data arrives
+
+
+def test_abor_during_a_transfer():
+    tree = FileTree.from_spec(FILES)
+    server = FtpServerSession(tree, users={"a": "b"}, server_ip=SERVER, client_ip=CLIENT)
+    server.receive(b"USER a\r\nPASS b\r\nPASV\r\nRETR report.txt\r\n")
+    server.outputs()
+    server.receive(b"ABOR\r\n")
+    outs = server.outputs()
+    assert any(isinstance(o, s.CloseData) and o.abort for o in outs)
+    text = b"".join(o.data for o in outs if isinstance(o, Send))
+    assert text == b"426 Connection closed; transfer aborted.\r\n226 ABOR successful.\r\n"
+
+
+def test_feat_is_a_multi_line_reply_and_commands_need_login():
+    server = FtpServerSession(FileTree(), users={})
+    server.receive(b"LIST\r\nFEAT\r\n")
+    text = b"".join(o.data for o in server.outputs() if isinstance(o, Send)).decode()
+    assert "530 Please login with USER and PASS.\r\n" in text
+    assert "211-Features:\r\n EPRT\r\n" in text and text.endswith("211 End\r\n")
+
+
+def test_client_commands_are_checked():
+    with pytest.raises(ValueError, match="unknown ftp command"):
+        parse_command("fetch x")
+    with pytest.raises(ValueError, match="needs 1 argument"):
+        parse_command("get")
+
+
+def test_the_tree_never_leaves_its_root_and_lists_its_files():
+    tree = FileTree.from_spec(FILES)
+    from netsim.proto.ftp.tree import normalize
+    assert normalize("/docs", "../../../etc/passwd") == "/etc/passwd"
+    assert tree.find(normalize("/docs", "../../../etc/passwd")) is None
+    listing = tree.listing()
+    assert listing["/report.txt"]["sha256"] == hashlib.sha256(content_of("report.txt", 5000)).hexdigest()
+    assert listing["/docs/"] == {"directory": True}
