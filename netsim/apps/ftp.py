@@ -118,12 +118,14 @@ def _pump(session: _Session, handle):
             session.wake = session.env.event()
             yield session.wake
             continue
-        text = b"".join(o.data for o in outputs if isinstance(o, Send))
-        if text:
-            yield session.control.send(text)       # a reply of several lines, one write
+        pending = b""
         for out in outputs:
             if isinstance(out, Send):
+                pending += out.data                 # a reply of several lines, one write
                 continue
+            if pending:
+                yield session.control.send(pending)
+                pending = b""
             if isinstance(out, Close):
                 session.control.close()
                 session.over = True
@@ -131,6 +133,8 @@ def _pump(session: _Session, handle):
             waiting = handle(out)
             if waiting is not None:
                 yield waiting
+        if pending:
+            yield session.control.send(pending)
 
 
 class FtpServer(App):
@@ -284,8 +288,10 @@ class Ftp(App):
         if isinstance(out, fc.ListenData):
             self.env.process(session.accept_data(out.port))
         elif isinstance(out, fc.ConnectData):
-            self.env.process(session.connect_data(out.address, out.port, out.local_port,
-                                                  self.DATA_TIMEOUT))
+            # connect() before the command, as the ftp program does: RETR goes out once
+            # the data connection is up (or has failed).
+            return self.env.process(session.connect_data(out.address, out.port, out.local_port,
+                                                         self.DATA_TIMEOUT))
         elif isinstance(out, fc.SendData):
             if session.data is not None:
                 return session.data.send(out.data)

@@ -132,14 +132,19 @@ class FtpClient:
     def data_connected(self, now: float) -> None:
         self.now = now
         self._data_open = True
-        if self._upload is not None and self._reply_done is False and self._step == "transfer":
+        if self._step == "connecting":
+            self._transfer_command()
+        elif self._upload is not None and self._reply_done is False and self._step == "transfer":
             self._send_upload()
 
     def data_failed(self, now: float) -> None:
         self.now = now
         self._data_open = False
-        if self._step in ("transfer", "pasv"):
-            self.lines.append("ftp: connect: Connection refused")
+        if self._step == "connecting":
+            # As the ftp program says when its connect() to the 227 port fails.
+            self.lines.append("ftp: connect: Connection timed out")
+            self.errors.append(f"{' '.join(self._current)}: data connection failed")
+            self._next()
 
     def data_received(self, data: bytes, now: float) -> None:
         self.now = now
@@ -219,8 +224,9 @@ class FtpClient:
                 return self._next()
             n = [int(g) for g in match.groups()]
             address = int.from_bytes(bytes(n[:4]), "big")
+            # connect() first; the command goes once the data connection is up.
+            self._step = "connecting"
             self._out.append(ConnectData(address, n[4] * 256 + n[5], self._data_port))
-            self._transfer_command()
         elif step == "transfer":
             if code in (125, 150):
                 if self._upload is not None and self._data_open:
