@@ -24,6 +24,7 @@ class Wire:
         self.client_listening = self.server_listening = None
         self.connected = False
         self.server_connects: list = []             # (address, port) the server dialled
+        self.carried: list[bytes] = []              # what crossed a data connection
         self.client_connects: list = []             # (address, port, from port)
         self.now = 0.0
 
@@ -56,6 +57,7 @@ class Wire:
                 self.server.data_connected(self.now)
                 self.client.data_connected(self.now)
         elif isinstance(out, s.SendData):
+            self.carried.append(out.data)
             if self.break_data:
                 self.server.data_broken(self.now)
                 self.client.data_closed(self.now)
@@ -84,6 +86,7 @@ class Wire:
                 self.client.data_connected(self.now)
                 self.server.data_connected(self.now)
         elif isinstance(out, c.SendData):
+            self.carried.append(out.data)
             self.server.data_received(out.data, self.now)
         elif isinstance(out, c.CloseData):
             self.connected = False
@@ -134,9 +137,12 @@ def test_the_session_prints_like_the_classic_client():
 
 
 def test_ascii_type_converts_line_ends_both_ways():
-    client, _server, _wire, tree = session(["ascii", "get docs/readme.txt", "put up.txt \"a\nb\n\""])
-    assert client.received["docs/readme.txt"] == b"hello\r\nworld\r\n"     # as it crossed the wire
+    client, _server, wire, tree = session(["ascii", "get docs/readme.txt", "put up.txt \"a\nb\n\""])
+    assert wire.carried == [b"hello\r\nworld\r\n", b"a\r\nb\r\n"]     # CRLF on the wire
+    assert client.received["docs/readme.txt"] == b"hello\nworld\n"       # back to local LF
     assert tree.find("/up.txt").data == b"a\nb\n"
+    client, _server, wire, _tree = session(["get docs/readme.txt"])       # binary: as stored
+    assert wire.carried == [b"hello\nworld\n"]
 
 
 @pytest.mark.parametrize("commands, code", [

@@ -98,6 +98,7 @@ class FtpClient:
         self.errors: list[str] = []
         self.logged_in = False
         self.finished = False
+        self.binary = False          # TYPE A until "TYPE I" is accepted (RFC 959 §3.1.1.1)
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -200,11 +201,14 @@ class FtpClient:
             self._send("TYPE I")
         elif step == "type":
             if code == 200:
+                self.binary = True
                 self.lines.append("Using binary mode to transfer files.")
             self._next()
         elif step == "simple":
             if code >= 400:
                 self.errors.append(f"{' '.join(self._current)}: {text}")
+            elif self._current[0] in ("ascii", "binary"):
+                self.binary = self._current[0] == "binary"
             self._next()
         elif step == "rnfr":
             if code != 350:
@@ -309,7 +313,8 @@ class FtpClient:
     def _send_upload(self) -> None:
         data, self._upload = self._upload, None
         self.sent[self._current[1]] = data
-        self._out.append(SendData(data))
+        wire = data if self.binary else data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        self._out.append(SendData(wire))
         self._out.append(CloseData())
 
     def _maybe_finish_transfer(self) -> None:
@@ -326,7 +331,8 @@ class FtpClient:
                 self.lines[-1:-1] = data.decode("utf-8", "replace").rstrip("\r\n").split("\r\n") \
                     if data else []
             elif verb == "get":
-                self.received[self._current[1]] = data
+                # In ASCII mode the wire's CRLF line ends become the local LF.
+                self.received[self._current[1]] = data if self.binary else data.replace(b"\r\n", b"\n")
                 self.lines.append(f"{len(data)} bytes received in {seconds:.3g} secs "
                                   f"({len(data) / seconds / 1024:.4g} kB/s)")
             elif verb == "put":
