@@ -55,15 +55,19 @@ class _Session:
 
     def accept_data(self, port: int):
         node = self.app.node
+        if self.listener is not None:
+            self.listener.close()           # a transfer that failed left it waiting
         try:
             self.listener = node.tcp_listen(port)
         except OSError:
             self.engine.data_failed(self.env.now)
             self.poke()
             return
-        sock = yield self.listener.accept()
-        self.listener.close()
-        self.listener = None
+        listener = self.listener
+        sock = yield listener.accept()
+        listener.close()
+        if self.listener is listener:
+            self.listener = None
         self._up(sock)
 
     def connect_data(self, address: int, port: int, local_port: int, timeout: float):
@@ -73,7 +77,10 @@ class _Session:
             self.engine.data_failed(self.env.now)
             self.poke()
             return
-        outcome = yield sock.connected | self.env.timeout(timeout)
+        try:
+            outcome = yield sock.connected | self.env.timeout(timeout)
+        except ConnectionError:                       # refused (RST) or given up
+            outcome = {}
         if sock.connected in outcome and sock.connected.ok:
             self._up(sock)
             return
@@ -279,6 +286,8 @@ class Ftp(App):
         session = self.session = _Session(self, self.engine, sock)
         self.env.process(session.read_control())
         yield self.env.process(_pump(session, lambda out: self._data(session, out)))
+        if session.listener is not None:
+            session.listener.close()
         self.lines.extend(self.engine.lines)
         if self.engine.errors:
             # The ftp program goes on after a failed command; its result says what failed.
