@@ -10,6 +10,7 @@ from netsim.apps.dhcp import DhcpClientApp, DhcpRelay, DhcpServerApp
 from netsim.apps.dig import Dig, Nslookup
 from netsim.apps.dns_server import DnsResolver, DnsServer
 from netsim.apps.ftp import Ftp, FtpGet, FtpPut, FtpServer
+from netsim.apps.http import HttpGet, HttpServer
 from netsim.apps.mail_clients import ImapClientApp, MailSend, Pop3Fetch
 from netsim.apps.mail_server import MailServer
 from netsim.apps.ping import Ping
@@ -21,8 +22,9 @@ from netsim.apps.udp import UdpEcho, UdpEchoServer, UdpSend, UdpSink
 APPS: dict[str, type[App]] = {cls.name: cls for cls in (
     Ping, Traceroute, RarpServer, RarpBoot, UdpSend, UdpSink, UdpEcho, UdpEchoServer,
     TcpSource, TcpSink, DnsServer, DnsResolver, Dig, Nslookup, DhcpServerApp, DhcpClientApp, DhcpRelay,
-    MailServer, MailSend, Pop3Fetch, ImapClientApp, FtpServer, Ftp, FtpGet, FtpPut)}
+    MailServer, MailSend, Pop3Fetch, ImapClientApp, FtpServer, Ftp, FtpGet, FtpPut,
+    HttpServer, HttpGet)}
 
-__all__ = ["APPS", "App", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "Ftp", "FtpGet", "FtpPut", "FtpServer", "ImapClientApp", "MailSend", "MailServer", "Nslookup",
+__all__ = ["APPS", "App", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "Ftp", "FtpGet", "FtpPut", "FtpServer", "HttpGet", "HttpServer", "ImapClientApp", "MailSend", "MailServer", "Nslookup",
            "Pop3Fetch", "DnsResolver", "DnsServer", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
            "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "resolve"]

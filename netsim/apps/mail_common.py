@@ -7,7 +7,7 @@ import datetime
 import hashlib
 from email.utils import format_datetime
 
-from netsim.proto.mail import Close, Send
+from netsim.apps.stream_io import batch, converse
 from netsim.proto.mail.imap import EPOCH
 
 SMTP, SUBMISSION, POP3, IMAP = 25, 587, 110, 143
@@ -24,30 +24,4 @@ def body_sha256(data: bytes) -> str:
     return hashlib.sha256(b"" if end < 0 else data[end + 4:]).hexdigest()
 
 
-def batch(outputs) -> tuple[bytes, bool]:
-    """An engine's outputs as one write (a server answers a command with one write, as
-    real ones do with their output buffer) and whether it then closes."""
-    return (b"".join(o.data for o in outputs if isinstance(o, Send)),
-            any(isinstance(o, Close) for o in outputs))
-
-
-def converse(sock, engine):
-    """A SimPy process: carry an engine's Send/Close outputs to ``sock`` and what arrives
-    back into ``engine.receive`` until one side closes."""
-    while True:
-        data, closing = batch(engine.outputs())
-        if data:
-            yield sock.send(data)
-        if closing:
-            sock.close()
-            yield sock.closed
-            return
-        data = yield sock.recv()
-        if not data:
-            engine.connection_lost()
-            data, _closing = batch(engine.outputs())
-            if data:
-                yield sock.send(data)
-            sock.close()
-            return
-        engine.receive(data)
+__all__ = ["IMAP", "POP3", "SMTP", "SUBMISSION", "batch", "body_sha256", "converse", "sim_date"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from netsim.units import parse_time
 
 PROTOCOLS = {"arp", "rarp", "icmp", "udp", "tcp", "dns", "stp", "ethernet", "ipv4", "dhcp", "smtp",
-             "pop", "imap", "ftp", "ftp-data"}
+             "pop", "imap", "ftp", "ftp-data", "http"}
 
 
 def parse_filter(text: str) -> dict:

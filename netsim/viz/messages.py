@@ -32,7 +32,7 @@ NOT_A_FATE = {"mac-filtered", "no-listener"}
 LEVELS = ("end-to-end", "link", "app")
 #: What ``level="app"`` keeps: application protocols, as the labeller names them.
 DATAGRAM_APPLICATIONS = {"DNS", "DHCP"}
-STREAM_APPLICATIONS = {"SMTP", "POP", "IMAP", "FTP", "FTP-DATA"}
+STREAM_APPLICATIONS = {"SMTP", "POP", "IMAP", "FTP", "FTP-DATA", "HTTP"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from netsim.wire.dns_text import dns_line
 DNS_PORT = 53
 DHCP_PORTS = (67, 68)
 #: Application protocols over TCP, by well-known port, named as tshark names them.
-TCP_APPLICATIONS = {21: "FTP", 25: "SMTP", 587: "SMTP", 110: "POP", 143: "IMAP"}
+TCP_APPLICATIONS = {21: "FTP", 25: "SMTP", 587: "SMTP", 80: "HTTP", 110: "POP", 143: "IMAP"}
 
 
 class Description(NamedTuple):

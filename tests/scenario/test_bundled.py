@@ -245,7 +245,7 @@ def test_every_packet_sent_appears_in_the_sequence_diagram(runs, name):
 #: Well-known ports → the protocol tshark must name on the frames that carry it.
 APPLICATION_PORTS = {("udp", "53"): "DNS", ("tcp", "53"): "DNS", ("udp", "67"): "DHCP",
                      ("udp", "68"): "DHCP", ("tcp", "21"): "FTP", ("tcp", "25"): "SMTP",
-                     ("tcp", "587"): "SMTP",
+                     ("tcp", "587"): "SMTP", ("tcp", "80"): "HTTP",
                      ("tcp", "110"): "POP", ("tcp", "143"): "IMAP"}
 
 

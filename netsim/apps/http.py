@@ -1,0 +1,217 @@
+"""The web over HTTP/1.x, first part: ``http-server`` (virtual hosts with resources,
+validators, caching headers, redirects and error routes; keep-alive and pipelining) and
+``http-get`` (one request, printed as ``curl -v`` prints it), on TCP port 80.
+"""
+
+from __future__ import annotations
+
+from netsim.apps.base import App
+from netsim.apps.stream_io import batch
+from netsim.proto.http import HttpServerConnection, Site, resource_from_spec
+from netsim.proto.http.client import HttpClientConnection, Request
+from netsim.units import parse_size, parse_time
+
+PORT = 80
+
+_RESOURCE = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "body": {"anyOf": [{"$ref": "#/$defs/size"}, {"type": "string"}],
+                 "description": "a size ('4KiB': deterministic text) or the text itself"},
+        "type": {"type": "string", "description": "Content-Type (text/html)"},
+        "status": {"enum": [200, 400, 403, 404, 500, 503],
+                   "description": "answer with this status on purpose"},
+        "redirect": {"enum": [301, 302, 303, 307, 308], "description": "a redirect, to 'to'"},
+        "to": {"type": "string", "description": "where a redirect points (Location)"},
+        "cache_control": {"type": "string", "description": "Cache-Control: 'max-age=60', 'no-cache'"},
+        "expires": {"$ref": "#/$defs/time", "description": "Expires: this long after the response"},
+        "etag": {"enum": ["auto", "none"], "description": "auto: an ETag from the body's hash"},
+        "last_modified": {"$ref": "#/$defs/time", "description": "Last-Modified (simulated time)"},
+        "changes_at": {"type": "array", "items": {"$ref": "#/$defs/time"},
+                       "description": "times the content changes (a new version)"},
+        "chunked": {"type": "boolean", "description": "send with Transfer-Encoding: chunked"},
+        "methods": {"type": "array", "items": {"type": "string"},
+                    "description": "methods allowed (GET, HEAD); others get 405 with Allow"},
+        "embeds": {"type": "array", "items": {"type": "string"},
+                   "description": "objects a page references (for a browser)"}}}
+
+
+class HttpServer(App):
+    """An HTTP/1.0 and 1.1 server (RFC 9110–9112) for the sites it is given."""
+
+    name = "http-server"
+    SCHEMA = {
+        "sites": {"type": "object", "minProperties": 1,
+                  "additionalProperties": {"type": "object", "additionalProperties": _RESOURCE},
+                  "description": "Host name ('*' for any) → path → resource"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": PORT,
+                 "description": "TCP port"},
+        "keep_alive": {"$ref": "#/$defs/interval", "default": "5s",
+                       "description": "how long an idle persistent connection is kept open"},
+    }
+    REQUIRED = ["sites"]
+    SERVICE = True
+    BINDS = ("tcp", PORT)
+    EXAMPLE = {"node": "web", "run": "http-server", "sites": {"www.example.com": {
+        "/index.html": {"body": "4KiB", "cache_control": "max-age=60", "etag": "auto"},
+        "/old": {"redirect": 301, "to": "/index.html"}}}}
+
+    def __init__(self, node, *, sites: dict, port: int = PORT, keep_alive: float = 5.0,
+                 at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.sites = {host: Site(host, {path: resource_from_spec(path, spec, parse_time, parse_size)
+                                        for path, spec in resources.items()})
+                      for host, resources in sites.items()}
+        self.port, self.keep_alive = port, keep_alive
+        self.log: list[dict] = []
+        self.connections = 0
+
+    def start(self) -> None:
+        listener = self.node.tcp_listen(self.port)
+        self.env.process(self._accept(listener))
+
+    def _accept(self, listener):
+        while True:
+            sock = yield listener.accept()
+            self.connections += 1
+            self.env.process(self._serve(sock))
+
+    def _serve(self, sock):
+        engine = HttpServerConnection(self.sites, server_name=f"netsim ({self.node.name})")
+        client = sock.remote[0]
+        answered = 0
+        while True:
+            data, closing = batch(engine.outputs())
+            for method, target, version, status in engine.log[answered:]:
+                self.log.append({"t": round(self.env.now, 6), "client": client, "method": method,
+                                 "target": target, "version": f"HTTP/{version}", "status": status})
+                self.say(f'{client} "{method} {target} HTTP/{version}" {status}')
+            answered = len(engine.log)
+            if data:
+                yield sock.send(data)
+            if closing:
+                sock.close()
+                return
+            received = sock.recv()
+            outcome = yield received | self.env.timeout(self.keep_alive)
+            if received not in outcome:
+                sock.close()                   # idle too long: the keep-alive timeout
+                return
+            if not received.value:
+                engine.connection_lost(self.env.now)
+                sock.close()
+                return
+            engine.receive(received.value, self.env.now)
+
+    def summary_line(self) -> str:
+        return f"http-server: {len(self.log)} requests on {self.connections} connections"
+
+    def result(self) -> dict:
+        return {"connections": self.connections, "requests": self.log}
+
+
+class HttpGet(App):
+    """One HTTP request, printed as ``curl -v`` prints it: the connection, the request's
+    headers (``>``), the response's (``<``), the body's size."""
+
+    name = "http-get"
+    TARGETS = ("host",)
+    SCHEMA = {
+        "url": {"type": "string", "description": "http://host[:port]/path"},
+        "method": {"enum": ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+                   "default": "GET", "description": "the request method"},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"},
+                    "description": "extra request headers"},
+        "body": {"type": "string", "description": "a request body"},
+        "version": {"enum": ["1.0", "1.1"], "default": "1.1", "description": "HTTP version"},
+    }
+    REQUIRED = ["url"]
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "http-get", "url": "http://web/index.html"}
+
+    def __init__(self, node, *, url: str, method: str = "GET", headers: dict | None = None,
+                 body: str | None = None, version: str = "1.1", at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.url = url
+        self.host, self.port, self.path = parse_url(url)
+        self.request = Request(method, self.path, list((headers or {}).items()),
+                               (body or "").encode())
+        self.version = version
+        self.engine: HttpClientConnection | None = None
+
+    def start(self) -> None:
+        _, address = self.resolve(self.host)
+        self.env.process(self._run(address))
+
+    def _run(self, address: int):
+        from netsim.wire.addr import int_to_ip
+        self.say(f"*   Trying {int_to_ip(address)}:{self.port}...")
+        try:
+            sock = self.node.tcp_connect(address, self.port)
+        except OSError:
+            self.error = "Failed to connect: Network is unreachable"
+            self.say(f"* {self.error}")
+            return
+        try:
+            yield sock.connected
+        except ConnectionError:
+            self.error = f"Failed to connect to {self.host} port {self.port}: Connection refused"
+            self.say(f"* {self.error}")
+            return
+        self.say(f"* Connected to {self.host} ({int_to_ip(address)}) port {self.port}")
+        host = self.host if self.port == PORT else f"{self.host}:{self.port}"
+        engine = self.engine = HttpClientConnection([self.request], host=host, version=self.version)
+        engine.start(self.env.now)
+        while True:
+            data, closing = batch(engine.outputs())
+            if data:
+                yield sock.send(data)
+            if closing:
+                sock.close()
+                break
+            received = yield sock.recv()
+            if not received:
+                engine.connection_lost(self.env.now)
+                continue
+            engine.receive(received, self.env.now)
+        for line in engine.sent_heads[0]:
+            self.say(f"> {line}")
+        self.say(">")
+        exchange = engine.exchanges[0]
+        if exchange.status is None:
+            self.error = engine.error or "no response"
+            self.say(f"* {self.error}")
+            return
+        self.say(f"< HTTP/{exchange.http_version} {exchange.status} {exchange.reason}")
+        for name, value in exchange.headers:
+            self.say(f"< {name}: {value}")
+        self.say("<")
+        if exchange.body:
+            self.say(f"{{ [{len(exchange.body)} bytes data]")
+        self.say(f"* Connection #0 to host {self.host} "
+                 + ("closed" if self.version == "1.0" else "left intact"))
+
+    @property
+    def done(self) -> bool:
+        return self.engine is not None and self.engine.finished or self.error is not None
+
+    def result(self) -> dict:
+        e = self.engine.exchanges[0] if self.engine else None
+        if e is None or e.status is None:
+            return {"url": self.url, "status": None}
+        import hashlib
+        return {"url": self.url, "status": e.status, "http_version": e.http_version,
+                "headers": dict(e.headers), "bytes": len(e.body),
+                "sha256": hashlib.sha256(e.body).hexdigest(),
+                "time_s": round((e.done_at or self.env.now) - self.at, 6)}
+
+
+def parse_url(url: str) -> tuple[str, int, str]:
+    """``http://host[:port]/path`` → (host, port, path)."""
+    if not url.startswith("http://"):
+        raise ValueError(f"{url!r}: only http:// URLs (HTTPS is the TLS issue's)")
+    rest = url[len("http://"):]
+    hostport, _, path = rest.partition("/")
+    host, _, port = hostport.partition(":")
+    if not host or (port and not port.isdigit()):
+        raise ValueError(f"{url!r} has no host")
+    return host, int(port or PORT), "/" + path

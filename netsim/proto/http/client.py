@@ -1,0 +1,169 @@
+"""An HTTP/1.x client connection, sans-I/O, over h11 (RFC 9112): a list of requests sent
+on one connection, one after another — or all at once when ``pipeline`` is set — and
+their responses matched to them in order.
+
+h11 speaks HTTP/1.1 only; an ``HTTP/1.0`` request is h11's request with its version
+rewritten on the wire, which is all an HTTP/1.0 client's request differs in (no
+keep-alive, so the server closes after answering and h11 sees the close).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import h11
+
+from netsim.proto.stream import Close, Send
+
+
+@dataclass
+class Request:
+    method: str = "GET"
+    target: str = "/"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+@dataclass
+class Exchange:
+    request: Request
+    sent_at: float = 0.0
+    status: int | None = None
+    reason: str = ""
+    http_version: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    first_byte_at: float | None = None
+    done_at: float | None = None
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+
+class HttpClientConnection:
+    def __init__(self, requests: list[Request], *, host: str, version: str = "1.1",
+                 pipeline: bool = False, user_agent: str = "curl/8.5.0 (netsim)") -> None:
+        self.host, self.version, self.pipeline = host, version, pipeline
+        self.user_agent = user_agent
+        self.conn = h11.Connection(h11.CLIENT)
+        self.exchanges = [Exchange(r) for r in requests]
+        self._next = 0                  # the next request to send
+        self._current = 0               # the exchange whose response is coming
+        self._out: list = []
+        self.error: str | None = None
+        self.finished = False
+        #: What went out, header by header, for a curl -v style print.
+        self.sent_heads: list[list[str]] = []
+
+    def start(self, now: float) -> None:
+        self._register(self.exchanges[0])
+        self._send_requests(now)
+
+    def _send_requests(self, now: float) -> None:
+        """Send what may go now: the next request, or with ``pipeline`` all of them."""
+        while self._next < len(self.exchanges) and (self.pipeline or self._next == self._current):
+            exchange = self.exchanges[self._next]
+            self._next += 1
+            exchange.sent_at = now
+            wire = self._wire(exchange)
+            self.sent_heads.append(wire.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n"))
+            self._out.append(Send(wire))
+            if self.version == "1.0":
+                break
+
+    def _headers(self, r: Request) -> list[tuple[str, str]]:
+        headers = [("Host", self.host), ("User-Agent", self.user_agent), ("Accept", "*/*"),
+                   *r.headers]
+        if r.body:
+            headers.append(("Content-Length", str(len(r.body))))
+        if self.version == "1.0":
+            headers.append(("Connection", "close"))      # for h11's bookkeeping; not sent
+        return headers
+
+    def _wire(self, exchange: Exchange) -> bytes:
+        """The request's bytes. h11 will not write a request before the previous answer
+        (no pipelining in its state machine), so a fresh h11 connection writes each."""
+        r = exchange.request
+        writer = h11.Connection(h11.CLIENT)
+        wire = writer.send(h11.Request(method=r.method, target=r.target, headers=self._headers(r)))
+        if r.body:
+            wire += writer.send(h11.Data(data=r.body))
+        wire += writer.send(h11.EndOfMessage())
+        if self.version == "1.0":
+            head, _, rest = wire.partition(b"\r\n")
+            rest = re.sub(rb"(?i)connection: close\r\n", b"", rest)
+            wire = head[:-8] + b"HTTP/1.0\r\n" + rest
+        return wire
+
+    def _register(self, exchange: Exchange) -> None:
+        """Tell the reading h11 connection which request the next response answers (the
+        bytes it would write were sent already)."""
+        r = exchange.request
+        self.conn.send(h11.Request(method=r.method, target=r.target, headers=self._headers(r)))
+        if r.body:
+            self.conn.send(h11.Data(data=r.body))
+        self.conn.send(h11.EndOfMessage())
+
+    def receive(self, data: bytes, now: float) -> None:
+        self.conn.receive_data(data)
+        self._drain(now)
+
+    def connection_lost(self, now: float) -> None:
+        try:
+            self.conn.receive_data(b"")
+        except RuntimeError:
+            pass
+        self._drain(now)
+        if not self.finished:
+            self.error = self.error or "the server closed the connection before answering"
+            self.finished = True
+
+    def _drain(self, now: float) -> None:
+        while not self.finished:
+            try:
+                event = self.conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                self.error = f"bad response: {exc}"
+                self._finish()
+                return
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                return
+            exchange = self.exchanges[self._current]
+            if isinstance(event, h11.Response):
+                exchange.status, exchange.reason = event.status_code, event.reason.decode()
+                exchange.http_version = event.http_version.decode()
+                exchange.headers = [(k.decode(), v.decode("latin-1"))        # as the server cased them
+                                    for k, v in event.headers.raw_items()]
+                exchange.first_byte_at = now
+            elif isinstance(event, h11.InformationalResponse):
+                continue
+            elif isinstance(event, h11.Data):
+                exchange.body += bytes(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                exchange.done_at = now
+                self._current += 1
+                if self._current >= len(self.exchanges):
+                    self._finish()
+                    return
+                if self.conn.our_state is h11.MUST_CLOSE or self.conn.their_state is h11.MUST_CLOSE:
+                    self.error = "the server closed the connection; the rest need a new one"
+                    self._finish()
+                    return
+                self.conn.start_next_cycle()
+                self._register(self.exchanges[self._current])
+                self._send_requests(now)
+            elif isinstance(event, h11.ConnectionClosed):
+                if self._current < len(self.exchanges):
+                    self.error = "the server closed the connection before answering"
+                self._finish()
+                return
+
+    def _finish(self) -> None:
+        self.finished = True
+        self._out.append(Close())
+
+    def outputs(self) -> list:
+        out, self._out = self._out, []
+        return out

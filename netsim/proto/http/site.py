@@ -1,0 +1,167 @@
+"""What an HTTP server knows about its resources, and how it answers a request for one
+(RFC 9110 semantics, RFC 9111 caching headers), with no I/O: the wire format is h11's.
+
+A site is a mapping of paths to resources, written in a scenario::
+
+    /index.html: {body: 4KiB, type: text/html, cache_control: max-age=60, etag: auto,
+                  last_modified: 0s, changes_at: [100s], embeds: [/style.css]}
+    /old:        {redirect: 301, to: /index.html}
+    /broken:     {status: 500}
+
+A body given as a size is deterministic text (the same bytes for the same path and
+version, every run); ``changes_at`` times make new versions, so a conditional request
+after a change gets 200 with the new body and one before it gets 304. Validators: an
+``ETag`` from the body's hash (``etag: auto``) and ``Last-Modified`` (the later of
+``last_modified`` and the last change). ``If-None-Match`` is checked before
+``If-Modified-Since`` (RFC 9110 §13.2.2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+
+from netsim.proto.ftp.tree import content_of
+
+EPOCH = 1_704_067_200                     # the simulation's clock starts 2024-01-01 00:00 UTC
+REASONS = {200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found",
+           303: "See Other", 304: "Not Modified", 307: "Temporary Redirect",
+           308: "Permanent Redirect", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def http_date(seconds: float) -> str:
+    """An IMF-fixdate (RFC 9110 §5.6.7) of a simulated instant."""
+    return formatdate(EPOCH + int(seconds), usegmt=True)
+
+
+def parse_http_date(text: str) -> float | None:
+    try:
+        return parsedate_to_datetime(text).timestamp() - EPOCH
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+@dataclass
+class Resource:
+    path: str
+    body: bytes | int = b""                   # the bytes, or a size of deterministic text
+    type: str = "text/html"
+    status: int = 200
+    redirect_to: str | None = None
+    cache_control: str | None = None
+    expires: float | None = None              # seconds after the response's Date
+    etag: bool = False
+    last_modified: float | None = None
+    changes_at: list[float] = field(default_factory=list)
+    chunked: bool = False
+    methods: tuple[str, ...] = ("GET", "HEAD")
+    embeds: list[str] = field(default_factory=list)
+
+    def version(self, now: float) -> int:
+        return sum(1 for t in self.changes_at if t <= now)
+
+    def content(self, now: float) -> bytes:
+        v = self.version(now)
+        if isinstance(self.body, int):
+            return content_of(f"{self.path}#v{v}", self.body)
+        return self.body if v == 0 else self.body + f"\n<!-- version {v} -->\n".encode()
+
+    def modified(self, now: float) -> float | None:
+        times = [t for t in self.changes_at if t <= now]
+        if self.last_modified is not None:
+            times.append(self.last_modified)
+        return max(times) if times else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    chunked: bool = False
+
+    @property
+    def reason(self) -> str:
+        return REASONS.get(self.status, "")
+
+
+def resource_from_spec(path: str, spec: dict, parse_time, parse_size) -> Resource:
+    body = spec.get("body", b"")
+    if isinstance(body, str):
+        try:
+            body = parse_size(body)
+        except ValueError:
+            body = body.encode()
+    return Resource(
+        path, body, spec.get("type", "text/html"),
+        status=int(spec.get("redirect", spec.get("status", 200))),
+        redirect_to=spec.get("to"),
+        cache_control=spec.get("cache_control"),
+        expires=parse_time(spec["expires"]) if "expires" in spec else None,
+        etag=spec.get("etag") == "auto",
+        last_modified=parse_time(spec["last_modified"]) if "last_modified" in spec else None,
+        changes_at=[parse_time(t) for t in (spec.get("changes_at") or [])],
+        chunked=bool(spec.get("chunked", False)),
+        methods=tuple(m.upper() for m in spec.get("methods", ["GET", "HEAD"])),
+        embeds=list(spec.get("embeds", [])))
+
+
+class Site:
+    def __init__(self, name: str, resources: dict[str, Resource]) -> None:
+        self.name = name
+        self.resources = resources
+
+    def respond(self, method: str, target: str, headers: dict[str, str], now: float) -> Answer:
+        """``headers``: request header names in lower case."""
+        path = target.split("?", 1)[0]
+        date = ("Date", http_date(now))
+        resource = self.resources.get(path)
+        if resource is None:
+            return _page(404, f"{path} is not on {self.name}", date)
+        if method not in resource.methods and resource.status not in REDIRECTS:
+            answer = _page(405, f"{method} is not allowed on {path}", date)
+            return Answer(405, answer.headers + [("Allow", ", ".join(resource.methods))], answer.body)
+        if resource.status in REDIRECTS:
+            answer = _page(resource.status, f"moved to {resource.redirect_to}", date)
+            return Answer(resource.status, answer.headers + [("Location", resource.redirect_to or "/")],
+                          answer.body)
+        if resource.status != 200:
+            return _page(resource.status, f"{path} answers {resource.status} on purpose", date)
+        body = resource.content(now)
+        out = [date, ("Content-Type", resource.type)]
+        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"' if resource.etag else None
+        modified = resource.modified(now)
+        if etag:
+            out.append(("ETag", etag))
+        if modified is not None:
+            out.append(("Last-Modified", http_date(modified)))
+        if resource.cache_control:
+            out.append(("Cache-Control", resource.cache_control))
+        if resource.expires is not None:
+            out.append(("Expires", http_date(now + resource.expires)))
+        if _not_modified(headers, etag, modified):
+            return Answer(304, out, b"")
+        return Answer(200, out, b"" if method == "HEAD" else body, resource.chunked)
+
+
+def _not_modified(headers: dict[str, str], etag: str | None, modified: float | None) -> bool:
+    """RFC 9110 §13.1.2 (weak comparison for If-None-Match) and §13.1.3; If-None-Match,
+    when present, decides alone (§13.2.2)."""
+    if "if-none-match" in headers:
+        wanted = [t.strip().removeprefix("W/") for t in headers["if-none-match"].split(",")]
+        return etag is not None and ("*" in wanted or etag in wanted)
+    if "if-modified-since" in headers and modified is not None:
+        since = parse_http_date(headers["if-modified-since"])
+        return since is not None and int(modified) <= since
+    return False
+
+
+def _page(status: int, text: str, date: tuple[str, str]) -> Answer:
+    reason = REASONS.get(status, "")
+    body = (f"<html><head><title>{status} {reason}</title></head>"
+            f"<body><h1>{status} {reason}</h1><p>{text}</p></body></html>\n").encode()
+    return Answer(status, [date, ("Content-Type", "text/html")], body)
+
