@@ -5,11 +5,14 @@ validators, caching headers, redirects and error routes; keep-alive and pipelini
 
 from __future__ import annotations
 
+import hashlib
+
 from netsim.apps.base import App
 from netsim.apps.stream_io import batch
 from netsim.proto.http import HttpServerConnection, Site, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
 from netsim.units import parse_size, parse_time
+from netsim.wire.addr import int_to_ip
 
 PORT = 80
 
@@ -143,7 +146,6 @@ class HttpGet(App):
         self.env.process(self._run(address))
 
     def _run(self, address: int):
-        from netsim.wire.addr import int_to_ip
         self.say(f"*   Trying {int_to_ip(address)}:{self.port}...")
         try:
             sock = self.node.tcp_connect(address, self.port)
@@ -198,7 +200,6 @@ class HttpGet(App):
         e = self.engine.exchanges[0] if self.engine else None
         if e is None or e.status is None:
             return {"url": self.url, "status": None}
-        import hashlib
         return {"url": self.url, "status": e.status, "http_version": e.http_version,
                 "headers": dict(e.headers), "bytes": len(e.body),
                 "sha256": hashlib.sha256(e.body).hexdigest(),
