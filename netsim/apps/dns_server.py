@@ -12,6 +12,7 @@ import dns.rcode
 import dns.rdatatype
 
 from netsim.apps.base import App
+from netsim.sim.driver import EngineDriver
 from netsim.proto.dns import Authority, Resolved, Resolver, SendQuery, ZoneError, load_zone, to_wire
 from netsim.wire.addr import int_to_ip
 
@@ -20,6 +21,64 @@ PORT = 53
 
 def _frame(wire: bytes) -> bytes:
     return len(wire).to_bytes(2, "big") + wire
+
+
+def read_query(wire: bytes) -> dns.message.Message | None:
+    """A client's question, or None for anything a server does not answer (garbage, a
+    response, more or fewer than one question)."""
+    try:
+        query = dns.message.from_wire(wire)
+    except Exception:                               # noqa: BLE001 — garbage: no answer
+        return None
+    if query.flags & dns.flags.QR or len(query.question) != 1:
+        return None
+    return query
+
+
+def recursive_answer(query, rcode: int, found=None) -> dns.message.Message:
+    """The answer a recursive server gives its client: RA set, the rcode, and the
+    answer and authority sections of what it found."""
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.RA
+    response.set_rcode(rcode)
+    if found is not None:
+        response.answer = found.answer
+        response.authority = found.authority
+    return response
+
+
+class Resolving:
+    """A :class:`~netsim.proto.dns.Resolver` engine at work on a node: its queries go
+    upstream over UDP (TCP after a truncated answer) from a socket of their own, and
+    each finished lookup goes to ``answered(tag, response, upstream_queries)``."""
+
+    def __init__(self, app, engine: Resolver, answered) -> None:
+        self.app, self.engine, self.answered = app, engine, answered
+        self.driver = EngineDriver(app.env, engine, self._on_output)
+        self.upstream = app.node.udp_open()
+        self.upstream.on_receive = lambda payload, _addr, now: self._heard(payload, now)
+
+    def lookup(self, query, tag) -> None:
+        q = query.question[0]
+        self.engine.lookup(q.name, q.rdtype, (query, tag), self.app.env.now)
+        self.driver.kick()
+
+    def _heard(self, wire: bytes | None, now: float) -> None:
+        if wire:                            # a failed TCP connection: the engine's timer retries
+            self.engine.receive(wire, now)
+            self.driver.kick()
+
+    def _on_output(self, output) -> None:
+        if isinstance(output, SendQuery):
+            if output.tcp:
+                ask_tcp(self.app, self.app.network.address_of(output.server), output.wire,
+                        lambda wire: self._heard(wire, self.app.env.now))
+            else:
+                self.upstream.sendto(output.wire, (output.server, PORT))
+        elif isinstance(output, Resolved):
+            query, tag = output.tag
+            self.answered(tag, recursive_answer(query, output.response.rcode(), output.response),
+                          output.upstream)
 
 
 def serve_tcp(app, handle) -> None:
@@ -136,19 +195,16 @@ class DnsServer(App):
         self.socket = self.node.udp_open(PORT)
         self.socket.on_receive = self._on_datagram
         serve_tcp(self, lambda wire: self._answer(wire, udp=False))
-        if self.recursion != "none":
+        if self.recursion == "iterative":
+            self.resolving = Resolving(self, Resolver(root_hints=self.hints, seed=self.network.seed),
+                                       lambda reply_to, response, _n: self._send(response, reply_to))
+        elif self.recursion == "recursive":
             self.upstream = self.node.udp_open()
             self.upstream.on_receive = self._from_upstream
-            if self.recursion == "iterative":
-                self.engine = Resolver(root_hints=self.hints, seed=self.network.seed)
-                self.driver = self.drive(self.engine)
 
     def _answer(self, wire: bytes, *, udp: bool, reply_to=None) -> bytes | None:
-        try:
-            query = dns.message.from_wire(wire)
-        except Exception:                               # noqa: BLE001 — garbage: no answer
-            return None
-        if query.flags & dns.flags.QR or len(query.question) != 1:
+        query = read_query(wire)
+        if query is None:
             return None
         self.queries += 1
         response = self.authority.respond(query, udp=udp)
@@ -167,17 +223,16 @@ class DnsServer(App):
     # -- recursion ------------------------------------------------------------------------------
 
     def _recurse(self, query, local_answer, reply_to) -> None:
-        q = query.question[0]
         if self.recursion == "iterative":
-            self.engine.lookup(q.name, q.rdtype, (query, reply_to), self.env.now)
-            self.driver.kick()
+            self.resolving.lookup(query, reply_to)
             return
+        q = query.question[0]
         # Recursive: the server our own data refers to, else a root server.
         glue = [rd.address for rrset in local_answer.additional
                 if rrset.rdtype == dns.rdatatype.A for rd in rrset]
         servers = glue or [address for _name, address in self.hints]
         if not servers:
-            self._reply(query, reply_to, dns.rcode.SERVFAIL)
+            self._send(recursive_answer(query, dns.rcode.SERVFAIL), reply_to)
             return
         ask = dns.message.make_query(q.name, q.rdtype)
         ask.flags |= dns.flags.RD
@@ -185,39 +240,17 @@ class DnsServer(App):
         self._chained[ask.id] = (query, reply_to)
         self.upstream.sendto(ask.to_wire(), (servers[0], PORT))
 
-    def _from_upstream(self, payload, _addr, now) -> None:
-        if self.recursion == "iterative":
-            self.engine.receive(payload, now)
-            self.driver.kick()
-            return
+    def _from_upstream(self, payload, _addr, _now) -> None:
         try:
             response = dns.message.from_wire(payload)
-        except Exception:                               # noqa: BLE001
+        except Exception:                               # noqa: BLE001 — garbage: ignored
             return
         waiting = self._chained.pop(response.id, None)
         if waiting is not None:
             query, reply_to = waiting
-            self._reply(query, reply_to, response.rcode(), response)
+            self._send(recursive_answer(query, response.rcode(), response), reply_to)
 
-    def on_output(self, output) -> None:
-        if isinstance(output, SendQuery):
-            if output.tcp:
-                ask_tcp(self, self.network.address_of(output.server), output.wire,
-                        lambda wire: wire and (self.engine.receive(wire, self.env.now),
-                                               self.driver.kick()))
-            else:
-                self.upstream.sendto(output.wire, (output.server, PORT))
-        elif isinstance(output, Resolved):
-            query, reply_to = output.tag
-            self._reply(query, reply_to, output.response.rcode(), output.response)
-
-    def _reply(self, query, reply_to, rcode, upstream=None) -> None:
-        response = dns.message.make_response(query)
-        response.flags |= dns.flags.RA
-        response.set_rcode(rcode)
-        if upstream is not None:
-            response.answer = upstream.answer
-            response.authority = upstream.authority
+    def _send(self, response, reply_to) -> None:
         self.socket.sendto(to_wire(response, udp=True), reply_to)
 
     def summary_line(self) -> str:
@@ -230,8 +263,8 @@ class DnsServer(App):
         if self.recursion != "none":
             out["recursed"] = self.recursed
             if self.recursion == "iterative" and self.started:
-                out["upstream_queries"] = self.engine.upstream_queries
-                out["cache_hits"] = self.engine.cache_hits
+                out["upstream_queries"] = self.resolving.engine.upstream_queries
+                out["cache_hits"] = self.resolving.engine.cache_hits
         return out
 
 
@@ -269,75 +302,35 @@ class DnsResolver(App):
         forward = int_to_ip(self.resolve(self.forward_to)[1]) if self.forward_to else None
         self.engine = Resolver(root_hints=self.hints, forward=forward, timeout=self.timeout,
                                seed=self.network.seed)
-        self.driver = self.drive(self.engine)
+        self.resolving = Resolving(self, self.engine, self._answered)
         self.socket = self.node.udp_open(PORT)
-        self.socket.on_receive = self._from_client
-        self.upstream = self.node.udp_open()
-        self.upstream.on_receive = lambda payload, _addr, now: self._from_server(payload, now)
+        self.socket.on_receive = lambda payload, addr, _now: self._ask(payload, addr)
         serve_tcp(self, self._tcp_query)
 
-    def _query_of(self, wire: bytes):
-        try:
-            query = dns.message.from_wire(wire)
-        except Exception:                               # noqa: BLE001 — garbage: no answer
-            return None
-        if query.flags & dns.flags.QR or len(query.question) != 1:
-            return None
+    def _ask(self, wire: bytes, reply_to) -> bool:
+        query = read_query(wire)
+        if query is None:
+            return False
         self.clients += 1
-        return query
-
-    def _from_client(self, payload, addr, now) -> None:
-        query = self._query_of(payload)
-        if query is not None:
-            q = query.question[0]
-            self.engine.lookup(q.name, q.rdtype, ("udp", query, addr), now)
-            self.driver.kick()
+        self.resolving.lookup(query, reply_to)
+        return True
 
     def _tcp_query(self, wire: bytes):
         """A client asking again over TCP (after a truncated answer): a SimPy event that
         the lookup fills with the response's bytes."""
-        query = self._query_of(wire)
-        if query is None:
-            return None
         answered = self.env.event()
-        q = query.question[0]
-        self.engine.lookup(q.name, q.rdtype, ("tcp", query, answered), self.env.now)
-        self.driver.kick()
-        return answered
+        return answered if self._ask(wire, answered) else None
 
-    def _from_server(self, payload, now) -> None:
-        self.engine.receive(payload, now)
-        self.driver.kick()
-
-    def on_output(self, output) -> None:
-        if isinstance(output, SendQuery):
-            server = output.server
-            if output.tcp:
-                ask_tcp(self, self.network.address_of(server), output.wire, self._from_tcp)
-            else:
-                self.upstream.sendto(output.wire, (server, PORT))
-        elif isinstance(output, Resolved):
-            transport, query, reply_to = output.tag
-            q = query.question[0]
-            self.lookups.append({"t": round(self.env.now, 6), "name": q.name.to_text(),
-                                 "type": dns.rdatatype.to_text(q.rdtype),
-                                 "rcode": dns.rcode.to_text(output.response.rcode()),
-                                 "upstream_queries": output.upstream,
-                                 "from_cache": output.upstream == 0})
-            response = dns.message.make_response(query)
-            response.flags |= dns.flags.RA
-            response.set_rcode(output.response.rcode())
-            response.answer = output.response.answer
-            response.authority = output.response.authority
-            if transport == "udp":
-                self.socket.sendto(to_wire(response, udp=True), reply_to)
-            else:
-                reply_to.succeed(to_wire(response, udp=False))
-
-    def _from_tcp(self, wire: bytes | None) -> None:
-        if wire:                            # a failed connection: the engine's timer retries
-            self.engine.receive(wire, self.env.now)
-            self.driver.kick()
+    def _answered(self, reply_to, response, upstream: int) -> None:
+        q = response.question[0]
+        self.lookups.append({"t": round(self.env.now, 6), "name": q.name.to_text(),
+                             "type": dns.rdatatype.to_text(q.rdtype),
+                             "rcode": dns.rcode.to_text(response.rcode()),
+                             "upstream_queries": upstream, "from_cache": upstream == 0})
+        if isinstance(reply_to, tuple):                     # a UDP client's address
+            self.socket.sendto(to_wire(response, udp=True), reply_to)
+        else:
+            reply_to.succeed(to_wire(response, udp=False))
 
     def summary_line(self) -> str:
         e = self.engine

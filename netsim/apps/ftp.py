@@ -15,13 +15,13 @@ import hashlib
 
 from netsim.apps.base import App
 from netsim.proto.ftp import FileTree, FtpClient, FtpServerSession
-from netsim.proto.ftp import client as fc
 from netsim.proto.ftp import server as fs
+from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
 from netsim.proto.stream import Close, Send
 from netsim.units import SIZE_LIKE, parse_size
 from netsim.wire.addr import ip_to_int
 
-CONTROL_PORT, ACTIVE_DATA_PORT = 21, 20
+CONTROL_PORT = 21
 PASSIVE_RANGE = (30000, 39999)
 
 
@@ -88,6 +88,27 @@ class _Session:
             sock.abort()                              # gave up waiting: no SYN-ACK came
         self.engine.data_failed(self.env.now)
         self.poke()
+
+    def carry(self, out, timeout: float):
+        """Carry out a data-connection output of either engine (a SimPy event to wait for,
+        or None). A connect is waited for: the ftp program connects before it sends RETR,
+        and a server blocks on its active connect as vsftpd does."""
+        if isinstance(out, ListenData):
+            self.env.process(self.accept_data(out.port))
+        elif isinstance(out, ConnectData):
+            return self.env.process(self.connect_data(out.address, out.port, out.local_port,
+                                                      timeout))
+        elif isinstance(out, SendData):
+            if self.data is not None:
+                return self.data.send(out.data)
+        elif isinstance(out, CloseData):
+            sock, self.data = self.data, None
+            if sock is not None:
+                sock.abort() if out.abort else sock.close()
+            if not out.abort:
+                self.engine.data_done(self.env.now)
+                self.poke()
+        return None
 
     def _up(self, sock) -> None:
         self.data = sock
@@ -200,27 +221,13 @@ class FtpServer(App):
             self.env.process(_pump(session, lambda out, s=session: self._data(s, out)))
 
     def _data(self, session: _Session, out):
-        env = self.env
-        if isinstance(out, fs.ListenData):
-            env.process(session.accept_data(out.port))
-        elif isinstance(out, fs.ConnectData):
-            env.process(session.connect_data(out.address, out.port, ACTIVE_DATA_PORT,
-                                             self.data_timeout))
-        elif isinstance(out, fs.SendData):
-            if session.data is not None:
-                return session.data.send(out.data)
-        elif isinstance(out, fs.CloseData):
-            sock, session.data = session.data, None
-            if sock is not None:
-                sock.abort() if out.abort else sock.close()
-            if not out.abort:
-                session.engine.data_done(env.now)
-                session.poke()
-        elif isinstance(out, fs.Transferred):
-            self.log.append({"t": round(env.now, 6), "command": out.command, "path": out.path,
-                             "bytes": out.size, "client": session.control.remote[0]})
-            verb = {"RETR": "sent", "STOR": "received", "LIST": "listed"}[out.command]
-            self.say(f"ftpd: {verb} {out.path} ({out.size} bytes) for {session.control.remote[0]}")
+        if not isinstance(out, fs.Transferred):
+            return session.carry(out, self.data_timeout)
+        client = session.control.remote[0]
+        self.log.append({"t": round(self.env.now, 6), "command": out.command, "path": out.path,
+                         "bytes": out.size, "client": client})
+        verb = {"RETR": "sent", "STOR": "received", "LIST": "listed"}[out.command]
+        self.say(f"ftpd: {verb} {out.path} ({out.size} bytes) for {client}")
         return None
 
     def summary_line(self) -> str:
@@ -285,32 +292,13 @@ class Ftp(App):
         self.engine.connected(ip_to_int(local_ip), local_port, address, self.env.now)
         session = self.session = _Session(self, self.engine, sock)
         self.env.process(session.read_control())
-        yield self.env.process(_pump(session, lambda out: self._data(session, out)))
+        yield self.env.process(_pump(session, lambda out: session.carry(out, self.DATA_TIMEOUT)))
         if session.listener is not None:
             session.listener.close()
         self.lines.extend(self.engine.lines)
         if self.engine.errors:
             # The ftp program goes on after a failed command; its result says what failed.
             self.error = self.engine.errors[0]
-
-    def _data(self, session: _Session, out):
-        if isinstance(out, fc.ListenData):
-            self.env.process(session.accept_data(out.port))
-        elif isinstance(out, fc.ConnectData):
-            # connect() before the command, as the ftp program does: RETR goes out once
-            # the data connection is up (or has failed).
-            return self.env.process(session.connect_data(out.address, out.port, out.local_port,
-                                                         self.DATA_TIMEOUT))
-        elif isinstance(out, fc.SendData):
-            if session.data is not None:
-                return session.data.send(out.data)
-        elif isinstance(out, fc.CloseData):
-            sock, session.data = session.data, None
-            if sock is not None:
-                sock.close()
-            self.engine.data_sent(self.env.now)
-            session.poke()
-        return None
 
     @property
     def done(self) -> bool:

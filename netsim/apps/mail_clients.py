@@ -7,11 +7,12 @@ import random
 from email.message import EmailMessage
 
 from netsim.apps.base import App
-from netsim.apps.mail_common import IMAP, POP3, SMTP, SUBMISSION, body_sha256, converse, sim_date
+from netsim.apps.mail_common import IMAP, POP3, SMTP, SUBMISSION, body_sha256, sim_date
+from netsim.apps.stream_io import converse
 from netsim.apps.mail_server import MailServer
 from netsim.apps.names import hosts_entry, lookup
 from netsim.proto.mail import ImapClient, Pop3Client, SmtpClient
-from netsim.proto.mail.imap import action_commands
+from netsim.proto.mail.imap_client import action_commands
 from netsim.proto.mail.lines import crlf
 from netsim.proto.mail.store import StoredMessage, summary_of
 from netsim.wire.addr import ip_to_int
@@ -26,6 +27,31 @@ class _MailClient(App):
 
     PORT = SMTP
     TARGETS = ("server",)
+
+    #: How the transcript marks client and server lines (as the tool prints them).
+    MARKS = ("->", "<-")
+
+    def start(self) -> None:
+        self.env.process(self._session())
+
+    def _session(self):
+        """Connect to ``server``, let the engine talk, print the transcript and report."""
+        _, address = self.resolve(self.server)
+        sock = yield from self._connect(address, self.port)
+        if sock is None:
+            return
+        self.client = self._engine()
+        yield from converse(sock, self.client)
+        self.lines.extend(transcript_lines(self.client.transcript, client=self.MARKS[0],
+                                           server=self.MARKS[1]))
+        self._report(self.client)
+
+    @property
+    def done(self) -> bool:
+        return self.client is not None and self.client.finished
+
+    def progress(self) -> str:
+        return f"{self.name} session not over" if self.client else "not connected"
 
     def _connect(self, address: int, port: int):
         name = self.server
@@ -208,18 +234,10 @@ class Pop3Fetch(_MailClient):
         self.delete, self.port = delete, port
         self.client: Pop3Client | None = None
 
-    def start(self) -> None:
-        self.env.process(self._run())
+    def _engine(self) -> Pop3Client:
+        return Pop3Client(self.user, self.password, delete=self.delete)
 
-    def _run(self):
-        _, address = self.resolve(self.server)
-        sock = yield from self._connect(address, self.port)
-        if sock is None:
-            return
-        self.client = Pop3Client(self.user, self.password, delete=self.delete)
-        yield from converse(sock, self.client)
-        self.lines.extend(transcript_lines(self.client.transcript))
-        c = self.client
+    def _report(self, c: Pop3Client) -> None:
         if c.error:
             self.error = c.error
             self.say(f"*** {c.error}")
@@ -228,13 +246,6 @@ class Pop3Fetch(_MailClient):
             self.say(f"=== {len(c.retrieved)} messages ({size} octets) for {self.user} at "
                      f"{self.server}" + (" (deleted on the server)" if self.delete else
                                          " (left on the server)"))
-
-    @property
-    def done(self) -> bool:
-        return self.client is not None and self.client.finished
-
-    def progress(self) -> str:
-        return "POP3 session not over" if self.client else "not connected"
 
     def result(self) -> dict:
         c = self.client
@@ -276,31 +287,18 @@ class ImapClientApp(_MailClient):
         self.port = port
         self.client: ImapClient | None = None
 
-    def start(self) -> None:
-        self.env.process(self._run())
+    MARKS = ("C:", "S:")
 
-    def _run(self):
-        _, address = self.resolve(self.server)
-        sock = yield from self._connect(address, self.port)
-        if sock is None:
-            return
-        self.client = ImapClient(self.user, self.password, self.actions)
-        yield from converse(sock, self.client)
-        self.lines.extend(transcript_lines(self.client.transcript, client="C:", server="S:"))
-        c = self.client
+    def _engine(self) -> ImapClient:
+        return ImapClient(self.user, self.password, self.actions)
+
+    def _report(self, c: ImapClient) -> None:
         if c.errors:
             self.error = c.errors[0]
             self.say(f"*** {self.error}")
         opened = [n for n, m in c.messages.items() if "body" in m]
         self.say(f"=== {len(c.messages)} messages listed, {len(opened)} opened, "
                  f"{c.bytes_downloaded} bytes from the server")
-
-    @property
-    def done(self) -> bool:
-        return self.client is not None and self.client.finished
-
-    def progress(self) -> str:
-        return "IMAP session not over" if self.client else "not connected"
 
     def result(self) -> dict:
         c = self.client

@@ -7,7 +7,6 @@ import datetime
 import hashlib
 from email.utils import format_datetime
 
-from netsim.apps.stream_io import batch, converse
 from netsim.proto.mail.imap import EPOCH
 
 SMTP, SUBMISSION, POP3, IMAP = 25, 587, 110, 143
@@ -22,6 +21,3 @@ def body_sha256(data: bytes) -> str:
     """SHA-256 of a message's body: what follows the header's blank line."""
     end = data.find(b"\r\n\r\n")
     return hashlib.sha256(b"" if end < 0 else data[end + 4:]).hexdigest()
-
-
-__all__ = ["IMAP", "POP3", "SMTP", "SUBMISSION", "batch", "body_sha256", "converse", "sim_date"]

@@ -10,7 +10,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 from netsim.apps.base import App, host_names
-from netsim.apps.mail_common import IMAP, POP3, SMTP, SUBMISSION, batch, converse, sim_date
+from netsim.apps.mail_common import IMAP, POP3, SMTP, SUBMISSION, sim_date
+from netsim.apps.stream_io import batch, converse
 from netsim.apps.names import hosts_entry, lookup
 from netsim.proto.mail import (Accepted, ImapServerSession, MailStore, Policy,
                                Pop3ServerSession, SmtpClient, SmtpServerSession)

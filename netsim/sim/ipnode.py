@@ -16,6 +16,7 @@ from netsim.proto import arp as arp_engine
 from netsim.proto.arp import ArpResolver
 from netsim.proto.routing import Route, RoutingTable
 from netsim.sim.driver import EngineDriver
+from netsim.sim.forwarding import Forwarding
 from netsim.sim.interface import Interface
 from netsim.sim.node import Node
 from netsim.sim.sockets import UdpSocket
@@ -24,11 +25,10 @@ from netsim.trace import RX
 from netsim.wire import headers as h
 from netsim.wire.addr import (BROADCAST_IP, BROADCAST_MAC, ZERO_MAC, bytes_to_mac, int_to_ip,
                               ip_to_int, prefix_mask)
-from netsim.wire.checksum import fold, update_checksum, word_total
+from netsim.wire.checksum import fold, word_total
 from netsim.wire.templates import ArpTemplate, IcmpTemplate, TcpTemplate, UdpTemplate
 
-_ICMP_ERROR_TYPES = {3, 4, 5, 11, 12}
-_MARTIAN_NETS = (0, 127)
+_ICMP_ERROR_TYPES = h.ICMP_ERROR_TYPES
 _LOCALHOST = 0x7F000001                  # "this network" and loopback: never forwarded
 #: ICMP types a host hands to its listeners (RFC 792): replies and errors.
 _ICMP_KNOWN_TYPES = {0, 3, 4, 5, 11, 12, 13, 14}
@@ -36,7 +36,7 @@ _IPV4_UNPACK = h.IPV4.unpack_from
 _EPHEMERAL = (32768, 60999)          # Linux's ip_local_port_range
 
 
-class IpNode(Node):
+class IpNode(Forwarding, Node):
     kind = "ip-node"
     forwarding = False
     #: Answer echo requests sent to a broadcast address (Linux: no, by default).
@@ -310,16 +310,6 @@ class IpNode(Node):
             if i.ip is not None and i.channel is not None:
                 i.send(self._arp_template(i).build(h.ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, i.ip))
 
-    def _unreachable_after_arp(self, data: bytes) -> None:
-        """RFC 1812 §4.3.3.1: a router that cannot resolve the next hop says host unreachable."""
-        if not self.forwarding or len(data) < 34 or data[12:14] != b"\x08\x00":
-            return
-        src = int.from_bytes(data[26:30], "big")
-        if src not in self.local_ips:
-            hlen = (data[14] & 0xF) * 4
-            total = int.from_bytes(data[16:18], "big")
-            self._icmp_error(data, hlen, total, src, None, h.ICMP_DEST_UNREACH, h.UNREACH_HOST)
-
     # -- receiving ----------------------------------------------------------------------
 
     def receive(self, frame, iface) -> None:
@@ -433,72 +423,6 @@ class IpNode(Node):
         else:
             self.drop(frame, iface.port, "no-listener", protocol=proto)
 
-    def _forward(self, frame, data, iface, hlen, total, ttl, proto, src, dst, now) -> None:
-        if src >> 24 in _MARTIAN_NETS or dst >> 24 in _MARTIAN_NETS or src >> 28 >= 0xE \
-                or dst >> 28 == 0xF or data[0] & 1:
-            # The common case costs four shifts; the reason is worked out only for a drop.
-            martian = _martian(src, dst) or \
-                "a unicast datagram in a link-layer broadcast (RFC 1812 §5.3.4)"
-            self.drop(frame, iface.port, "martian", error=martian)
-            return
-        if ttl <= 1:
-            self._icmp_error(data, hlen, total, src, iface, h.ICMP_TIME_EXCEEDED, 0)
-            self.drop(frame, iface.port, "ttl-expired")
-            return
-        route = self.routes.lookup(dst)
-        if route is None:
-            self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH, h.UNREACH_NET)
-            self.drop(frame, iface.port, "no-route", dst=int_to_ip(dst))
-            return
-        out = route.iface
-        if self.firewall is not None:
-            why = self._filtered(data, hlen, total, proto, src, dst, iface, out, now)
-            if why is not None:
-                self.drop(frame, iface.port, "firewall", rule=why)
-                return
-        hop = dst if route.gateway is None else route.gateway
-        if route.gateway is None and dst == out.broadcast:
-            # RFC 2644: a router does not forward directed broadcasts by default.
-            self.drop(frame, iface.port, "directed-broadcast", dst=int_to_ip(dst))
-            return
-        if total > out.mtu:
-            if data[20] & 0x40:     # DF: RFC 1191 says "fragmentation needed", with our MTU
-                self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH,
-                                 h.UNREACH_FRAG_NEEDED, out.mtu)
-            self.drop(frame, iface.port, "mtu-exceeded", mtu=out.mtu, length=total)
-            return
-        old_word = (ttl << 8) | proto
-        checksum = update_checksum((data[24] << 8) | data[25], old_word, old_word - 256)
-        mac = out.arp.lookup(hop, now)
-        packet = b"".join(((mac or ZERO_MAC), out.mac, data[12:22], bytes((ttl - 1, proto)),
-                           checksum.to_bytes(2, "big"), data[26:14 + total]))
-        self._transmit(out, hop, mac, packet, frame.verified)
-
-    def _filtered(self, data, hlen, total, proto, src, dst, iface, out, now) -> str | None:
-        """The firewall's verdict on a datagram this router would forward (None: pass)."""
-        l4 = 14 + hlen
-        sport = dport = flags = 0
-        quoted = None
-        if proto in (6, 17) and total >= hlen + 4:
-            sport, dport = int.from_bytes(data[l4:l4 + 2], "big"), int.from_bytes(data[l4 + 2:l4 + 4], "big")
-            if proto == 6 and total >= hlen + 14:
-                flags = data[l4 + 13]
-        elif proto == 1 and total >= hlen + 8:
-            if data[l4] in (0, 8):                          # echo: tracked by its identifier
-                sport = dport = int.from_bytes(data[l4 + 4:l4 + 6], "big")
-            elif data[l4] in _ICMP_ERROR_TYPES and total >= hlen + 8 + 28:
-                q = l4 + 8                                    # the quoted datagram's header
-                qlen = (data[q] & 0xF) * 4
-                qproto = data[q + 9]
-                qs, qd = int.from_bytes(data[q + 12:q + 16], "big"), int.from_bytes(data[q + 16:q + 20], "big")
-                at = q + qlen + (4 if qproto == 1 else 0)   # an echo's identifier, or ports
-                ports = (int.from_bytes(data[at:at + 2], "big"),
-                         int.from_bytes(data[at + (0 if qproto == 1 else 2):
-                                             at + (2 if qproto == 1 else 4)], "big"))
-                quoted = (qproto, qs, ports[0], qd, ports[1])
-        return self.firewall.check(iface.name, out.name, proto, src, sport, dst, dport, flags, now,
-                                   quoted)
-
     def _icmp_error(self, data: bytes, hlen: int, total: int, src: int, iface, icmp_type: int,
                     code: int, word2: int = 0) -> None:
         """Answer a datagram with an ICMP error (RFC 792), quoting its header and 8 bytes,
@@ -511,15 +435,6 @@ class IpNode(Node):
         if iface is not None and iface.loopback:
             source = int.from_bytes(data[30:34], "big")    # the address it was sent to
         self.send_icmp(src, icmp_type, code, 0, word2, data[14:14 + min(total, hlen + 8)], src=source)
-
-
-def _martian(src: int, dst: int) -> str | None:
-    """Why RFC 1812 §5.3.7 forbids forwarding a datagram with these addresses, or None."""
-    if src >> 24 in _MARTIAN_NETS or src >> 28 >= 0xE:
-        return f"source address {int_to_ip(src)} is never forwarded"
-    if dst >> 24 in _MARTIAN_NETS or dst >> 28 == 0xF:
-        return f"destination address {int_to_ip(dst)} is never forwarded"
-    return None
 
 
 class Host(IpNode):

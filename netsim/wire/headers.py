@@ -109,3 +109,34 @@ def parse_tcp_options(options: bytes) -> dict[str, int]:
             found["wscale"] = min(options[i + 2], 14)
         i += length
     return found
+
+
+ICMP_ERROR_TYPES = frozenset({3, 4, 5, 11, 12})
+
+
+def flow_fields(data: bytes, hlen: int, total: int, proto: int):
+    """``(sport, dport, tcp_flags, quoted)`` of an IPv4 datagram in an Ethernet frame, for
+    a packet filter: ports for TCP and UDP, the identifier (as both ports) for ICMP
+    echo, and for an ICMP error the quoted datagram's ``(proto, src, sport, dst, dport)``."""
+    l4 = ETH_HLEN + hlen
+    sport = dport = flags = 0
+    quoted = None
+    if proto in (IPPROTO_TCP, IPPROTO_UDP) and total >= hlen + 4:
+        sport, dport = UDP.unpack_from(data, l4)[:2]
+        if proto == IPPROTO_TCP and total >= hlen + 14:
+            flags = data[l4 + 13]
+    elif proto == IPPROTO_ICMP and total >= hlen + 8:
+        if data[l4] in (ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST):
+            sport = dport = int.from_bytes(data[l4 + 4:l4 + 6], "big")
+        elif data[l4] in ICMP_ERROR_TYPES and total >= hlen + 8 + 28:
+            q = l4 + 8                                        # the quoted datagram's header
+            qlen, qproto = (data[q] & 0xF) * 4, data[q + 9]
+            qsrc, qdst = int.from_bytes(data[q + 12:q + 16], "big"), int.from_bytes(data[q + 16:q + 20], "big")
+            if qproto == IPPROTO_ICMP:                         # an echo: its identifier
+                qs = qd = int.from_bytes(data[q + qlen + 4:q + qlen + 6], "big")
+            else:
+                qs, qd = int.from_bytes(data[q + qlen:q + qlen + 2], "big"), \
+                    int.from_bytes(data[q + qlen + 2:q + qlen + 4], "big")
+            quoted = (qproto, qsrc, qs, qdst, qd)
+    return sport, dport, flags, quoted
+

@@ -6,8 +6,7 @@ import hashlib
 import pytest
 
 from netsim.proto.ftp import FileTree, FtpClient, FtpServerSession, content_of, parse_command
-from netsim.proto.ftp import client as c
-from netsim.proto.ftp import server as s
+from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
 from netsim.proto.stream import Close, Send
 from netsim.wire.addr import ip_to_int
 
@@ -21,11 +20,10 @@ class Wire:
     def __init__(self, server, client, *, refuse_data=False, break_data=False):
         self.server, self.client = server, client
         self.refuse_data, self.break_data = refuse_data, break_data
-        self.client_listening = self.server_listening = None
+        self.listening: dict = {}                   # engine → the port it listens on
         self.connected = False
-        self.server_connects: list = []             # (address, port) the server dialled
+        self.connects: list = []                    # (who, address, port, from port)
         self.carried: list[bytes] = []              # what crossed a data connection
-        self.client_connects: list = []             # (address, port, from port)
         self.now = 0.0
 
     def run(self):
@@ -46,52 +44,47 @@ class Wire:
             self.client.receive(out.data, self.now)
         elif isinstance(out, Close):
             self.client.connection_lost()
-        elif isinstance(out, s.ListenData):
-            self.server_listening = out.port
-        elif isinstance(out, s.ConnectData):
-            self.server_connects.append((out.address, out.port))
-            if self.refuse_data or out.port != self.client_listening:
-                self.server.data_failed(self.now)
-            else:
-                self.connected = True
-                self.server.data_connected(self.now)
-                self.client.data_connected(self.now)
-        elif isinstance(out, s.SendData):
-            self.carried.append(out.data)
-            if self.break_data:
-                self.server.data_broken(self.now)
-                self.client.data_closed(self.now)
-                return
-            self.client.data_received(out.data, self.now)
-        elif isinstance(out, s.CloseData):
-            if self.connected:
-                self.connected = False
-                if not out.abort:
-                    self.server.data_done(self.now)
-                self.client.data_closed(self.now)
+        else:
+            self._data(self.server, self.client, out)
 
     def _from_client(self, out):
         if isinstance(out, Send):
             self.server.receive(out.data, self.now)
-        elif isinstance(out, Close):
-            pass
-        elif isinstance(out, c.ListenData):
-            self.client_listening = out.port
-        elif isinstance(out, c.ConnectData):
-            self.client_connects.append((out.address, out.port, out.local_port))
-            if self.refuse_data or out.port != self.server_listening:
-                self.client.data_failed(self.now)
+        elif not isinstance(out, Close):
+            self._data(self.client, self.server, out)
+
+    def _data(self, sender, peer, out):
+        """One data-connection output; the same for both engines, as in the driver."""
+        if isinstance(out, ListenData):
+            self.listening[sender] = out.port
+        elif isinstance(out, ConnectData):
+            self.connects.append((sender, out.address, out.port, out.local_port))
+            if self.refuse_data or out.port != self.listening.get(peer):
+                sender.data_failed(self.now)
             else:
                 self.connected = True
-                self.client.data_connected(self.now)
-                self.server.data_connected(self.now)
-        elif isinstance(out, c.SendData):
+                sender.data_connected(self.now)
+                peer.data_connected(self.now)
+        elif isinstance(out, SendData):
             self.carried.append(out.data)
-            self.server.data_received(out.data, self.now)
-        elif isinstance(out, c.CloseData):
+            if self.break_data:
+                sender.data_broken(self.now)
+                peer.data_closed(self.now)
+                return
+            peer.data_received(out.data, self.now)
+        elif isinstance(out, CloseData) and self.connected:
             self.connected = False
-            self.client.data_sent(self.now)
-            self.server.data_closed(self.now)
+            if not out.abort:
+                sender.data_done(self.now)
+            peer.data_closed(self.now)
+
+    @property
+    def server_connects(self):
+        return [(a, p, local) for who, a, p, local in self.connects if who is self.server]
+
+    @property
+    def client_connects(self):
+        return [(a, p, local) for who, a, p, local in self.connects if who is self.client]
 
 
 def session(commands, *, passive=True, password="secret", anonymous=False, user="alice", **wire):
@@ -119,7 +112,8 @@ def test_get_ls_put_in_both_modes(passive):
         assert [local for *_x, local in wire.client_connects] == [50001, 50002, 50003, 50004, 50005]
         assert all(port >= 40000 for _a, port, _l in wire.client_connects)
     else:
-        assert [p for _a, p in wire.server_connects] == [50001, 50002, 50003, 50004, 50005]
+        assert [(p, local) for _a, p, local in wire.server_connects] == [
+            (50000 + k, 20) for k in range(1, 6)]              # from port 20 to N+k
     assert "226 Transfer complete." in client.lines
     assert any(line.startswith("5000 bytes received in") for line in client.lines)
 
@@ -175,7 +169,7 @@ def test_bad_password_is_530_and_anonymous_works_only_when_allowed():
 def test_a_data_connection_that_cannot_be_made_is_425():
     client, server, wire, _ = session(["get report.txt"], passive=False, refuse_data=True)
     assert "425 Can't open data connection." in client.lines
-    assert wire.server_connects == [(CLIENT, 50001)]
+    assert wire.server_connects == [(CLIENT, 50001, 20)]
 
 
 def test_a_broken_data_connection_is_426():
@@ -202,7 +196,7 @@ def test_abor_during_a_transfer():
     server.outputs()
     server.receive(b"ABOR\r\n")
     outs = server.outputs()
-    assert any(isinstance(o, s.CloseData) and o.abort for o in outs)
+    assert any(isinstance(o, CloseData) and o.abort for o in outs)
     text = b"".join(o.data for o in outs if isinstance(o, Send))
     assert text == b"426 Connection closed; transfer aborted.\r\n226 ABOR successful.\r\n"
 

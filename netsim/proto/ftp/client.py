@@ -14,7 +14,7 @@ connection's four numbers apart from the last one's, still in TIME-WAIT.
 
 Inputs: :meth:`connected`, :meth:`receive` (control bytes), and for the data
 connection :meth:`data_connected`, :meth:`data_failed`, :meth:`data_received`,
-:meth:`data_closed`, :meth:`data_sent`. Outputs: :class:`~netsim.proto.stream.Send`
+:meth:`data_closed`, :meth:`data_done`. Outputs: :class:`~netsim.proto.stream.Send`
 and ``Close`` for the control connection, :class:`ListenData` / :class:`ConnectData`
 / :class:`SendData` / :class:`CloseData` for the data connection.
 """
@@ -24,36 +24,13 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
-from dataclasses import dataclass
-
+from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
 from netsim.proto.ftp.tree import content_of
 from netsim.proto.stream import Close, LineBuffer, Send
 
 _PASV = re.compile(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)")
 COMMANDS = ("ls", "dir", "nlist", "get", "put", "cd", "cdup", "pwd", "mkdir", "rmdir", "delete",
             "rename", "size", "modtime", "ascii", "binary", "passive", "quit")
-
-
-@dataclass(frozen=True, slots=True)
-class ListenData:
-    port: int
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectData:
-    address: int
-    port: int
-    local_port: int
-
-
-@dataclass(frozen=True, slots=True)
-class SendData:
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class CloseData:
-    pass
 
 
 def parse_command(line: str) -> list[str]:
@@ -164,7 +141,7 @@ class FtpClient:
         self.errors.append(f"{' '.join(self._current or [])}: data connection reset")
         self._maybe_finish_transfer()
 
-    def data_sent(self, now: float) -> None:
+    def data_done(self, now: float) -> None:
         """An upload's bytes are all out and the data connection is closing."""
         self.now = now
         self._data_done = True

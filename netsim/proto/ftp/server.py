@@ -27,33 +27,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
 from netsim.proto.ftp.tree import FileTree, normalize
 from netsim.proto.stream import Close, LineBuffer, Send
 
+ACTIVE_DATA_PORT = 20                 # L-1, the data port next to 21 (§3.2)
 EPOCH = 1_704_067_200                 # the simulation's clock starts 2024-01-01 00:00 UTC
 MAX_ERRORS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class ListenData:
-    port: int
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectData:
-    address: int
-    port: int
-
-
-@dataclass(frozen=True, slots=True)
-class SendData:
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class CloseData:
-    """Close the data connection: after ``SendData``, the end of the file."""
-    abort: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +311,7 @@ class FtpServerSession:
         if self._data_up:
             self._go()
         elif self._data_mode == "active":
-            self._out.append(ConnectData(*self._data_target))
+            self._out.append(ConnectData(*self._data_target, local_port=ACTIVE_DATA_PORT))
 
     def _go(self) -> None:
         command, _path, data = self._transfer

@@ -3,8 +3,6 @@ CRLF line endings (RFC 5321 §4.5.2, RFC 5322 §2.1)."""
 
 from __future__ import annotations
 
-from netsim.proto.stream import MAX_LINE, Close, LineBuffer, Send  # noqa: F401 — re-exported
-
 
 def dot_stuff(data: bytes) -> bytes:
     """RFC 5321 §4.5.2 / RFC 1939 §3: a line starting with '.' gets another; the

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netsim.proto.mail.lines import Close, LineBuffer, Send, dot_stuff
+from netsim.proto.mail.lines import dot_stuff
 from netsim.proto.mail.store import MailStore
+from netsim.proto.stream import Close, LineBuffer, Send
 
 
 class Pop3ServerSession:

@@ -27,7 +27,8 @@ import base64
 import re
 from dataclasses import dataclass, field
 
-from netsim.proto.mail.lines import Close, LineBuffer, Send, dot_stuff
+from netsim.proto.mail.lines import dot_stuff
+from netsim.proto.stream import Close, LineBuffer, Send
 
 _PATH = re.compile(r"^<([^<>\s]*)>(?:\s+(.*))?$")
 MAX_ERRORS = 10
