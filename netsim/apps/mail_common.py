@@ -7,7 +7,7 @@ import datetime
 import hashlib
 from email.utils import format_datetime
 
-from netsim.proto.mail.imap import EPOCH
+from netsim.proto.wallclock import EPOCH
 
 SMTP, SUBMISSION, POP3, IMAP = 25, 587, 110, 143
 

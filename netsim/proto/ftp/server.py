@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
 from netsim.proto.ftp.tree import FileTree, normalize
 from netsim.proto.stream import Close, LineBuffer, Send
+from netsim.proto.wallclock import utc
 
 ACTIVE_DATA_PORT = 20                 # L-1, the data port next to 21 (§3.2)
-EPOCH = 1_704_067_200                 # the simulation's clock starts 2024-01-01 00:00 UTC
 MAX_ERRORS = 10
 
 
@@ -184,7 +184,7 @@ class FtpServerSession:
         node = self.tree.find(normalize(self.cwd, arg))
         if node is None or node.is_dir:
             return self._ok(550, "Could not get file modification time.")
-        self._ok(213, time.strftime("%Y%m%d%H%M%S", time.gmtime(EPOCH + node.modified)))
+        self._ok(213, time.strftime("%Y%m%d%H%M%S", utc(node.modified)))
 
     # -- changing the tree ------------------------------------------------------------------------
 
@@ -407,7 +407,7 @@ class FtpServerSession:
 
 def _ls_line(node) -> str:
     """A line of ``ls -l`` as vsftpd writes it."""
-    stamp = time.strftime("%b %d %H:%M", time.gmtime(EPOCH + node.modified))
+    stamp = time.strftime("%b %d %H:%M", utc(node.modified))
     if node.is_dir:
         return f"drwxr-xr-x    2 ftp      ftp          4096 {stamp} {node.name}\r\n"
     return f"-rw-r--r--    1 ftp      ftp      {len(node.data):>8} {stamp} {node.name}\r\n"

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
 from netsim.proto.ftp.tree import content_of
+from netsim.proto.wallclock import EPOCH
 
-EPOCH = 1_704_067_200                     # the simulation's clock starts 2024-01-01 00:00 UTC
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found",
            303: "See Other", 304: "Not Modified", 307: "Temporary Redirect",
            308: "Permanent Redirect", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",

@@ -22,16 +22,15 @@ from email import message_from_bytes, policy
 from netsim.proto.mail.imap_syntax import ImapSyntaxError, complete, parse, quote, sequence_set
 from netsim.proto.mail.store import MailStore
 from netsim.proto.stream import Close, Send
+from netsim.proto.wallclock import utc
 
 CAPABILITIES = "IMAP4rev1 MOVE LITERAL+"
 SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
 MAX_COMMAND = 8192
-#: The date the simulation's clock starts from, for INTERNALDATE and Received headers.
-EPOCH = 1_704_067_200                    # 2024-01-01 00:00:00 UTC
 
 
 def imap_date(seconds: float) -> str:
-    return time.strftime("%d-%b-%Y %H:%M:%S +0000", time.gmtime(EPOCH + seconds))
+    return time.strftime("%d-%b-%Y %H:%M:%S +0000", utc(seconds))
 
 
 def flag_list(flags) -> bytes:
