@@ -6,6 +6,7 @@ scenario loader checks before building it.
 """
 
 from netsim.apps.base import App, resolve
+from netsim.apps.browser import Browser
 from netsim.apps.dhcp import DhcpClientApp, DhcpRelay, DhcpServerApp
 from netsim.apps.dig import Dig, Nslookup
 from netsim.apps.dns_server import DnsResolver, DnsServer
@@ -23,8 +24,8 @@ APPS: dict[str, type[App]] = {cls.name: cls for cls in (
     Ping, Traceroute, RarpServer, RarpBoot, UdpSend, UdpSink, UdpEcho, UdpEchoServer,
     TcpSource, TcpSink, DnsServer, DnsResolver, Dig, Nslookup, DhcpServerApp, DhcpClientApp, DhcpRelay,
     MailServer, MailSend, Pop3Fetch, ImapClientApp, FtpServer, Ftp, FtpGet, FtpPut,
-    HttpServer, HttpGet)}
+    HttpServer, HttpGet, Browser)}
 
-__all__ = ["APPS", "App", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "Ftp", "FtpGet", "FtpPut", "FtpServer", "HttpGet", "HttpServer", "ImapClientApp", "MailSend", "MailServer", "Nslookup",
+__all__ = ["APPS", "App", "Browser", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "Ftp", "FtpGet", "FtpPut", "FtpServer", "HttpGet", "HttpServer", "ImapClientApp", "MailSend", "MailServer", "Nslookup",
            "Pop3Fetch", "DnsResolver", "DnsServer", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
            "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "resolve"]

@@ -36,7 +36,9 @@ _RESOURCE = {
         "methods": {"type": "array", "items": {"type": "string"},
                     "description": "methods allowed (GET, HEAD); others get 405 with Allow"},
         "embeds": {"type": "array", "items": {"type": "string"},
-                   "description": "objects a page references (for a browser)"}}}
+                   "description": "objects the page references (HTML that a browser reads)"},
+        "session": {"enum": ["login", "required"],
+                    "description": "login: hands out a session cookie; required: 403 without one"}}}
 
 
 class HttpServer(App):

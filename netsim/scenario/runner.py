@@ -204,9 +204,12 @@ def write_sequence(trace, outdir: Path, spec: dict) -> list[Path]:
 
 
 def write_timelines(trace, outdir: Path) -> list[Path]:
-    from netsim.viz import tcp_plot, timeline_figure
+    from netsim.viz import tcp_plot, timeline_figure, waterfall
     files = [_save(timeline_figure(trace), outdir / "timeline.png")]
     cwnd = tcp_plot(trace)
     if cwnd is not None:
         files.append(_save(cwnd, outdir / "cwnd.png"))
+    pages = waterfall(trace)
+    if pages is not None:
+        files.append(_save(pages, outdir / "waterfall.png"))
     return files

@@ -5,6 +5,7 @@
 * :func:`frame_timeline`, :func:`link_plot`, :func:`tcp_plot`, :func:`throughput_plot`
   — time on the x axis.
 * :func:`topology_plot` — the network as the trace recorded it.
+* :func:`waterfall` — page loads, request by request, as browser developer tools draw them.
 
 matplotlib is imported only when a picture is drawn.
 """
@@ -13,6 +14,7 @@ from netsim.viz.messages import Message, messages
 from netsim.viz.sequence import SequenceDiagram, sequence_diagram
 from netsim.viz.timeline import frame_timeline, link_plot, tcp_plot, throughput_plot, timeline_figure
 from netsim.viz.topology import topology_plot
+from netsim.viz.waterfall import waterfall
 
 __all__ = ["Message", "SequenceDiagram", "frame_timeline", "link_plot", "messages",
-           "sequence_diagram", "tcp_plot", "throughput_plot", "timeline_figure", "topology_plot"]
+           "sequence_diagram", "tcp_plot", "throughput_plot", "timeline_figure", "topology_plot", "waterfall"]

@@ -25,6 +25,7 @@ class HttpServerConnection:
         self.conn = h11.Connection(h11.SERVER)
         self._out: list = []
         self._request: h11.Request | None = None
+        self._body = b""
         self.closed = False
         #: (method, target, HTTP version, status) of every request answered.
         self.log: list[tuple[str, str, str, int]] = []
@@ -50,7 +51,9 @@ class HttpServerConnection:
             if event is h11.NEED_DATA or event is h11.PAUSED:
                 return
             if isinstance(event, h11.Request):
-                self._request = event
+                self._request, self._body = event, b""
+            elif isinstance(event, h11.Data):
+                self._body += bytes(event.data)
             elif isinstance(event, h11.EndOfMessage) and self._request is not None:
                 self._answer(self._request, now)
                 self._request = None
@@ -67,7 +70,7 @@ class HttpServerConnection:
         host = headers.get("host", "").split(":")[0]
         site = self.sites.get(host) or self.sites.get("*") or next(iter(self.sites.values()))
         method = request.method.decode()
-        answer = site.respond(method, request.target.decode("latin-1"), headers, now)
+        answer = site.respond(method, request.target.decode("latin-1"), headers, now, self._body)
         self.log.append((method, request.target.decode("latin-1"),
                          request.http_version.decode(), answer.status))
         self._send_answer(answer, method)

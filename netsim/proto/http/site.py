@@ -7,6 +7,13 @@ A site is a mapping of paths to resources, written in a scenario::
                   last_modified: 0s, changes_at: [100s], embeds: [/style.css]}
     /old:        {redirect: 301, to: /index.html}
     /broken:     {status: 500}
+    /login:      {session: login, redirect: 303, to: /account}
+    /account:    {session: required}
+
+A page that ``embeds`` objects is HTML that references them (``<link rel=stylesheet>``,
+``<script src>``, ``<img src>``), so a browser finds them by reading the page as a real
+one does. ``session: login`` answers with a ``Set-Cookie`` session token; a
+``session: required`` resource answers 403 to a request without a valid one.
 
 A body given as a size is deterministic text (the same bytes for the same path and
 version, every run); ``changes_at`` times make new versions, so a conditional request
@@ -23,6 +30,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
 from netsim.proto.ftp.tree import content_of
+from netsim.proto.http.bodies import page_html, png_of
 from netsim.proto.wallclock import EPOCH
 
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found",
@@ -59,12 +67,17 @@ class Resource:
     chunked: bool = False
     methods: tuple[str, ...] = ("GET", "HEAD")
     embeds: list[str] = field(default_factory=list)
+    session: str | None = None                # "login" or "required"
 
     def version(self, now: float) -> int:
         return sum(1 for t in self.changes_at if t <= now)
 
     def content(self, now: float) -> bytes:
         v = self.version(now)
+        if self.embeds:
+            return page_html(self.path, self.embeds, self.body, v)
+        if isinstance(self.body, int) and self.type == "image/png":
+            return png_of(f"{self.path}#v{v}", self.body)
         if isinstance(self.body, int):
             return content_of(f"{self.path}#v{v}", self.body)
         return self.body if v == 0 else self.body + f"\n<!-- version {v} -->\n".encode()
@@ -106,21 +119,29 @@ def resource_from_spec(path: str, spec: dict, parse_time, parse_size) -> Resourc
         changes_at=[parse_time(t) for t in (spec.get("changes_at") or [])],
         chunked=bool(spec.get("chunked", False)),
         methods=tuple(m.upper() for m in spec.get("methods", ["GET", "HEAD"])),
-        embeds=list(spec.get("embeds", [])))
+        embeds=list(spec.get("embeds", [])),
+        session=spec.get("session"))
 
 
 class Site:
     def __init__(self, name: str, resources: dict[str, Resource]) -> None:
         self.name = name
         self.resources = resources
+        #: Session tokens handed out by login resources.
+        self.sessions: set[str] = set()
 
-    def respond(self, method: str, target: str, headers: dict[str, str], now: float) -> Answer:
+    def respond(self, method: str, target: str, headers: dict[str, str], now: float,
+                body: bytes = b"") -> Answer:
         """``headers``: request header names in lower case."""
         path = target.split("?", 1)[0]
         date = ("Date", http_date(now))
         resource = self.resources.get(path)
         if resource is None:
             return _page(404, f"{path} is not on {self.name}", date)
+        if resource.session == "login" and method in resource.methods:
+            return self._log_in(resource, date)
+        if resource.session == "required" and _cookie(headers, "session") not in self.sessions:
+            return _page(403, f"{path} needs a session: log in first", date)
         if method not in resource.methods and resource.status not in REDIRECTS:
             answer = _page(405, f"{method} is not allowed on {path}", date)
             return Answer(405, answer.headers + [("Allow", ", ".join(resource.methods))], answer.body)
@@ -130,6 +151,8 @@ class Site:
                           answer.body)
         if resource.status != 200:
             return _page(resource.status, f"{path} answers {resource.status} on purpose", date)
+        if method not in ("GET", "HEAD"):
+            return _page(200, f"{method} {path}: received {len(body)} bytes", date)
         body = resource.content(now)
         out = [date, ("Content-Type", resource.type)]
         etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"' if resource.etag else None
@@ -145,6 +168,26 @@ class Site:
         if _not_modified(headers, etag, modified):
             return Answer(304, out, b"")
         return Answer(200, out, b"" if method == "HEAD" else body, resource.chunked)
+
+
+    def _log_in(self, resource: Resource, date: tuple[str, str]) -> Answer:
+        token = hashlib.sha256(f"{self.name}#{len(self.sessions)}".encode()).hexdigest()[:24]
+        self.sessions.add(token)
+        cookie = ("Set-Cookie", f"session={token}; Path=/; HttpOnly")
+        if resource.status in REDIRECTS:
+            answer = _page(resource.status, f"logged in; on to {resource.redirect_to}", date)
+            return Answer(resource.status, answer.headers + [
+                ("Location", resource.redirect_to or "/"), cookie], answer.body)
+        answer = _page(200, "logged in", date)
+        return Answer(200, answer.headers + [cookie], answer.body)
+
+
+def _cookie(headers: dict[str, str], name: str) -> str | None:
+    for pair in headers.get("cookie", "").split(";"):
+        key, _, value = pair.strip().partition("=")
+        if key == name:
+            return value
+    return None
 
 
 def _not_modified(headers: dict[str, str], etag: str | None, modified: float | None) -> bool:
