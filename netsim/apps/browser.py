@@ -54,6 +54,7 @@ class Fetch:
     body_bytes: int = 0
     connection: int | None = None
     why: str = ""                           # the cache's reason, for the output
+    then: str = ""                          # a redirect: the request it leads to
     error: str | None = None
     headers: list = field(default_factory=list, repr=False)
     body: bytes = field(default=b"", repr=False)
@@ -77,10 +78,18 @@ class Browser(App):
                         "description": "connections per host at once"},
         "pipeline": {"type": "boolean", "default": False,
                      "description": "HTTP/1.1 pipelining: more requests on a busy connection"},
-        "visits": {"type": "array", "items": {"$ref": "#/$defs/time"}, "minItems": 1,
-                   "description": "simulated times to load the page (default: at)"},
+        "visits": {"type": "array", "minItems": 1, "items": {"anyOf": [
+                       {"$ref": "#/$defs/time"},
+                       {"type": "object", "additionalProperties": False, "required": ["at"],
+                        "properties": {"at": {"$ref": "#/$defs/time"},
+                                       "url": {"type": "string"},
+                                       "method": {"enum": ["GET", "POST"]},
+                                       "body": {"type": "string"}}}]},
+                   "description": "when to load the page (default: at); an entry may name "
+                                  "another url, or POST a form: {at: 5s, url: …, method: POST, "
+                                  "body: 'user=alice'}"},
         "method": {"enum": ["GET", "POST"], "default": "GET",
-                   "description": "POST: the first visit submits a form to the URL"},
+                   "description": "POST: the visits submit a form (body) to the URL"},
         "body": {"type": "string", "description": "the form's body (POST)"},
         "cache": {"type": "boolean", "default": True, "description": "use the HTTP cache"},
     }
@@ -91,11 +100,20 @@ class Browser(App):
     def __init__(self, node, *, url: str, version: str = "1.1", connections: int = 6,
                  pipeline: bool = False, visits: list | None = None, method: str = "GET",
                  body: str | None = None, cache: bool = True, at: float = 0.0) -> None:
-        parse_url(url)                                     # a bad URL is a located error
-        self.visit_times = sorted(parse_time(t) for t in visits) if visits else [at]
-        super().__init__(node, at=self.visit_times[0])
+        plan = []
+        for visit in visits or [at]:
+            if isinstance(visit, dict):              # its own page: GET unless it says
+                plan.append({"at": parse_time(visit["at"]), "url": visit.get("url", url),
+                             "method": visit.get("method", "GET"),
+                             "body": visit.get("body", "").encode()})
+            else:
+                plan.append({"at": parse_time(visit), "url": url, "method": method,
+                             "body": (body or "").encode()})
+        for visit in plan:
+            parse_url(visit["url"])                        # a bad URL fails before the run
+        self.plan = sorted(plan, key=lambda v: v["at"])
+        super().__init__(node, at=self.plan[0]["at"])
         self.url, self.version, self.limit, self.pipeline = url, version, connections, pipeline
-        self.form = (method, (body or "").encode())
         self.cache = HttpCache() if cache else None
         self.jar = CookieJar()
         self.addresses: dict[str, int] = {}               # the browser's DNS cache
@@ -105,17 +123,18 @@ class Browser(App):
         self.visits: list[dict] = []
 
     def start(self) -> None:
-        for n, t in enumerate(self.visit_times, 1):
-            self.network.at(t, lambda n=n: self.env.process(self._visit(n)))
+        for n, visit in enumerate(self.plan, 1):
+            self.network.at(visit["at"], lambda n=n: self.env.process(self._visit(n)))
 
     # -- a visit --------------------------------------------------------------------------
 
     def _visit(self, n: int):
         start = self.env.now
-        method, body = self.form if n == 1 else ("GET", b"")
-        self.say(f"visit {n} at {start:g} s: {method} {self.url}")
+        plan = self.plan[n - 1]
+        url, method = plan["url"], plan["method"]
+        self.say(f"visit {n} at {start:g} s: {method} {url}")
         fetches: list[Fetch] = []
-        document = yield from self._navigate(n, self.url, method, body, fetches)
+        document = yield from self._navigate(n, url, method, plan["body"], fetches)
         if document.error is None and document.status is not None and \
                 is_html(_header(document.headers, "Content-Type")):
             base = document.url
@@ -124,7 +143,7 @@ class Browser(App):
                     for url in wanted]
             for job in jobs:
                 fetches.append((yield job))
-        self._report(n, start, fetches)
+        self._report(n, url, start, fetches)
 
     def _navigate(self, n: int, url: str, method: str, body: bytes, fetches: list):
         """The document, following redirects by RFC 9110 §15.4's rules."""
@@ -136,7 +155,7 @@ class Browser(App):
                 return fetch
             url = location(url, target)
             method, body = redirected(fetch.status, method, body)
-            self.say(f"  {fetch.status} → {method} {url}")
+            fetch.then = f"{method} {url}"
         fetch.error = f"net::ERR_TOO_MANY_REDIRECTS (more than {MAX_REDIRECTS})"
         return fetch
 
@@ -237,7 +256,7 @@ class Browser(App):
 
     # -- what it says ---------------------------------------------------------------------
 
-    def _report(self, n: int, start: float, fetches: list[Fetch]) -> None:
+    def _report(self, n: int, url: str, start: float, fetches: list[Fetch]) -> None:
         end = max([start] + [f.done_at or start for f in fetches])
         on_wire = [f for f in fetches if f.source != "cache" and f.sent_at is not None]
         for f in fetches:
@@ -247,10 +266,10 @@ class Browser(App):
                  "changed_200": sum(f.source == "network" and f.conditional for f in fetches),
                  "miss": sum(f.source == "network" and not f.conditional and f.method == "GET"
                              for f in fetches)}
-        document = next((f for f in fetches if f.kind == "document"), None)
+        document = _final(fetches) if fetches else None
         failed = [f for f in fetches if f.error]
         visit = {
-            "visit": n, "at": round(start, 6), "url": self.url,
+            "visit": n, "at": round(start, 6), "url": url,
             "status": _final(fetches).status if fetches else None,
             "load_time_s": round(end - start, 6),
             "requests": len(on_wire),
@@ -270,7 +289,7 @@ class Browser(App):
             visit["error"] = f"{len(failed)} object(s) failed: {failed[0].url}: {failed[0].error}"
         self.visits.append(visit)
         self.node.trace.note(self.env.now, self.node.name, "http-visit", visit=n, at=start,
-                             url=self.url, version=self.version, pipeline=self.pipeline,
+                             url=url, version=self.version, pipeline=self.pipeline,
                              load_time=visit["load_time_s"], requests=visit["requests"],
                              error=visit.get("error"))
         self.say(f"  loaded in {(end - start) * 1000:.1f} ms: {visit['requests']} requests, "
@@ -281,10 +300,10 @@ class Browser(App):
 
     @property
     def done(self) -> bool:
-        return len(self.visits) == len(self.visit_times)
+        return len(self.visits) == len(self.plan)
 
     def progress(self) -> str:
-        return f"{len(self.visits)} of {len(self.visit_times)} visits loaded"
+        return f"{len(self.visits)} of {len(self.plan)} visits loaded"
 
     def result(self) -> dict:
         return {"url": self.url, "version": self.version, "visits": self.visits,
@@ -314,11 +333,13 @@ def _kind(url: str) -> str:
 def _row(f: Fetch, start: float) -> str:
     path = urlsplit(f.url).path or "/"
     if f.error:
-        return f"{f.method} {path}  FAILED: {f.error}"
+        status = f"{f.status} {f.reason}  " if f.status is not None else ""
+        return f"{f.method} {path}  {status}FAILED: {f.error}"
     if f.source == "cache":
         return f"{f.method} {path}  {f.status} (from cache: {f.why})"
     took = ((f.done_at or start) - f.queued_at) * 1000
     extra = (" (304: not modified, cached copy used)" if f.source == "304"
-             else " (revalidated: changed)" if f.conditional else "")
+             else " (revalidated: changed)" if f.conditional
+             else f" → {f.then}" if f.then else "")
     return (f"{f.method} {path}  {f.status} {f.reason}  {f.received_bytes:,} B  "
             f"{took:.1f} ms  conn #{f.connection}{extra}")

@@ -130,10 +130,10 @@ class Origin:
         self._dispatch()                            # pipelining may put more on it now
         reading = None
         while True:
+            self._finish_answered(c)                # which may give it the next request
             data, closing = batch(c.engine.outputs())
             if data:
                 sock.send(data)
-            self._finish_answered(c)
             if closing:
                 sock.close()
                 break

@@ -5,7 +5,7 @@ PROTOCOL_COLORS = {"ARP": "#7f7f7f", "RARP": "#8c564b", "ICMP": "#ff7f0e", "UDP"
                    "TCP": "#1f77b4", "STP": "#bc80bd", "DNS": "#17a589",
                    "DHCP": "#b8860b", "SMTP": "#c0392b", "POP": "#6c3483", "IMAP": "#1a5276",
                    "FTP": "#8e44ad", "FTP-DATA": "#d35400",
-                   "HTTP": "#117a65"}
+                   "HTTP": "#117a65", "WebSocket": "#b03a2e"}
 KIND_COLORS = {"retransmission": "#e377c2", "fast-retransmission": "#9467bd",
                "zero-window-probe": "#bcbd22", "zero-window": "#17becf",
                "window-update": "#17becf", "dup-ack": "#6baed6", "dup-ack-repeat": "#6baed6"}

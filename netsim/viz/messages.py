@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, replace
 
 from netsim.trace.recorder import DROP, RX, TX, Trace
+from netsim.viz.http_stream import http_messages
 from netsim.viz.labels import Labeller
 from netsim.wire.addr import int_to_ip
 from netsim.wire.stp import BRIDGE_GROUP
@@ -119,7 +120,12 @@ def application_messages(found: list[Message], trace: Trace | None = None) -> li
     out: list[Message] = []
     turns: dict[tuple, int] = {}            # connection direction → index in out
     segments: dict[int, int] = {}           # index in out → segments merged into it
+    http = _http_connections(found) if trace is not None else {}
+    for carried in http.values():
+        out += http_messages(carried, trace)
     for m in found:
+        if http and _connection(m) in http:
+            continue
         if m.protocol in DATAGRAM_APPLICATIONS:
             out.append(_listeners_only(m))
             continue
@@ -146,7 +152,27 @@ def application_messages(found: list[Message], trace: Trace | None = None) -> li
                              label=f"{label} … ({segments[index]} segments)",
                              dropped=m.dropped or first.dropped,
                              dropped_at=m.dropped_at or first.dropped_at)
+    out.sort(key=lambda m: m.sent)
     return out
+
+
+_CARRIES_DATA = {"text", "data", "retransmission", "fast-retransmission"}
+_REQUEST_LABEL = re.compile(r"[A-Z]+ \S+ HTTP/1\.[01]\b")
+
+
+def _connection(m: Message) -> frozenset:
+    return frozenset({(m.src, m.sport), (m.dst, m.dport)})
+
+
+def _http_connections(found: list[Message]) -> dict[frozenset, list[Message]]:
+    """The TCP connections that speak HTTP (a request line in them, whatever the port),
+    each with every segment that carries data, retransmitted copies included."""
+    http = {_connection(m) for m in found if m.kind == "text" and _REQUEST_LABEL.match(m.label)}
+    carried: dict[frozenset, list[Message]] = {key: [] for key in http}
+    for m in found:
+        if m.kind in _CARRIES_DATA and m.sport and _connection(m) in carried:
+            carried[_connection(m)].append(m)
+    return carried
 
 
 def _ends_a_line(trace: Trace, frame: int) -> bool:
