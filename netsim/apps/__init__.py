@@ -19,13 +19,16 @@ from netsim.apps.rarp import RarpBoot, RarpServer
 from netsim.apps.traceroute import Traceroute
 from netsim.apps.tcp import TcpSink, TcpSource
 from netsim.apps.udp import UdpEcho, UdpEchoServer, UdpSend, UdpSink
+from netsim.apps.web_services import (HttpDnsLookup, HttpDnsServer, RestApiApp, RestClient,
+                                     SoapClient, SoapServiceApp)
 
 APPS: dict[str, type[App]] = {cls.name: cls for cls in (
     Ping, Traceroute, RarpServer, RarpBoot, UdpSend, UdpSink, UdpEcho, UdpEchoServer,
     TcpSource, TcpSink, DnsServer, DnsResolver, Dig, Nslookup, DhcpServerApp, DhcpClientApp, DhcpRelay,
     MailServer, MailSend, Pop3Fetch, ImapClientApp, FtpServer, Ftp, FtpGet, FtpPut,
-    HttpServer, HttpGet, Browser)}
+    HttpServer, HttpGet, Browser, RestApiApp, RestClient, SoapServiceApp, SoapClient,
+    HttpDnsServer, HttpDnsLookup)}
 
-__all__ = ["APPS", "App", "Browser", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "Ftp", "FtpGet", "FtpPut", "FtpServer", "HttpGet", "HttpServer", "ImapClientApp", "MailSend", "MailServer", "Nslookup",
-           "Pop3Fetch", "DnsResolver", "DnsServer", "Ping", "RarpBoot", "RarpServer", "TcpSink", "TcpSource", "Traceroute",
+__all__ = ["APPS", "App", "Browser", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "Ftp", "FtpGet", "FtpPut", "FtpServer", "HttpDnsLookup", "HttpDnsServer", "HttpGet", "HttpServer", "ImapClientApp", "MailSend", "MailServer", "Nslookup",
+           "Pop3Fetch", "DnsResolver", "DnsServer", "Ping", "RarpBoot", "RarpServer", "RestApiApp", "RestClient", "SoapClient", "SoapServiceApp", "TcpSink", "TcpSource", "Traceroute",
            "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "resolve"]

@@ -23,10 +23,11 @@ from netsim.apps.names import hosts_entry, lookup
 from netsim.proto.http.cache import HttpCache
 from netsim.proto.http.client import Exchange, Request
 from netsim.proto.http.cookies import CookieJar
-from netsim.proto.http.page import is_html, references
+from netsim.proto.http.httpdns import read_answer
+from netsim.proto.http.page import is_html, page_text, references
 from netsim.proto.http.redirects import MAX_REDIRECTS, REDIRECTS, location, redirected
 from netsim.units import parse_time
-from netsim.wire.addr import ip_to_int
+from netsim.wire.addr import int_to_ip, ip_to_int
 
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) netsim-browser/1.0"
 ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
@@ -53,6 +54,7 @@ class Fetch:
     received_bytes: int = 0
     body_bytes: int = 0
     connection: int | None = None
+    address: str | None = None              # the server it went to
     why: str = ""                           # the cache's reason, for the output
     then: str = ""                          # a redirect: the request it leads to
     error: str | None = None
@@ -60,10 +62,12 @@ class Fetch:
     body: bytes = field(default=b"", repr=False)
 
     def note(self) -> dict:
+        # "kind" is the trace row's own key: the note calls it "role".
         d = {k: getattr(self, k) for k in (
-            "visit", "url", "method", "kind", "source", "conditional", "status", "queued_at", "dns", "connect",
+            "visit", "url", "method", "source", "conditional", "status", "queued_at", "dns", "connect",
             "sent_at", "first_byte_at", "done_at", "sent_bytes", "received_bytes", "body_bytes",
-            "connection", "error")}
+            "connection", "address", "error")}
+        d["role"] = self.kind
         return d
 
 
@@ -92,6 +96,8 @@ class Browser(App):
                    "description": "POST: the visits submit a form (body) to the URL"},
         "body": {"type": "string", "description": "the form's body (POST)"},
         "cache": {"type": "boolean", "default": True, "description": "use the HTTP cache"},
+        "httpdns": {"type": "string",
+                    "description": "resolve names by HTTPDNS at this address, not by DNS"},
     }
     REQUIRED = ["url"]
     EXAMPLE = {"node": "alice", "run": "browser", "url": "http://www.example.com/index.html",
@@ -99,7 +105,8 @@ class Browser(App):
 
     def __init__(self, node, *, url: str, version: str = "1.1", connections: int = 6,
                  pipeline: bool = False, visits: list | None = None, method: str = "GET",
-                 body: str | None = None, cache: bool = True, at: float = 0.0) -> None:
+                 body: str | None = None, cache: bool = True, httpdns: str | None = None,
+                 at: float = 0.0) -> None:
         plan = []
         for visit in visits or [at]:
             if isinstance(visit, dict):              # its own page: GET unless it says
@@ -119,6 +126,7 @@ class Browser(App):
         self.addresses: dict[str, int] = {}               # the browser's DNS cache
         self._looking_up: dict[str, object] = {}
         self.origins: dict[tuple[str, int], Origin] = {}
+        self.httpdns = ip_to_int(httpdns) if httpdns else None
         self._connection_count = 0
         self.visits: list[dict] = []
 
@@ -191,6 +199,7 @@ class Browser(App):
             headers.append(("Cookie", cookie))
         if body:
             headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+        fetch.address = int_to_ip(address)
         origin = self._origin(host, address, port)
         job = origin.fetch(Request(method, path, headers, body), now)
         exchange: Exchange = yield job.done
@@ -233,13 +242,25 @@ class Browser(App):
             return known, None
         pending = self._looking_up.get(host)
         if pending is None:
-            pending = self._looking_up[host] = lookup(self.node, host)
+            pending = self._looking_up[host] = (
+                self.env.process(self._ask_httpdns(host)) if self.httpdns is not None
+                else lookup(self.node, host))
         answer = yield pending
         self._looking_up.pop(host, None)
         if answer.error:
             return None, answer.error
         self.addresses[host] = ip_to_int(answer.addresses[0])
         return self.addresses[host], None
+
+    def _ask_httpdns(self, host: str):
+        """``GET /d?dn=host`` to the HTTPDNS server: an answer like the stub resolver's."""
+        origin = self._origin(int_to_ip(self.httpdns), self.httpdns, PORT)
+        job = origin.fetch(Request("GET", f"/d?dn={host}"), self.env.now)
+        exchange: Exchange = yield job.done
+        if exchange.error or exchange.status != 200:
+            return _Answer([], f"HTTPDNS: {exchange.error or exchange.status}")
+        ips, _ttl = read_answer(exchange.body, exchange.header("Content-Type"))
+        return _Answer(ips, None if ips else "HTTPDNS: no address")
 
     def _origin(self, host: str, address: int, port: int) -> Origin:
         origin = self.origins.get((host, port))
@@ -282,6 +303,9 @@ class Browser(App):
                          "time_s": round((f.done_at or start) - f.queued_at, 6),
                          **({"error": f.error} if f.error else {})} for f in fetches],
         }
+        if document is not None and document.body and is_html(_header(document.headers, "Content-Type")):
+            visit["page_text"] = page_text(document.body)
+            self.say(f'  page: "{visit["page_text"]}"')
         if document is not None and document.error:
             visit["error"] = document.error
             self.error = document.error
@@ -308,6 +332,12 @@ class Browser(App):
     def result(self) -> dict:
         return {"url": self.url, "version": self.version, "visits": self.visits,
                 "cookies": sorted(f"{c.name}@{c.domain}{c.path}" for c in self.jar.cookies.values())}
+
+
+@dataclass
+class _Answer:
+    addresses: list[str]
+    error: str | None
 
 
 def _final(fetches: list[Fetch]) -> Fetch:
@@ -342,4 +372,4 @@ def _row(f: Fetch, start: float) -> str:
              else " (revalidated: changed)" if f.conditional
              else f" → {f.then}" if f.then else "")
     return (f"{f.method} {path}  {f.status} {f.reason}  {f.received_bytes:,} B  "
-            f"{took:.1f} ms  conn #{f.connection}{extra}")
+            f"{took:.1f} ms  conn #{f.connection} to {f.address}{extra}")

@@ -41,32 +41,17 @@ _RESOURCE = {
                     "description": "login: hands out a session cookie; required: 403 without one"}}}
 
 
-class HttpServer(App):
-    """An HTTP/1.0 and 1.1 server (RFC 9110–9112) for the sites it is given."""
+class HttpService(App):
+    """What every HTTP server app shares: a listener, one h11 server connection per TCP
+    connection with keep-alive and an idle timeout, and an access log. Subclasses give
+    ``handlers``: Host → an object with ``respond(method, target, headers, now, body)``."""
 
-    name = "http-server"
-    SCHEMA = {
-        "sites": {"type": "object", "minProperties": 1,
-                  "additionalProperties": {"type": "object", "additionalProperties": _RESOURCE},
-                  "description": "Host name ('*' for any) → path → resource"},
-        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": PORT,
-                 "description": "TCP port"},
-        "keep_alive": {"$ref": "#/$defs/interval", "default": "5s",
-                       "description": "how long an idle persistent connection is kept open"},
-    }
-    REQUIRED = ["sites"]
     SERVICE = True
     BINDS = ("tcp", PORT)
-    EXAMPLE = {"node": "web", "run": "http-server", "sites": {"www.example.com": {
-        "/index.html": {"body": "4KiB", "cache_control": "max-age=60", "etag": "auto"},
-        "/old": {"redirect": 301, "to": "/index.html"}}}}
+    handlers: dict
 
-    def __init__(self, node, *, sites: dict, port: int = PORT, keep_alive: float = 5.0,
-                 at: float = 0.0) -> None:
+    def __init__(self, node, *, port: int = PORT, keep_alive: float = 5.0, at: float = 0.0) -> None:
         super().__init__(node, at=at)
-        self.sites = {host: Site(host, {path: resource_from_spec(path, spec, parse_time, parse_size)
-                                        for path, spec in resources.items()})
-                      for host, resources in sites.items()}
         self.port, self.keep_alive = port, keep_alive
         self.log: list[dict] = []
         self.connections = 0
@@ -82,7 +67,7 @@ class HttpServer(App):
             self.env.process(self._serve(sock))
 
     def _serve(self, sock):
-        engine = HttpServerConnection(self.sites, server_name=f"netsim ({self.node.name})")
+        engine = HttpServerConnection(self.handlers, server_name=f"netsim ({self.node.name})")
         client = sock.remote[0]
         answered = 0
         while True:
@@ -109,10 +94,41 @@ class HttpServer(App):
             engine.receive(received.value, self.env.now)
 
     def summary_line(self) -> str:
-        return f"http-server: {len(self.log)} requests on {self.connections} connections"
+        return f"{self.name}: {len(self.log)} requests on {self.connections} connections"
 
     def result(self) -> dict:
         return {"connections": self.connections, "requests": self.log}
+
+
+_SERVICE_SCHEMA = {
+    "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": PORT,
+             "description": "TCP port"},
+    "keep_alive": {"$ref": "#/$defs/interval", "default": "5s",
+                   "description": "how long an idle persistent connection is kept open"},
+}
+
+
+class HttpServer(HttpService):
+    """An HTTP/1.0 and 1.1 server (RFC 9110–9112) for the sites it is given."""
+
+    name = "http-server"
+    SCHEMA = {
+        "sites": {"type": "object", "minProperties": 1,
+                  "additionalProperties": {"type": "object", "additionalProperties": _RESOURCE},
+                  "description": "Host name ('*' for any) → path → resource"},
+        **_SERVICE_SCHEMA,
+    }
+    REQUIRED = ["sites"]
+    EXAMPLE = {"node": "web", "run": "http-server", "sites": {"www.example.com": {
+        "/index.html": {"body": "4KiB", "cache_control": "max-age=60", "etag": "auto"},
+        "/old": {"redirect": 301, "to": "/index.html"}}}}
+
+    def __init__(self, node, *, sites: dict, port: int = PORT, keep_alive: float = 5.0,
+                 at: float = 0.0) -> None:
+        super().__init__(node, port=port, keep_alive=keep_alive, at=at)
+        self.handlers = {host: Site(host, {path: resource_from_spec(path, spec, parse_time, parse_size)
+                                           for path, spec in resources.items()})
+                         for host, resources in sites.items()}
 
 
 class HttpGet(App):

@@ -160,6 +160,8 @@ class Trace:
         pass
 
     def note(self, time: float, node: str, what: str, **detail) -> None:
+        if "kind" in detail or "t" in detail:
+            raise ValueError(f"a {what!r} note's detail may not use the trace row's keys")
         if self.enabled:
             self.notes.append(Note(time, node, what, detail))
 

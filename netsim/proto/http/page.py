@@ -23,6 +23,31 @@ class _References(HTMLParser):
             self.found.append(url)
 
 
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        self._skip += tag in ("script", "style", "title")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("script", "style", "title") and self._skip > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def page_text(html: bytes, limit: int = 80) -> str:
+    """The start of what a page says (its text, tags and scripts left out)."""
+    parser = _Text()
+    parser.feed(html.decode("utf-8", "replace"))
+    text = " ".join(" ".join(parser.parts).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def references(html: bytes, charset: str = "utf-8") -> list[str]:
     parser = _References()
     parser.feed(html.decode(charset, "replace"))

@@ -79,15 +79,15 @@ class HttpServerConnection:
         headers = [("Server", self.server_name), *answer.headers]
         body = answer.body
         chunked = answer.chunked and self.conn.their_http_version == b"1.1"
-        if answer.status == 304 or method == "HEAD":
-            pass                                     # no body, no Content-Length of one
+        if answer.status in (204, 304) or method == "HEAD":
+            pass                             # no body, no Content-Length (RFC 9110 §8.6)
         elif chunked:
             headers.append(("Transfer-Encoding", "chunked"))
         else:
             headers.append(("Content-Length", str(len(body))))
         out = [self.conn.send(h11.Response(status_code=answer.status, headers=headers,
                                            reason=answer.reason.encode()))]
-        if body and method != "HEAD" and answer.status != 304:
+        if body and method != "HEAD" and answer.status not in (204, 304):
             pieces = [body[i:i + CHUNK] for i in range(0, len(body), CHUNK)] if chunked else [body]
             out += [self.conn.send(h11.Data(data=piece)) for piece in pieces]
         out.append(self.conn.send(h11.EndOfMessage()))

@@ -36,7 +36,8 @@ from netsim.proto.wallclock import EPOCH
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found",
            303: "See Other", 304: "Not Modified", 307: "Temporary Redirect",
            308: "Permanent Redirect", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
+           405: "Method Not Allowed", 409: "Conflict",
+           422: "Unprocessable Content", 500: "Internal Server Error", 503: "Service Unavailable"}
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -137,22 +138,22 @@ class Site:
         date = ("Date", http_date(now))
         resource = self.resources.get(path)
         if resource is None:
-            return _page(404, f"{path} is not on {self.name}", date)
+            return error_page(404, f"{path} is not on {self.name}", date)
         if resource.session == "login" and method in resource.methods:
             return self._log_in(resource, date)
         if resource.session == "required" and _cookie(headers, "session") not in self.sessions:
-            return _page(403, f"{path} needs a session: log in first", date)
+            return error_page(403, f"{path} needs a session: log in first", date)
         if method not in resource.methods and resource.status not in REDIRECTS:
-            answer = _page(405, f"{method} is not allowed on {path}", date)
+            answer = error_page(405, f"{method} is not allowed on {path}", date)
             return Answer(405, answer.headers + [("Allow", ", ".join(resource.methods))], answer.body)
         if resource.status in REDIRECTS:
-            answer = _page(resource.status, f"moved to {resource.redirect_to}", date)
+            answer = error_page(resource.status, f"moved to {resource.redirect_to}", date)
             return Answer(resource.status, answer.headers + [("Location", resource.redirect_to or "/")],
                           answer.body)
         if resource.status != 200:
-            return _page(resource.status, f"{path} answers {resource.status} on purpose", date)
+            return error_page(resource.status, f"{path} answers {resource.status} on purpose", date)
         if method not in ("GET", "HEAD"):
-            return _page(200, f"{method} {path}: received {len(body)} bytes", date)
+            return error_page(200, f"{method} {path}: received {len(body)} bytes", date)
         body = resource.content(now)
         out = [date, ("Content-Type", resource.type)]
         etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"' if resource.etag else None
@@ -175,10 +176,10 @@ class Site:
         self.sessions.add(token)
         cookie = ("Set-Cookie", f"session={token}; Path=/; HttpOnly")
         if resource.status in REDIRECTS:
-            answer = _page(resource.status, f"logged in; on to {resource.redirect_to}", date)
+            answer = error_page(resource.status, f"logged in; on to {resource.redirect_to}", date)
             return Answer(resource.status, answer.headers + [
                 ("Location", resource.redirect_to or "/"), cookie], answer.body)
-        answer = _page(200, "logged in", date)
+        answer = error_page(200, "logged in", date)
         return Answer(200, answer.headers + [cookie], answer.body)
 
 
@@ -202,7 +203,7 @@ def _not_modified(headers: dict[str, str], etag: str | None, modified: float | N
     return False
 
 
-def _page(status: int, text: str, date: tuple[str, str]) -> Answer:
+def error_page(status: int, text: str, date: tuple[str, str]) -> Answer:
     reason = REASONS.get(status, "")
     body = (f"<html><head><title>{status} {reason}</title></head>"
             f"<body><h1>{status} {reason}</h1><p>{text}</p></body></html>\n").encode()

@@ -1,0 +1,300 @@
+"""Web services over HTTP/1.1: a REST API and its client, a SOAP service (the notes'
+weather lookup) and its client, and HTTPDNS with its lookup tool. The servers are
+:class:`~netsim.apps.http.HttpService` with another handler; the clients make their
+calls one after another on one persistent connection.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+from netsim.apps.base import App
+from netsim.apps.http import _SERVICE_SCHEMA, PORT, HttpService, parse_url
+from netsim.apps.http_pool import Origin
+from netsim.proto.http.client import Request
+from netsim.proto.http.httpdns import HttpDnsService, read_answer
+from netsim.proto.http.rest import RestApi
+from netsim.proto.http.soap import WeatherService, call_envelope, read_response, read_wsdl
+from netsim.wire.addr import int_to_ip
+
+
+class _HttpCaller(App):
+    """A client that makes HTTP calls in turn on one kept-alive connection to ``url``'s host."""
+
+    TARGETS = ("host",)
+    USER_AGENT = "netsim-client/1.0"
+
+    def __init__(self, node, *, url: str, at: float = 0.0) -> None:
+        super().__init__(node, at=at)
+        self.url = url
+        self.host, self.port, self.base_path = parse_url(url)
+        self.finished = False
+        self._origin: Origin | None = None
+
+    def start(self) -> None:
+        _, address = self.resolve(self.host)
+        self._origin = Origin(self.node, self.host if self.port == PORT else f"{self.host}:{self.port}",
+                              address, self.port, limit=1, user_agent=self.USER_AGENT,
+                              accept="application/json, text/xml, */*",
+                              numbering=itertools.count(1).__next__)
+        self.env.process(self._main())
+
+    def call(self, method: str, path: str, headers=(), body: bytes = b""):
+        """A SimPy sub-process: one request, its Exchange as the value."""
+        job = self._origin.fetch(Request(method, path, list(headers), body), self.env.now)
+        exchange = yield job.done
+        return exchange
+
+    def _main(self):
+        yield from self.run_calls()
+        self._origin.close_idle()
+        self.finished = True
+
+    @property
+    def done(self) -> bool:
+        return self.finished
+
+
+# -- REST ---------------------------------------------------------------------------------
+
+
+class RestApiApp(HttpService):
+    """A JSON REST API (``/v1/users``, ``/v1/users/6/cars/88``) whose state changes as calls come in."""
+
+    name = "rest-api"
+    SCHEMA = {
+        "data": {"type": "object", "minProperties": 1,
+                 "additionalProperties": {"type": "array", "items": {"type": "object"}},
+                 "description": "collection → items (objects with an id; lists in them are "
+                                "sub-collections)"},
+        "version": {"type": "string", "pattern": "^v[0-9]+$", "default": "v1",
+                    "description": "the version prefix of every path"},
+        **_SERVICE_SCHEMA,
+    }
+    REQUIRED = ["data"]
+    EXAMPLE = {"node": "api", "run": "rest-api", "data": {"users": [
+        {"id": 6, "name": "alice", "cars": [{"id": 88, "model": "Model 3"}]}]}}
+
+    def __init__(self, node, *, data: dict, version: str = "v1", port: int = PORT,
+                 keep_alive: float = 5.0, at: float = 0.0) -> None:
+        super().__init__(node, port=port, keep_alive=keep_alive, at=at)
+        self.api = RestApi(data, version=version)
+        self.handlers = {"*": self.api}
+
+    def result(self) -> dict:
+        return {**super().result(), "state": self.api.data}
+
+
+class RestClient(_HttpCaller):
+    """A list of REST calls, each printed as ``METHOD path → status`` with the JSON body."""
+
+    name = "rest-client"
+    SCHEMA = {
+        "url": {"type": "string", "description": "the API's base: http://api/v1"},
+        "calls": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["method", "path"],
+            "properties": {"method": {"enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]},
+                           "path": {"type": "string"},
+                           "json": {"description": "the request body, as JSON"}}},
+                  "description": "calls made in turn: {method, path, json}"},
+    }
+    REQUIRED = ["url", "calls"]
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "rest-client", "url": "http://api/v1",
+               "calls": [{"method": "GET", "path": "/users/6"}]}
+
+    def __init__(self, node, *, url: str, calls: list[dict], at: float = 0.0) -> None:
+        super().__init__(node, url=url, at=at)
+        self.calls = calls
+        self.results: list[dict] = []
+
+    def run_calls(self):
+        for c in self.calls:
+            path = self.base_path.rstrip("/") + c["path"]
+            body = json.dumps(c["json"]).encode() if "json" in c else b""
+            headers = [("Content-Type", "application/json")] if body else []
+            exchange = yield from self.call(c["method"], path, headers, body)
+            row = {"method": c["method"], "path": path, "status": exchange.status}
+            if exchange.error:
+                row["error"] = exchange.error
+                self.say(f"{c['method']} {path} → FAILED: {exchange.error}")
+                self.error = exchange.error
+                self.results.append(row)
+                return
+            if exchange.header("Location"):
+                row["location"] = exchange.header("Location")
+            try:
+                row["body"] = json.loads(exchange.body) if exchange.body else None
+            except ValueError:
+                row["body"] = exchange.body.decode("utf-8", "replace")
+            self.results.append(row)
+            where = f"  Location: {row['location']}" if "location" in row else ""
+            self.say(f"{c['method']} {path} → {exchange.status} {exchange.reason}{where}")
+            if exchange.body:
+                self.say("  " + exchange.body.decode("utf-8", "replace").strip())
+
+    def result(self) -> dict:
+        return {"url": self.url, "calls": self.results}
+
+
+# -- SOAP ---------------------------------------------------------------------------------
+
+
+class SoapServiceApp(HttpService):
+    """The notes' weather web service: SOAP 1.1 at ``path``, its WSDL at ``path?wsdl``."""
+
+    name = "soap-service"
+    SCHEMA = {
+        "cities": {"type": "object", "minProperties": 1,
+                   "additionalProperties": {"type": "object",
+                                            "additionalProperties": {"type": ["string", "number"]}},
+                   "description": "city → forecast fields (weather, temperature, wind, …)"},
+        "path": {"type": "string", "pattern": "^/", "default": "/WeatherWS.asmx",
+                 "description": "where the service is"},
+        **_SERVICE_SCHEMA,
+    }
+    REQUIRED = ["cities"]
+    EXAMPLE = {"node": "weather", "run": "soap-service",
+               "cities": {"Beijing": {"weather": "sunny", "temperature": "3/-6 °C"}}}
+
+    def __init__(self, node, *, cities: dict, path: str = "/WeatherWS.asmx", port: int = PORT,
+                 keep_alive: float = 5.0, at: float = 0.0) -> None:
+        super().__init__(node, port=port, keep_alive=keep_alive, at=at)
+        host = node.name if port == PORT else f"{node.name}:{port}"
+        self.service = WeatherService(cities, path=path, host=host)
+        self.handlers = {"*": self.service}
+
+
+class SoapClient(_HttpCaller):
+    """Reads the service's WSDL, then makes SOAP calls as it describes them."""
+
+    name = "soap-client"
+    SCHEMA = {
+        "url": {"type": "string", "description": "the service: http://weather/WeatherWS.asmx"},
+        "calls": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["operation"],
+            "properties": {"operation": {"type": "string"},
+                           "args": {"type": "object", "additionalProperties": {"type": "string"}}}},
+                  "description": "calls: {operation: GetWeather, args: {theCityCode: Beijing}}"},
+    }
+    REQUIRED = ["url", "calls"]
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "soap-client",
+               "url": "http://weather/WeatherWS.asmx",
+               "calls": [{"operation": "GetWeather", "args": {"theCityCode": "Beijing"}}]}
+
+    def __init__(self, node, *, url: str, calls: list[dict], at: float = 0.0) -> None:
+        super().__init__(node, url=url, at=at)
+        self.calls = calls
+        self.results: list[dict] = []
+        self.description: dict | None = None
+
+    def run_calls(self):
+        wsdl = yield from self.call("GET", self.base_path + "?wsdl")
+        if wsdl.error or wsdl.status != 200:
+            self.error = f"WSDL: {wsdl.error or f'{wsdl.status} {wsdl.reason}'}"
+            self.say(f"GET {self.base_path}?wsdl → {self.error}")
+            return
+        try:
+            self.description = read_wsdl(wsdl.body)
+        except Exception as exc:               # noqa: BLE001 (ElementTree raises several kinds)
+            self.error = f"WSDL does not parse: {exc}"
+            self.say(self.error)
+            return
+        ops = self.description["operations"]
+        self.say(f"WSDL: {len(ops)} operations: {', '.join(ops)}")
+        for c in self.calls:
+            op = c["operation"]
+            action = ops.get(op, {}).get("action", f"{self.description['namespace']}/{op}")
+            body = call_envelope(self.description["namespace"], op, c.get("args", {}))
+            exchange = yield from self.call("POST", self.base_path, [
+                ("Content-Type", "text/xml; charset=utf-8"), ("SOAPAction", f'"{action}"')], body)
+            row = {"operation": op, "args": c.get("args", {}), "status": exchange.status}
+            if exchange.error:
+                row["error"] = self.error = exchange.error
+                self.results.append(row)
+                self.say(f"{op} → FAILED: {exchange.error}")
+                return
+            try:
+                row.update(read_response(exchange.body))
+            except Exception as exc:           # noqa: BLE001
+                row["error"] = f"the answer is not a SOAP envelope: {exc}"
+            self.results.append(row)
+            if "fault" in row:
+                self.say(f"{op}({_args(c)}) → {exchange.status} soap:Fault "
+                         f"{row['fault']['code']}: {row['fault']['string']}")
+            else:
+                self.say(f"{op}({_args(c)}) → {exchange.status} {row.get('result', row.get('error'))}")
+
+    def result(self) -> dict:
+        return {"url": self.url, "operations": list((self.description or {}).get("operations", {})),
+                "calls": self.results}
+
+
+def _args(c: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in c.get("args", {}).items())
+
+
+# -- HTTPDNS ------------------------------------------------------------------------------
+
+
+class HttpDnsServer(HttpService):
+    """HTTPDNS: ``GET /d?dn=NAME`` answers the name's addresses over HTTP."""
+
+    name = "httpdns-server"
+    SCHEMA = {
+        "records": {"type": "object", "minProperties": 1,
+                    "additionalProperties": {"type": "array", "items": {"type": "string",
+                                                                         "format": "ipv4"}},
+                    "description": "name → addresses"},
+        "ttl": {"type": "integer", "minimum": 0, "default": 60, "description": "TTL it answers"},
+        **_SERVICE_SCHEMA,
+    }
+    REQUIRED = ["records"]
+    EXAMPLE = {"node": "httpdns", "run": "httpdns-server",
+               "records": {"www.example.com": ["10.0.2.80"]}}
+
+    def __init__(self, node, *, records: dict, ttl: int = 60, port: int = PORT,
+                 keep_alive: float = 5.0, at: float = 0.0) -> None:
+        super().__init__(node, port=port, keep_alive=keep_alive, at=at)
+        self.service = HttpDnsService(records, ttl=ttl)
+        self.handlers = {"*": self.service}
+
+
+class HttpDnsLookup(_HttpCaller):
+    """Asks an HTTPDNS server (by address, as the SDKs do: no DNS before it) for names."""
+
+    name = "httpdns-lookup"
+    TARGETS = ("host",)
+    SCHEMA = {
+        "server": {"type": "string", "description": "the HTTPDNS server (node or address)"},
+        "names": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                  "description": "names to resolve"},
+        "json": {"type": "boolean", "default": False, "description": "ask for JSON (type=json)"},
+    }
+    REQUIRED = ["server", "names"]
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "httpdns-lookup", "server": "10.0.3.10",
+               "names": ["www.example.com"]}
+
+    def __init__(self, node, *, server: str, names: list[str], json: bool = False,
+                 at: float = 0.0) -> None:
+        super().__init__(node, url=f"http://{server}/d", at=at)
+        self.names, self.json = names, json
+        self.answers: dict[str, list[str]] = {}
+
+    def run_calls(self):
+        for name in self.names:
+            query = f"/d?dn={name}" + ("&type=json" if self.json else "")
+            exchange = yield from self.call("GET", query)
+            if exchange.error or exchange.status != 200:
+                self.error = exchange.error or f"{exchange.status} {exchange.reason}"
+                self.say(f"{name}: HTTPDNS failed: {self.error}")
+                return
+            ips, ttl = read_answer(exchange.body, exchange.header("Content-Type"))
+            self.answers[name] = ips
+            took = (exchange.done_at - exchange.sent_at) * 1000
+            self.say(f"{name}: {', '.join(ips) or '(no address)'}"
+                     + (f"  ttl={ttl}" if ttl is not None else "")
+                     + f"  (HTTP GET {query} to {self.host}, {took:.1f} ms)")
+
+    def result(self) -> dict:
+        return {"server": self.host, "answers": self.answers}
