@@ -19,6 +19,7 @@ from netsim.apps.rarp import RarpBoot, RarpServer
 from netsim.apps.traceroute import Traceroute
 from netsim.apps.tcp import TcpSink, TcpSource
 from netsim.apps.udp import UdpEcho, UdpEchoServer, UdpSend, UdpSink
+from netsim.apps.websocket import Poller, WebSocketClientApp, WebSocketServerApp
 from netsim.apps.web_services import (HttpDnsLookup, HttpDnsServer, RestApiApp, RestClient,
                                      SoapClient, SoapServiceApp)
 
@@ -27,8 +28,8 @@ APPS: dict[str, type[App]] = {cls.name: cls for cls in (
     TcpSource, TcpSink, DnsServer, DnsResolver, Dig, Nslookup, DhcpServerApp, DhcpClientApp, DhcpRelay,
     MailServer, MailSend, Pop3Fetch, ImapClientApp, FtpServer, Ftp, FtpGet, FtpPut,
     HttpServer, HttpGet, Browser, RestApiApp, RestClient, SoapServiceApp, SoapClient,
-    HttpDnsServer, HttpDnsLookup)}
+    HttpDnsServer, HttpDnsLookup, WebSocketServerApp, WebSocketClientApp, Poller)}
 
 __all__ = ["APPS", "App", "Browser", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "Ftp", "FtpGet", "FtpPut", "FtpServer", "HttpDnsLookup", "HttpDnsServer", "HttpGet", "HttpServer", "ImapClientApp", "MailSend", "MailServer", "Nslookup",
-           "Pop3Fetch", "DnsResolver", "DnsServer", "Ping", "RarpBoot", "RarpServer", "RestApiApp", "RestClient", "SoapClient", "SoapServiceApp", "TcpSink", "TcpSource", "Traceroute",
-           "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "resolve"]
+           "Pop3Fetch", "DnsResolver", "DnsServer", "Ping", "Poller", "RarpBoot", "RarpServer", "RestApiApp", "RestClient", "SoapClient", "SoapServiceApp", "TcpSink", "TcpSource", "Traceroute",
+           "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "WebSocketClientApp", "WebSocketServerApp", "resolve"]

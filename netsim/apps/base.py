@@ -36,6 +36,8 @@ class App:
 
     name = "app"
     SCHEMA: dict = {}
+    #: Arguments a scenario must give.
+    REQUIRED: list[str] = []
     #: A server or sink: it runs until the end and is never "unfinished".
     SERVICE = False
     #: (protocol, default port) a server binds; two on one node and port are an error.

@@ -66,10 +66,13 @@ class HttpService(App):
             self.connections += 1
             self.env.process(self._serve(sock))
 
-    def _serve(self, sock):
+    def _serve(self, sock, first: bytes = b""):
+        """One connection; ``first``: bytes already read from it (a subclass looked)."""
         engine = HttpServerConnection(self.handlers, server_name=f"netsim ({self.node.name})")
         client = sock.remote[0]
         answered = 0
+        if first:
+            engine.receive(first, self.env.now)
         while True:
             data, closing = batch(engine.outputs())
             for method, target, version, status in engine.log[answered:]:
