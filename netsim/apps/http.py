@@ -148,14 +148,17 @@ class HttpGet(App):
                     "description": "extra request headers"},
         "body": {"type": "string", "description": "a request body"},
         "version": {"enum": ["1.0", "1.1"], "default": "1.1", "description": "HTTP version"},
+        "max_time": {"$ref": "#/$defs/interval",
+                     "description": "give up after this long, as curl --max-time does"},
     }
     REQUIRED = ["url"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "http-get", "url": "http://web/index.html"}
 
     def __init__(self, node, *, url: str, method: str = "GET", headers: dict | None = None,
-                 body: str | None = None, version: str = "1.1", at: float = 0.0) -> None:
+                 body: str | None = None, version: str = "1.1", max_time: float | None = None,
+                 at: float = 0.0) -> None:
         super().__init__(node, at=at)
-        self.url = url
+        self.url, self.max_time = url, max_time
         self.host, self.port, self.path = parse_url(url)
         self.request = Request(method, self.path, list((headers or {}).items()),
                                (body or "").encode())
@@ -191,7 +194,19 @@ class HttpGet(App):
             if closing:
                 sock.close()
                 break
-            received = yield sock.recv()
+            reading = sock.recv()
+            waits = [reading]
+            if self.max_time is not None:
+                waits.append(self.env.timeout(max(0.0, self.at + self.max_time - self.env.now)))
+            yield self.env.any_of(waits)
+            if not reading.triggered:
+                got = sum(len(e.body) for e in engine.exchanges) + len(engine.conn.trailing_data[0])
+                self.error = (f"Operation timed out after {self.max_time * 1000:.0f} milliseconds "
+                              f"with {got} bytes received")
+                self.say(f"* {self.error}")
+                sock.abort()
+                return
+            received = reading.value
             if not received:
                 engine.connection_lost(self.env.now)
                 continue

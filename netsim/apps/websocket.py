@@ -264,6 +264,7 @@ class WebSocketClientApp(App):
                 if not received:
                     engine.connection_lost()
                     self._events(engine.take_events(), now)
+                    sock.close()
                     break
                 self.bytes_received += len(received)
                 engine.receive(received)

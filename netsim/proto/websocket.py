@@ -153,8 +153,8 @@ class _Frames:
             if self.ws.state is ConnectionState.REMOTE_CLOSING:
                 self._write(event.response())                # §5.5.1: echo the close
             self.events.append(Closed(int(event.code), event.reason or ""))
-            if not self.ws.client or self.ws.state is ConnectionState.CLOSED:
-                self._finish()                               # §7.1.1: the server closes TCP
+            if not self.ws.client:
+                self._finish()          # §7.1.1: the server closes TCP; the client waits for it
 
     def _finish(self) -> None:
         if not self.closed:

@@ -117,3 +117,12 @@ def test_a_body_is_a_size_or_the_text_itself():
     assert resource_from_spec("/x", {"body": "3 parsecs"}, parse_time, parse_size).content(0) \
         == b"3 parsecs"
     assert len(resource_from_spec("/x", {"body": "3KiB"}, parse_time, parse_size).content(0)) == 3072
+
+
+def test_a_response_that_does_not_parse_is_the_clients_error():
+    client = HttpClientConnection([Request("GET", "/")], host="h")
+    client.start(0.0)
+    client.outputs()
+    client.receive(b"220 ftp.example.com FTP server ready\r\nWhat?\r\n\r\n", 1.0)
+    assert client.finished and client.error.startswith("bad response")
+    assert client.exchanges[0].error == client.error and client.exchanges[0].status is None
