@@ -19,7 +19,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 #: A cell whose last line calls one of these shows a picture.
 PICTURES = re.compile(r"^\s*(\w+\s*=\s*)?.*\b(tcp_plot|timeline_figure|topology_plot|frame_timeline|"
-                      r"link_plot|throughput_plot|sequence_diagram|\.sequence)\(|^\s*diagram\s*$")
+                      r"link_plot|throughput_plot|sequence_diagram|waterfall|\.sequence)\(|^\s*diagram\s*$")
 
 RUNNER = r"""
 import json, sys, nbformat

@@ -35,6 +35,11 @@ class RunResult:
         options.setdefault("limit", 60)
         return sequence_diagram(self.trace, **options)
 
+    def waterfall(self):
+        """The page loads of the run, request by request (see :func:`netsim.viz.waterfall`)."""
+        from netsim.viz import waterfall
+        return waterfall(self.trace)
+
     def _repr_html_(self) -> str:
         from html import escape
         s = self.summary

@@ -131,20 +131,25 @@ class HttpClientConnection:
 
     def _advance(self, now: float) -> None:
         """Register the answer expected next, then send what may go now."""
-        if (self._registered < self._current < len(self.exchanges)
-                and self.conn.our_state is h11.IDLE):
-            self._register(self.exchanges[self._current])
-            self._registered = self._current
         while self._next < len(self.exchanges) and (self.pipeline or self._next == self._current):
             if self.version == "1.0" and self._next > 0:
                 break                                   # one request per HTTP/1.0 connection
             exchange = self.exchanges[self._next]
+            if self._next == self._current == self._registered + 1 and self.conn.our_state is h11.IDLE \
+                    and self.version == "1.1":
+                wire = self._register(exchange)        # the reading h11 writes it: no copy needed
+                self._registered = self._current
+            else:
+                wire = self._wire(exchange)
             self._next += 1
             exchange.sent_at = now
-            wire = self._wire(exchange)
             exchange.sent_bytes = len(wire)
             self.sent_heads.append(wire.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n"))
             self._out.append(Send(wire))
+        if (self._registered < self._current < self._next
+                and self.conn.our_state is h11.IDLE):
+            self._register(self.exchanges[self._current])
+            self._registered = self._current
 
     def _headers(self, r: Request) -> list[tuple[str, str]]:
         given = {name.lower() for name, _ in r.headers}
@@ -173,14 +178,14 @@ class HttpClientConnection:
             wire = head[:-8] + b"HTTP/1.0\r\n" + rest
         return wire
 
-    def _register(self, exchange: Exchange) -> None:
-        """Tell the reading h11 connection which request the next response answers (the
-        bytes it would write were sent already)."""
+    def _register(self, exchange: Exchange) -> bytes:
+        """Tell the reading h11 connection which request the next response answers; the
+        bytes it writes are the request's (sent now, or already by a pipelining writer)."""
         r = exchange.request
-        self.conn.send(h11.Request(method=r.method, target=r.target, headers=self._headers(r)))
+        wire = self.conn.send(h11.Request(method=r.method, target=r.target, headers=self._headers(r)))
         if r.body:
-            self.conn.send(h11.Data(data=r.body))
-        self.conn.send(h11.EndOfMessage())
+            wire += self.conn.send(h11.Data(data=r.body))
+        return wire + self.conn.send(h11.EndOfMessage())
 
     def _drain(self, now: float) -> None:
         while not self.finished:

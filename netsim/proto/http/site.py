@@ -69,12 +69,23 @@ class Resource:
     methods: tuple[str, ...] = ("GET", "HEAD")
     embeds: list[str] = field(default_factory=list)
     session: str | None = None                # "login" or "required"
+    _made: dict = field(default_factory=dict, repr=False, compare=False)   # version → body
 
     def version(self, now: float) -> int:
         return sum(1 for t in self.changes_at if t <= now)
 
     def content(self, now: float) -> bytes:
         v = self.version(now)
+        made = self._made.get(v)
+        if made is None:
+            made = self._made[v] = self._make(v)
+        return made
+
+    def etag_of(self, now: float) -> str:
+        """A strong validator from the body's hash (RFC 9110 §8.8.3)."""
+        return f'"{hashlib.sha256(self.content(now)).hexdigest()[:16]}"'
+
+    def _make(self, v: int) -> bytes:
         if self.embeds:
             return page_html(self.path, self.embeds, self.body, v)
         if isinstance(self.body, int) and self.type == "image/png":
@@ -156,7 +167,7 @@ class Site:
             return error_page(200, f"{method} {path}: received {len(body)} bytes", date)
         body = resource.content(now)
         out = [date, ("Content-Type", resource.type)]
-        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"' if resource.etag else None
+        etag = resource.etag_of(now) if resource.etag else None
         modified = resource.modified(now)
         if etag:
             out.append(("ETag", etag))
