@@ -37,3 +37,9 @@ def test_dns_prints_lookups_per_second_cold_and_cached():
     lines = run("dns_lookups.py", "--lookups", "50")
     assert re.fullmatch(r"case=cached lookups=50 lookups_per_s=\d+", lines[-1])
     assert lines[0].startswith("case=cold lookups=50 upstream=")
+
+
+def test_http_prints_requests_per_second():
+    lines = run("http_requests.py", "--requests", "50")
+    assert re.fullmatch(r"requests_per_s=\d+", lines[-1])
+    assert lines[0].startswith("requests=50 trace=on ")

@@ -16,7 +16,6 @@ from netsim.proto.http.client import Request
 from netsim.proto.http.httpdns import HttpDnsService, read_answer
 from netsim.proto.http.rest import RestApi
 from netsim.proto.http.soap import WeatherService, call_envelope, read_response, read_wsdl
-from netsim.wire.addr import int_to_ip
 
 
 class _HttpCaller(App):

@@ -8,7 +8,7 @@ from netsim.proto.http.client import HttpClientConnection, Request
 from netsim.proto.http.httpdns import HttpDnsService, read_answer
 from netsim.proto.http.rest import RestApi
 from netsim.proto.http.soap import (WeatherService, call_envelope, read_response, read_wsdl)
-from netsim.proto.stream import Close, Send
+from netsim.proto.stream import Send
 
 
 def exchange(handler, requests):
