@@ -156,20 +156,28 @@ class Browser(App):
     def _navigate(self, n: int, url: str, method: str, body: bytes, fetches: list):
         """The document, following redirects by RFC 9110 §15.4's rules."""
         for hop in range(MAX_REDIRECTS + 1):
-            fetch = yield from self._fetch(n, url, method, body, "document" if hop == 0 else "redirect")
+            fetch = yield from self._fetch(n, url, method, body, "document" if hop == 0 else "redirect",
+                                           noted=False)
             fetches.append(fetch)
             target = _header(fetch.headers, "Location")
             if fetch.error or fetch.status not in REDIRECTS or target is None:
-                return fetch
+                return self._done(fetch)
+            if hop == MAX_REDIRECTS:
+                fetch.error = f"net::ERR_TOO_MANY_REDIRECTS (more than {MAX_REDIRECTS})"
+                return self._done(fetch)
             url = location(url, target)
             method, body = redirected(fetch.status, method, body)
             fetch.then = f"{method} {url}"
-        fetch.error = f"net::ERR_TOO_MANY_REDIRECTS (more than {MAX_REDIRECTS})"
-        return fetch
+            self._done(fetch)
 
-    def _fetch(self, n: int, url: str, method: str, body: bytes, kind: str):
+    def _fetch(self, n: int, url: str, method: str, body: bytes, kind: str, noted: bool = True):
         """One resource: from the cache if fresh, else over the network (conditionally if
-        the cache holds a stale copy). Returns its :class:`Fetch`."""
+        the cache holds a stale copy). Returns its :class:`Fetch`, noted in the trace
+        unless the caller will note it once it has decided what the answer means."""
+        fetch = yield from self._get(n, url, method, body, kind)
+        return self._done(fetch) if noted else fetch
+
+    def _get(self, n: int, url: str, method: str, body: bytes, kind: str):
         now = self.env.now
         fetch = Fetch(n, url, method, now, kind)
         host, port, path = parse_url(url)
@@ -180,7 +188,7 @@ class Browser(App):
             fetch.source, fetch.status, fetch.reason = "cache", stored.status, stored.reason
             fetch.headers, fetch.body = stored.headers, stored.body
             fetch.body_bytes, fetch.done_at = len(stored.body), now
-            return self._done(fetch)
+            return fetch
         address = self.addresses.get(host)
         if address is None:
             started = self.env.now
@@ -189,7 +197,7 @@ class Browser(App):
                 fetch.dns = (started, self.env.now)
             if error:
                 fetch.error = f"net::ERR_NAME_NOT_RESOLVED ({error})"
-                return self._done(fetch)
+                return fetch
         headers = []
         if cached is not None and cached.state == "stale":
             headers += cached.conditional
@@ -209,14 +217,14 @@ class Browser(App):
         fetch.sent_bytes, fetch.received_bytes = exchange.sent_bytes, exchange.received_bytes
         if exchange.error or exchange.status is None:
             fetch.error = exchange.error or "no response"
-            return self._done(fetch)
+            return fetch
         fetch.status, fetch.reason, fetch.headers = exchange.status, exchange.reason, exchange.headers
         fetch.body, fetch.body_bytes = exchange.body, len(exchange.body)
         for value in exchange.header_all("Set-Cookie"):
             self.jar.receive(host, path, value, fetch.done_at)
         if self.cache is not None:
             self._cache_answer(fetch, cached, exchange)
-        return self._done(fetch)
+        return fetch
 
     def _cache_answer(self, fetch: Fetch, cached, exchange: Exchange) -> None:
         if exchange.status == 304 and cached is not None and cached.stored is not None:

@@ -89,7 +89,9 @@ def waterfall(trace, *, title: str | None = None):
     fig.subplots_adjust(left=2.6 / width, right=1 - 1.9 / width, bottom=0.6 / total,
                         top=1 - 0.45 / total, hspace=0.75 / (sum(heights) / len(heights)))
     colors = dict(PHASES)
-    longest = 0.0
+    longest = max(((r["done_at"] or r["queued_at"]) - load["at"]) * 1000
+                  for load in loads for r in load["rows"][:MAX_ROWS])
+    right = max(longest * 1.12, 1.0)
     for ax, load in zip(axes, loads):
         start = load["at"]
         shown = load["rows"][:MAX_ROWS]
@@ -104,14 +106,16 @@ def waterfall(trace, *, title: str | None = None):
             for phase, a, b in _phases(row):
                 ax.barh(y, max((b - a) * 1000, 0.05), left=(a - start) * 1000, height=0.6,
                         color=colors[phase], linewidth=0)
-            longest = max(longest, (end - start) * 1000)
             note = {"304": "304 (cached copy)", "network": ""}.get(row["source"], "")
             if row.get("conditional") and row["source"] == "network":
                 note = "changed"
             if row.get("error"):
-                note = "failed: " + row["error"][:40]
+                note = "failed: " + row["error"].split(" (")[0][:48]
             if note:
-                ax.annotate(note, ((end - start) * 1000, y), xytext=(5, 0),
+                # Beside the bar's end, or before its start where the end is near the edge.
+                late = (end - start) * 1000 > 0.6 * right
+                ax.annotate(note, ((row["queued_at"] - start) * 1000 if late else (end - start) * 1000, y),
+                            xytext=(-5 if late else 5, 0), ha="right" if late else "left",
                             textcoords="offset points", va="center", fontsize=8,
                             color="#c0392b" if row.get("error") else "#555555")
         ax.set_yticks(range(len(shown)))
@@ -122,7 +126,6 @@ def waterfall(trace, *, title: str | None = None):
         left_out = len(load["rows"]) - len(shown)
         ax.set_title(_title(load) + (f" (first {len(shown)} of {len(load['rows'])} requests)"
                                      if left_out else ""), fontsize=9, loc="left")
-    right = max(longest * 1.12, 1.0)
     axes[-1].set_xlim(-0.012 * right, right)          # room for a cache mark at 0
     axes[-1].set_xlabel("milliseconds after the visit began (simulated time)")
     handles = [Patch(color=c, label=p) for p, c in PHASES]
