@@ -285,3 +285,15 @@ def test_bytes_arrive_in_order_whatever_the_wire_does(size, seed, loss, dup, reo
         return
     assert pair.states() == ("CLOSED", "CLOSED")
     assert bytes(pair.received[id(pair.server)]) == data
+
+
+def test_newreno_allows_a_new_fast_retransmit_once_the_ack_covers_recover():
+    """RFC 6582 §3.2 step 1: recover holds the highest sequence number sent; a new
+    fast retransmit is allowed once the cumulative ACK covers it. (netsim kept one past
+    it and compared with <=, so the next loss after a recovery waited for the RTO.)"""
+    cc = NewReno(1000)
+    cc.cwnd = 10_000
+    assert [cc.on_duplicate_ack(10_000, 0, 10_000) for _ in range(3)] == [False, False, True]
+    cc.on_ack(10_000, 10_000, 0)
+    assert not cc.in_recovery
+    assert [cc.on_duplicate_ack(5_000, 10_000, 15_000) for _ in range(3)] == [False, False, True]

@@ -27,7 +27,8 @@ class NewReno:
         self.cwnd = initial_window or min(4 * mss, max(2 * mss, 4380))
         self.ssthresh = 1 << 30
         self.in_recovery = False
-        #: Highest sequence sent when recovery (or a timeout) began; None before any.
+        #: One past the highest sequence sent when recovery (or a timeout) began (SND.MAX
+        #: then; RFC 6582's "recover" is the byte before it); None before any.
         self.recover: int | None = None
         self.dupacks = 0
 
@@ -61,9 +62,10 @@ class NewReno:
         if self.in_recovery:
             self.cwnd += self.mss
             return False
-        if self.recover is not None and snd_una <= self.recover:
-            # RFC 6582 §4.1: these duplicates are about data sent before a timeout;
-            # they start no new fast retransmit.
+        if self.recover is not None and snd_una < self.recover:
+            # RFC 6582 §3.2 step 1 and §4.1: the ACK does not cover the highest byte
+            # sent when the last recovery or timeout began, so these duplicates may be
+            # about that loss: they start no new fast retransmit.
             return False
         if self.dupacks == self.DUPACK_THRESHOLD:
             self.ssthresh = max(flight // 2, 2 * self.mss)
