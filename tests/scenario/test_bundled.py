@@ -288,3 +288,11 @@ def test_dnspython_parses_every_dns_message_netsim_sent(runs, name):
             dns.message.from_wire(udp[8:int.from_bytes(udp[4:6], "big")])   # not the padding
             parsed += 1
     assert parsed > 0
+
+
+def test_udp_sink_goodput_counts_the_bytes_that_arrived_after_the_first(runs):
+    """n datagrams arrive over n − 1 gaps: the rate is the n − 1 after the first over
+    the time between the first and the last. Through a saturated 10 Mbit/s link,
+    1000-byte payloads in 1042-byte frames give 10 Mbit/s × 1000 / 1042."""
+    sink = next(a for a in runs["bottleneck"].summary["apps"] if a["app"] == "udp-sink")["result"]
+    assert sink["goodput_bps"] == pytest.approx(10e6 * 1000 / 1042, rel=2e-3)
