@@ -6,7 +6,7 @@ import hashlib
 import random
 
 from netsim.apps.base import App
-from netsim.units import parse_size
+from netsim.units import parse_size, parse_time
 
 _CONNECTION_OPTIONS = {
     "delayed_ack": {"$ref": "#/$defs/time", "description": "delay ACKs up to this long (0: off)"},
@@ -139,6 +139,10 @@ class TcpSink(App):
                  "description": "TCP port to listen on"},
         "read_rate": {"$ref": "#/$defs/rate",
                       "description": "read this fast (a slow reader); default: at once"},
+        "pause": {"type": "object", "additionalProperties": False, "required": ["at", "for"],
+                  "properties": {"at": {"$ref": "#/$defs/time"}, "for": {"$ref": "#/$defs/interval"}},
+                  "description": "stop reading for a while ({at: 2s, for: 3s}): the window "
+                                 "closes and the sender probes"},
         **_CONNECTION_OPTIONS,
     }
     REQUIRED: list = []
@@ -147,10 +151,11 @@ class TcpSink(App):
     EXAMPLE = {"node": "server", "run": "tcp-sink", "port": 5001}
 
     def __init__(self, node, *, port: int = 5001, read_rate: float | None = None,
-                 at: float = 0.0, **options) -> None:
+                 pause: dict | None = None, at: float = 0.0, **options) -> None:
         super().__init__(node, at=at)
         self.port = port
         self.read_rate = read_rate
+        self.pause = (parse_time(pause["at"]), parse_time(pause["for"])) if pause else None
         self.options = options            # TcpConnection's: seconds and bytes
         self._hash = hashlib.sha256()
         self.bytes = 0
@@ -179,7 +184,7 @@ class TcpSink(App):
             self.connections += 1
             self.say(f"tcp-sink: accepted {sock.remote[0]}:{sock.remote[1]}")
             self._per_connection[sock.remote] = [0, hashlib.sha256()]
-            if self.read_rate:
+            if self.read_rate or self.pause:
                 self.env.process(self._read_slowly(sock))
             else:
                 sock.on_data = self._on_data
@@ -207,14 +212,18 @@ class TcpSink(App):
         self._report()
 
     def _read_slowly(self, sock):
-        # Read 1460 bytes at a time, paced to read_rate (bits per second).
-        step = 1460
+        # Read 1460 bytes at a time, paced to read_rate (bits per second), and not at
+        # all during the pause.
+        step = 1460 if self.read_rate else None
         while True:
+            if self.pause and self.pause[0] <= self.env.now < sum(self.pause):
+                yield self.env.timeout(sum(self.pause) - self.env.now)
             data = yield sock.recv(step)
             if not data:
                 break
             self._take(sock, data)
-            yield self.env.timeout(len(data) * 8 / self.read_rate)
+            if self.read_rate:
+                yield self.env.timeout(len(data) * 8 / self.read_rate)
         sock.close()
         yield sock.closed
         self._report()

@@ -210,10 +210,21 @@ def test_slow_reader_closes_the_window_and_the_sender_waits(runs):
     result = runs["tcp-slow-reader"]
     source = result.app("tcp-source").result()
     assert source["intact"]
-    messages = tcp_analysis_messages(result.outdir / "pcap" / "client-server.pcap")
+    pcap = result.outdir / "pcap" / "client-server.pcap"
+    messages = tcp_analysis_messages(pcap)
     assert any("Zero Window" in m for m in messages)
-    # The transfer takes as long as the reader: 100 KiB at 1 Mbit/s is at least 0.8 s.
-    assert source["duration_s"] > 0.8 - 16 * 1024 * 8 / 1e6
+    # The reader stops from 1 s to 4 s: the sender stalls, and probes the closed window
+    # with one-byte segments at a doubling interval (the persist timer) until it opens.
+    probes = [float(t) for t, in tshark_fields(pcap, "frame.time_epoch",
+                                               display_filter="tcp.analysis.zero_window_probe")]
+    assert len(probes) >= 3 and all(1.0 < t < 4.0 for t in probes)
+    gaps = [b - a for a, b in zip(probes, probes[1:])]
+    assert all(later == pytest.approx(2 * earlier, rel=0.05) for earlier, later in zip(gaps, gaps[1:]))
+    data = [float(t) for t, in tshark_fields(pcap, "frame.time_epoch",
+                                             display_filter="tcp.srcport != 5001 && tcp.len > 1")]
+    assert max(b - a for a, b in zip(data, data[1:])) > 2.9            # the stall
+    # The transfer takes as long as the reader, and the pause.
+    assert source["duration_s"] > 3 + 0.8 - 16 * 1024 * 8 / 1e6
 
 
 def test_same_seed_same_bytes_across_processes(tmp_path):
