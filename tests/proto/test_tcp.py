@@ -297,3 +297,25 @@ def test_newreno_allows_a_new_fast_retransmit_once_the_ack_covers_recover():
     cc.on_ack(10_000, 10_000, 0)
     assert not cc.in_recovery
     assert [cc.on_duplicate_ack(5_000, 10_000, 15_000) for _ in range(3)] == [False, False, True]
+
+
+def test_sender_silly_window_avoidance():
+    """RFC 9293 §3.8.6.2.1: with more data queued, a sender sends a full segment, or at
+    least half the largest window the peer has offered — never a sliver into a sliver
+    of window (netsim sent 1176 bytes into a 1176-byte window, then 324 into 324)."""
+    pair = TcpPair(server_options={"recv_buffer": 16384}, latency=0.005)
+    pair.auto_read[id(pair.server)] = False
+    pair.server.listen()
+    pair.client.connect(0.0)
+    pair.run(until=1.0)
+    data = bytes(range(256)) * 160                                # 40,960 bytes
+    pair.client.send(data, pair.now)
+    got = bytearray()
+    for _ in range(400):
+        pair.run(until=pair.now + 0.01168)
+        got += pair.server.read(1460, pair.now)                   # a reader at 1 Mbit/s
+        if len(got) == len(data):
+            break
+    assert bytes(got) == data
+    sizes = [len(s.payload) for s in pair.sent[id(pair.client)] if len(s.payload) > 1]
+    assert all(n == 1460 or n >= 16384 // 2 for n in sizes[:-1]), sizes

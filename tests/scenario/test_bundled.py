@@ -222,7 +222,7 @@ def test_slow_reader_closes_the_window_and_the_sender_waits(runs):
     assert all(later == pytest.approx(2 * earlier, rel=0.05) for earlier, later in zip(gaps, gaps[1:]))
     data = [float(t) for t, in tshark_fields(pcap, "frame.time_epoch",
                                              display_filter="tcp.srcport != 5001 && tcp.len > 1")]
-    assert max(b - a for a, b in zip(data, data[1:])) > 2.9            # the stall
+    assert max(b - a for a, b in zip(data, data[1:])) > 2.5            # the stall
     # The transfer takes as long as the reader, and the pause.
     assert source["duration_s"] > 3 + 0.8 - 16 * 1024 * 8 / 1e6
 

@@ -74,6 +74,7 @@ class TcpConnection:
         self.snd_una = self.snd_nxt = iss
         self.snd_max = iss                  # highest sequence number sent so far (+1)
         self.snd_wnd = 0
+        self.max_snd_wnd = 0                # the largest window the peer has offered
         self._snd_wl1 = self._snd_wl2 = 0
         self.tx = TxBuffer(iss + 1, send_buffer)    # data not yet acknowledged
         self._fin_queued = False
@@ -287,7 +288,7 @@ class TcpConnection:
         self._take_syn_options(seg)
         self.irs = seg.seq
         self.rcv_nxt = seg.seq + 1
-        self.snd_wnd = seg.window                  # never scaled in a SYN
+        self.snd_wnd = self.max_snd_wnd = seg.window       # never scaled in a SYN
         self._snd_wl1, self._snd_wl2 = seg.seq, self.iss
         self._transition("rcv_syn")
         self.snd_nxt = self.snd_max = self.iss + 1
@@ -312,7 +313,7 @@ class TcpConnection:
         self._take_syn_options(seg)
         self.irs = seg.seq
         self.rcv_nxt = seg.seq + 1
-        self.snd_wnd = seg.window
+        self.snd_wnd = self.max_snd_wnd = seg.window
         self._snd_wl1 = seg.seq
         if flags & ACK:
             self._snd_wl2 = ack
@@ -368,6 +369,7 @@ class TcpConnection:
         if self._snd_wl1 < seq or (self._snd_wl1 == seq and self._snd_wl2 <= ack):
             opened = self.snd_wnd == 0 and window > 0
             self.snd_wnd = window
+            self.max_snd_wnd = max(self.max_snd_wnd, window)
             self._snd_wl1, self._snd_wl2 = seq, ack
             if opened:
                 self._persist_at = None
@@ -517,8 +519,14 @@ class TcpConnection:
                         self._persist_at = now + self.rtt.rto
                     break
                 n = min(mss, unsent, room)
-                if n < mss and n < unsent and self.snd_nxt > self.snd_una:
-                    break                            # sender SWS avoidance: wait for a full one
+                if n < mss and n < unsent and (self.snd_nxt > self.snd_una
+                                               or n < self.max_snd_wnd // 2):
+                    # Sender SWS avoidance (RFC 9293 §3.8.6.2.1): more is queued than fits,
+                    # so wait for a full segment or half the largest window offered. With
+                    # nothing in flight no ACK will come: the persist timer is the override.
+                    if self.snd_nxt == self.snd_una and self._persist_at is None:
+                        self._persist_at = now + self.rtt.rto
+                    break
                 self._send_data(self.snd_nxt, n, now)
             elif self._fin_queued and self.snd_nxt == self._fin_seq:
                 self._emit(Segment(self.snd_nxt, self.rcv_nxt, FIN | ACK, self._window_field()))
@@ -598,7 +606,13 @@ class TcpConnection:
 
     def _on_persist(self, now: float) -> None:
         self._persist_at = None
-        if self.snd_wnd > 0 or self.state not in SENDING:
+        if self.state not in SENDING:
+            return
+        if self.snd_wnd > 0:
+            # The SWS override timeout: the window stayed too small to fill; send into it.
+            room = self.snd_una + self.snd_wnd - self.snd_nxt
+            if self.snd_nxt == self.snd_una and room > 0 and self.tx.end_seq > self.snd_nxt:
+                self._send_data(self.snd_nxt, min(self.send_mss, room), now)
             return
         if self.tx.end_seq > self.snd_nxt and self.snd_nxt == self.snd_una:
             self._send_data(self.snd_nxt, 1, now)    # a one-byte window probe
