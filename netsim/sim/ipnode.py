@@ -407,6 +407,8 @@ class IpNode(Forwarding, Node):
             if icmp_type not in _ICMP_KNOWN_TYPES:
                 self.drop(frame, iface.port, "unknown-icmp-type", type=icmp_type)
                 return
+            if icmp_type == h.ICMP_DEST_UNREACH and self.tcp.icmp_error(code, word2, l4[8:]):
+                return                                   # a TCP connection took it (path MTU)
             if not self.icmp_listeners:
                 self.drop(frame, iface.port, "no-listener", type=icmp_type)
                 return

@@ -40,7 +40,7 @@ from netsim.proto.tcp import (Closed, Connected, DataReceived, Metrics, PeerClos
 from netsim.proto.tcp.segment import ACK, RST
 from netsim.sim.driver import EngineDriver
 from netsim.wire.addr import int_to_ip
-from netsim.wire.headers import parse_tcp, parse_tcp_options
+from netsim.wire.headers import UNREACH_FRAG_NEEDED, parse_tcp, parse_tcp_options
 
 _EPHEMERAL = (32768, 60999)
 _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
@@ -322,6 +322,25 @@ class TcpStack:
         seg = Segment(seq, ack, flags, window, payload, opts.get("mss"), opts.get("wscale"))
         endpoint.conn.receive(seg, self.node.env.now)
         endpoint.flush()
+
+    def icmp_error(self, code: int, word2: int, quoted: bytes) -> bool:
+        """An ICMP destination-unreachable quoting one of our segments: "fragmentation
+        needed" lowers the connection's segment size (RFC 1191). True if it was ours."""
+        if len(quoted) < 28 or quoted[9] != 6:
+            return False
+        ihl = (quoted[0] & 0x0F) * 4
+        if len(quoted) < ihl + 4:
+            return False
+        src, dst = int.from_bytes(quoted[12:16], "big"), int.from_bytes(quoted[16:20], "big")
+        sport, dport = int.from_bytes(quoted[ihl:ihl + 2], "big"), int.from_bytes(quoted[ihl + 2:ihl + 4], "big")
+        endpoint = self.connections.get((src, sport, dst, dport))
+        if endpoint is None or code != UNREACH_FRAG_NEEDED:
+            return False
+        self.node.trace.note(self.node.env.now, self.node.name, "path-mtu", conn=endpoint.name,
+                             mtu=word2)
+        endpoint.conn.path_mtu(word2, self.node.env.now)
+        endpoint.flush()
+        return True
 
     def _refuse(self, frame, iface, src, dst, sport, dport, seq, ack, flags, payload) -> None:
         """RFC 9293 §3.10.7.1: a segment for no connection is answered with RST."""

@@ -179,6 +179,26 @@ class TcpConnection:
             self._emit(Segment(self.snd_nxt, 0, RST, 0))
         self._finish("aborted")
 
+    def path_mtu(self, mtu: int, now: float) -> bool:
+        """ICMP said a datagram of ours was too big for a link on the path, whose MTU is
+        ``mtu`` (RFC 1191 §6.1, RFC 8201's logic for IPv4). Segments shrink to fit, and
+        what is in flight — lost at that link — goes again at the new size at once, not
+        as a congestion loss (Linux's tcp_simple_retransmit). True if anything changed."""
+        mss = max(mtu, 68) - 40
+        if mss >= self.send_mss or self.state not in SYNCHRONIZED:
+            return False
+        self.send_mss = mss
+        self.cc.mss = mss
+        self._timed = None                              # Karn: these bytes go again
+        if self.snd_nxt > self.snd_una and self.tx.end_seq > self.snd_una:
+            self.retransmissions["path-mtu"] = self.retransmissions.get("path-mtu", 0) + 1
+            self._out.append(ev.Retransmission(seq=self.snd_una, length=min(mss, self.tx.end_seq
+                                                                             - self.snd_una),
+                                               cause="path-mtu"))
+            self.snd_nxt = self.snd_una
+            self._output(now)
+        return True
+
     # -- the sans-I/O contract --------------------------------------------------------------
 
     def outputs(self) -> list:
