@@ -255,11 +255,13 @@ class IpNode(Forwarding, Node):
         if path is None:
             return False
         iface, hop, mac = path
-        key = (6, iface, mac, src, dst, sport, dport, seg.mss, seg.wscale)
+        key = (6, iface, mac, src, dst, sport, dport)
         template = self._templates.get(key) or self._keep(key, TcpTemplate(
-            iface.mac, mac or ZERO_MAC, src, dst, sport, dport, mss=seg.mss, wscale=seg.wscale))
+            iface.mac, mac or ZERO_MAC, src, dst, sport, dport))
+        options = h.tcp_options(seg.mss, seg.wscale, seg.sack_perm, seg.ts, seg.sack) \
+            if seg.mss is not None or seg.ts is not None or seg.sack else b""
         self._transmit(iface, hop, mac, template.build(seg.seq, seg.ack, seg.flags, seg.window,
-                                                       seg.payload, self._next_id()))
+                                                       seg.payload, self._next_id(), options=options))
         return True
 
     def _transmit(self, iface, hop: int, mac: bytes | None, data: bytes,

@@ -318,8 +318,10 @@ class TcpStack:
             else:
                 self._refuse(frame, iface, src, dst, sport, dport, seq, ack, flags, payload)
                 return
-        opts = parse_tcp_options(options) if options and flags & 0x02 else {}
-        seg = Segment(seq, ack, flags, window, payload, opts.get("mss"), opts.get("wscale"))
+        opts = parse_tcp_options(options) if options else {}
+        seg = Segment(seq, ack, flags, window, payload, opts.get("mss"), opts.get("wscale"),
+                      sack_perm=opts.get("sack_perm", False), ts=opts.get("ts"),
+                      sack=opts.get("sack", ()))
         endpoint.conn.receive(seg, self.node.env.now)
         endpoint.flush()
 

@@ -89,9 +89,31 @@ def parse_tcp(segment: bytes) -> tuple[int, int, int, int, int, int, bytes, byte
     return sport, dport, seq, ack, offset_flags & 0x3F, window, segment[20:hlen], segment[hlen:]
 
 
-def parse_tcp_options(options: bytes) -> dict[str, int]:
-    """The options netsim uses (RFC 9293 MSS, RFC 7323 window scale); others skipped."""
-    found: dict[str, int] = {}
+def tcp_options(mss: int | None = None, wscale: int | None = None, sack_perm: bool = False,
+                ts: tuple[int, int] | None = None, sack: tuple = ()) -> bytes:
+    """TCP options (RFC 9293 MSS, RFC 7323 window scale and timestamps, RFC 2018 SACK)
+    laid out as Linux lays them out: a SYN ``MSS, SACK_PERM, TS, NOP, WS`` (20 bytes),
+    later segments ``NOP, NOP, TS`` then ``NOP, NOP, SACK``; padded to 32-bit words."""
+    out = b""
+    if mss is not None:
+        out += b"\x02\x04" + mss.to_bytes(2, "big")
+    if sack_perm:
+        out += b"\x04\x02" if ts is not None else b"\x01\x01\x04\x02"
+    if ts is not None:
+        stamp = b"\x08\x0a" + ts[0].to_bytes(4, "big") + ts[1].to_bytes(4, "big")
+        out += stamp if sack_perm else b"\x01\x01" + stamp
+    if wscale is not None:
+        out += b"\x01\x03\x03" + bytes([wscale])
+    if sack:
+        out += b"\x01\x01\x05" + bytes([2 + 8 * len(sack)]) + b"".join(
+            left.to_bytes(4, "big") + right.to_bytes(4, "big") for left, right in sack)
+    return out + b"\x00" * (-len(out) % 4)
+
+
+def parse_tcp_options(options: bytes) -> dict:
+    """The options netsim uses (RFC 9293 MSS, RFC 7323 window scale and timestamps,
+    RFC 2018 SACK-permitted and SACK blocks); others skipped."""
+    found: dict = {}
     i = 0
     while i < len(options):
         kind = options[i]
@@ -107,6 +129,15 @@ def parse_tcp_options(options: bytes) -> dict[str, int]:
             found["mss"] = int.from_bytes(options[i + 2:i + 4], "big")
         elif kind == 3 and length == 3:
             found["wscale"] = min(options[i + 2], 14)
+        elif kind == 4 and length == 2:
+            found["sack_perm"] = True
+        elif kind == 8 and length == 10:
+            found["ts"] = (int.from_bytes(options[i + 2:i + 6], "big"),
+                           int.from_bytes(options[i + 6:i + 10], "big"))
+        elif kind == 5 and length >= 10 and (length - 2) % 8 == 0:
+            found["sack"] = tuple((int.from_bytes(options[j:j + 4], "big"),
+                                   int.from_bytes(options[j + 4:j + 8], "big"))
+                                  for j in range(i + 2, i + length, 8))
         i += length
     return found
 

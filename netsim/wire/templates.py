@@ -120,40 +120,33 @@ class ArpTemplate:
 
 
 class TcpTemplate(_Ipv4Template):
-    """Ether/IPv4/TCP (RFC 9293) segments of one flow and one option set.
+    """Ether/IPv4/TCP (RFC 9293) segments of one flow.
 
-    Options are fixed per template (SYNs carry MSS and window scale, later segments
-    none), so they are part of the Scapy-built shape; sequence and acknowledgment
-    numbers, flags, window and payload are patched per segment. Each 32-bit number
-    is worth its two 16-bit halves modulo 0xFFFF, so it enters the checksum whole.
+    The header without options is the Scapy-built shape; sequence and acknowledgment
+    numbers, flags, window, options (already laid out, :func:`~netsim.wire.headers.tcp_options`)
+    and payload are patched per segment. Each 32-bit number is worth its two 16-bit
+    halves modulo 0xFFFF, so it enters the checksum whole.
     """
 
     _LAYOUT = struct.Struct("!16sHH2sBsH8sHHIIHHHH")
 
     def __init__(self, src_mac: bytes, dst_mac: bytes, src_ip: int, dst_ip: int,
-                 sport: int, dport: int, *, mss: int | None = None, wscale: int | None = None,
-                 df: bool = True) -> None:
+                 sport: int, dport: int, *, df: bool = True) -> None:
         s = scapy_layers.load()
-        options = ([("MSS", mss)] if mss is not None else []) + \
-                  ([("NOP", None), ("WScale", wscale)] if wscale is not None else [])
         raw = bytes(_scapy_ipv4(src_mac, dst_mac, src_ip, dst_ip, 6, df)
-                    / s.TCP(sport=sport, dport=dport, seq=0, ack=0, flags=0, window=0,
-                            chksum=0, options=options))
+                    / s.TCP(sport=sport, dport=dport, seq=0, ack=0, flags=0, window=0, chksum=0))
         super().__init__(raw)
         self.sport, self.dport = sport, dport
-        self._options = raw[54:]
-        self._offset_word = (raw[46] >> 4) << 12
-        self._header_len = 20 + len(self._options)
-        self._tcp_base = word_total(self._addrs) + 6 + sport + dport + word_total(self._options)
+        self._tcp_base = word_total(self._addrs) + 6 + sport + dport
 
     def build(self, seq: int, ack: int, flags: int, window: int, payload: bytes,
-              ip_id: int, ttl: int = 64) -> bytes:
-        tcp_len = self._header_len + len(payload)
+              ip_id: int, ttl: int = 64, options: bytes = b"") -> bytes:
+        tcp_len = 20 + len(options) + len(payload)
         total = 20 + tcp_len
         ip_csum = 0xFFFF - fold(self._ip_base + total + ip_id + (ttl << 8))
-        offset_flags = self._offset_word | flags
+        offset_flags = ((5 + len(options) // 4) << 12) | flags
         tcp_csum = 0xFFFF - fold(self._tcp_base + tcp_len + seq + ack + offset_flags + window
-                                 + word_total(payload))
+                                 + (word_total(options) if options else 0) + word_total(payload))
         return self._LAYOUT.pack(self._prefix, total, ip_id, self._frag, ttl, self._proto, ip_csum,
                                  self._addrs, self.sport, self.dport, seq, ack, offset_flags,
-                                 window, tcp_csum, 0) + self._options + payload
+                                 window, tcp_csum, 0) + options + payload

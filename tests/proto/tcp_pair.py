@@ -11,10 +11,7 @@ import heapq
 import itertools
 
 from netsim.proto.tcp import Segment, TcpConnection
-
-
-def copy(seg: Segment) -> Segment:
-    return Segment(seg.seq, seg.ack, seg.flags, seg.window, seg.payload, seg.mss, seg.wscale)
+from netsim.proto.tcp.segment import copy_segment as copy
 
 
 class TcpPair:

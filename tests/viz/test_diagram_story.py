@@ -61,14 +61,15 @@ def test_tcp_labels_carry_windows_duplicate_counts_and_syn_options(lossy, slow):
 
 def test_a_one_byte_segment_into_a_closed_window_is_a_zero_window_probe():
     from netsim.viz.labels import Labeller
+    from netsim.wire.headers import tcp_options
     from netsim.wire.templates import TcpTemplate
     a, b = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
-    client = TcpTemplate(a, b, 0x0A000001, 0x0A000002, 40000, 5001, mss=1460, wscale=2)
-    server = TcpTemplate(b, a, 0x0A000002, 0x0A000001, 5001, 40000, mss=1460, wscale=2)
     plain_c = TcpTemplate(a, b, 0x0A000001, 0x0A000002, 40000, 5001)
     plain_s = TcpTemplate(b, a, 0x0A000002, 0x0A000001, 5001, 40000)
+    syn = tcp_options(mss=1460, wscale=2)
     labeller = Labeller()
-    frames = [client.build(100, 0, 0x02, 65535, b"", 1), server.build(500, 101, 0x12, 65535, b"", 1),
+    frames = [plain_c.build(100, 0, 0x02, 65535, b"", 1, options=syn),
+              plain_s.build(500, 101, 0x12, 65535, b"", 1, options=syn),
               plain_c.build(101, 501, 0x10, 1000, b"", 2),
               plain_c.build(101, 501, 0x18, 1000, b"x" * 100, 3),
               plain_s.build(501, 201, 0x10, 0, b"", 2),

@@ -79,24 +79,38 @@ def test_plain_arp_still_builds_with_ethertype_0806():
     assert S.Ether(bytes(frame)).type == 0x0806
 
 
+#: (netsim's options, Scapy's list for the same bytes): textbook SYNs, Linux's SYN
+#: (MSS, SACK_PERM, TS, NOP, WS), a timestamp alone, timestamps with SACK blocks.
+OPTION_SETS = [
+    ({}, []),
+    ({"mss": 1460}, [("MSS", 1460)]),
+    ({"mss": 1460, "wscale": 7}, [("MSS", 1460), ("NOP", None), ("WScale", 7)]),
+    ({"mss": 536, "wscale": 0}, [("MSS", 536), ("NOP", None), ("WScale", 0)]),
+    ({"mss": 1460, "wscale": 7, "sack_perm": True, "ts": (123456, 0)},
+     [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (123456, 0)), ("NOP", None), ("WScale", 7)]),
+    ({"ts": (7, 2**32 - 1)}, [("NOP", None), ("NOP", None), ("Timestamp", (7, 2**32 - 1))]),
+    ({"ts": (5, 6), "sack": ((100, 200), (300, 400), (2**32 - 10, 5))},
+     [("NOP", None), ("NOP", None), ("Timestamp", (5, 6)), ("NOP", None), ("NOP", None),
+      ("SAck", (100, 200, 300, 400, 2**32 - 10, 5))]),
+    ({"mss": 1460, "sack_perm": True}, [("MSS", 1460), ("NOP", None), ("NOP", None), ("SAckOK", b"")]),
+]
+
+
 @settings(max_examples=300)
 @given(macs, macs, ips, ips, ports, ports, st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1),
-       st.integers(0, 0x3F), u16, payloads, u16,
-       st.sampled_from([(None, None), (1460, None), (1460, 7), (536, 0), (None, 14)]))
+       st.integers(0, 0x3F), u16, payloads, u16, st.sampled_from(OPTION_SETS))
 def test_tcp_template_matches_scapy(src_mac, dst_mac, src, dst, sport, dport, seq, ack, flags,
                                     window, payload, ip_id, options):
-    from netsim.wire.headers import parse_tcp, parse_tcp_options
+    from netsim.wire.headers import parse_tcp, parse_tcp_options, tcp_options
     from netsim.wire.templates import TcpTemplate
-    mss, wscale = options
-    template = TcpTemplate(src_mac, dst_mac, src, dst, sport, dport, mss=mss, wscale=wscale)
-    scapy_options = ([("MSS", mss)] if mss is not None else []) + \
-                    ([("NOP", None), ("WScale", wscale)] if wscale is not None else [])
+    ours, scapy_options = options
+    template = TcpTemplate(src_mac, dst_mac, src, dst, sport, dport)
     expected = bytes(ether_ip(src_mac, dst_mac, src, dst, ip_id, 64, True)
                      / S.TCP(sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, window=window,
                              options=scapy_options) / S.Raw(payload))
-    data = template.build(seq, ack, flags, window, payload, ip_id)
+    data = template.build(seq, ack, flags, window, payload, ip_id, options=tcp_options(**ours))
     assert data == expected
     fields = parse_tcp(data[34:])
     assert fields[:6] == (sport, dport, seq, ack, flags, window) and fields[7] == payload
     parsed = parse_tcp_options(fields[6])
-    assert parsed.get("mss") == mss and parsed.get("wscale") == wscale
+    assert {k: v for k, v in parsed.items()} == ours

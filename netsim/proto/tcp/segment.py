@@ -11,10 +11,16 @@ _NAMES = ((SYN, "SYN"), (FIN, "FIN"), (RST, "RST"), (PSH, "PSH"), (ACK, "ACK"))
 
 
 class Segment:
-    __slots__ = ("seq", "ack", "flags", "window", "payload", "mss", "wscale")
+    """Options: ``mss``, ``wscale`` and ``sack_perm`` (SYN only), ``ts`` — (TSval, TSecr),
+    RFC 7323 — and ``sack``, up to four (left, right) blocks of 32-bit sequence numbers,
+    RFC 2018. The stack lays them out on the wire in Linux's order."""
+
+    __slots__ = ("seq", "ack", "flags", "window", "payload", "mss", "wscale", "sack_perm", "ts",
+                 "sack")
 
     def __init__(self, seq: int, ack: int, flags: int, window: int, payload: bytes = b"",
-                 mss: int | None = None, wscale: int | None = None) -> None:
+                 mss: int | None = None, wscale: int | None = None, *, sack_perm: bool = False,
+                 ts: tuple[int, int] | None = None, sack: tuple = ()) -> None:
         self.seq = seq
         self.ack = ack
         self.flags = flags
@@ -23,6 +29,9 @@ class Segment:
         self.payload = payload
         self.mss = mss
         self.wscale = wscale
+        self.sack_perm = sack_perm
+        self.ts = ts
+        self.sack = sack
 
     @property
     def length(self) -> int:
@@ -32,3 +41,8 @@ class Segment:
     def __repr__(self) -> str:
         flags = "|".join(n for bit, n in _NAMES if self.flags & bit) or "-"
         return f"<Segment {flags} seq={self.seq} ack={self.ack} win={self.window} len={len(self.payload)}>"
+
+
+def copy_segment(seg: Segment) -> Segment:
+    return Segment(seg.seq, seg.ack, seg.flags, seg.window, seg.payload, seg.mss, seg.wscale,
+                   sack_perm=seg.sack_perm, ts=seg.ts, sack=seg.sack)
