@@ -33,12 +33,12 @@ from netsim.proto.tcp import events as ev
 from netsim.proto.tcp.buffers import RxBuffer, TxBuffer
 from netsim.proto.tcp.congestion import NewReno
 from netsim.proto.tcp.rtt import RttEstimator
-from netsim.proto.tcp.segment import ACK, FIN, PSH, RST, SYN, Segment
+from netsim.proto.tcp.segment import ACK, FIN, RST, SYN, Segment
+from netsim.proto.tcp.sending import Sending
 from netsim.proto.tcp.state import RECEIVING, SENDING, SYNCHRONIZED, TRANSITIONS, State
 
 _MOD = 1 << 32
 _HALF = 1 << 31
-MAX_RETRIES = 8
 
 
 class TcpError(Exception):
@@ -50,7 +50,7 @@ def unwrap(value: int, reference: int) -> int:
     return reference + ((value - reference + _HALF) % _MOD) - _HALF
 
 
-class TcpConnection:
+class TcpConnection(Sending):
     def __init__(self, *, iss: int, mss: int = 1460, recv_buffer: int = 262144,
                  send_buffer: int | None = 262144, rto_min: float = 0.2, rto_initial: float = 1.0,
                  msl: float = 0.5, delayed_ack: float = 0.0, window_scaling: bool = True,
@@ -178,26 +178,6 @@ class TcpConnection:
         if self.state in SYNCHRONIZED or self.state is State.SYN_RECEIVED:
             self._emit(Segment(self.snd_nxt, 0, RST, 0))
         self._finish("aborted")
-
-    def path_mtu(self, mtu: int, now: float) -> bool:
-        """ICMP said a datagram of ours was too big for a link on the path, whose MTU is
-        ``mtu`` (RFC 1191 §6.1, RFC 8201's logic for IPv4). Segments shrink to fit, and
-        what is in flight — lost at that link — goes again at the new size at once, not
-        as a congestion loss (Linux's tcp_simple_retransmit). True if anything changed."""
-        mss = max(mtu, 68) - 40
-        if mss >= self.send_mss or self.state not in SYNCHRONIZED:
-            return False
-        self.send_mss = mss
-        self.cc.mss = mss
-        self._timed = None                              # Karn: these bytes go again
-        if self.snd_nxt > self.snd_una and self.tx.end_seq > self.snd_una:
-            self.retransmissions["path-mtu"] = self.retransmissions.get("path-mtu", 0) + 1
-            self._out.append(ev.Retransmission(seq=self.snd_una, length=min(mss, self.tx.end_seq
-                                                                             - self.snd_una),
-                                               cause="path-mtu"))
-            self.snd_nxt = self.snd_una
-            self._output(now)
-        return True
 
     # -- the sans-I/O contract --------------------------------------------------------------
 
@@ -477,171 +457,6 @@ class TcpConnection:
             elif self.state is State.FIN_WAIT_2:
                 self._transition("rcv_fin")
                 self._enter_time_wait(now)
-
-    # -- sending ---------------------------------------------------------------------------------
-
-    def _rcv_window(self) -> int:
-        return self.rx.room
-
-    def _window_field(self) -> int:
-        window = self._rcv_window() >> self.rcv_wscale
-        window = min(window, 0xFFFF)
-        self._advertised_right = self.rcv_nxt + (window << self.rcv_wscale)
-        return window
-
-    def _emit(self, seg: Segment) -> None:
-        seg.seq %= _MOD
-        seg.ack %= _MOD
-        self._out.append(seg)
-
-    def _emit_syn(self, now: float, ack: bool) -> None:
-        wscale = self.rcv_wscale if self._want_wscale else None
-        seg = Segment(self.iss, self.rcv_nxt if ack else 0, SYN | (ACK if ack else 0),
-                      min(self._rcv_window(), 0xFFFF), b"", self.mss, wscale)
-        self._emit(seg)
-
-    def _send_ack(self, now: float) -> None:
-        self._ack_pending = False
-        self._ack_due = False
-        self._ack_due = False
-        self._now = 0.0
-        self._unacked_segments = 0
-        self._delack_at = None
-        self._emit(Segment(self.snd_nxt, self.rcv_nxt, ACK, self._window_field()))
-
-    def _ack_now(self) -> None:
-        self._ack_pending = True
-        self._ack_due = True
-        self._delack_at = None
-
-    def _schedule_ack(self, now: float, nbytes: int) -> None:
-        self._ack_pending = True
-        if not self.delayed_ack:
-            return
-        self._unacked_segments += 1
-        if self._unacked_segments >= 2:
-            self._ack_now()
-        elif self._delack_at is None:
-            self._delack_at = now + self.delayed_ack
-
-    def _output(self, now: float) -> None:
-        if self.state not in SENDING:
-            return
-        mss = self.send_mss
-        while True:
-            end_of_data = self.tx.end_seq
-            unsent = end_of_data - self.snd_nxt
-            if unsent > 0:
-                window = min(self.cc.cwnd, self.snd_wnd)
-                room = self.snd_una + window - self.snd_nxt
-                if room <= 0:
-                    if self.snd_wnd == 0 and self.snd_nxt == self.snd_una and self._persist_at is None:
-                        self._persist_at = now + self.rtt.rto
-                    break
-                n = min(mss, unsent, room)
-                if n < mss and n < unsent and (self.snd_nxt > self.snd_una
-                                               or n < self.max_snd_wnd // 2):
-                    # Sender SWS avoidance (RFC 9293 §3.8.6.2.1): more is queued than fits,
-                    # so wait for a full segment or half the largest window offered. With
-                    # nothing in flight no ACK will come: the persist timer is the override.
-                    if self.snd_nxt == self.snd_una and self._persist_at is None:
-                        self._persist_at = now + self.rtt.rto
-                    break
-                self._send_data(self.snd_nxt, n, now)
-            elif self._fin_queued and self.snd_nxt == self._fin_seq:
-                self._emit(Segment(self.snd_nxt, self.rcv_nxt, FIN | ACK, self._window_field()))
-                self._ack_pending = False
-                self.snd_nxt += 1
-                self.snd_max = max(self.snd_max, self.snd_nxt)
-                self._arm_rto(now, keep=True)
-                break
-            else:
-                break
-
-    def _send_data(self, seq: int, n: int, now: float, *, retransmit: bool = False) -> None:
-        payload = self.tx.bytes_at(seq, n)
-        flags = ACK | (PSH if seq + n == self.tx.end_seq else 0)
-        self._emit(Segment(seq, self.rcv_nxt, flags, self._window_field(), payload))
-        self._ack_pending = False
-        self._delack_at = None
-        self._unacked_segments = 0
-        self.bytes_sent += n
-        if seq < self.snd_max:
-            self.retransmitted_segments += 1
-        if seq == self.snd_nxt:
-            self.snd_nxt += n
-        if self.snd_nxt > self.snd_max:
-            if self._timed is None and not retransmit:
-                self._timed = (self.snd_nxt - 1, now)
-            self.snd_max = self.snd_nxt
-        elif self._timed is not None and seq <= self._timed[0]:
-            self._timed = None                       # Karn: never time a resent byte
-        self._arm_rto(now, keep=True)
-
-    def _retransmit(self, now: float, cause: str) -> None:
-        """Resend the first unacknowledged segment (or SYN, or FIN)."""
-        self.retransmissions[cause] = self.retransmissions.get(cause, 0) + 1
-        self._timed = None
-        una = self.snd_una
-        if self.state in (State.SYN_SENT, State.SYN_RECEIVED) and una == self.iss:
-            self._syn_lost = True
-            self.retransmitted_segments += 1
-            self._out.append(ev.Retransmission(seq=una, length=1, cause=cause))
-            self._emit_syn(now, ack=self.state is State.SYN_RECEIVED)
-            return
-        data_left = self.tx.end_seq - una
-        if data_left > 0:
-            n = min(self.send_mss, data_left)
-            self._out.append(ev.Retransmission(seq=una, length=n, cause=cause))
-            self._send_data(una, n, now, retransmit=True)
-        elif self._fin_queued and una == self._fin_seq:
-            self.retransmitted_segments += 1
-            self._out.append(ev.Retransmission(seq=una, length=1, cause=cause))
-            self._emit(Segment(self._fin_seq, self.rcv_nxt, FIN | ACK, self._window_field()))
-
-    def _arm_rto(self, now: float, keep: bool = False) -> None:
-        if keep and self._rto_at is not None:
-            return
-        self._rto_at = now + self.rtt.rto
-
-    def _on_rto(self, now: float) -> None:
-        self._rto_at = None
-        if self.snd_una >= self.snd_max:
-            return
-        self._retries += 1
-        if self._retries > MAX_RETRIES:
-            self._finish("timeout")
-            return
-        if self.state in SYNCHRONIZED:
-            self.cc.on_timeout(self.snd_max - self.snd_una, self.snd_max)
-        self.rtt.back_off()
-        self._retransmit(now, "timeout")
-        if self.state in SYNCHRONIZED and self._fin_seq != self.snd_una:
-            # Go back to SND.UNA: what followed the lost segment goes again as cwnd grows
-            # (the FIN too, when _output reaches its sequence number).
-            self.snd_nxt = self.snd_una + min(self.send_mss, self.tx.end_seq
-                                              - self.snd_una)
-        self._rto_at = now + self.rtt.rto
-        self._metrics()
-
-    def _on_persist(self, now: float) -> None:
-        self._persist_at = None
-        if self.state not in SENDING:
-            return
-        if self.snd_wnd > 0:
-            # The SWS override timeout: the window stayed too small to fill; send into it.
-            room = self.snd_una + self.snd_wnd - self.snd_nxt
-            if self.snd_nxt == self.snd_una and room > 0 and self.tx.end_seq > self.snd_nxt:
-                self._send_data(self.snd_nxt, min(self.send_mss, room), now)
-            return
-        if self.tx.end_seq > self.snd_nxt and self.snd_nxt == self.snd_una:
-            self._send_data(self.snd_nxt, 1, now)    # a one-byte window probe
-            self._rto_at = None                      # the persist timer owns it
-        elif self.snd_nxt > self.snd_una:
-            self._send_data(self.snd_una, 1, now, retransmit=True)
-            self._rto_at = None
-        self._persist_backoff += 1
-        self._persist_at = now + min(60.0, self.rtt.rto * (2 ** self._persist_backoff))
 
     # -- bookkeeping -------------------------------------------------------------------------------
 
