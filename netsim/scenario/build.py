@@ -9,6 +9,7 @@ from netsim.topo.graph import link_params
 from netsim.scenario.quantities import app_properties, parse_quantities
 from netsim.units import parse_size, parse_time
 from netsim.proto.firewall import Firewall, parse_policy
+from netsim.sim.tcp import DEFAULT_STACK
 from netsim.wire.addr import ip_to_int, prefix_mask
 from netsim.scenario.loader import DEFAULT_LINK
 from netsim.scenario.schema import DEFAULT_FRAME_BUDGET, NODE
@@ -36,6 +37,7 @@ def build_network(scenario, *, seed: int, trace: bool = True):
         options = {"arp_lifetime": parse_time(spec["arp_lifetime"])} if "arp_lifetime" in spec else {}
         node = net.add_host(name, **options) if kind == "host" else net.add_router(name, **options)
         node.gateway = spec.get("gateway")
+        node.tcp.use_stack(spec.get("stack") or data.get("defaults", {}).get("stack") or DEFAULT_STACK)
         try:
             if spec.get("ip") == "dhcp":
                 node.add_interface("eth0")

@@ -124,6 +124,10 @@ NODE = {
                                   "description": "time in listening, then in learning (15s)"}}}],
                 "description": "802.1D spanning tree (default on); false floods everything"},
         "arp_lifetime": {"$ref": "#/$defs/time", "description": "how long ARP entries stay fresh"},
+        "stack": {"enum": ["linux", "textbook"],
+                  "description": "TCP as Linux 6.x does it (SACK, timestamps, CUBIC, IW10, "
+                                 "delayed ACKs) or as the textbook draws it (NewReno, an ACK "
+                                 "per segment)"},
     },
 }
 
@@ -156,7 +160,9 @@ def scenario_schema() -> dict:
             "address_pool": {"$ref": "#/$defs/cidr", "default": "10.255.0.0/16",
                              "description": "where router-to-router /30s come from"},
             "defaults": {"type": "object", "additionalProperties": False,
-                         "properties": {"link": {"$ref": "#/$defs/link"}}},
+                         "properties": {"link": {"$ref": "#/$defs/link"},
+                                        "stack": {"enum": ["linux", "textbook"],
+                                                  "description": "every host's and router's stack"}}},
             "nodes": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": _NAME},
                       "additionalProperties": {"$ref": "#/$defs/node"}},
             "links": {"type": "array", "items": {"$ref": "#/$defs/link_entry"}},

@@ -38,6 +38,7 @@ from collections import deque
 from netsim.proto.tcp import (Closed, Connected, DataReceived, Metrics, PeerClosed, Retransmission,
                               Segment, State, StateChanged, TcpConnection)
 from netsim.proto.tcp.segment import ACK, RST
+from netsim.proto.tcp.profile import STACKS
 from netsim.sim.driver import EngineDriver
 from netsim.wire.addr import int_to_ip
 from netsim.wire.headers import UNREACH_FRAG_NEEDED, parse_tcp, parse_tcp_options
@@ -45,6 +46,10 @@ from netsim.wire.headers import UNREACH_FRAG_NEEDED, parse_tcp, parse_tcp_option
 _EPHEMERAL = (32768, 60999)
 _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 _NOT_YET_CONNECTED = frozenset({State.LISTEN, State.SYN_SENT})
+
+
+#: The stack a node has unless the scenario says (``stack:``, ``defaults: {stack: …}``).
+DEFAULT_STACK = "textbook"
 
 
 class TcpSocket:
@@ -59,7 +64,9 @@ class TcpSocket:
         self.connected = env.event()
         #: Succeeds when the peer has sent FIN (or the connection is gone): end of file.
         self.eof = env.event()
-        #: Succeeds with the close reason ("normal", "reset", …) when the connection is gone.
+        #: Succeeds with the close reason ("normal", "reset", …) when the connection is over
+        #: for the application: gone, or in TIME-WAIT (the kernel's business from then on,
+        #: 60 s on Linux, while close() has long returned).
         self.closed = env.event()
         self.on_data = None
         self._pending = bytearray()
@@ -226,6 +233,8 @@ class TcpEndpoint:
             self.wake_readers()
         elif isinstance(out, StateChanged):
             trace.note(now, node.name, "tcp-state", conn=self.name, old=out.old, new=out.new)
+            if out.new == str(State.TIME_WAIT) and not self.socket.closed.triggered:
+                self.socket.closed.succeed("normal")
         elif isinstance(out, Retransmission):
             trace.note(now, node.name, "tcp-retransmit", conn=self.name, seq=out.seq,
                        length=out.length, cause=out.cause)
@@ -263,13 +272,21 @@ class TcpStack:
         self.node = node
         self.connections: dict[tuple[int, int, int, int], TcpEndpoint] = {}
         self.listeners: dict[int, TcpListener] = {}
-        self.options: dict = {}
+        self.stack = DEFAULT_STACK
+        self.options: dict = dict(STACKS[DEFAULT_STACK])
+
+    def use_stack(self, name: str) -> None:
+        """``linux`` or ``textbook`` (see :mod:`netsim.proto.tcp.profile`)."""
+        self.stack = name
+        self.options = dict(STACKS[name])
 
     def _iss(self) -> int:
         return self.node.network.rng.getrandbits(32)
 
     def _options(self, overrides: dict, iface) -> dict:
         options = {"mss": iface.mtu - 40, **self.options, **overrides}
+        if options.get("timestamps"):
+            options["ts_offset"] = self.node.network.rng.getrandbits(32)
         return options
 
     def listen(self, port: int, **options) -> TcpListener:

@@ -82,6 +82,10 @@ class RxBuffer:
         """Keep a segment that arrived ahead of ``RCV.NXT`` until the gap fills."""
         self._ahead[seq] = (payload, fin)
 
+    def held(self) -> list[tuple[int, int]]:
+        """(start, end) of each segment held past a gap."""
+        return [(seq, seq + len(data)) for seq, (data, _fin) in self._ahead.items()]
+
     def next_in_order(self, rcv_nxt: int) -> tuple[bytes, bool] | None:
         """A held segment that now starts at or before ``rcv_nxt``, trimmed to start
         there; None while the gap remains."""

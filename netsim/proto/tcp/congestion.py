@@ -53,7 +53,36 @@ class NewReno:
         if self.cwnd < self.ssthresh:
             self.cwnd += min(acked, mss)
         else:
-            self.cwnd += max(1, mss * mss // self.cwnd)
+            self._grow_in_avoidance(acked)
+        return False
+
+    def _grow_in_avoidance(self, acked: int) -> None:
+        """RFC 5681 §3.1 (3): about one MSS per round trip."""
+        self.cwnd += max(1, self.mss * self.mss // self.cwnd)
+
+    def _reduce(self, flight: int) -> int:
+        """The ssthresh after a congestion event: half the flight (RFC 5681 (4))."""
+        return max(flight // 2, 2 * self.mss)
+
+    def tick(self, now: float, srtt: float | None) -> None:
+        """The time and RTT, for algorithms whose growth depends on them (NewReno's does not)."""
+
+    # -- SACK-based recovery (RFC 6675), run by the connection ---------------------------------
+
+    def enter_sack_recovery(self, flight: int, snd_max: int) -> None:
+        """A loss detected from the scoreboard: reduce once; the connection sends by pipe."""
+        self.ssthresh = self._reduce(flight)
+        self.cwnd = self.ssthresh
+        self.in_recovery = True
+        self.recover = snd_max
+
+    def on_sack_recovery_ack(self, ack: int) -> bool:
+        """An ACK during SACK recovery; True (and the window back to ssthresh) once it
+        covers the recovery point."""
+        if ack >= self.recover:
+            self.in_recovery = False
+            self.cwnd = self.ssthresh
+            return True
         return False
 
     def on_duplicate_ack(self, flight: int, snd_una: int, snd_nxt: int) -> bool:
@@ -68,7 +97,7 @@ class NewReno:
             # about that loss: they start no new fast retransmit.
             return False
         if self.dupacks == self.DUPACK_THRESHOLD:
-            self.ssthresh = max(flight // 2, 2 * self.mss)
+            self.ssthresh = self._reduce(flight)
             self.cwnd = self.ssthresh + 3 * self.mss
             self.in_recovery = True
             self.recover = snd_nxt
@@ -80,7 +109,7 @@ class NewReno:
         self.cwnd = self.mss
 
     def on_timeout(self, flight: int, snd_max: int) -> None:
-        self.ssthresh = max(flight // 2, 2 * self.mss)
+        self.ssthresh = self._reduce(flight)
         self.recover = snd_max
         self.cwnd = self.mss
         self.in_recovery = False

@@ -33,6 +33,7 @@ from netsim.proto.tcp import events as ev
 from netsim.proto.tcp.buffers import RxBuffer, TxBuffer
 from netsim.proto.tcp.congestion import NewReno
 from netsim.proto.tcp.rtt import RttEstimator
+from netsim.proto.tcp.sack import Scoreboard
 from netsim.proto.tcp.segment import ACK, FIN, RST, SYN, Segment
 from netsim.proto.tcp.sending import Sending
 from netsim.proto.tcp.state import RECEIVING, SENDING, SYNCHRONIZED, TRANSITIONS, State
@@ -54,7 +55,11 @@ class TcpConnection(Sending):
     def __init__(self, *, iss: int, mss: int = 1460, recv_buffer: int = 262144,
                  send_buffer: int | None = 262144, rto_min: float = 0.2, rto_initial: float = 1.0,
                  msl: float = 0.5, delayed_ack: float = 0.0, window_scaling: bool = True,
-                 congestion=NewReno) -> None:
+                 congestion=NewReno, sack: bool = False, timestamps: bool = False,
+                 initial_window: int | None = None, quickack: int = 0,
+                 time_wait: float | None = None, syn_window: int | None = None,
+                 wscale: int | None = None, fin_with_data: bool = False,
+                 ts_offset: int = 0) -> None:
         self.state = State.CLOSED
         self.mss = mss                      # what we can receive (told to the peer)
         self.send_mss = mss                 # what we may send (the peer's MSS, ours at most)
@@ -64,11 +69,30 @@ class TcpConnection(Sending):
         self.delayed_ack = delayed_ack
         self.rtt = RttEstimator(rto_initial=rto_initial, rto_min=rto_min)
         self._congestion_class = congestion
+        #: Initial window in segments (RFC 6928's 10), or None for RFC 5681's.
+        self.initial_window = initial_window
         self.cc = congestion(mss)
-        # Window scaling (RFC 7323): our shift makes the buffer fit 16 bits.
+        # Window scaling (RFC 7323): our shift makes the buffer fit 16 bits, or a fixed
+        # one (Linux offers 7 whatever the buffer).
         self._want_wscale = window_scaling
-        self.rcv_wscale = max(0, (recv_buffer - 1).bit_length() - 16) if window_scaling else 0
+        fitted = max(0, (recv_buffer - 1).bit_length() - 16)
+        self.rcv_wscale = (fitted if wscale is None else wscale) if window_scaling else 0
         self.snd_wscale = 0
+        self.syn_window = syn_window
+        self._rcv_ssthresh = syn_window or recv_buffer
+        # SACK (RFC 2018/6675) and timestamps (RFC 7323): offered, then what both agreed.
+        self._want_sack, self._want_ts = sack, timestamps
+        self.sack_ok = self.ts_ok = False
+        self.ts_offset = ts_offset
+        self.ts_recent = 0
+        self._last_ack_sent = 0
+        self.scoreboard = Scoreboard()
+        self._sack_recovery = False
+        self._dupacks = 0
+        self._latest_ooo: int | None = None     # the most recent segment held past a gap
+        self.quickack = quickack                 # segments ACKed at once, at the start
+        self.time_wait = time_wait
+        self.fin_with_data = fin_with_data
         # Send sequence space.
         self.iss = iss
         self.snd_una = self.snd_nxt = iss
@@ -110,6 +134,7 @@ class TcpConnection(Sending):
 
     def connect(self, now: float) -> None:
         """Active open: send SYN."""
+        self._now = now
         self._transition("active_open")
         self.snd_nxt = self.iss + 1
         self.snd_max = self.snd_nxt
@@ -123,6 +148,7 @@ class TcpConnection(Sending):
 
     def send(self, data: bytes, now: float) -> int:
         """Queue ``data``; returns how many bytes the send buffer took."""
+        self._now = now
         if self._fin_queued or self.state not in SENDING | {State.SYN_SENT, State.SYN_RECEIVED}:
             raise TcpError(f"cannot send in state {self.state}")
         taken = self.tx.push(data)
@@ -145,6 +171,7 @@ class TcpConnection(Sending):
 
     def read(self, max_bytes: int | None, now: float) -> bytes:
         """Take received bytes out of the receive buffer, opening the window."""
+        self._now = now
         data = self.rx.read(max_bytes)
         if data and self.state in RECEIVING:
             # A window update of its own only when the window was small and has at least
@@ -159,6 +186,7 @@ class TcpConnection(Sending):
 
     def close(self, now: float) -> None:
         """Send FIN once the queued data is out (both close() and shutdown(SHUT_WR))."""
+        self._now = now
         if self.state in (State.LISTEN, State.SYN_SENT):
             self._transition("close")
             self._finish("normal")
@@ -202,6 +230,7 @@ class TcpConnection(Sending):
         return deadline
 
     def handle_timer(self, now: float) -> None:
+        self._now = now
         if self._timewait_at is not None and now >= self._timewait_at:
             self._timewait_at = None
             self._transition("timeout_2msl")
@@ -231,6 +260,9 @@ class TcpConnection(Sending):
             return
         seq = unwrap(seg.seq, self.rcv_nxt)
         flags = seg.flags
+        if self.ts_ok and seg.ts is not None and seq <= self._last_ack_sent \
+                and (seg.ts[0] - self.ts_recent) % _MOD < _HALF:
+            self.ts_recent = seg.ts[0]               # RFC 7323 §4.3
         if state is State.SYN_RECEIVED and flags & SYN and not flags & RST and seq == self.irs:
             ack = unwrap(seg.ack, self.snd_una)
             if flags & ACK and self.snd_una < ack <= self.snd_max:
@@ -328,18 +360,25 @@ class TcpConnection(Sending):
             self._emit_syn(now, ack=True)
 
     def _take_syn_options(self, seg: Segment) -> None:
+        self.sack_ok = self._want_sack and seg.sack_perm
+        self.ts_ok = self._want_ts and seg.ts is not None
+        if self.ts_ok:
+            self.ts_recent = seg.ts[0]
         if seg.mss:
             self.send_mss = min(self.mss, seg.mss)
         else:
             # No option, or MSS 0 (which would leave cwnd at 0 and the connection wedged
             # with no timer): the RFC 9293 §3.7.1 default.
             self.send_mss = min(self.mss, 536)
+        if self.ts_ok:
+            self.send_mss -= 12                   # every segment carries NOP NOP TS
         if seg.wscale is not None and self._want_wscale:
             self.snd_wscale = seg.wscale
         else:
             self.rcv_wscale = 0                    # scaling is used only if both offer it
             self.snd_wscale = 0
-        self.cc = self._congestion_class(self.send_mss)
+        iw = self.initial_window * self.send_mss if self.initial_window else None
+        self.cc = self._congestion_class(self.send_mss, initial_window=iw)
         if self._syn_lost:
             self.cc.on_syn_lost()
 
@@ -360,6 +399,12 @@ class TcpConnection(Sending):
             self._send_ack(now)
             return False
         window = seg.window << self.snd_wscale
+        if self.sack_ok and seg.sack:
+            self.scoreboard.update([(unwrap(a, self.snd_una), unwrap(b, self.snd_una))
+                                    for a, b in seg.sack], max(ack, self.snd_una), self.snd_max)
+        if self.ts_ok and seg.ts is not None and seg.ts[1] and ack > self.snd_una:
+            self.rtt.sample(max(0.001, ((self._tsval(now) - seg.ts[1]) % _MOD) / 1000))
+            self._timed = None                        # RFC 7323 §4: the timestamp timed it
         if ack > self.snd_una:
             self._ack_advanced(ack, now)
         elif (ack == self.snd_una and not seg.payload and not seg.flags & (SYN | FIN)
@@ -403,8 +448,17 @@ class TcpConnection(Sending):
             self.rtt.sample(now - self._timed[1])
             self._timed = None
         self._retries = 0
-        partial = self.cc.on_ack(ack, acked, flight_before - acked) if self.state in SYNCHRONIZED \
-            else False
+        self._dupacks = 0
+        self.cc.tick(now, self.rtt.srtt)
+        if self._sack_recovery:
+            self.scoreboard.update((), ack, self.snd_max)
+            if self.cc.on_sack_recovery_ack(ack):
+                self._sack_recovery = False
+                self.scoreboard.high_rxt = 0
+            partial = False
+        else:
+            partial = self.cc.on_ack(ack, acked, flight_before - acked) \
+                if self.state in SYNCHRONIZED else False
         if partial:
             self._retransmit(now, "partial-ack")
         if self.snd_una < self.snd_max:
@@ -414,9 +468,27 @@ class TcpConnection(Sending):
         self._metrics()
 
     def _duplicate_ack(self, now: float) -> None:
-        if self.cc.on_duplicate_ack(self.snd_max - self.snd_una, self.snd_una, self.snd_max):
+        if self.sack_ok:
+            self._dupacks += 1
+            self._sack_loss_check(now)
+        elif self.cc.on_duplicate_ack(self.snd_max - self.snd_una, self.snd_una, self.snd_max):
             self._retransmit(now, "fast-retransmit")
         self._metrics()
+
+    def _sack_loss_check(self, now: float) -> None:
+        """RFC 6675 §5: three duplicate ACKs, or DupThresh segments SACKed above SND.UNA,
+        start loss recovery — unless one is running, or the ACK does not pass the point
+        where the last one (or a timeout) began (RFC 6675 §5 step 2, as RFC 6582)."""
+        if self._sack_recovery or self.snd_una >= self.snd_max:
+            return
+        if self.cc.recover is not None and self.snd_una < self.cc.recover:
+            return
+        if self._dupacks < 3 and not self.scoreboard.is_lost(self.snd_una, self.send_mss):
+            return
+        self._sack_recovery = True
+        self.cc.enter_sack_recovery(self.snd_max - self.snd_una, self.snd_max)
+        self.scoreboard.high_rxt = self.snd_una
+        self._sack_send(now, first=True)
 
     def _process_data(self, seg: Segment, seq: int, now: float) -> None:
         if self.state not in RECEIVING:
@@ -427,6 +499,7 @@ class TcpConnection(Sending):
             payload, seq = payload[cut:], self.rcv_nxt
         if seq > self.rcv_nxt:
             self.rx.hold(seq, payload, fin)
+            self._latest_ooo = seq
             self._ack_now()                          # a duplicate ACK, no delay
             return
         self._append(payload, fin, now)
@@ -442,6 +515,8 @@ class TcpConnection(Sending):
         if payload:
             self.rx.append(payload)
             self.rcv_nxt += len(payload)
+            if self.syn_window is not None and len(payload) >= self.send_mss:
+                self._rcv_ssthresh = min(self.rx.capacity, self._rcv_ssthresh + 2 * self.mss)
             self.bytes_received += len(payload)
             self._out.append(ev.DataReceived(available=self.rx.available))
             self._schedule_ack(now, len(payload))
@@ -469,7 +544,7 @@ class TcpConnection(Sending):
 
     def _enter_time_wait(self, now: float) -> None:
         self._rto_at = self._persist_at = None
-        self._timewait_at = now + 2 * self.msl
+        self._timewait_at = now + (2 * self.msl if self.time_wait is None else self.time_wait)
 
     def _finish(self, reason: str) -> None:
         if self.state is not State.CLOSED:

@@ -9,7 +9,8 @@ A mixin: it reads and writes the connection's state, which ``connection.py`` def
 from __future__ import annotations
 
 from netsim.proto.tcp import events as ev
-from netsim.proto.tcp.segment import ACK, FIN, PSH, SYN, Segment
+from netsim.proto.tcp.sack import receiver_blocks
+from netsim.proto.tcp.segment import ACK, FIN, PSH, RST, SYN, Segment
 from netsim.proto.tcp.state import SENDING, SYNCHRONIZED, State
 
 _MOD = 1 << 32
@@ -22,7 +23,8 @@ class Sending:
         ``mtu`` (RFC 1191 §6.1, RFC 8201's logic for IPv4). Segments shrink to fit, and
         what is in flight — lost at that link — goes again at the new size at once, not
         as a congestion loss (Linux's tcp_simple_retransmit). True if anything changed."""
-        mss = max(mtu, 68) - 40
+        self._now = now
+        mss = max(mtu, 68) - 40 - (12 if self.ts_ok else 0)
         if mss >= self.send_mss or self.state not in SYNCHRONIZED:
             return False
         self.send_mss = mss
@@ -39,7 +41,11 @@ class Sending:
 
 
     def _rcv_window(self) -> int:
-        return self.rx.room
+        if self.syn_window is None:
+            return self.rx.room
+        # Linux starts at the SYN's window and widens it as full segments arrive
+        # (tcp_grow_window: rcv_ssthresh += 2·MSS each), up to the free buffer.
+        return min(self.rx.room, self._rcv_ssthresh)
 
     def _window_field(self) -> int:
         window = self._rcv_window() >> self.rcv_wscale
@@ -47,22 +53,41 @@ class Sending:
         self._advertised_right = self.rcv_nxt + (window << self.rcv_wscale)
         return window
 
+    def _tsval(self, now: float) -> int:
+        """Our timestamp clock: milliseconds, from a per-connection offset (as Linux's
+        randomised one), RFC 7323 §5.4."""
+        return (self.ts_offset + int(now * 1000)) % _MOD
+
     def _emit(self, seg: Segment) -> None:
+        if seg.flags & ACK:
+            self._last_ack_sent = self.rcv_nxt
+            if self.sack_ok and self.rx.has_gap:
+                blocks = receiver_blocks(self.rx.held(), self._latest_ooo, 3 if self.ts_ok else 4)
+                seg.sack = tuple((a % _MOD, b % _MOD) for a, b in blocks)
+        if self.ts_ok and not seg.flags & RST:
+            seg.ts = (self._tsval(self._now), self.ts_recent)
         seg.seq %= _MOD
         seg.ack %= _MOD
         self._out.append(seg)
 
     def _emit_syn(self, now: float, ack: bool) -> None:
         wscale = self.rcv_wscale if self._want_wscale else None
-        seg = Segment(self.iss, self.rcv_nxt if ack else 0, SYN | (ACK if ack else 0),
-                      min(self._rcv_window(), 0xFFFF), b"", self.mss, wscale)
-        self._emit(seg)
+        # A SYN offers what we want; a SYN-ACK only what the SYN offered too (RFC 7323 §3.2).
+        sack_perm = self.sack_ok if ack else self._want_sack
+        stamps = self.ts_ok if ack else self._want_ts
+        window = min(self._rcv_window(), self.syn_window or 0xFFFF, 0xFFFF)
+        seg = Segment(self.iss, self.rcv_nxt if ack else 0, SYN | (ACK if ack else 0), window,
+                      b"", self.mss, wscale, sack_perm=sack_perm,
+                      ts=(self._tsval(now), self.ts_recent if ack else 0) if stamps else None)
+        if ack:
+            self._last_ack_sent = self.rcv_nxt
+        seg.seq %= _MOD
+        seg.ack %= _MOD
+        self._out.append(seg)
 
     def _send_ack(self, now: float) -> None:
         self._ack_pending = False
         self._ack_due = False
-        self._ack_due = False
-        self._now = 0.0
         self._unacked_segments = 0
         self._delack_at = None
         self._emit(Segment(self.snd_nxt, self.rcv_nxt, ACK, self._window_field()))
@@ -76,6 +101,12 @@ class Sending:
         self._ack_pending = True
         if not self.delayed_ack:
             return
+        if self.quickack > 0:
+            # Linux's quick-ACK mode at the start of a connection: every segment ACKed at
+            # once, so the sender's slow start is not held back by delayed ACKs.
+            self.quickack -= 1
+            self._ack_now()
+            return
         self._unacked_segments += 1
         if self._unacked_segments >= 2:
             self._ack_now()
@@ -84,6 +115,9 @@ class Sending:
 
     def _output(self, now: float) -> None:
         if self.state not in SENDING:
+            return
+        if self._sack_recovery:
+            self._sack_send(now)
             return
         mss = self.send_mss
         while True:
@@ -118,7 +152,11 @@ class Sending:
 
     def _send_data(self, seq: int, n: int, now: float, *, retransmit: bool = False) -> None:
         payload = self.tx.bytes_at(seq, n)
-        flags = ACK | (PSH if seq + n == self.tx.end_seq else 0)
+        last = seq + n == self.tx.end_seq
+        flags = ACK | (PSH if last else 0)
+        with_fin = last and self.fin_with_data and self._fin_queued and seq == self.snd_nxt
+        if with_fin:
+            flags |= FIN                  # the close came before the last data left: one segment
         self._emit(Segment(seq, self.rcv_nxt, flags, self._window_field(), payload))
         self._ack_pending = False
         self._delack_at = None
@@ -127,7 +165,7 @@ class Sending:
         if seq < self.snd_max:
             self.retransmitted_segments += 1
         if seq == self.snd_nxt:
-            self.snd_nxt += n
+            self.snd_nxt += n + (1 if with_fin else 0)
         if self.snd_nxt > self.snd_max:
             if self._timed is None and not retransmit:
                 self._timed = (self.snd_nxt - 1, now)
@@ -166,6 +204,8 @@ class Sending:
         self._rto_at = None
         if self.snd_una >= self.snd_max:
             return
+        self._sack_recovery = False
+        self.scoreboard.clear()
         self._retries += 1
         if self._retries > MAX_RETRIES:
             self._finish("timeout")
@@ -200,3 +240,31 @@ class Sending:
             self._rto_at = None
         self._persist_backoff += 1
         self._persist_at = now + min(60.0, self.rtt.rto * (2 ** self._persist_backoff))
+
+    def _sack_send(self, now: float, first: bool = False) -> None:
+        """RFC 6675 §5 steps 4–5: while the window holds more than the pipe, send the next
+        lost range, else new data."""
+        mss = self.send_mss
+        board = self.scoreboard
+        cause = "fast-retransmit" if first else "sack-recovery"
+        while True:
+            if self.cc.cwnd - board.pipe(self.snd_una, self.snd_max, mss) < mss and not first:
+                break
+            lost = board.next_lost(self.snd_una, self.snd_max, mss)
+            if first and lost is None:
+                lost = (self.snd_una, min(self.snd_una + mss, self.tx.end_seq))
+            if lost is not None and lost[1] > lost[0]:
+                start, end = lost
+                self.retransmissions[cause] = self.retransmissions.get(cause, 0) + 1
+                self._timed = None
+                self._out.append(ev.Retransmission(seq=start, length=end - start, cause=cause))
+                self._send_data(start, end - start, now, retransmit=True)
+                board.high_rxt = max(board.high_rxt, end)
+            elif self.tx.end_seq > self.snd_nxt and self.snd_nxt - self.snd_una < self.snd_wnd:
+                n = min(mss, self.tx.end_seq - self.snd_nxt,
+                        self.snd_una + self.snd_wnd - self.snd_nxt)
+                self._send_data(self.snd_nxt, n, now)
+            else:
+                break
+            first, cause = False, "sack-recovery"
+        self._metrics()
