@@ -208,12 +208,33 @@ def write_sequence(trace, outdir: Path, spec: dict) -> list[Path]:
     return [diagram.save(outdir / f"sequence.{ext}", figure) for ext in ("svg", "png", "mmd", "puml")]
 
 
+#: Congestion records a second sender needs for a cwnd plot of its own (a bulk transfer,
+#: not a mail client's few segments).
+BULK_METRICS = 200
+
+
+def _metric_count(trace, connection: str) -> int:
+    node, conn = connection.split(" ", 1)
+    return sum(1 for n in trace.notes if n.what == "tcp-metrics" and n.node == node
+               and n.detail["conn"] == conn)
+
+
 def write_timelines(trace, outdir: Path) -> list[Path]:
     from netsim.viz import tcp_plot, timeline_figure, waterfall
+    from netsim.viz.timeline import tcp_connections
     files = [_save(timeline_figure(trace), outdir / "timeline.png")]
-    cwnd = tcp_plot(trace)
-    if cwnd is not None:
-        files.append(_save(cwnd, outdir / "cwnd.png"))
+    # The busiest sender's congestion window as cwnd.png; other bulk senders (two stacks
+    # side by side) beside it as cwnd-NODE.png.
+    drawn: set[str] = set()
+    for connection in tcp_connections(trace):
+        node = connection.split(" ", 1)[0]
+        if node in drawn or (drawn and _metric_count(trace, connection) < BULK_METRICS):
+            continue
+        figure = tcp_plot(trace, connection)
+        if figure is not None:
+            name = "cwnd.png" if not drawn else f"cwnd-{node}.png"
+            files.append(_save(figure, outdir / name))
+            drawn.add(node)
     pages = waterfall(trace)
     if pages is not None:
         files.append(_save(pages, outdir / "waterfall.png"))

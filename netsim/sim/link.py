@@ -20,6 +20,7 @@ arrivals are at least the later frame's serialization time apart.
 
 from __future__ import annotations
 
+import random
 from collections import deque
 
 from simpy.events import NORMAL
@@ -37,7 +38,9 @@ class Channel:
         self.src = src
         self.dst = dst
         self._env = link.network.env
-        self._rng = link.network.rng
+        # Each direction of each link draws its losses and jitter from its own stream of
+        # the seed: traffic added elsewhere does not change what happens here.
+        self._rng = random.Random(f"{link.network.seed}:{link.name}:{src.node.name}:{src.name}")
         self._trace = link.network.trace
         self._busy_until = 0.0
         self._last_arrival = 0.0

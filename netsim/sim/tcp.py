@@ -49,7 +49,7 @@ _NOT_YET_CONNECTED = frozenset({State.LISTEN, State.SYN_SENT})
 
 
 #: The stack a node has unless the scenario says (``stack:``, ``defaults: {stack: …}``).
-DEFAULT_STACK = "textbook"
+DEFAULT_STACK = "linux"
 
 
 class TcpSocket:

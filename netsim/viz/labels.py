@@ -184,6 +184,8 @@ class Labeller:
         names = [n for bit, n in _FLAG_NAMES if flags & bit]
         opts = h.parse_tcp_options(options) if options and flags & 0x02 else {}
         if flags & 0x02:
+            opts = {k: v for k, v in opts.items() if k != "sack"}
+        if flags & 0x02:
             me.wscale = opts.get("wscale")
         scaled = not flags & 0x02 and me.wscale is not None and peer is not None \
             and peer.wscale is not None
@@ -197,6 +199,10 @@ class Labeller:
             text += f" win={window}"
             if "mss" in opts:
                 text += f" MSS={opts['mss']}"
+            if opts.get("sack_perm"):
+                text += " SACK_PERM"
+            if "ts" in opts:
+                text += " TS"
             if "wscale" in opts:
                 text += f" WS={1 << opts['wscale']}"
             again = why in RETRANSMISSION_TEXT
@@ -204,7 +210,9 @@ class Labeller:
                 text += " (timeout retransmission)"
             return Label("TCP", text, "retransmission" if again else "syn")
         if flags & 0x01:
-            return Label("TCP", f"FIN seq={rel_seq} ack={rel_ack}", "fin")
+            # Linux sends the FIN on the last data segment when the close came first.
+            more = f" len={len(payload)}" if payload else ""
+            return Label("TCP", f"FIN seq={rel_seq} ack={rel_ack}{more}", "fin")
         if payload:
             end = rel_seq + len(payload)
             again = end <= me.highest
@@ -224,6 +232,11 @@ class Labeller:
                 return Label("TCP", f"{line} (+{more} lines)" if more > 0 else line, "text")
             return Label("TCP", f"seq={rel_seq} len={len(payload)}", "data")
         text = f"ACK ack={rel_ack} win={window}"
+        blocks = h.parse_tcp_options(options).get("sack") if options else None
+        if blocks and peer is not None:
+            # RFC 2018 blocks, relative as Wireshark shows them: what arrived past the hole.
+            text += " SACK " + ",".join(f"{(a - peer.isn) % (1 << 32)}-{(b - peer.isn) % (1 << 32)}"
+                                        for a, b in blocks)
         same_ack = me.last_ack == rel_ack
         me.last_ack = rel_ack
         if same_ack and previous_window is not None and window != previous_window:

@@ -71,9 +71,14 @@ def select(found: list[Message], limit: int) -> list[Message | Elision]:
     tail = max(1, min(6, limit // 6))
     take(range(head))
     take(range(n - tail, n))
+    by_frame = {f: k for k, m in enumerate(found) for f in m.frames}
+
     def around(i: int) -> list[int]:
-        # The message itself first, then what led to it and what followed.
-        return [i, *range(i - _CONTEXT_BEFORE, i), *range(i + 1, i + 1 + _CONTEXT_AFTER)]
+        # The message itself first, then the message that caused it (a fast
+        # retransmission's third duplicate ACK: never an effect without its cause), then
+        # what led to it and what followed.
+        causes = [by_frame[f] for f in found[i].causes if f in by_frame]
+        return [i, *causes, *range(i - _CONTEXT_BEFORE, i), *range(i + 1, i + 1 + _CONTEXT_AFTER)]
 
     # First the first of each kind of event — the first loss, the first duplicate ACKs,
     # the retransmission that repaired it — then the rest, earliest first, while room lasts.

@@ -296,11 +296,11 @@ def tcp_plot(trace: Trace, connection: str | None = None):
     rwnd = [n.detail.get("snd_wnd", 0) / 1000 for n in metrics]
     top = max(cwnd + flight + [min(max(rwnd, default=0), max(cwnd + flight, default=1) * 3)],
               default=1) * 1.25 or 1
-    recovery = _spans(t, [n.detail.get("phase") == "fast-recovery" for n in metrics], end)
-    for k, (a, b) in enumerate(recovery):
-        ax_win.axvspan(a, b, color="#9467bd", alpha=0.12, lw=0,
-                       label="fast recovery: cwnd inflated\nby duplicate ACKs (RFC 6582)"
-                       if k == 0 else None)
+    for phase, text in (("fast-recovery", "fast recovery: cwnd inflated\nby duplicate ACKs (RFC 6582)"),
+                        ("sack-recovery", "SACK recovery: holes resent\nas the pipe allows (RFC 6675)")):
+        recovery = _spans(t, [n.detail.get("phase") == phase for n in metrics], end)
+        for k, (a, b) in enumerate(recovery):
+            ax_win.axvspan(a, b, color="#9467bd", alpha=0.12, lw=0, label=text if k == 0 else None)
     ax_win.fill_between(t, flight, step="post", color="#2ca02c", alpha=0.25, lw=0,
                         label="bytes in flight")
     ax_win.step(t, cwnd, where="post", lw=1.8, label="cwnd (congestion window)", color="#1f77b4")

@@ -34,4 +34,4 @@ def test_tcp_lowers_its_mss_on_fragmentation_needed_and_the_transfer_completes(t
     assert rows and rows[0] == ["3", "4", "1400"]
     sizes = {int(n) for (n,) in tshark_fields(tmp_path / "pcap" / "r2-b.pcap", "tcp.len",
                                               display_filter="tcp.srcport != 5001 && tcp.len > 0")}
-    assert max(sizes) == 1400 - 40
+    assert max(sizes) == 1400 - 40 - 12          # IP and TCP headers, and the timestamps option

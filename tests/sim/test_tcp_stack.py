@@ -27,7 +27,7 @@ def test_the_docstring_echo_server_and_client():
 
     net.env.process(echo_server(server))
     net.env.process(echo_client(client, "10.0.2.2"))
-    net.run(10)
+    net.run(70)                      # Linux keeps TIME-WAIT 60 s (TCP_TIMEWAIT_LEN)
     assert log == [b"hello, world", "normal"]
     assert client.tcp.connections == {} and server.tcp.connections == {}
     states = [n.detail["new"] for n in net.trace.notes if n.what == "tcp-state" and n.node == "client"]

@@ -62,15 +62,18 @@ def test_plantuml_has_one_arrow_per_message_in_order(chain):
 
 def test_tcp_labels_use_relative_numbers(clean):
     labels = [m.label for m in messages(clean.trace, protocols={"TCP"})]
-    assert labels[:4] == ["SYN seq=0 win=65535 MSS=1460 WS=4",
-                          "SYN,ACK seq=0 ack=1 win=65535 MSS=1460 WS=4", "ACK ack=1 win=262140",
-                          "seq=1 len=1460"]
-    # Teardown: the client's FIN follows its last byte (200 KiB → seq 204801); the server
-    # acknowledges it, sends its own FIN, and the client's last ACK ends the exchange.
+    # Linux's handshake: MSS, SACK permitted, timestamps, window scale 7 (×128); the
+    # SYN's window 64240; 1448-byte segments (1460 less the 12 bytes of timestamps).
+    assert labels[:4] == ["SYN seq=0 win=64240 MSS=1460 SACK_PERM TS WS=128",
+                          "SYN,ACK seq=0 ack=1 win=64240 MSS=1460 SACK_PERM TS WS=128",
+                          "ACK ack=1 win=64128", "seq=1 len=1448"]
+    # Teardown: the client closed before its last 632 bytes left, so its FIN rides on
+    # them (200 KiB → seq 204801); the server acknowledges, sends its own FIN, and the
+    # client's last ACK ends the exchange.
     teardown = [label for label in labels if "FIN" in label or label.startswith(("ACK ack=204802 ",
                                                                                  "ACK ack=2 "))]
     assert [t.split(" win=")[0] for t in teardown] == [
-        "FIN seq=204801 ack=1", "ACK ack=204802", "FIN seq=1 ack=204802", "ACK ack=2"]
+        "FIN seq=204169 ack=1 len=632", "ACK ack=204802", "FIN seq=1 ack=204802", "ACK ack=2"]
     assert labels[-1].startswith("ACK ack=2 win=")
 
 

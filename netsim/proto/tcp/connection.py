@@ -383,10 +383,12 @@ class TcpConnection(Sending):
             self.cc.on_syn_lost()
 
     def _acceptable(self, seq: int, seg: Segment) -> bool:
-        """RFC 9293 §3.10.7.4's segment acceptability test."""
+        """RFC 9293 §3.10.7.4's segment acceptability test, against the window as last
+        advertised (a scaled window field rounds the free space down: a one-byte probe
+        into a window advertised as 0 is not taken, as Linux's tcp_receive_window says)."""
         length = seg.length
-        window = self._rcv_window()
         nxt = self.rcv_nxt
+        window = min(self._rcv_window(), max(0, self._advertised_right - nxt))
         if length == 0:
             return seq == nxt if window == 0 else nxt <= seq < nxt + window
         if window == 0:
@@ -557,4 +559,5 @@ class TcpConnection(Sending):
     def _metrics(self) -> None:
         self._out.append(ev.Metrics(cwnd=self.cc.cwnd, ssthresh=self.cc.ssthresh, srtt=self.rtt.srtt,
                                     rto=self.rtt.rto, flight=self.snd_max - self.snd_una,
-                                    snd_wnd=self.snd_wnd, phase=self.cc.phase))
+                                    snd_wnd=self.snd_wnd,
+                                    phase="sack-recovery" if self._sack_recovery else self.cc.phase))

@@ -5,7 +5,8 @@ TcpConnection settings, each Linux value with where it comes from.
 kernel's constants): SYN options MSS, SACK_PERM, TS, NOP, WS 7 (``tcp_sack=1``,
 ``tcp_timestamps=1``, ``tcp_window_scaling=1``, a scale of 7 for the 6 MB ``tcp_rmem``
 maximum), a SYN window of 64240 (``tcp_rmem`` default 131072, half of it as window,
-rounded down to whole 1460-byte segments), an initial window of 10 segments
+rounded down to whole 1460-byte segments) that widens by two segments per full segment
+received (``tcp_grow_window``) up to the 6 MB that autotuning allows, an initial window of 10 segments
 (RFC 6928, ``TCP_INIT_CWND``), CUBIC (``tcp_congestion_control=cubic``), delayed ACKs
 of 40 ms (``TCP_DELACK_MIN``) after a quick-ACK start of 16 segments
 (``TCP_MAX_QUICKACKS``), the FIN riding on the last data segment when the application
@@ -22,7 +23,7 @@ from netsim.proto.tcp.congestion import NewReno
 from netsim.proto.tcp.cubic import Cubic
 
 LINUX = {"sack": True, "timestamps": True, "wscale": 7, "syn_window": 64240,
-         "recv_buffer": 131072, "initial_window": 10, "congestion": Cubic, "delayed_ack": 0.04,
+         "recv_buffer": 6291456, "initial_window": 10, "congestion": Cubic, "delayed_ack": 0.04,
          "quickack": 16, "fin_with_data": True, "time_wait": 60.0}
 TEXTBOOK = {"sack": False, "timestamps": False, "congestion": NewReno, "delayed_ack": 0.0}
 STACKS = {"linux": LINUX, "textbook": TEXTBOOK}

@@ -81,6 +81,7 @@ class Sending:
                       ts=(self._tsval(now), self.ts_recent if ack else 0) if stamps else None)
         if ack:
             self._last_ack_sent = self.rcv_nxt
+        self._advertised_right = self.rcv_nxt + window
         seg.seq %= _MOD
         seg.ack %= _MOD
         self._out.append(seg)
