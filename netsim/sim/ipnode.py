@@ -51,6 +51,7 @@ class IpNode(Forwarding, Node):
         #: Called with (src, type, code, word1, word2, data, ttl, length, now) for every
         #: ICMP message other than an echo request (which the stack answers itself).
         self.icmp_listeners: list = []
+        self._flow_ids: dict = {}            # TCP flow → the last IP id it used (Linux)
         self._arp_options = dict(lifetime=arp_lifetime, retry_interval=arp_retry,
                                  max_requests=arp_requests)
         self._ip_id = network.rng.randrange(1 << 16)
@@ -234,7 +235,10 @@ class IpNode(Forwarding, Node):
         iface.send(template.build(h.ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, address))
 
     def send_icmp(self, dst: int, icmp_type: int, code: int, word1: int, word2: int,
-                  payload: bytes, *, src: int | None = None, ttl: int = 64) -> bool:
+                  payload: bytes, *, src: int | None = None, ttl: int = 64,
+                  error: bool = False) -> bool:
+        """An ICMP message; an ``error`` goes as Linux sends one (icmp_send): TOS 0xc0
+        (internetwork control, RFC 1812 §4.3.2.5) and DF clear."""
         path = self._path(dst)
         if path is None:
             return False
@@ -243,9 +247,10 @@ class IpNode(Forwarding, Node):
             src = dst if iface.loopback else iface.ip
         if src is None:
             return False
-        key = (1, iface, mac, src, dst, icmp_type, code)
+        key = (1, iface, mac, src, dst, icmp_type, code, error)
         template = self._templates.get(key) or self._keep(key, IcmpTemplate(
-            iface.mac, mac or ZERO_MAC, src, dst, icmp_type, code))
+            iface.mac, mac or ZERO_MAC, src, dst, icmp_type, code, df=not error,
+            tos=0xC0 if error else 0))
         self._transmit(iface, hop, mac, template.build(word1, word2, payload, self._next_id(), ttl))
         return True
 
@@ -261,8 +266,23 @@ class IpNode(Forwarding, Node):
         options = h.tcp_options(seg.mss, seg.wscale, seg.sack_perm, seg.ts, seg.sack) \
             if seg.mss is not None or seg.ts is not None or seg.sack else b""
         self._transmit(iface, hop, mac, template.build(seg.seq, seg.ack, seg.flags, seg.window,
-                                                       seg.payload, self._next_id(), options=options))
+                                                       seg.payload, self._tcp_ip_id(key, seg.flags),
+                                                       options=options))
         return True
+
+    def _tcp_ip_id(self, flow, flags: int) -> int:
+        """Linux: 0 on a SYN-ACK and a RST (sent with DF, from no socket's counter), and
+        otherwise a counter per connection from a random start; the textbook stack
+        numbers every datagram from one counter."""
+        if self.tcp.stack != "linux":
+            return self._next_id()
+        if flags & 0x04 or flags & 0x12 == 0x12:
+            return 0
+        last = self._flow_ids.get(flow)
+        if last is None:
+            last = self.network.rng.getrandbits(16)
+        self._flow_ids[flow] = (last + 1) & 0xFFFF
+        return self._flow_ids[flow]
 
     def _transmit(self, iface, hop: int, mac: bytes | None, data: bytes,
                   verified: bool = True) -> None:
@@ -435,10 +455,18 @@ class IpNode(Forwarding, Node):
             return
         if data[23] == h.IPPROTO_ICMP and len(data) > 14 + hlen and data[14 + hlen] in _ICMP_ERROR_TYPES:
             return
-        source = iface.ip if iface is not None and iface.ip is not None else None
+        # From the interface the error leaves by (RFC 1812 §4.3.2.4; Linux's default
+        # icmp_errors_use_inbound_ifaddr=0): send_icmp picks it from the route back.
+        source = None
         if iface is not None and iface.loopback:
             source = int.from_bytes(data[30:34], "big")    # the address it was sent to
-        self.send_icmp(src, icmp_type, code, 0, word2, data[14:14 + min(total, hlen + 8)], src=source)
+        # RFC 1812 §4.3.2.3: as much of the datagram as fits in 576 bytes (Linux does so).
+        self.send_icmp(src, icmp_type, code, 0, word2, data[14:14 + min(total, ICMP_ERROR_MAX - 28)],
+                       src=source, error=True)
+
+
+#: The largest ICMP error datagram (RFC 1812 §4.3.2.3).
+ICMP_ERROR_MAX = 576
 
 
 class Host(IpNode):

@@ -40,10 +40,11 @@ class _Ipv4Template:
         self._ip_base = word_total(eth_ip[14:34])
 
 
-def _scapy_ipv4(src_mac: bytes, dst_mac: bytes, src_ip: int, dst_ip: int, proto: int, df: bool):
+def _scapy_ipv4(src_mac: bytes, dst_mac: bytes, src_ip: int, dst_ip: int, proto: int, df: bool,
+                tos: int = 0):
     s = scapy_layers.load()
     return (s.Ether(src=bytes_to_mac(src_mac), dst=bytes_to_mac(dst_mac))
-            / s.IP(src=int_to_ip(src_ip), dst=int_to_ip(dst_ip), proto=proto,
+            / s.IP(src=int_to_ip(src_ip), dst=int_to_ip(dst_ip), proto=proto, tos=tos,
                    flags="DF" if df else 0, id=0, ttl=0, len=0, chksum=0))
 
 
@@ -81,9 +82,9 @@ class IcmpTemplate(_Ipv4Template):
     _LAYOUT = struct.Struct("!16sHH2sBsH8sBBHHH")
 
     def __init__(self, src_mac: bytes, dst_mac: bytes, src_ip: int, dst_ip: int,
-                 icmp_type: int, code: int = 0, *, df: bool = True) -> None:
+                 icmp_type: int, code: int = 0, *, df: bool = True, tos: int = 0) -> None:
         s = scapy_layers.load()
-        super().__init__(bytes(_scapy_ipv4(src_mac, dst_mac, src_ip, dst_ip, IPPROTO_ICMP, df)
+        super().__init__(bytes(_scapy_ipv4(src_mac, dst_mac, src_ip, dst_ip, IPPROTO_ICMP, df, tos)
                                / s.ICMP(type=icmp_type, code=code, chksum=0)))
         self.type, self.code = icmp_type, code
 
