@@ -265,9 +265,9 @@ class IpNode(Forwarding, Node):
             iface.mac, mac or ZERO_MAC, src, dst, sport, dport))
         options = h.tcp_options(seg.mss, seg.wscale, seg.sack_perm, seg.ts, seg.sack) \
             if seg.mss is not None or seg.ts is not None or seg.sack else b""
+        ip_id = self._tcp_ip_id((src, dst, sport, dport), seg.flags)
         self._transmit(iface, hop, mac, template.build(seg.seq, seg.ack, seg.flags, seg.window,
-                                                       seg.payload, self._tcp_ip_id(key, seg.flags),
-                                                       options=options))
+                                                       seg.payload, ip_id, options=options))
         return True
 
     def _tcp_ip_id(self, flow, flags: int) -> int:
