@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from netsim.wire.headers import ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED
 
-_STAMP = struct.Struct("!Q")
+_TIMEVAL = struct.Struct("<qq")          # struct timeval on a 64-bit Linux
 
 _ERRORS = {(ICMP_TIME_EXCEEDED, 0): "Time to live exceeded",
            (ICMP_DEST_UNREACH, 0): "Destination Net Unreachable",
@@ -68,9 +68,12 @@ class PingEngine:
         self._out.append(Line(text=text))
 
     def _payload(self, now: float) -> bytes:
-        stamp = _STAMP.pack(round(now * 1e6))
-        body = bytes((0x10 + i) & 0xFF for i in range(max(0, self.size - 8)))
-        return (stamp + body)[:self.size]
+        """As iputils fills it: the send time as a 64-bit ``struct timeval`` (seconds and
+        microseconds, little-endian — Wireshark reads it as "Timestamp from icmp data"),
+        then each byte its own offset."""
+        usec = round(now * 1e6)
+        stamp = _TIMEVAL.pack(usec // 1_000_000, usec % 1_000_000) if self.size >= _TIMEVAL.size else b""
+        return stamp + bytes(i & 0xFF for i in range(len(stamp), self.size))
 
     # -- fed by the host ------------------------------------------------------------
 
@@ -79,7 +82,9 @@ class PingEngine:
             return
         rtt = now - self._send_times[seq]
         self.rtts[seq] = rtt
-        self._say(f"{nbytes} bytes from {src}: icmp_seq={seq} ttl={ttl} time={_ms(rtt)} ms")
+        # Pinged by name, iputils names the replier: "64 bytes from files (10.0.2.20)".
+        who = f"{self.target} ({src})" if self.target != self.target_ip and src == self.target_ip else src
+        self._say(f"{nbytes} bytes from {who}: icmp_seq={seq} ttl={ttl} time={_ms(rtt)} ms")
         if len(self.rtts) + self.errors >= self.count and self.sent == self.count:
             self._finish(now)
 
@@ -123,6 +128,7 @@ class PingEngine:
         received = len(self.rtts)
         loss = 100.0 * (self.sent - received) / self.sent if self.sent else 0.0
         span = max(self._send_times.values()) - min(self._send_times.values()) if self._send_times else 0
+        self._say("")                                   # iputils: a blank line first
         self._say(f"--- {self.target} ping statistics ---")
         errors = f", +{self.errors} errors" if self.errors else ""
         self._say(f"{self.sent} packets transmitted, {received} received{errors}, "

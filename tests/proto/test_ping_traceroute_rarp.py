@@ -33,8 +33,14 @@ def test_ping_sends_count_requests_and_prints_statistics():
     assert all(len(s.payload) == 56 for s in sent)
     assert ping.done
     assert ping.lines[0] == "PING bob (10.0.0.2) 56(84) bytes of data."
-    assert "64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=10.0 ms" in ping.lines
-    assert "3 packets transmitted, 2 received, 33.3333% packet loss, time 2000ms" in ping.lines
+    # iputils: pinged by name, it names the replier; a blank line before the statistics.
+    assert "64 bytes from bob (10.0.0.2): icmp_seq=1 ttl=64 time=10.0 ms" in ping.lines
+    i = ping.lines.index("--- bob ping statistics ---")
+    assert ping.lines[i - 1] == "" and ping.lines[i + 1] == \
+        "3 packets transmitted, 2 received, 33.3333% packet loss, time 2000ms"
+    # The echo data as iputils fills it: a little-endian timeval, then each byte its offset.
+    assert sent[1].payload[:16] == (1).to_bytes(8, "little") + (0).to_bytes(8, "little")
+    assert sent[1].payload[16:] == bytes(range(16, 56))
     assert ping.lines[-1] == "rtt min/avg/max/mdev = 10.000/10.000/10.000/0.000 ms"
     assert ping.result()["received"] == 2
 
