@@ -41,3 +41,32 @@ def test_icmp_errors_and_ip_ids_as_linux_sends_them(tmp_path):
     ids = [int(i, 16) for (i,) in tshark_fields(pcap, "ip.id",
                                                  display_filter="ip.src == 10.0.1.10 && tcp.dstport == 5001")]
     assert len(ids) > 10 and ids == [(ids[0] + k) & 0xFFFF for k in range(len(ids))]
+
+
+BURST = """
+name: icmp-burst
+until: 30s
+nodes:
+  a:  {kind: host, ip: 10.0.1.10/24, gateway: 10.0.1.1}
+  r1: {kind: router}
+  b:  {kind: host, ip: 10.0.2.20/24, gateway: 10.0.2.1}
+links:
+  - {endpoints: [a, r1]}
+  - {endpoints: [r1, b]}
+apps:
+  - {node: a, at: 1s, run: ping, target: 10.0.9.9, count: 100, interval: 10ms}
+  - {node: a, at: 20s, run: ping, target: 10.0.9.9, count: 3, interval: 1s}
+"""
+
+
+def test_icmp_errors_are_rate_limited_per_destination_as_linux_does(tmp_path):
+    """100 unroutable pings within a second get 6 answers (the burst; the next token
+    comes a second after the first answer, by when the burst is over); later, one a
+    second, each is answered."""
+    result = run_scenario(parse_scenario(BURST), tmp_path)
+    answers = [float(t) for (t,) in tshark_fields(tmp_path / "pcap" / "a-r1.pcap", "frame.time_epoch",
+                                                   display_filter="icmp.type == 3")]
+    assert len([t for t in answers if t < 3]) == 6
+    assert len([t for t in answers if t > 19]) == 3
+    notes = [n for n in result.trace.notes if n.what == "icmp-rate-limited"]
+    assert len(notes) == 100 - 6
