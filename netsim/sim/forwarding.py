@@ -26,14 +26,16 @@ class Forwarding:
                 "a unicast datagram in a link-layer broadcast (RFC 1812 §5.3.4)"
             self.drop(frame, iface.port, "martian", error=martian)
             return
-        if ttl <= 1:
-            self._icmp_error(data, hlen, total, src, iface, h.ICMP_TIME_EXCEEDED, 0)
-            self.drop(frame, iface.port, "ttl-expired")
-            return
+        # The route first, then the TTL, as Linux does (ip_route_input before ip_forward):
+        # an unroutable destination is "network unreachable" even at the first hop.
         route = self.routes.lookup(dst)
         if route is None:
             self._icmp_error(data, hlen, total, src, iface, h.ICMP_DEST_UNREACH, h.UNREACH_NET)
             self.drop(frame, iface.port, "no-route", dst=int_to_ip(dst))
+            return
+        if ttl <= 1:
+            self._icmp_error(data, hlen, total, src, iface, h.ICMP_TIME_EXCEEDED, 0)
+            self.drop(frame, iface.port, "ttl-expired")
             return
         out = route.iface
         if self.firewall is not None:
@@ -62,13 +64,23 @@ class Forwarding:
         self._transmit(out, hop, mac, packet, frame.verified)
 
     def _unreachable_after_arp(self, data: bytes) -> None:
-        """RFC 1812 §4.3.3.1: a router that cannot resolve the next hop says host unreachable."""
-        if not self.forwarding or len(data) < 34 or data[12:14] != b"\x08\x00":
+        """RFC 1812 §4.3.3.1: a router that cannot resolve the next hop says host
+        unreachable. For a datagram of our own, the kernel tells the socket instead (no
+        frame: Linux's error queue), which is how ping prints "From 10.0.1.10 icmp_seq=1
+        Destination Host Unreachable" — its own address."""
+        if len(data) < 34 or data[12:14] != b"\x08\x00":
             return
         src = int.from_bytes(data[26:30], "big")
-        if src not in self.local_ips:
-            hlen = (data[14] & 0xF) * 4
-            total = int.from_bytes(data[16:18], "big")
+        hlen = (data[14] & 0xF) * 4
+        total = int.from_bytes(data[16:18], "big")
+        if src in self.local_ips:
+            quoted = data[14:14 + min(total, hlen + 8)]
+            self.trace.note(self.env.now, self.name, "host-unreachable",
+                            dst=int_to_ip(int.from_bytes(data[30:34], "big")))
+            for listener in list(self.icmp_listeners):
+                listener(src, h.ICMP_DEST_UNREACH, h.UNREACH_HOST, 0, 0, quoted, 64,
+                         8 + len(quoted), self.env.now)
+        elif self.forwarding:
             self._icmp_error(data, hlen, total, src, None, h.ICMP_DEST_UNREACH, h.UNREACH_HOST)
 
 

@@ -70,3 +70,33 @@ def test_icmp_errors_are_rate_limited_per_destination_as_linux_does(tmp_path):
     assert len([t for t in answers if t > 19]) == 3
     notes = [n for n in result.trace.notes if n.what == "icmp-rate-limited"]
     assert len(notes) == 100 - 6
+
+
+UNREACHABLE = """
+name: unreachable
+until: 20s
+nodes:
+  a:  {kind: host, ip: 10.0.1.10/24, gateway: 10.0.1.1}
+  r1: {kind: router}
+  b:  {kind: host, ip: 10.0.2.20/24, gateway: 10.0.2.1}
+links:
+  - {endpoints: [a, r1]}
+  - {endpoints: [r1, b]}
+apps:
+  - {node: a, at: 1s, run: ping, target: 10.0.1.99, count: 3}
+  - {node: a, at: 8s, run: traceroute, target: 10.0.9.9}
+"""
+
+
+def test_a_failed_resolution_and_an_unroutable_destination_as_linux_reports_them(tmp_path):
+    result = run_scenario(parse_scenario(UNREACHABLE), tmp_path)
+    ping = result.app("ping")
+    # No one answers ARP for 10.0.1.99: the kernel tells ping, which prints its own
+    # address, as iputils does; the statistics count the errors.
+    assert ping.lines[1:4] == [f"From 10.0.1.10 icmp_seq={n} Destination Host Unreachable"
+                               for n in (1, 2, 3)]
+    assert "3 packets transmitted, 0 received, +3 errors, 100% packet loss" in ping.lines[-1]
+    # r1 has no route to 10.0.9.9: the route lookup comes before the TTL check, so even
+    # the TTL-1 probes get "network unreachable" (!N), not "time exceeded".
+    hops = result.app("traceroute").lines
+    assert hops[1].startswith(" 1  r1 (10.0.1.1)") and hops[1].count("!N") == 3 and len(hops) == 2
