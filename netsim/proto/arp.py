@@ -9,8 +9,9 @@ which broadcasts a request at once and again every ``retry_interval`` until
 ``max_requests`` have gone unanswered (RFC 1122 §2.3.2.1 asks for no more than one
 request a second per address). Up to ``queue_limit`` packets wait per address
 (default 100, about what Linux's ``unres_qlen_bytes`` of 212,992 bytes holds in
-full-size frames); more are refused and the caller drops them (``arp-queue-full``). When the
-reply comes the waiting packets are released in order; when the retries run out
+full-size frames); when full, the oldest gives way, as in Linux, and the caller drops
+it (``arp-queue-full``). When the reply comes the waiting packets are released in
+order; when the retries run out
 they are abandoned with reason ``arp-timeout``.
 
 Reception follows RFC 826's algorithm: a sender already in the cache is updated
@@ -100,16 +101,17 @@ class ArpResolver:
             return entry[0]
         return None
 
-    def hold(self, ip: int, packet, now: float) -> bool:
-        """Keep ``packet`` until ``ip`` resolves; False if the queue for it is full."""
+    def hold(self, ip: int, packet, now: float):
+        """Keep ``packet`` until ``ip`` resolves. When the queue is full the oldest packet
+        makes room, as Linux's neighbour queue (``unres_qlen``) does; it is returned, to
+        be dropped, else None."""
         pending = self._pending.get(ip)
         if pending is None:
             pending = self._pending[ip] = _Pending()
             self._request(ip, pending, now)
-        if len(pending.packets) >= self.queue_limit:
-            return False
+        evicted = pending.packets.pop(0) if len(pending.packets) >= self.queue_limit else None
         pending.packets.append(packet)
-        return True
+        return evicted
 
     # -- fed by the wire ---------------------------------------------------------
 

@@ -308,8 +308,9 @@ class IpNode(Forwarding, Node):
             self._hold(iface, hop, data, verified)
 
     def _hold(self, iface, hop: int, data: bytes, verified: bool) -> None:
-        if not iface.arp.hold(hop, (data, verified), self.env.now):
-            self.drop(data, iface.port, "arp-queue-full")
+        evicted = iface.arp.hold(hop, (data, verified), self.env.now)
+        if evicted is not None:
+            self.drop(evicted[0], iface.port, "arp-queue-full")
         iface.arp_driver.kick()
 
     def _on_arp(self, iface, out) -> None:

@@ -15,7 +15,7 @@ def lan(drop=lambda m: False, **options):
 def test_resolution_releases_held_packets_in_order_and_both_sides_learn():
     wire, a, b, c = lan()
     assert a.lookup(B_IP, 0) is None
-    assert a.hold(B_IP, "p1", 0) and a.hold(B_IP, "p2", 0)
+    assert a.hold(B_IP, "p1", 0) is None and a.hold(B_IP, "p2", 0) is None
     wire.pump()
     assert [m[0] for m in wire.sent] == [1, 2]            # one request, one reply
     (owner, release), = wire.released
@@ -45,10 +45,12 @@ def test_entries_expire_after_their_lifetime():
     assert a.lookup(B_IP, 5.1) is None
 
 
-def test_queue_limit_refuses_more_packets():
+def test_a_full_queue_drops_its_oldest_packet_as_linux_does():
     a = ArpResolver(A_IP, A_MAC, queue_limit=2)
-    assert a.hold(B_IP, 1, 0) and a.hold(B_IP, 2, 0)
-    assert not a.hold(B_IP, 3, 0)
+    assert a.hold(B_IP, 1, 0) is None and a.hold(B_IP, 2, 0) is None
+    assert a.hold(B_IP, 3, 0) == 1                 # the oldest makes room
+    a.receive(2, B_MAC, B_IP, A_MAC, A_IP, 0.5)
+    assert [p for out in a.outputs() for p in getattr(out, "packets", [])] == [2, 3]
 
 
 def test_gratuitous_arp_updates_existing_entries_only():
