@@ -17,6 +17,7 @@ from netsim.proto.arp import ArpResolver
 from netsim.proto.routing import Route, RoutingTable
 from netsim.sim.driver import EngineDriver
 from netsim.sim.forwarding import Forwarding
+from netsim.sim.icmp_errors import IcmpErrors
 from netsim.sim.interface import Interface
 from netsim.sim.node import Node
 from netsim.sim.sockets import UdpSocket
@@ -28,7 +29,6 @@ from netsim.wire.addr import (BROADCAST_IP, BROADCAST_MAC, ZERO_MAC, bytes_to_ma
 from netsim.wire.checksum import fold, word_total
 from netsim.wire.templates import ArpTemplate, IcmpTemplate, TcpTemplate, UdpTemplate
 
-_ICMP_ERROR_TYPES = h.ICMP_ERROR_TYPES
 _LOCALHOST = 0x7F000001                  # "this network" and loopback: never forwarded
 #: ICMP types a host hands to its listeners (RFC 792): replies and errors.
 _ICMP_KNOWN_TYPES = {0, 3, 4, 5, 11, 12, 13, 14}
@@ -36,7 +36,7 @@ _IPV4_UNPACK = h.IPV4.unpack_from
 _EPHEMERAL = (32768, 60999)          # Linux's ip_local_port_range
 
 
-class IpNode(Forwarding, Node):
+class IpNode(IcmpErrors, Forwarding, Node):
     kind = "ip-node"
     forwarding = False
     #: Answer echo requests sent to a broadcast address (Linux: no, by default).
@@ -271,20 +271,6 @@ class IpNode(Forwarding, Node):
                                                        seg.payload, ip_id, options=options))
         return True
 
-    def _icmp_allowed(self, dst: int, icmp_type: int, code: int) -> bool:
-        """Linux's per-destination token bucket (inet_peer_xrlim_allow): a token every
-        ``net.ipv4.icmp_ratelimit`` (1 s), at most 6 saved (XRLIM_BURST_FACTOR), for the
-        error types of ``icmp_ratemask`` — never for "fragmentation needed", which path-MTU
-        discovery depends on."""
-        if icmp_type == h.ICMP_DEST_UNREACH and code == h.UNREACH_FRAG_NEEDED:
-            return True
-        now = self.env.now
-        tokens, last = self._icmp_tokens.get(dst, (ICMP_BURST * ICMP_RATELIMIT, now))
-        tokens = min(ICMP_BURST * ICMP_RATELIMIT, tokens + (now - last))
-        allowed = tokens >= ICMP_RATELIMIT
-        self._icmp_tokens[dst] = (tokens - ICMP_RATELIMIT if allowed else tokens, now)
-        return allowed
-
     def _tcp_ip_id(self, flow, flags: int) -> int:
         """Linux: 0 on a SYN-ACK and a RST (sent with DF, from no socket's counter), and
         otherwise a counter per connection from a random start; the textbook stack
@@ -462,35 +448,6 @@ class IpNode(Forwarding, Node):
             self.drop(frame, iface.port, "protocol-unreachable", protocol=proto)
         else:
             self.drop(frame, iface.port, "no-listener", protocol=proto)
-
-    def _icmp_error(self, data: bytes, hlen: int, total: int, src: int, iface, icmp_type: int,
-                    code: int, word2: int = 0) -> None:
-        """Answer a datagram with an ICMP error (RFC 792), unless RFC 1122 §3.2.2 forbids
-        it (errors about errors, broadcasts, 0.0.0.0) or the rate limit holds it back."""
-        if src == 0 or src == BROADCAST_IP or data[0] & 1:
-            return
-        if data[23] == h.IPPROTO_ICMP and len(data) > 14 + hlen and data[14 + hlen] in _ICMP_ERROR_TYPES:
-            return
-        if not self._icmp_allowed(src, icmp_type, code):
-            self.trace.note(self.env.now, self.name, "icmp-rate-limited", dst=int_to_ip(src),
-                            type=icmp_type, code=code)
-            return
-        # From the interface the error leaves by (RFC 1812 §4.3.2.4; Linux's default
-        # icmp_errors_use_inbound_ifaddr=0): send_icmp picks it from the route back.
-        source = None
-        if iface is not None and iface.loopback:
-            source = int.from_bytes(data[30:34], "big")    # the address it was sent to
-        # RFC 1812 §4.3.2.3: as much of the datagram as fits in 576 bytes (Linux does so).
-        self.send_icmp(src, icmp_type, code, 0, word2, data[14:14 + min(total, ICMP_ERROR_MAX - 28)],
-                       src=source, error=True)
-
-
-#: The largest ICMP error datagram (RFC 1812 §4.3.2.3).
-ICMP_ERROR_MAX = 576
-#: Linux's net.ipv4.icmp_ratelimit (1000 ms) and XRLIM_BURST_FACTOR.
-ICMP_RATELIMIT = 1.0
-ICMP_BURST = 6
-
 
 class Host(IpNode):
     """An end system: one or more interfaces, a default gateway, sockets, applications."""

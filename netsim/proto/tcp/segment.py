@@ -7,6 +7,14 @@ builds the frame (:class:`netsim.wire.templates.TcpTemplate`).
 from __future__ import annotations
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+_MOD = 1 << 32
+_HALF = 1 << 31
+
+
+def unwrap(value: int, reference: int) -> int:
+    """The unwrapped sequence number nearest ``reference`` whose low 32 bits are ``value``
+    (engines count sequence numbers from the ISS without wrapping, so ``<`` works)."""
+    return reference + ((value - reference + _HALF) % _MOD) - _HALF
 _NAMES = ((SYN, "SYN"), (FIN, "FIN"), (RST, "RST"), (PSH, "PSH"), (ACK, "ACK"))
 
 
