@@ -321,10 +321,10 @@ class WebSocketClientApp(App):
 
     def result(self) -> dict:
         updates = [r["latency_s"] for r in self.received if "latency_s" in r]
-        return {"url": self.url, "key": self.key,
-                "accept": self.engine.response_head and next(
-                    (h.split(": ", 1)[1] for h in self.engine.response_head
-                     if h.lower().startswith("sec-websocket-accept")), None) if self.engine else None,
+        head = self.engine.response_head if self.engine else []
+        accept = next((h.split(": ", 1)[1] for h in head
+                       if h.lower().startswith("sec-websocket-accept")), None)
+        return {"url": self.url, "key": self.key, "accept": accept,
                 "messages_sent": len(self.sent), "messages_received": len(self.received),
                 "pongs": self.pongs, "bytes_sent": self.bytes_sent,
                 "bytes_received": self.bytes_received, "close_code": self.closed_code,
