@@ -17,6 +17,7 @@ from netsim.apps.base import App
 from netsim.proto.ftp import FileTree, FtpClient, FtpServerSession
 from netsim.proto.ftp import server as fs
 from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
+from netsim.proto.ftp.tree import check_generated_size
 from netsim.proto.stream import Close, Send
 from netsim.units import SIZE_LIKE, parse_size
 from netsim.wire.addr import ip_to_int
@@ -265,6 +266,10 @@ class Ftp(App):
         super().__init__(node, at=at)
         self.server, self.user, self.password = server, user, password
         self.mode = mode
+        for command in commands or []:
+            words = command.split()
+            if len(words) == 3 and words[0] == "put" and SIZE_LIKE.match(words[2]):
+                check_generated_size(parse_size(words[2]), f"put {words[1]}")
         self.engine = FtpClient(user=user, password=password,
                                 commands=list(commands if commands is not None else ["ls"]),
                                 passive=mode == "passive", server_name=server,

@@ -11,6 +11,7 @@ from netsim.apps.mail_common import IMAP, POP3, SMTP, SUBMISSION, body_sha256, s
 from netsim.apps.stream_io import converse
 from netsim.apps.mail_server import MailServer
 from netsim.apps.names import hosts_entry, lookup
+from netsim.proto.ftp.tree import check_generated_size
 from netsim.proto.mail import ImapClient, Pop3Client, SmtpClient
 from netsim.proto.mail.imap_client import action_commands
 from netsim.proto.mail.lines import crlf
@@ -106,6 +107,8 @@ class MailSend(_MailClient):
         self.to = [to] if isinstance(to, str) else list(to)
         self.cc = [cc] if isinstance(cc, str) else list(cc or [])
         self.subject, self.body, self.attachment = subject, body, attachment
+        if attachment:
+            check_generated_size(attachment, "attachment")
         self.server = server
         self.password = password
         self.port = port or (SUBMISSION if password else SMTP)

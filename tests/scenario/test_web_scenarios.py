@@ -178,6 +178,10 @@ apps:
     ("{node: a, run: rest-client, url: 'http://b/v1', calls: [{method: GET, pth: /x}]}", "apps[0].calls[0]"),
     ("{node: a, run: browser, url: 'ftp://b/'}", "apps[0]"),
     ("{node: a, run: websocket-client, url: 'http://b/'}", "apps[0]"),
+    # Sizes netsim would have to make up (the fuzzer's 2⁶⁴-byte body hung the run).
+    ("{node: b, run: http-server, sites: {'*': {/x: {body: 18446744073709551616}}}}", "apps[0]"),
+    ("{node: b, run: ftp-server, files: {f: 18446744073709551616}}", "apps[0]"),
+    ("{node: a, run: ftp-put, server: b, file: f, size: 1TiB}", "apps[0]"),
 ])
 def test_bad_web_app_keys_are_located_errors(app_text, where):
     text = f"""

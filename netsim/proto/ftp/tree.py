@@ -14,9 +14,22 @@ import random
 from dataclasses import dataclass, field
 
 
+#: The most bytes netsim makes up for one file, body or attachment: scenarios name sizes,
+#: and a typo's 2⁶⁴ must be a located error, not a run that never ends.
+MAX_GENERATED = 64 << 20
+
+
+def check_generated_size(size: int, what: str) -> int:
+    if size > MAX_GENERATED:
+        raise ValueError(f"{what}: {size} bytes is more than netsim makes up for one file "
+                         f"(at most {MAX_GENERATED >> 20} MiB)")
+    return size
+
+
 def content_of(path: str, size: int) -> bytes:
     """``size`` bytes that depend only on the path: text lines, so TYPE A has line ends
     to convert and a capture shows readable data."""
+    check_generated_size(size, path)
     rng = random.Random(hashlib.sha256(path.encode()).digest())
     words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
     out = bytearray()

@@ -29,7 +29,7 @@ import hashlib
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
-from netsim.proto.ftp.tree import content_of
+from netsim.proto.ftp.tree import check_generated_size, content_of
 from netsim.proto.http.bodies import page_html, png_of
 from netsim.proto.wallclock import EPOCH
 
@@ -120,6 +120,8 @@ def resource_from_spec(path: str, spec: dict, parse_time, parse_size) -> Resourc
             body = parse_size(body)
         except ValueError:
             body = body.encode()
+    if isinstance(body, int):
+        check_generated_size(body, f"{path}'s body")
     return Resource(
         path, body, spec.get("type", "text/html"),
         status=int(spec.get("redirect", spec.get("status", 200))),
