@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from netsim.apps.base import App
-from netsim.apps.http import PORT, parse_url
+from netsim.apps.http import PORT, host_header, parse_url
 from netsim.apps.http_pool import Origin
 from netsim.apps.names import hosts_entry, lookup
 from netsim.proto.http.cache import HttpCache
@@ -274,7 +274,7 @@ class Browser(App):
         origin = self.origins.get((host, port))
         if origin is None:
             origin = self.origins[(host, port)] = Origin(
-                self.node, host if port == PORT else f"{host}:{port}", address, port,
+                self.node, host_header(host, port), address, port,
                 version=self.version, limit=self.limit, pipeline=self.pipeline,
                 user_agent=USER_AGENT, accept=ACCEPT, numbering=self._next_connection)
         return origin

@@ -184,8 +184,8 @@ class HttpGet(App):
             self.say(f"* {self.error}")
             return
         self.say(f"* Connected to {self.host} ({int_to_ip(address)}) port {self.port}")
-        host = self.host if self.port == PORT else f"{self.host}:{self.port}"
-        engine = self.engine = HttpClientConnection([self.request], host=host, version=self.version)
+        engine = self.engine = HttpClientConnection([self.request], host=host_header(self.host, self.port),
+                                                    version=self.version)
         engine.start(self.env.now)
         while True:
             data, closing = batch(engine.outputs())
@@ -240,6 +240,11 @@ class HttpGet(App):
                 "headers": dict(e.headers), "bytes": len(e.body),
                 "sha256": hashlib.sha256(e.body).hexdigest(),
                 "time_s": round((e.done_at or self.env.now) - self.at, 6)}
+
+
+def host_header(host: str, port: int) -> str:
+    """The ``Host`` a request names (RFC 9110 §7.2): the port only when not 80."""
+    return host if port == PORT else f"{host}:{port}"
 
 
 def parse_url(url: str) -> tuple[str, int, str]:

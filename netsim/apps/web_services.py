@@ -10,7 +10,7 @@ import itertools
 import json
 
 from netsim.apps.base import App
-from netsim.apps.http import _SERVICE_SCHEMA, PORT, HttpService, parse_url
+from netsim.apps.http import _SERVICE_SCHEMA, PORT, HttpService, host_header, parse_url
 from netsim.apps.http_pool import Origin
 from netsim.proto.http.client import Request
 from netsim.proto.http.httpdns import HttpDnsService, read_answer
@@ -18,7 +18,7 @@ from netsim.proto.http.rest import RestApi
 from netsim.proto.http.soap import WeatherService, call_envelope, read_response, read_wsdl
 
 
-class _HttpCaller(App):
+class HttpCaller(App):
     """A client that makes HTTP calls in turn on one kept-alive connection to ``url``'s host."""
 
     TARGETS = ("host",)
@@ -33,8 +33,7 @@ class _HttpCaller(App):
 
     def start(self) -> None:
         _, address = self.resolve(self.host)
-        self._origin = Origin(self.node, self.host if self.port == PORT else f"{self.host}:{self.port}",
-                              address, self.port, limit=1, user_agent=self.USER_AGENT,
+        self._origin = Origin(self.node, host_header(self.host, self.port), address, self.port, limit=1, user_agent=self.USER_AGENT,
                               accept="application/json, text/xml, */*",
                               numbering=itertools.count(1).__next__)
         self.env.process(self._main())
@@ -85,7 +84,7 @@ class RestApiApp(HttpService):
         return {**super().result(), "state": self.api.data}
 
 
-class RestClient(_HttpCaller):
+class RestClient(HttpCaller):
     """A list of REST calls, each printed as ``METHOD path → status`` with the JSON body."""
 
     name = "rest-client"
@@ -164,7 +163,7 @@ class SoapServiceApp(HttpService):
         self.handlers = {"*": self.service}
 
 
-class SoapClient(_HttpCaller):
+class SoapClient(HttpCaller):
     """Reads the service's WSDL, then makes SOAP calls as it describes them."""
 
     name = "soap-client"
@@ -259,7 +258,7 @@ class HttpDnsServer(HttpService):
         self.handlers = {"*": self.service}
 
 
-class HttpDnsLookup(_HttpCaller):
+class HttpDnsLookup(HttpCaller):
     """Asks an HTTPDNS server (by address, as the SDKs do: no DNS before it) for names."""
 
     name = "httpdns-lookup"

@@ -11,14 +11,13 @@ import random
 import re
 
 from netsim.apps.base import App
-from netsim.apps.http import _SERVICE_SCHEMA, PORT, HttpService, parse_url
+from netsim.apps.http import _SERVICE_SCHEMA, PORT, HttpService, host_header, parse_url
 from netsim.apps.stream_io import batch
-from netsim.proto.http.client import HttpClientConnection, Request
+from netsim.apps.web_services import HttpCaller
 from netsim.proto.http.site import Answer, error_page, http_date
 from netsim.proto.websocket import (Binary, Closed, Failed, Opened, PongReceived, Text,
                                     WebSocketClient, WebSocketServer, new_key)
 from netsim.units import parse_time
-from netsim.wire.addr import int_to_ip
 
 UPDATE = re.compile(r"#(\d+) @([\d.]+)")
 
@@ -236,8 +235,8 @@ class WebSocketClientApp(App):
             self.error = f"connect to {self.host} port {self.port}: Connection refused"
             self.say(self.error)
             return
-        host = self.host if self.port == PORT else f"{self.host}:{self.port}"
-        engine = self.engine = WebSocketClient(host, self.path, key=self.key, rng=self.rng)
+        engine = self.engine = WebSocketClient(host_header(self.host, self.port), self.path,
+                                               key=self.key, rng=self.rng)
         engine.start()
         plan = [(t, "send", text) for t, text in self.to_send] + [(t, "ping", "") for t in self.pings]
         reading = None
@@ -331,12 +330,12 @@ class WebSocketClientApp(App):
                 "update_latency": _stats(updates), "received": self.received}
 
 
-class Poller(App):
+class Poller(HttpCaller):
     """Fetches ``url`` every ``every`` seconds on one persistent connection — polling, what
     sites did before WebSocket — and counts what it costs and how late updates arrive."""
 
     name = "poller"
-    TARGETS = ("host",)
+    USER_AGENT = "netsim-poller/1.0"
     SCHEMA = {
         "url": {"type": "string", "description": "http://host/latest"},
         "every": {"$ref": "#/$defs/interval", "default": "1s", "description": "time between polls"},
@@ -347,46 +346,20 @@ class Poller(App):
 
     def __init__(self, node, *, url: str, every: float = 1.0, duration: float = 10.0,
                  at: float = 0.0) -> None:
-        super().__init__(node, at=at)
-        self.url = url
-        self.host, self.port, self.path = parse_url(url)
+        super().__init__(node, url=url, at=at)
         self.every, self.duration = every, duration
         self.polls: list[dict] = []
         self.seen: dict[int, float] = {}                 # update number → latency
         self.bytes_sent = self.bytes_received = 0
-        self.finished = False
 
-    def start(self) -> None:
-        _, address = self.resolve(self.host)
-        self.env.process(self._run(address))
-
-    def _run(self, address: int):
-        sock = self.node.tcp_connect(address, self.port)
-        try:
-            yield sock.connected
-        except ConnectionError:
-            self.error = f"connect to {int_to_ip(address)} port {self.port}: Connection refused"
-            self.say(self.error)
-            return
-        host = self.host if self.port == PORT else f"{self.host}:{self.port}"
-        engine = HttpClientConnection(host=host, keep_open=True, user_agent="netsim-poller/1.0")
-        engine.start(self.env.now)
+    def run_calls(self):
         end = self.env.now + self.duration
         while self.env.now < end:
-            exchange = engine.submit(Request("GET", self.path), self.env.now)
-            while exchange.done_at is None and not engine.finished:
-                data, _closing = batch(engine.outputs())
-                if data:
-                    self.bytes_sent += len(data)
-                    sock.send(data)
-                received = yield sock.recv()
-                if not received:
-                    engine.connection_lost(self.env.now)
-                    break
-                self.bytes_received += len(received)
-                engine.receive(received, self.env.now)
-            if exchange.done_at is None:
-                self.error = engine.error or "the server closed the connection"
+            exchange = yield from self.call("GET", self.base_path)
+            self.bytes_sent += exchange.sent_bytes
+            self.bytes_received += exchange.received_bytes
+            if exchange.error or exchange.status is None:
+                self.error = exchange.error or "no response"
                 self.say(f"poller: {self.error}")
                 return
             text = exchange.body.decode("utf-8", "replace").strip()
@@ -396,16 +369,9 @@ class Poller(App):
                 self.seen[late[0]] = late[1]
             self.polls.append({"t": round(exchange.sent_at, 6), "status": exchange.status,
                                "text": text, "new": new})
-            self.say(f"GET {self.path} → {exchange.status} {text}" + (
+            self.say(f"GET {self.base_path} → {exchange.status} {text}" + (
                 f"  (new: {late[1] * 1000:.1f} ms after it was made)" if new else "  (nothing new)"))
             yield self.env.timeout(max(0.0, exchange.sent_at + self.every - self.env.now))
-        engine.close()
-        sock.close()
-        self.finished = True
-
-    @property
-    def done(self) -> bool:
-        return self.finished
 
     def result(self) -> dict:
         numbers = sorted(self.seen)

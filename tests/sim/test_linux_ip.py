@@ -5,10 +5,8 @@ by; IP id 0 on a SYN-ACK and a RST, a counter per connection otherwise."""
 from netsim import parse_scenario, run_scenario
 from tests.conftest import tshark_fields
 
-SCENARIO = """
-name: linux-ip
-until: 10s
-nodes:
+#: a — r1 — b, the scenarios' common part (at @LINE@); each adds its name, length and apps.
+LINE = """nodes:
   a:  {kind: host, ip: 10.0.1.10/24, gateway: 10.0.1.1}
   r1: {kind: router}
   b:  {kind: host, ip: 10.0.2.20/24, gateway: 10.0.2.1}
@@ -16,7 +14,12 @@ links:
   - {endpoints: [a, r1]}
   - {endpoints: [r1, b]}
 apps:
-  - {node: b, run: tcp-sink, port: 5001}
+"""
+
+SCENARIO = """
+name: linux-ip
+until: 10s
+@LINE@  - {node: b, run: tcp-sink, port: 5001}
   - {node: a, at: 1s, run: tcp-source, target: b, port: 5001, size: 20KiB}
   - {node: a, at: 2s, run: tcp-source, target: b, port: 5999, size: 1KiB}
   - {node: a, at: 3s, run: ping, target: 10.0.9.9, size: 1000, count: 1}
@@ -24,7 +27,7 @@ apps:
 
 
 def test_icmp_errors_and_ip_ids_as_linux_sends_them(tmp_path):
-    run_scenario(parse_scenario(SCENARIO), tmp_path)
+    run_scenario(parse_scenario(SCENARIO.replace("@LINE@", LINE)), tmp_path)
     pcap = tmp_path / "pcap" / "a-r1.pcap"
     [(tos, df, length, src)] = tshark_fields(
         pcap, "ip.dsfield", "ip.flags.df", "ip.len", "ip.src",
@@ -46,15 +49,7 @@ def test_icmp_errors_and_ip_ids_as_linux_sends_them(tmp_path):
 BURST = """
 name: icmp-burst
 until: 30s
-nodes:
-  a:  {kind: host, ip: 10.0.1.10/24, gateway: 10.0.1.1}
-  r1: {kind: router}
-  b:  {kind: host, ip: 10.0.2.20/24, gateway: 10.0.2.1}
-links:
-  - {endpoints: [a, r1]}
-  - {endpoints: [r1, b]}
-apps:
-  - {node: a, at: 1s, run: ping, target: 10.0.9.9, count: 100, interval: 10ms}
+@LINE@  - {node: a, at: 1s, run: ping, target: 10.0.9.9, count: 100, interval: 10ms}
   - {node: a, at: 20s, run: ping, target: 10.0.9.9, count: 3, interval: 1s}
 """
 
@@ -63,7 +58,7 @@ def test_icmp_errors_are_rate_limited_per_destination_as_linux_does(tmp_path):
     """100 unroutable pings within a second get 6 answers (the burst; the next token
     comes a second after the first answer, by when the burst is over); later, one a
     second, each is answered."""
-    result = run_scenario(parse_scenario(BURST), tmp_path)
+    result = run_scenario(parse_scenario(BURST.replace("@LINE@", LINE)), tmp_path)
     answers = [float(t) for (t,) in tshark_fields(tmp_path / "pcap" / "a-r1.pcap", "frame.time_epoch",
                                                    display_filter="icmp.type == 3")]
     assert len([t for t in answers if t < 3]) == 6
@@ -75,21 +70,13 @@ def test_icmp_errors_are_rate_limited_per_destination_as_linux_does(tmp_path):
 UNREACHABLE = """
 name: unreachable
 until: 20s
-nodes:
-  a:  {kind: host, ip: 10.0.1.10/24, gateway: 10.0.1.1}
-  r1: {kind: router}
-  b:  {kind: host, ip: 10.0.2.20/24, gateway: 10.0.2.1}
-links:
-  - {endpoints: [a, r1]}
-  - {endpoints: [r1, b]}
-apps:
-  - {node: a, at: 1s, run: ping, target: 10.0.1.99, count: 3}
+@LINE@  - {node: a, at: 1s, run: ping, target: 10.0.1.99, count: 3}
   - {node: a, at: 8s, run: traceroute, target: 10.0.9.9}
 """
 
 
 def test_a_failed_resolution_and_an_unroutable_destination_as_linux_reports_them(tmp_path):
-    result = run_scenario(parse_scenario(UNREACHABLE), tmp_path)
+    result = run_scenario(parse_scenario(UNREACHABLE.replace("@LINE@", LINE)), tmp_path)
     ping = result.app("ping")
     # No one answers ARP for 10.0.1.99: the kernel tells ping, which prints its own
     # address, as iputils does; the statistics count the errors.

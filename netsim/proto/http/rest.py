@@ -57,21 +57,13 @@ class RestApi:
             return _json(422, {"error": "the body must be a JSON object"}, date)
         if method == "POST":
             return self._create(collection, sent, target, date)
-        if method == "PATCH":
-            merged = _merge(dict(item), sent)
-            missing = _missing(collection, merged)
-            if missing:
-                return _json(422, {"error": f"missing field(s): {', '.join(missing)}"}, date)
-            item.clear()
-            item.update(merged)
-            self.changes += 1
-            return _json(200, item, date)
-        replacement = dict(sent, id=item["id"])                        # PUT
-        missing = _missing(collection, replacement)
+        # PATCH merges into the item (RFC 7396); PUT replaces it, keeping its id.
+        new = _merge(dict(item), sent) if method == "PATCH" else dict(sent, id=item["id"])
+        missing = _missing(collection, new)
         if missing:
             return _json(422, {"error": f"missing field(s): {', '.join(missing)}"}, date)
         item.clear()
-        item.update(replacement)
+        item.update(new)
         self.changes += 1
         return _json(200, item, date)
 
