@@ -90,7 +90,7 @@ RETRANSMISSION_FAMILY = ("retransmission", "Duplicate ACK", "out-of-order",
                          "Previous segment(s) not captured")
 #: What a slow reader causes on purpose.
 ZERO_WINDOW_FAMILY = ("Zero Window", "window specified by the receiver is now completely full",
-                      "window update", "ZeroWindowProbe")
+                      "window update", "ZeroWindowProbe", "Keep-Alive")
 
 
 def expert_messages(pcap: Path) -> list[tuple[int, int, str]]:

@@ -231,6 +231,9 @@ class Labeller:
                 more = payload.count(b"\n") - 1
                 return Label("TCP", f"{line} (+{more} lines)" if more > 0 else line, "text")
             return Label("TCP", f"seq={rel_seq} len={len(payload)}", "data")
+        if peer is not None and peer.window == 0 and (rel_seq + 1) % (1 << 32) == me.highest:
+            # Linux's probe of a closed window: no data, the sequence number below the next.
+            return Label("TCP", f"ACK seq={rel_seq} (zero-window probe)", "zero-window-probe")
         text = f"ACK ack={rel_ack} win={window}"
         blocks = h.parse_tcp_options(options).get("sack") if options else None
         if blocks and peer is not None:

@@ -241,6 +241,32 @@ def test_zero_window_stalls_sender_and_probes_until_the_reader_reads():
     assert bytes(got) == bytes(range(256)) * 100
 
 
+def test_linux_probes_a_zero_window_with_an_empty_segment_below_snd_una():
+    """Linux's tcp_write_wakeup → tcp_xmit_probe_skb(sk, 0): no data, seq = SND.UNA − 1,
+    at RTO, 2·RTO, 4·RTO…; the receiver must answer each (RFC 9293 §3.10.7.4: an
+    unacceptable segment gets an ACK), and the data survives."""
+    linux = {"old_seq_window_probe": True, "persist_max": 120.0}
+    pair = TcpPair(client_options=linux,
+                   server_options={"recv_buffer": 8192, "window_scaling": False})
+    pair.auto_read[id(pair.server)] = False
+    pair.server.listen()
+    pair.client.connect(0.0)
+    pair.run(until=1.0)
+    pair.client.send(bytes(range(256)) * 100, pair.now)
+    pair.run(until=pair.now + 5)
+    una = pair.client.snd_una
+    probes = [s for s in pair.sent[id(pair.client)] if not s.payload and s.seq == (una - 1) % 2**32]
+    assert len(probes) >= 3 and not [s for s in pair.sent[id(pair.client)] if len(s.payload) == 1]
+    answers = [s for s in pair.sent[id(pair.server)] if s.window == 0]
+    assert len(answers) >= len(probes) + 1                       # the zero window, then each probe
+    got = bytearray()
+    for _ in range(40):
+        got += pair.server.read(None, pair.now)
+        pair.run(until=pair.now + 0.5)
+    got += pair.server.read(None, pair.now)
+    assert bytes(got) == bytes(range(256)) * 100
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(size=st.integers(0, 40_000), seed=st.integers(0, 2**32 - 1),
        loss=st.floats(0, 0.25), dup=st.floats(0, 0.15), reorder=st.floats(0, 0.3),

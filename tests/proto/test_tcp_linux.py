@@ -35,7 +35,10 @@ def test_syn_options_window_and_negotiation_as_linux():
     # Linux 6.x SYN: mss 1460, sackOK, TS val … ecr 0, nop, wscale 7; window 64240.
     assert (syn.mss, syn.sack_perm, syn.ts, syn.wscale, syn.window) == (1460, True, (1000, 0), 7, 64240)
     synack = pair.sent[id(pair.server)][0]
-    assert synack.ts == (900_020, 1000) and synack.sack_perm and synack.window == 64240
+    # The SYN-ACK's window counts 1448-byte segments (timestamps agreed): 45 × 1448.
+    assert synack.ts == (900_020, 1000) and synack.sack_perm and synack.window == 65160
+    # The first ACK rounds 64240 up to the scale's unit: 502 × 128 (what Linux sends).
+    assert pair.sent[id(pair.client)][1].window == 502
     assert pair.client.sack_ok and pair.client.ts_ok and pair.server.sack_ok
     assert pair.client.send_mss == 1448            # 1460 − 12 bytes of timestamps
     assert isinstance(pair.client.cc, Cubic) and pair.client.cc.cwnd == 10 * 1448     # RFC 6928

@@ -17,8 +17,9 @@ what ``min(cwnd, SND.WND)`` allows, in MSS-sized segments, and the FIN once the
 buffer is drained. One retransmission timer (RFC 6298) runs while anything is
 unacknowledged; when it fires the first unacknowledged segment is resent, the
 timer backs off, and sending goes back to SND.UNA with a one-segment window.
-A zero window with data waiting starts the persist timer, which sends one-byte
-window probes with the same backoff.
+A zero window with data waiting starts the persist timer, which sends window probes
+with the same backoff: one byte of data (RFC 9293 §3.8.6.1), or as Linux does an
+empty segment with the sequence number below SND.UNA.
 
 Receiving: in-order data goes to the receive buffer, whose free space is the
 advertised window (so a slow reader closes it); out-of-order segments are held
@@ -53,9 +54,10 @@ class TcpConnection(Acknowledging, Sending):
                  msl: float = 0.5, delayed_ack: float = 0.0, window_scaling: bool = True,
                  congestion=NewReno, sack: bool = False, timestamps: bool = False,
                  initial_window: int | None = None, quickack: int = 0,
-                 time_wait: float | None = None, syn_window: int | None = None,
+                 time_wait: float | None = None, initial_space: int | None = None,
                  wscale: int | None = None, fin_with_data: bool = False,
-                 ts_offset: int = 0) -> None:
+                 ts_offset: int = 0, old_seq_window_probe: bool = False,
+                 persist_max: float = 60.0) -> None:
         self.state = State.CLOSED
         self.mss = mss                      # what we can receive (told to the peer)
         self.send_mss = mss                 # what we may send (the peer's MSS, ours at most)
@@ -74,8 +76,10 @@ class TcpConnection(Acknowledging, Sending):
         fitted = max(0, (recv_buffer - 1).bit_length() - 16)
         self.rcv_wscale = (fitted if wscale is None else wscale) if window_scaling else 0
         self.snd_wscale = 0
-        self.syn_window = syn_window
-        self._rcv_ssthresh = syn_window or recv_buffer
+        # Linux's receive window starts from ``initial_space`` (half of tcp_rmem's 131072)
+        # rounded down to whole segments, and grows from there (None: the free buffer).
+        self.initial_space = initial_space
+        self._rcv_ssthresh = recv_buffer
         # SACK (RFC 2018/6675) and timestamps (RFC 7323): offered, then what both agreed.
         self._want_sack, self._want_ts = sack, timestamps
         self.sack_ok = self.ts_ok = False
@@ -89,6 +93,10 @@ class TcpConnection(Acknowledging, Sending):
         self.quickack = quickack                 # segments ACKed at once, at the start
         self.time_wait = time_wait
         self.fin_with_data = fin_with_data
+        # Zero-window probes: one byte of new data (RFC 9293 §3.8.6.1), or Linux's empty
+        # segment one below SND.UNA that the receiver must answer with an ACK.
+        self.old_seq_window_probe = old_seq_window_probe
+        self.persist_max = persist_max
         # Send sequence space.
         self.iss = iss
         self.snd_una = self.snd_nxt = iss
@@ -410,13 +418,15 @@ class TcpConnection(Acknowledging, Sending):
             self._ack_now()
 
     def _append(self, payload: bytes, fin: bool, now: float) -> None:
-        room = self._rcv_window()
+        # What we advertised is taken even where the window has since been computed
+        # smaller (RFC 9293 §3.8.6.2.2: a window is not shrunk), as the buffer allows.
+        room = min(self.rx.room, max(self._rcv_window(), self._advertised_right - self.rcv_nxt))
         if len(payload) > room:
             payload, fin = payload[:room], False
         if payload:
             self.rx.append(payload)
             self.rcv_nxt += len(payload)
-            if self.syn_window is not None and len(payload) >= self.send_mss:
+            if self.initial_space is not None and len(payload) >= self.send_mss:
                 self._rcv_ssthresh = min(self.rx.capacity, self._rcv_ssthresh + 2 * self.mss)
             self.bytes_received += len(payload)
             self._out.append(ev.DataReceived(available=self.rx.available))

@@ -41,15 +41,21 @@ class Sending:
 
 
     def _rcv_window(self) -> int:
-        if self.syn_window is None:
+        if self.initial_space is None:
             return self.rx.room
         # Linux starts at the SYN's window and widens it as full segments arrive
         # (tcp_grow_window: rcv_ssthresh += 2·MSS each), up to the free buffer.
         return min(self.rx.room, self._rcv_ssthresh)
 
     def _window_field(self) -> int:
-        window = self._rcv_window() >> self.rcv_wscale
-        window = min(window, 0xFFFF)
+        window = self._rcv_window()
+        if self.initial_space is not None and self.rcv_wscale:
+            # Linux's __tcp_select_window rounds *up* to the scale's unit, "so that it
+            # won't get scaled away" (64240 is sent as 502 × 128) — where the buffer has it.
+            unit = (1 << self.rcv_wscale) - 1
+            aligned = (window + unit) & ~unit
+            window = aligned if aligned <= self.rx.room else window
+        window = min(window >> self.rcv_wscale, 0xFFFF)
         self._advertised_right = self.rcv_nxt + (window << self.rcv_wscale)
         return window
 
@@ -75,7 +81,13 @@ class Sending:
         # A SYN offers what we want; a SYN-ACK only what the SYN offered too (RFC 7323 §3.2).
         sack_perm = self.sack_ok if ack else self._want_sack
         stamps = self.ts_ok if ack else self._want_ts
-        window = min(self._rcv_window(), self.syn_window or 0xFFFF, 0xFFFF)
+        if self.initial_space is not None:
+            # tcp_select_initial_window: whole segments of what we will receive — 1460
+            # bytes in a SYN (64240), 1448 in a SYN-ACK once timestamps are agreed (65160).
+            segment = self.mss - (12 if ack and stamps else 0)
+            self._rcv_ssthresh = min(self.rx.capacity,
+                                     self.initial_space - self.initial_space % segment)
+        window = min(self._rcv_window(), 0xFFFF)
         seg = Segment(self.iss, self.rcv_nxt if ack else 0, SYN | (ACK if ack else 0), window,
                       b"", self.mss, wscale, sack_perm=sack_perm,
                       ts=(self._tsval(now), self.ts_recent if ack else 0) if stamps else None)
@@ -233,14 +245,19 @@ class Sending:
             if self.snd_nxt == self.snd_una and room > 0 and self.tx.end_seq > self.snd_nxt:
                 self._send_data(self.snd_nxt, min(self.send_mss, room), now)
             return
-        if self.tx.end_seq > self.snd_nxt and self.snd_nxt == self.snd_una:
+        if self.old_seq_window_probe:
+            # Linux's tcp_xmit_probe_skb: "use a previous sequence" — nothing the receiver
+            # can take, so it must answer with an ACK that carries its window.
+            self._emit(Segment(self.snd_una - 1, self.rcv_nxt, ACK, self._window_field()))
+            self._ack_pending = False
+        elif self.tx.end_seq > self.snd_nxt and self.snd_nxt == self.snd_una:
             self._send_data(self.snd_nxt, 1, now)    # a one-byte window probe
             self._rto_at = None                      # the persist timer owns it
         elif self.snd_nxt > self.snd_una:
             self._send_data(self.snd_una, 1, now, retransmit=True)
             self._rto_at = None
         self._persist_backoff += 1
-        self._persist_at = now + min(60.0, self.rtt.rto * (2 ** self._persist_backoff))
+        self._persist_at = now + min(self.persist_max, self.rtt.rto * (2 ** self._persist_backoff))
 
     def _sack_send(self, now: float, first: bool = False) -> None:
         """RFC 6675 §5 steps 4–5: while the window holds more than the pipe, send the next
