@@ -30,7 +30,7 @@ def main() -> None:
 
     net, (src, dst) = line(["src", "dst"], rate="1Gbps", delay="1ms", seed=1, queue_packets=1000)
     for node in (src, dst):
-        node.tcp.use_stack(args.stack)
+        node.use_stack(args.stack)
     sink = TcpSink(dst, port=5001)
     source = TcpSource(src, target="dst", port=5001, size=size, at=0.001)
     wall = timed_run(net, args.profile)

@@ -87,7 +87,10 @@ def test_diagram_redraws_a_saved_run_with_a_filter(tmp_path, capsys):
     out = tmp_path / "arp.puml"
     assert main(["diagram", str(tmp_path), "--filter", "arp", "--level", "link",
                  "--format", "plantuml", "-o", str(out)]) == 0
-    assert out.read_text().count("ARP who-has") == 4
+    # Each router's and files' broadcast on its way out, then (about five seconds after
+    # first using entries learned from requests) each one's unicast check of its asker.
+    assert out.read_text().count("ARP who-has") == 8
+    assert out.read_text().count(" (unicast)") == 4
     assert main(["diagram", str(tmp_path), "--filter", "gopher"]) == 2
     assert main(["diagram", str(tmp_path / "nowhere")]) == 2
 

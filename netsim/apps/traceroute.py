@@ -20,8 +20,12 @@ class Traceroute(App):
                      "description": "largest TTL tried (traceroute -m)"},
         "probes": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3,
                    "description": "probes per hop (traceroute -q)"},
-        "wait": {"$ref": "#/$defs/interval", "default": "1s",
-                 "description": "how long to wait for each probe's answer (traceroute -w)"},
+        "wait": {"$ref": "#/$defs/interval", "default": "5s",
+                 "description": "longest wait for a probe's answer (traceroute -w MAX); "
+                                "shorter once its hop or a later one has answered"},
+        "in_flight": {"type": "integer", "minimum": 1, "maximum": 64, "default": 16,
+                      "description": "probes outstanding at once (traceroute -N; 1 for the "
+                                     "classic one at a time)"},
         "packet_size": {"type": "integer", "minimum": 28, "maximum": 1500, "default": 60,
                         "description": "IP packet length of a probe"},
         "names": {"type": "boolean", "default": True,
@@ -30,18 +34,20 @@ class Traceroute(App):
     REQUIRED = ["target"]
 
     def __init__(self, node, *, target: str, max_hops: int = 30, probes: int = 3,
-                 wait: float = 1.0, packet_size: int = 60, names: bool = True,
-                 at: float = 0.0) -> None:
+                 wait: float = 5.0, in_flight: int = 16, packet_size: int = 60,
+                 names: bool = True, at: float = 0.0) -> None:
         super().__init__(node, at=at)
         self.target = target
-        self._params = dict(max_hops=max_hops, probes=probes, wait=wait, packet_size=packet_size)
+        self._params = dict(max_hops=max_hops, probes=probes, wait=wait, in_flight=in_flight,
+                            packet_size=packet_size)
+        #: source port -> the probe socket (traceroute 2.x opens one per probe)
+        self._sockets: dict = {}
         self._names = names
         self.engine: TracerouteEngine | None = None
         node.icmp_listeners.append(self._on_icmp)
 
     def start(self) -> None:
         name, self._dst = self.resolve(self.target)
-        self.socket = self.node.udp_open()
         self.engine = TracerouteEngine(name, self._dst, format_ip=int_to_ip,
                                        names=host_names(self.network) if self._names else None,
                                        **self._params)
@@ -51,10 +57,16 @@ class Traceroute(App):
 
     def on_output(self, output) -> None:
         if isinstance(output, SendProbe):
-            self.node.send_udp(self.socket.port, self._dst, output.dport, output.payload,
+            socket = self.node.udp_open()
+            self._sockets[socket.port] = socket
+            self.node.send_udp(socket.port, self._dst, output.dport, output.payload,
                                ttl=output.ttl, df=False)
         else:
             super().on_output(output)
+        if self.engine.done:
+            for socket in self._sockets.values():
+                socket.close()
+            self._sockets.clear()
 
     def _on_icmp(self, src, icmp_type, code, word1, word2, data, ttl, length, now) -> None:
         if self.engine is None or icmp_type not in (h.ICMP_TIME_EXCEEDED, h.ICMP_DEST_UNREACH):
@@ -63,7 +75,7 @@ class Traceroute(App):
             return
         ihl = (data[0] & 0xF) * 4
         sport = int.from_bytes(data[ihl:ihl + 2], "big")
-        if sport != self.socket.port:
+        if sport not in self._sockets:
             return
         self.engine.receive_icmp(src, icmp_type, code, int.from_bytes(data[ihl + 2:ihl + 4], "big"), now)
         self.driver.kick()

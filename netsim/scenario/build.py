@@ -37,7 +37,7 @@ def build_network(scenario, *, seed: int, trace: bool = True):
         options = {"arp_lifetime": parse_time(spec["arp_lifetime"])} if "arp_lifetime" in spec else {}
         node = net.add_host(name, **options) if kind == "host" else net.add_router(name, **options)
         node.gateway = spec.get("gateway")
-        node.tcp.use_stack(spec.get("stack") or data.get("defaults", {}).get("stack") or DEFAULT_STACK)
+        node.use_stack(spec.get("stack") or data.get("defaults", {}).get("stack") or DEFAULT_STACK)
         try:
             if spec.get("ip") == "dhcp":
                 node.add_interface("eth0")
@@ -92,7 +92,10 @@ def build_network(scenario, *, seed: int, trace: bool = True):
             if not node.interfaces:
                 raise err(("nodes", name, "boot"), f"{name} is not wired to anything")
             APPS["rarp-boot"](node, prefix=spec.get("prefix", 24))
-        if spec.get("announce"):
+        # RFC 5227 announcements of the addresses configured at start: by default with
+        # the Linux stack, as a Linux host configured by NetworkManager sends them.
+        if spec["kind"] != "switch" and spec.get("announce", node.tcp.stack == "linux") \
+                and spec.get("ip") != "dhcp" and spec.get("boot") != "rarp":
             net.at(0.0, node.announce)
         if spec.get("ip") == "dhcp":
             APPS["dhcp-client"](node)

@@ -111,7 +111,10 @@ NODE = {
         "boot": {"enum": ["rarp"], "description": "a diskless host that learns its address by RARP"},
         "prefix": {"type": "integer", "minimum": 0, "maximum": 32,
                    "description": "prefix length a RARP-booted host uses (default 24)"},
-        "announce": {"type": "boolean", "description": "send a gratuitous ARP at start"},
+        "announce": {"type": "boolean",
+                     "description": "announce the node's addresses at start by gratuitous ARP "
+                                    "(RFC 5227: twice, 2 s apart; default: yes with the "
+                                    "Linux stack, no with the textbook's)"},
         "aging": {"$ref": "#/$defs/time", "description": "a switch's MAC table aging time"},
         "stp": {"anyOf": [{"type": "boolean"}, {
             "type": "object", "additionalProperties": False,

@@ -58,7 +58,7 @@ class Forwarding:
             return
         old_word = (ttl << 8) | proto
         checksum = update_checksum((data[24] << 8) | data[25], old_word, old_word - 256)
-        mac = out.arp.lookup(hop, now)
+        mac = self.neighbour(out, hop)
         packet = b"".join(((mac or ZERO_MAC), out.mac, data[12:22], bytes((ttl - 1, proto)),
                            checksum.to_bytes(2, "big"), data[26:14 + total]))
         self._transmit(out, hop, mac, packet, frame.verified)

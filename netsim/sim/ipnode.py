@@ -9,6 +9,8 @@ a Scapy object. Whatever a frame got wrong becomes a ``drop`` record with a reas
 
 from __future__ import annotations
 
+import random
+
 import struct
 
 from netsim.errors import AddressError, FrameError
@@ -34,6 +36,7 @@ _LOCALHOST = 0x7F000001                  # "this network" and loopback: never fo
 _ICMP_KNOWN_TYPES = {0, 3, 4, 5, 11, 12, 13, 14}
 _IPV4_UNPACK = h.IPV4.unpack_from
 _EPHEMERAL = (32768, 60999)          # Linux's ip_local_port_range
+_ANNOUNCE_INTERVAL = 2.0             # RFC 5227 §1.1
 
 
 class IpNode(IcmpErrors, Forwarding, Node):
@@ -79,9 +82,20 @@ class IpNode(IcmpErrors, Forwarding, Node):
 
     # -- configuration ---------------------------------------------------------------
 
+    def use_stack(self, name: str) -> None:
+        """``linux`` or ``textbook``: TCP's settings (:mod:`netsim.proto.tcp.profile`) and
+        how ARP keeps its neighbours (:mod:`netsim.proto.arp`)."""
+        self.tcp.use_stack(name)
+        for iface in self.interfaces.values():
+            iface.arp.nud = name == "linux"
+
     def add_interface(self, name: str | None = None, mac: bytes | None = None):
         iface = super().add_interface(name, mac or self.network.allocate_mac())
-        iface.arp = ArpResolver(None, iface.mac, **self._arp_options)
+        # Each interface draws its reachable time from its own generator, so adding a
+        # node or a link does not move every other random choice of the run.
+        rng = random.Random(f"{self.network.seed}:arp:{self.name}:{iface.name}")
+        iface.arp = ArpResolver(None, iface.mac, nud=self.tcp.stack == "linux", rng=rng,
+                                local_addresses=self.local_ips, **self._arp_options)
         iface.arp_driver = EngineDriver(self.env, iface.arp, lambda out, i=iface: self._on_arp(i, out))
         return iface
 
@@ -191,7 +205,23 @@ class IpNode(IcmpErrors, Forwarding, Node):
         hop = dst if route.gateway is None else route.gateway
         if dst == BROADCAST_IP or dst == iface.broadcast:
             return iface, hop, BROADCAST_MAC       # no ARP for a broadcast address
-        return iface, hop, iface.arp.lookup(hop, self.env._now)
+        return iface, hop, self.neighbour(iface, hop)
+
+    def neighbour(self, iface, hop: int) -> bytes | None:
+        """The MAC to send to ``hop`` through ``iface``, or None (resolve first). Using a
+        stale entry (Linux) starts its delay timer, so the driver is re-armed then."""
+        arp = iface.arp
+        mac = arp.lookup(hop, self.env._now)
+        if arp.timer_changed:
+            iface.arp_driver.kick()
+        return mac
+
+    def confirm_neighbour(self, dst: int) -> None:
+        """TCP saw new data acknowledged by ``dst``: the next hop toward it is alive
+        (Linux's ``sk_dst_confirm``), so its ARP entry needs no probe."""
+        route = self.routes.lookup(dst)
+        if route is not None:
+            route.iface.arp.confirm(dst if route.gateway is None else route.gateway, self.env._now)
 
     def _keep(self, key: tuple, template):
         """Remember a new template; callers write ``self._templates.get(key) or
@@ -223,7 +253,7 @@ class IpNode(IcmpErrors, Forwarding, Node):
             mac, hop = BROADCAST_MAC, dst
         else:
             hop = dst
-            mac = iface.arp.lookup(dst, self.env._now)
+            mac = self.neighbour(iface, dst)
         key = (17, iface, mac, src, dst, sport, dport, True)
         template = self._templates.get(key) or self._keep(key, UdpTemplate(
             iface.mac, mac or ZERO_MAC, src, dst, sport, dport, df=True))
@@ -302,11 +332,12 @@ class IpNode(IcmpErrors, Forwarding, Node):
     def _on_arp(self, iface, out) -> None:
         """Carry out what an interface's ARP engine asks for."""
         if isinstance(out, arp_engine.SendRequest):
-            iface.send(self._arp_template(iface).build(h.ARP_REQUEST, BROADCAST_MAC, ZERO_MAC,
+            iface.send(self._arp_template(iface).build(h.ARP_REQUEST,
+                                                       out.unicast_mac or BROADCAST_MAC, ZERO_MAC,
                                                        out.target_ip))
         elif isinstance(out, arp_engine.SendReply):
-            iface.send(self._arp_template(iface).build(h.ARP_REPLY, out.target_mac, out.target_mac,
-                                                       out.target_ip))
+            template = self._arp_template(iface, sender_ip=out.sender_ip)
+            iface.send(template.build(h.ARP_REPLY, out.target_mac, out.target_mac, out.target_ip))
         elif isinstance(out, arp_engine.Release):
             # Caused by the ARP reply being handled now; say so, for the diagrams.
             trace = self.trace
@@ -322,15 +353,29 @@ class IpNode(IcmpErrors, Forwarding, Node):
         elif isinstance(out, arp_engine.Learned):
             self.trace.note(self.env.now, self.name, "arp-learned", iface=iface.name,
                             ip=int_to_ip(out.ip), mac=bytes_to_mac(out.mac))
+        elif isinstance(out, arp_engine.Forgot):
+            self.trace.note(self.env.now, self.name, "arp-failed", iface=iface.name,
+                            ip=int_to_ip(out.ip), mac=bytes_to_mac(out.mac))
 
-    def _arp_template(self, iface, ethertype: int = h.ETHERTYPE_ARP) -> ArpTemplate:
-        key = ("arp", iface, iface.ip, ethertype)
-        return self._templates.get(key) or self._keep(key, ArpTemplate(iface.mac, iface.ip or 0,
+    def _arp_template(self, iface, ethertype: int = h.ETHERTYPE_ARP, *,
+                      sender_ip: int | None = None) -> ArpTemplate:
+        sender_ip = iface.ip if sender_ip is None else sender_ip
+        key = ("arp", iface, sender_ip, ethertype)
+        return self._templates.get(key) or self._keep(key, ArpTemplate(iface.mac, sender_ip or 0,
                                                                        ethertype))
 
     def announce(self, iface=None) -> None:
-        """Send a gratuitous ARP (RFC 5227 announcement) for ``iface``'s address."""
-        for i in ([iface] if iface else self.interfaces.values()):
+        """Announce ``iface``'s address (every interface's, without one) by gratuitous
+        ARP, as RFC 5227 §2.3 asks of a host that has configured one: the Linux stack
+        sends ANNOUNCE_NUM (2) announcements ANNOUNCE_INTERVAL (2 s) apart, as
+        NetworkManager and dhcpcd do; the textbook stack one."""
+        ifaces = [iface] if iface else list(self.interfaces.values())
+        self._announce_now(ifaces)
+        if self.tcp.stack == "linux":
+            self.network.at(self.env.now + _ANNOUNCE_INTERVAL, lambda: self._announce_now(ifaces))
+
+    def _announce_now(self, ifaces) -> None:
+        for i in ifaces:
             if i.ip is not None and i.channel is not None:
                 i.send(self._arp_template(i).build(h.ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, i.ip))
 
@@ -367,7 +412,8 @@ class IpNode(IcmpErrors, Forwarding, Node):
                     self.drop(frame, iface.port, "not-for-this-host")
             elif ethertype == b"\x08\x06":
                 op, sha, spa, tha, tpa = h.parse_arp(data)
-                iface.arp.receive(op, sha, spa, tha, tpa, now)      # refuses a bad opcode
+                iface.arp.receive(op, sha, spa, tha, tpa, now,       # refuses a bad opcode
+                                  unicast=dst == iface.mac)
                 watcher = self.arp_watchers.get(iface.name)
                 if watcher is not None:
                     watcher(op, sha, spa, tha, tpa, now)

@@ -138,15 +138,20 @@ class Switch(Node):
             out.send_frame(frame)
             return
         self.flooded += 1
-        too_big = False
+        too_big = sent = False
         for out in self.interfaces.values():
             if out is not iface and out.channel is not None and self._port_state(out)[1]:
                 if payload > out.mtu:
                     too_big = True            # a switch never fragments: that port gets nothing
                 else:
                     out.send_frame(frame)
+                    sent = True
         if too_big:
             self.drop(frame, iface.port, "oversize", length=len(data))
+        elif not sent:
+            # Every other port is blocked or still listening (spanning tree), or unwired:
+            # the frame ends here, and says so.
+            self.drop(frame, iface.port, "no-forwarding-port")
 
     def _receive_bpdu(self, frame, iface) -> None:
         """A frame to the bridge group address is the spanning tree's, never forwarded."""

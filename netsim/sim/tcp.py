@@ -339,7 +339,11 @@ class TcpStack:
         seg = Segment(seq, ack, flags, window, payload, opts.get("mss"), opts.get("wscale"),
                       sack_perm=opts.get("sack_perm", False), ts=opts.get("ts"),
                       sack=opts.get("sack", ()))
-        endpoint.conn.receive(seg, self.node.env.now)
+        conn = endpoint.conn
+        acked = conn.snd_una
+        conn.receive(seg, self.node.env.now)
+        if conn.snd_una != acked and self.stack == "linux":
+            self.node.confirm_neighbour(src)
         endpoint.flush()
 
     def icmp_error(self, code: int, word2: int, quoted: bytes) -> bool:

@@ -118,7 +118,10 @@ def _describe_arp(data: bytes, ethertype: int) -> Description:
             return Description("ARP", smac, dmac, f"ARP announce {int_to_ip(spa)}")
         if spa == 0:            # RFC 5227 §2.1.1: is anyone using this address?
             return Description("ARP", smac, dmac, f"ARP probe {int_to_ip(tpa)}")
-        return Description("ARP", smac, dmac, f"ARP who-has {int_to_ip(tpa)} tell {int_to_ip(spa)}")
+        # Sent to one MAC: a neighbour entry being checked (Linux's PROBE state).
+        how = "" if data[0:6] == BROADCAST_MAC else " (unicast)"
+        return Description("ARP", smac, dmac,
+                           f"ARP who-has {int_to_ip(tpa)}{how} tell {int_to_ip(spa)}")
     if op == h.ARP_REPLY and data[0:6] == BROADCAST_MAC and spa == tpa:
         return Description("ARP", smac, dmac, f"ARP announce {int_to_ip(spa)} is-at {bytes_to_mac(sha)}")
     return Description("ARP", smac, dmac, f"ARP {int_to_ip(spa)} is-at {bytes_to_mac(sha)}")

@@ -40,17 +40,21 @@ class ArpLan:
             return
         if isinstance(out, arp.Learned):
             return
+        if isinstance(out, (arp.Learned, arp.Forgot)):
+            return
         if isinstance(out, arp.SendRequest):
-            message = (ARP_REQUEST, sender.mac, sender.ip, ZERO_MAC, out.target_ip, BROADCAST_MAC)
+            message = (ARP_REQUEST, sender.mac, sender.ip, ZERO_MAC, out.target_ip,
+                       out.unicast_mac or BROADCAST_MAC)
         else:
-            message = (ARP_REPLY, sender.mac, sender.ip, out.target_mac, out.target_ip, out.target_mac)
+            message = (ARP_REPLY, sender.mac, out.sender_ip, out.target_mac, out.target_ip,
+                       out.target_mac)
         self.sent.append(message)
         if self.drop(message):
             return
         op, sha, spa, tha, tpa, dst = message
         for receiver in self.resolvers:
             if receiver is not sender and dst in (BROADCAST_MAC, receiver.mac):
-                receiver.receive(op, sha, spa, tha, tpa, self.now)
+                receiver.receive(op, sha, spa, tha, tpa, self.now, unicast=dst == receiver.mac)
 
     def advance(self, until: float) -> None:
         """Fire every timer due up to ``until``, in deadline order."""

@@ -55,34 +55,45 @@ def test_ping_reports_errors_like_the_real_tool():
 
 class FakePath:
     """Routers at hops 1..n-1 answer time-exceeded, the target at hop n port-unreachable;
-    ``silent`` hops never answer. Hop k answers k milliseconds after the probe."""
+    ``silent`` hops never answer. Hop k answers ``delay(k)`` seconds after the probe
+    (k milliseconds unless told)."""
 
-    def __init__(self, hops, target, silent=()):
+    def __init__(self, hops, target, silent=(), delay=lambda hop: 0.001 * hop, code=3):
         self.hops, self.target, self.silent = hops, target, set(silent)
+        self.delay, self.code = delay, code
 
-    def answer(self, engine, probe: SendProbe, now):
+    def answer(self, probe: SendProbe, now):
+        """(when, src, type, code, dport) of the answer, or None."""
         hop = min(probe.ttl, len(self.hops))
         if hop in self.silent:
             return None
-        icmp = (11, 0) if probe.ttl < len(self.hops) else (3, 3)
-        when = now + 0.001 * hop
-        engine.receive_icmp(self.hops[hop - 1], *icmp, probe.dport, when)
-        return when
+        icmp = (11, 0) if probe.ttl < len(self.hops) else (3, self.code)
+        return (now + self.delay(hop), self.hops[hop - 1], *icmp, probe.dport)
 
 
 def run_traceroute(path, **options):
+    """The engine against ``path``, in time order; returns it and the probes (time, ttl)."""
+    import heapq
     engine = TracerouteEngine("t", path.target, format_ip=int_to_ip, **options)
     engine.start(0.0)
-    now, pending = 0.0, engine.outputs()
-    while pending or not engine.done:
-        if not pending:
-            now = engine.get_timer()
+    now, answers, sent = 0.0, [], []
+    while not engine.done:
+        for out in engine.outputs():
+            if isinstance(out, SendProbe):
+                sent.append((now, out.ttl, out.dport))
+                answer = path.answer(out, now)
+                if answer:
+                    heapq.heappush(answers, answer)
+        timer = engine.get_timer()
+        if answers and (timer is None or answers[0][0] <= timer):
+            now, *icmp = heapq.heappop(answers)
+            engine.receive_icmp(*icmp, now)
+        elif timer is not None:
+            now = timer
             engine.handle_timer(now)
         else:
-            out = pending.pop(0)
-            if isinstance(out, SendProbe):
-                now = path.answer(engine, out, now) or now
-        pending += engine.outputs()
+            break
+    engine.sent = sent
     return engine
 
 
@@ -93,14 +104,42 @@ def test_traceroute_lists_each_hop_and_stops_at_port_unreachable():
     assert [h["probes"][0]["address"] for h in engine.hops] == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
     assert engine.lines[1] == " 1  r1 (10.0.0.1)  1.000 ms  1.000 ms  1.000 ms"
     assert engine.lines[3] == " 3  10.0.0.3  3.000 ms  3.000 ms  3.000 ms"
+    assert len(engine.lines) == 4                   # answers past the target are ignored
 
 
-def test_traceroute_prints_stars_for_silent_hops():
+def test_traceroute_sends_sixteen_probes_at_once_each_to_its_own_port():
+    """traceroute 2.x's -N 16: the first 16 probes (hops 1–6) leave together."""
+    path = FakePath(list(range(1, 11)), 10)
+    engine = run_traceroute(path)
+    first = [(ttl, port) for t, ttl, port in engine.sent if t == 0]
+    assert [ttl for ttl, _ in first] == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6]
+    assert [port for _, port in first] == list(range(33434, 33450))
+    assert len(engine.hops) == 10 and engine.reached
+
+
+def test_traceroute_one_at_a_time_when_asked():
+    path = FakePath([1, 2, 3], 3)
+    engine = run_traceroute(path, in_flight=1)
+    assert [t for t, _ttl, _p in engine.sent] == sorted(t for t, _ttl, _p in engine.sent)
+    assert len({t for t, _ttl, _p in engine.sent}) == 9          # each after the last answer
+
+
+def test_traceroute_prints_stars_for_silent_hops_and_waits_less_once_later_hops_answer():
+    """-w 5,3,10: a silent hop's probes wait 10 × a later hop's round trip, not 5 s."""
     path = FakePath([1, 2, 3], 3, silent={2})
-    engine = run_traceroute(path, wait=0.5)
+    engine = run_traceroute(path)
     assert engine.lines[2] == " 2  * * *"
     assert engine.hops[1]["probes"] == [None, None, None]
     assert engine.reached
+    assert max(t for t, _ttl, _p in engine.sent) < 0.1            # no 5-second waits
+
+
+def test_traceroute_waits_five_seconds_for_a_slow_unreachable():
+    """Three seconds of failed ARP at the last router end in !H, not * * *."""
+    path = FakePath([1, 2, 3], 3, delay=lambda hop: 3.0 if hop == 3 else 0.001 * hop, code=1)
+    engine = run_traceroute(path)
+    assert engine.lines[3] == " 3  0.0.0.3  3000.000 ms !H  3000.000 ms !H  3000.000 ms !H"
+    assert engine.done and not engine.reached
 
 
 def test_traceroute_gives_up_at_max_hops():

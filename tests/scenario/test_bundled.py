@@ -67,14 +67,23 @@ def test_router_chain_traceroute_lists_every_router_then_the_destination(runs):
     assert out[2].startswith(" 2  r2 (10.255.0.2)  ")
     saved = json.loads((result.outdir / "summary.json").read_text())
     assert saved["apps"][0]["result"]["hops"] == tr["result"]["hops"]
-    # What tshark sees on the first link: the probes' rising TTLs and the ICMP answers.
-    rows = tshark_fields(result.outdir / "pcap" / "alice-r1.pcap", "ip.src", "ip.ttl", "icmp.type",
-                         display_filter="udp.dstport >= 33434 || icmp.type == 11 || icmp.type == 3")
-    probes = [int(ttl) for src, ttl, icmp in rows if src == "10.0.1.10"]
-    assert probes == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]
-    answers = [(src, icmp) for src, _, icmp in rows if src != "10.0.1.10"]
-    assert answers == [("10.0.1.1", "11")] * 3 + [("10.255.0.2", "11")] * 3 + \
-        [("10.255.0.6", "11")] * 3 + [("10.0.2.20", "3")] * 3
+    # What tshark sees on the first link, as Linux's traceroute sends it: 16 probes at
+    # once (hops 1–6), each from its own source port to the next port from 33434, more
+    # as answers come; then every router's time-exceeded, three each, and the target's
+    # port-unreachables (a burst of 6, then Linux's rate limit, per destination).
+    rows = tshark_fields(result.outdir / "pcap" / "alice-r1.pcap", "frame.time_epoch", "ip.src",
+                         "ip.ttl", "icmp.type", "udp.srcport", "udp.dstport",
+                         display_filter="(udp.dstport >= 33434 && !icmp) || icmp.type == 11 || icmp.type == 3")
+    probes = [(float(t), int(ttl), int(sport), int(dport)) for t, src, ttl, _icmp, sport, dport in rows
+              if src == "10.0.1.10"]
+    first = [p for p in probes if p[0] < probes[0][0] + 0.001]
+    assert [ttl for _t, ttl, _s, _d in first] == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6]
+    assert [d for _t, _ttl, _s, d in probes] == list(range(33434, 33434 + len(probes)))
+    assert len({s for _t, _ttl, s, _d in probes}) == len(probes)
+    answers = [(src, icmp) for _t, src, _ttl, icmp, _s, _d in rows if src != "10.0.1.10"]
+    assert answers[:9] == [("10.0.1.1", "11")] * 3 + [("10.255.0.2", "11")] * 3 + \
+        [("10.255.0.6", "11")] * 3
+    assert answers[9:] == [("10.0.2.20", "3")] * 6
 
 
 def test_diskless_host_learns_its_address_by_rarp_then_pings(runs):
@@ -214,9 +223,10 @@ def test_slow_reader_closes_the_window_and_the_sender_waits(runs):
     messages = tcp_analysis_messages(pcap)
     assert any("Zero Window" in m for m in messages)
     # The reader stops from 1 s to 4 s: the sender stalls, and probes the closed window
-    # with one-byte segments at a doubling interval (the persist timer) until it opens.
+    # at a doubling interval (the persist timer) until it opens — as Linux does, with an
+    # empty segment one below the next sequence number (tshark: "TCP Keep-Alive").
     probes = [float(t) for t, in tshark_fields(pcap, "frame.time_epoch",
-                                               display_filter="tcp.analysis.zero_window_probe")]
+                                               display_filter="tcp.analysis.keep_alive")]
     assert len(probes) >= 3 and all(1.0 < t < 4.0 for t in probes)
     gaps = [b - a for a, b in zip(probes, probes[1:])]
     assert all(later == pytest.approx(2 * earlier, rel=0.05) for earlier, later in zip(gaps, gaps[1:]))

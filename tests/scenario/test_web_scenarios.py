@@ -43,10 +43,12 @@ def test_caching_miss_fresh_hit_304_and_200_after_the_change(runs):
     output = "\n".join(app(result, "browser")["output"])
     assert "GET /app.js  200 (from cache: age 4 s < max-age 10 s)" in output
     # The capture agrees (its clock is the simulated one): visit 2 (5 s) sends nothing —
-    # the only frames near it are the server closing the idle connections of visit 1.
+    # the only TCP frames near it are the server closing the idle connections of visit 1
+    # (and ARP checks its neighbours, unicast, as Linux does).
     pcap = result.outdir / "pcap" / "alice-r1.pcap"
     near_visit_2 = tshark_fields(pcap, "frame.time_epoch", "tcp.flags.fin", "tcp.len",
-                                 display_filter="frame.time_epoch >= 5 && frame.time_epoch < 19.9")
+                                 display_filter="tcp && frame.time_epoch >= 5 && frame.time_epoch < 19.9")
+    assert near_visit_2
     assert all(int(length) == 0 for _, _, length in near_visit_2)
     by_visit = {}
     for t, method, uri, code in requests_on_wire(pcap):

@@ -87,3 +87,100 @@ def test_a_failed_resolution_and_an_unroutable_destination_as_linux_reports_them
     # the TTL-1 probes get "network unreachable" (!N), not "time exceeded".
     hops = result.app("traceroute").lines
     assert hops[1].startswith(" 1  r1 (10.0.1.1)") and hops[1].count("!N") == 3 and len(hops) == 2
+
+
+ARP_OVER_TIME = """
+name: arp-over-time
+until: 75s
+defaults: {stack: @STACK@}
+@LINE@  - {node: a, at: 1s, run: ping, target: 10.0.2.20, count: 70}
+"""
+
+
+def _arp_requests(pcap, announcements=False):
+    """(time, broadcast?, sender, target) of every ARP request on a link (of the
+    announcements — sender and target the same address — if asked)."""
+    rows = tshark_fields(pcap, "frame.time_epoch", "eth.dst", "arp.src.proto_ipv4",
+                         "arp.dst.proto_ipv4", display_filter="arp.opcode == 1")
+    return [(float(t), dst == "ff:ff:ff:ff:ff:ff", src, target) for t, dst, src, target in rows
+            if (src == target) == announcements]
+
+
+def test_linux_keeps_neighbours_with_unicast_probes_not_broadcasts(tmp_path):
+    """A minute of pings through r1 as Linux does it (neighbour states, ip-sysctl.rst
+    defaults: reachable 15–45 s, delay_first_probe_time 5 s, ucast_solicit 3): one
+    broadcast per address at the start, later checks unicast to the known MAC, no
+    ping waits for one, and r1 — which learned a from a's request (STALE) — asks a
+    about five seconds after first using the entry, as real captures show."""
+    result = run_scenario(parse_scenario(ARP_OVER_TIME.replace("@STACK@", "linux")
+                                         .replace("@LINE@", LINE)), tmp_path)
+    requests = _arp_requests(tmp_path / "pcap" / "a-r1.pcap")
+    broadcasts = [r for r in requests if r[1]]
+    assert [(b[2], b[3]) for b in broadcasts] == [("10.0.1.10", "10.0.1.1")]
+    unicast = [r for r in requests if not r[1]]
+    from_r1 = [t for t, _b, src, _t in unicast if src == "10.0.1.1"]
+    assert 5.9 < from_r1[0] < 6.2                          # DELAY: 5 s after the first reply
+    from_a = [t for t, _b, src, _t in unicast if src == "10.0.1.10"]
+    assert from_a and all(t > 1 + 15 + 5 for t in from_a)  # not before reachable + delay
+    assert "70 packets transmitted, 70 received, 0% packet loss" in result.app("ping").lines[-2]
+    rtts = [float(line.split("time=")[1].split()[0]) for line in result.app("ping").lines
+            if "time=" in line]
+    assert max(rtts[1:]) < 1.5 * min(rtts[1:])              # no ping waited for ARP again
+    # RFC 5227 §2.3: each address announced twice, 2 s apart, when configured.
+    announced = _arp_requests(tmp_path / "pcap" / "a-r1.pcap", announcements=True)
+    assert sorted((t, src) for t, _b, src, _t in announced) == [
+        (0.0, "10.0.1.1"), (0.0, "10.0.1.10"), (2.0, "10.0.1.1"), (2.0, "10.0.1.10")]
+
+
+def test_textbook_forgets_after_60_seconds_and_broadcasts_again(tmp_path):
+    run_scenario(parse_scenario(ARP_OVER_TIME.replace("@STACK@", "textbook")
+                                .replace("@LINE@", LINE)), tmp_path)
+    requests = _arp_requests(tmp_path / "pcap" / "a-r1.pcap")
+    assert all(r[1] for r in requests)                      # RFC 826: never unicast
+    # An entry lasts 60 s from when it was learned; whichever side forgets first asks
+    # again (the other refreshes its entry from that request, RFC 826's merge).
+    assert len(requests) == 2 and 60 <= requests[1][0] - requests[0][0] < 60.1
+
+
+TCP_OVER_TIME = """
+name: tcp-keeps-neighbours
+until: 60s
+nodes:
+  a:  {kind: host, ip: 10.0.1.10/24}
+  b:  {kind: host, ip: 10.0.1.20/24}
+links:
+  - {endpoints: [a, b], rate: 1Mbps, delay: 5ms}
+apps:
+  - {node: b, run: tcp-sink, port: 5001}
+  - {node: a, at: 1s, run: tcp-source, target: b, port: 5001, size: 6MB}
+"""
+
+
+def test_tcp_acknowledgments_confirm_the_senders_neighbour(tmp_path):
+    """Linux's sk_dst_confirm: ACKs of new data keep a's entry for b REACHABLE through
+    a 50-second transfer, so a never probes; b, which only receives, does."""
+    run_scenario(parse_scenario(TCP_OVER_TIME), tmp_path)
+    requests = _arp_requests(tmp_path / "pcap" / "a-b.pcap")
+    assert [r[2] for r in requests if r[1]] == ["10.0.1.10"]
+    assert [r[2] for r in requests if not r[1]] and \
+        all(r[2] == "10.0.1.20" for r in requests if not r[1])
+
+
+DEAD_HOST = """
+name: dead-host
+until: 20s
+@LINE@  - {node: a, at: 1s, run: traceroute, target: 10.0.2.99}
+"""
+
+
+def test_traceroute_waits_for_a_failed_arp_and_prints_host_unreachable(tmp_path):
+    """Linux's traceroute waits up to 5 s, so r1's three seconds of unanswered ARP for
+    10.0.2.99 end in !H at hop 2 — as `traceroute` prints against a dead host — where a
+    1-second wait would print * * *."""
+    result = run_scenario(parse_scenario(DEAD_HOST.replace("@LINE@", LINE)), tmp_path)
+    lines = result.app("traceroute").lines
+    assert lines[1].startswith(" 1  r1 (10.0.1.1)  ") and "!" not in lines[1]
+    assert lines[2].startswith(" 2  r1 (10.0.1.1)  30") and lines[2].count("!H") == 3
+    assert len(lines) == 3
+    rtts = [float(x) for x in lines[2].split()[3::3]]
+    assert all(3000 < rtt < 3100 for rtt in rtts)

@@ -60,8 +60,7 @@ def test_ttl_expiry_and_no_route_answer_with_icmp():
 
 def test_arp_timeout_drops_with_reason_and_router_says_host_unreachable():
     net, (a, r, b) = line(["a", "r", "b"])
-    b.interfaces["eth0"].ip = None                          # b stops answering ARP
-    b.interfaces["eth0"].arp.ip = None
+    b.clear_address(b.interfaces["eth0"])                   # b stops answering ARP
     Ping(a, target="10.0.2.2", count=1, wait=6)
     net.run(10)
     assert "arp-timeout" in drops(net)

@@ -36,9 +36,12 @@ def test_a_frame_refused_by_the_receiving_host_ends_in_a_cross_in_every_format()
     assert first.dropped == "no-rarp-service" and first.received is None
     arrow = diagram.layout.arrows[0]
     assert arrow.ends[0][2] == "no-rarp-service" and arrow.ends[0][3]   # a cross on the lane
-    assert re.search(r"^    L0-xL1: .*RARP who-am-I .*✗ no-rarp-service$", diagram.mermaid(),
+    lane = {name: lane for lane, name in lanes_of(diagram.mermaid()).items()}
+    diskless, server = lane["diskless"], lane["server"]
+    assert re.search(rf"^    {diskless}-x{server}: .*RARP who-am-I .*✗ no-rarp-service$",
+                     diagram.mermaid(), flags=re.M)
+    assert re.search(rf"^{diskless} -\[#\w+\]>x {server} : .*no-rarp-service", diagram.plantuml(),
                      flags=re.M)
-    assert re.search(r"^L0 -\[#\w+\]>x L1 : .*no-rarp-service", diagram.plantuml(), flags=re.M)
 
 
 def test_plantuml_crosses_end_on_the_lane_where_the_frame_died():
@@ -79,6 +82,13 @@ def test_a_one_byte_segment_into_a_closed_window_is_a_zero_window_probe():
     assert labels[4].text == "ACK ack=101 win=0 (zero window)" and labels[4].kind == "zero-window"
     assert labels[5].text == "seq=101 len=1 (zero-window probe)"
     assert labels[5].kind == "zero-window-probe"
+    # Linux's probe: no data, one below the next sequence number.
+    linux = Labeller()
+    for frame in frames[:5]:
+        linux.label(frame)
+    linux_probe = linux.label(plain_c.build(200, 501, 0x10, 1000, b"", 5))
+    assert linux_probe.text == "ACK seq=100 (zero-window probe)"
+    assert linux_probe.kind == "zero-window-probe"
 
 
 def test_retransmissions_probes_and_dup_acks_are_coloured_and_in_the_legend(lossy, slow):
@@ -117,9 +127,11 @@ def test_times_tell_rows_apart_in_one_unit_and_jumps_are_marked():
     assert all(chain.time_text(m.sent).endswith(" s") and "ms" not in chain.time_text(m.sent)
                for m in chain.messages)
     jumps = [mark.text for mark in chain.layout.marks if mark.kind == "jump"]
-    # From the last arrival of the traceroute (1.25 s) to the first ping (8 s).
-    assert jumps and jumps[0] == "6.75 s later"
-    assert "6.75 s later" in chain.mermaid()
+    # From the address announcements (0 s) to the traceroute (1 s), from its last arrival
+    # to the second announcements (2 s), and from them to the routers' unicast ARP checks
+    # (6 s, five seconds after each first used an entry it learned from a request).
+    assert jumps[:3] == ["990 ms later", "928 ms later", "4.00 s later"]
+    assert "4.00 s later" in chain.mermaid()
 
 
 def _label_boxes(figure, sizes=(8,)):
@@ -171,12 +183,12 @@ def test_compressed_labels_do_not_overlap(name):
 
 def test_a_broadcast_is_one_message_with_every_receiver():
     diagram = sequence_diagram(run("lan-ping").trace, protocols={"ARP"})
-    first = diagram.messages[0]
-    assert first.label.startswith("ARP who-has") and {first.dst, *(r[0] for r in first.also)} == \
-        {"bob", "carol"}
+    index, first = next((i, m) for i, m in enumerate(diagram.messages)
+                        if m.label.startswith("ARP who-has"))
+    assert first.src == "alice" and {first.dst, *(r[0] for r in first.also)} == {"bob", "carol"}
     text = diagram.mermaid()
     assert text.count("ARP who-has 192.168.1.20") == 1 and "″ (same broadcast)" in text
-    arrow = diagram.layout.arrows[0]
+    arrow = diagram.layout.arrows[index]
     assert len(arrow.ends) == 2
 
 

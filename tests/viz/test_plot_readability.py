@@ -55,8 +55,20 @@ def test_legends_sit_beside_the_data(bottleneck):
             assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
 
 
-def test_an_empty_queue_panel_says_so_and_utilisation_runs_to_100_percent(chain):
-    fig = timeline_figure(chain.trace)
+def test_an_empty_queue_panel_says_so_and_utilisation_runs_to_100_percent():
+    from netsim import parse_scenario
+    quiet = run_scenario(parse_scenario("""
+name: one-ping
+until: 3s
+nodes:
+  a: {kind: host, ip: 10.0.0.1/24}
+  b: {kind: host, ip: 10.0.0.2/24}
+links:
+  - {endpoints: [a, b]}
+apps:
+  - {node: a, at: 1s, run: ping, target: b, count: 1}
+"""))
+    fig = timeline_figure(quiet.trace)
     util, queue = fig.axes[1], fig.axes[2]
     assert util.get_ylabel() == "utilisation (%)" and util.get_ylim()[1] >= 100
     assert any("nothing queued" in t.get_text() for t in queue.texts)

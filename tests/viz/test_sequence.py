@@ -26,23 +26,33 @@ def mermaid_arrows(text):
 
 
 def test_traceroute_mermaid_lists_probes_and_icmp_replies_in_order(chain):
-    diagram = sequence_diagram(chain.trace, protocols={"UDP", "ICMP"}, end=5.0)
-    arrows = mermaid_arrows(diagram.mermaid())
+    diagram = sequence_diagram(chain.trace, protocols={"UDP", "ICMP"}, end=5.0, limit=500)
+    text = diagram.mermaid()
+    arrows = mermaid_arrows(text)
+    lane = dict(re.findall(r"participant (L\d+) as (\S+)", text))
     labels = [a[3].split(" · ")[1] for a in arrows]
-    expected = []
-    for ttl in (1, 2, 3):
-        expected += [f"UDP probe TTL={ttl} ✗ ttl-expired", "ICMP time-exceeded"] * 3
-    # The last hop's probes reach files, which refuses them: a cross there too.
-    expected += ["UDP probe TTL=4 ✗ port-unreachable", "ICMP port-unreachable"] * 3
-    assert labels == expected
-    assert len(arrows) == len(diagram.messages) == 24
-    # Probes are lost arrows (-x), replies arrive (->>); replies come from each router in turn.
-    assert [a[1] for a in arrows[:2]] == ["-x", "->>"]
-    lane = dict(re.findall(r"participant (L\d+) as (\S+)", diagram.mermaid()))
-    hops = ["r1"] * 3 + ["r2"] * 3 + ["r3"] * 3 + ["files"] * 3
-    assert [lane[a[0]] for a in arrows[1::2]] == hops
-    # Each probe's cross is drawn on the lane of the node where it died.
-    assert [lane[a[2]] for a in arrows[0::2]] == hops
+    # Linux's traceroute: the first 16 probes (hops 1–6) leave together, so they come
+    # first, in order.
+    assert [label.split(" ")[2] for label in labels[:16]] == \
+        [f"TTL={t}" for t in (1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6)]
+    # Each probe dies where its TTL ran out, or at files, which refuses it: its last
+    # arrow is a cross (-x) on that node's lane.
+    died = {"1": "r1", "2": "r2", "3": "r3"}
+    probes = [m for m in diagram.messages if m.label.startswith("UDP probe")]
+    assert probes and all(m.drop_node == died.get(m.label.split("TTL=")[1][0], "files")
+                          and m.dropped in ("ttl-expired", "port-unreachable") for m in probes)
+    crosses = [(lane[dst], label) for _src, arrow, dst, label in arrows if arrow == "-x"]
+    assert len(crosses) == len(probes)
+    # The answers arrive (->>) from each router in turn, then from files.
+    replies = [(lane[src], label.split(" · ")[1]) for src, arrow, _dst, label in arrows
+               if "ICMP" in label]
+    assert all(arrow == "->>" for _s, arrow, _d, label in arrows if "ICMP" in label)
+    assert replies[:9] == [("r1", "ICMP time-exceeded")] * 3 + [("r2", "ICMP time-exceeded")] * 3 + \
+        [("r3", "ICMP time-exceeded")] * 3
+    assert set(replies[9:]) == {("files", "ICMP port-unreachable")}
+    # An answer is never drawn above the probe that caused it.
+    sent = {f: m.sent for m in diagram.messages for f in m.frames}
+    assert all(sent[cause] <= m.sent for m in diagram.messages for cause in m.causes if cause in sent)
 
 
 def test_lanes_read_along_the_path(chain):
@@ -63,10 +73,12 @@ def test_plantuml_has_one_arrow_per_message_in_order(chain):
 def test_tcp_labels_use_relative_numbers(clean):
     labels = [m.label for m in messages(clean.trace, protocols={"TCP"})]
     # Linux's handshake: MSS, SACK permitted, timestamps, window scale 7 (×128); the
-    # SYN's window 64240; 1448-byte segments (1460 less the 12 bytes of timestamps).
+    # SYN's window 64240 (whole 1460-byte segments of 65536), the SYN-ACK's 65160 (whole
+    # 1448-byte ones, timestamps agreed), the first ACK's 502 × 128 = 64256 (rounded up to
+    # the scale's unit); 1448-byte segments (1460 less the 12 bytes of timestamps).
     assert labels[:4] == ["SYN seq=0 win=64240 MSS=1460 SACK_PERM TS WS=128",
-                          "SYN,ACK seq=0 ack=1 win=64240 MSS=1460 SACK_PERM TS WS=128",
-                          "ACK ack=1 win=64128", "seq=1 len=1448"]
+                          "SYN,ACK seq=0 ack=1 win=65160 MSS=1460 SACK_PERM TS WS=128",
+                          "ACK ack=1 win=64256", "seq=1 len=1448"]
     # Teardown: the client closed before its last 632 bytes left, so its FIN rides on
     # them (200 KiB → seq 204801); the server acknowledges, sends its own FIN, and the
     # client's last ACK ends the exchange.
