@@ -46,6 +46,20 @@ def test_scenario_runs_and_writes_its_outputs(runs, name):
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_captures_pass_tshark_with_the_textbook_stack_too(tmp_path, name):
+    """`defaults: {stack: textbook}` on every scenario: the other stack's frames must be
+    just as clean (nodes that name their stack keep it)."""
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+    scenario.data.setdefault("defaults", {})["stack"] = "textbook"
+    scenario.data["outputs"] = ["pcap"]
+    result = run_scenario(scenario, tmp_path)
+    pcaps = sorted((result.outdir / "pcap").glob("*.pcap"))
+    assert pcaps
+    for pcap in pcaps:
+        assert tshark_problems(pcap, ON_PURPOSE.get(name, ())) == [], pcap.name
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_captures_pass_tshark(runs, name):
     result = runs[name]
     for pcap in sorted((result.outdir / "pcap").glob("*.pcap")):
