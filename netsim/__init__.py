@@ -29,6 +29,7 @@ _EXPORTS = {
     "netsim.errors": ["AddressError", "FrameError", "NetsimError", "ScenarioError", "TopologyError"],
     "netsim.scenario": ["RunResult", "Scenario", "load_scenario", "parse_scenario", "run_scenario"],
     "netsim.sim": ["Host", "Link", "Network", "Router", "Switch"],
+    "netsim.sweeps": ["sweep"],
     "netsim.topo": ["finalize", "from_graph", "lan", "line", "to_graph"],
     "netsim.trace": ["Trace"],
     "netsim.wire": ["Frame"],

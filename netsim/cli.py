@@ -72,6 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     diagram.add_argument("--ports", action="store_true", help="one lane per host:port")
     diagram.add_argument("-o", "--output", help="file to write (default: OUTDIR/diagram.<ext>)")
 
+    from netsim.sweeps.command import add_arguments as sweep_arguments
+    sweep = sub.add_parser("sweep", help="run a scenario many times, varying keys and seeds",
+                           description="Run every combination of the varied values with each "
+                                       "seed — here on every core, or on a Dask cluster — and "
+                                       "write one table (CSV and Parquet) of what each run "
+                                       "measured, and plots of it.")
+    sweep_arguments(sweep)
+
     sub.add_parser("list", help="list the bundled scenarios")
     apps = sub.add_parser("apps", help="the applications a scenario can run, with their keys")
     apps.add_argument("name", nargs="?", help="one application (default: all)")
@@ -84,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from netsim.errors import ScenarioError
     try:
         return {"run": _run, "validate": _validate, "list": _list, "schema": _schema,
-                "diagram": _diagram, "apps": _apps}[args.command](args)
+                "diagram": _diagram, "apps": _apps, "sweep": _sweep}[args.command](args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SCENARIO_ERROR
@@ -124,6 +132,11 @@ def _run(args) -> int:
     if not args.quiet:
         print(result.text())
     return 0
+
+
+def _sweep(args) -> int:
+    from netsim.sweeps.command import sweep_command
+    return sweep_command(args, check_outdir=_check_outdir)
 
 
 def _diagram(args) -> int:

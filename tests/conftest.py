@@ -35,8 +35,31 @@ _SOCKET_CALLS = ("connect", "connect_ex", "bind", "listen", "send", "sendto", "s
 _SCAPY_CALLS = ("send", "sendp", "sr", "sr1", "srp", "srp1", "sniff", "sendpfast")
 
 
+def _loopback_only(name, real):
+    """``real``, for addresses on this machine's loopback only (a Unix socket too)."""
+    def guard(*args, **kwargs):
+        address = args[1] if len(args) > 1 and name.startswith("socket.") else args[0] if args else None
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") \
+                and not host.startswith(("127.", "/")) and host != "":
+            raise RealNetworkTouched(f"{name} to {host!r}: only loopback is allowed here")
+        return real(*args, **kwargs)
+    return guard
+
+
 @pytest.fixture(autouse=True)
-def no_real_network(monkeypatch):
+def no_real_network(monkeypatch, request):
+    if request.node.get_closest_marker("loopback_cluster"):
+        # A Dask scheduler and workers on this machine: loopback TCP between local
+        # processes, never beyond. (The simulations they run open no sockets at all.)
+        for name in ("connect", "connect_ex", "bind", "sendto"):
+            monkeypatch.setattr(socket.socket, name,
+                                _loopback_only(f"socket.{name}", getattr(socket.socket, name)))
+        monkeypatch.setattr(socket, "create_connection",
+                            _loopback_only("create_connection", socket.create_connection))
+        monkeypatch.setattr(socket, "getaddrinfo", _loopback_only("getaddrinfo", socket.getaddrinfo))
+        yield
+        return
     for name in _SOCKET_CALLS:
         monkeypatch.setattr(socket.socket, name, _forbidden(f"socket.{name}"))
     monkeypatch.setattr(socket, "create_connection", _forbidden("socket.create_connection"))

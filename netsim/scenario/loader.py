@@ -34,6 +34,8 @@ class Scenario:
     data: dict
     source: str = "<scenario>"
     lines: dict = field(default_factory=dict, repr=False)
+    #: The file as written (a sweep sends it to each run and varies it there).
+    text: str = field(default="", repr=False)
 
     @property
     def seed(self) -> int:
@@ -71,6 +73,15 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     data, lines = load_with_lines(text, source)
+    scenario = check_scenario(data, lines, source)
+    scenario.text = text
+    return scenario
+
+
+def check_scenario(data, lines: dict, source: str = "<scenario>") -> Scenario:
+    """Check YAML-loaded ``data`` (``lines``: where each key path sits in ``source``) as
+    :func:`parse_scenario` does, and return the scenario; a sweep checks each of its
+    variations of one file this way."""
     if not isinstance(data, dict):
         raise ScenarioError("a scenario is a mapping with at least 'name' and 'nodes'",
                             line=1, source=source)

@@ -183,6 +183,29 @@ def scenario_schema() -> dict:
                         "description": "what to write (default: all of them). sequence: "
                                        "sequence.{svg,png,mmd,puml}; timeline: timeline.png (and "
                                        "cwnd.png where TCP ran); topology: topology.png"},
+            "sweep": {
+                "type": "object", "additionalProperties": False,
+                "description": "what `netsim sweep` varies when not told on the command line",
+                "properties": {
+                    "vary": {"type": "object", "minProperties": 1,
+                             "additionalProperties": {"type": "array", "minItems": 1},
+                             "description": "key path → values: {links[1].loss: [1%, 2%]}"},
+                    "seeds": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1,
+                              "description": "runs per combination, seeds from the scenario's"},
+                    "outputs": {"type": "array", "items": {"enum": OUTPUTS}, "uniqueItems": True,
+                                "description": "what each run writes (default: the scenario's "
+                                               "outputs)"},
+                    "plot": {"type": "array", "items": {"type": "string", "pattern": "^[^~]+~[^~]+$"},
+                             "description": "'metric~parameter' plots, e.g. 'goodput~loss'"},
+                    "reference": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["model", "mss", "rtt"],
+                        "description": "a model curve drawn over the plots",
+                        "properties": {
+                            "model": {"enum": ["mathis"],
+                                      "description": "Mathis et al.: MSS/RTT·√(3/2)/√p"},
+                            "mss": {"type": "integer", "minimum": 1},
+                            "rtt": {"$ref": "#/$defs/interval"}}}}},
             "sequence": {
                 "type": "object", "additionalProperties": False,
                 "description": "what the sequence diagram shows",

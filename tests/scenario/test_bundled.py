@@ -11,7 +11,8 @@ from tests.conftest import (RETRANSMISSION_FAMILY, SCENARIOS, ZERO_WINDOW_FAMILY
 ALL = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
 #: Expert warnings a scenario causes on purpose; every other warning fails it.
 ON_PURPOSE = {"tcp-lossy": RETRANSMISSION_FAMILY, "tcp-slow-reader": ZERO_WINDOW_FAMILY,
-              "design-example": RETRANSMISSION_FAMILY, "tcp-refused": ("Connection reset (RST)",)}
+              "design-example": RETRANSMISSION_FAMILY, "tcp-refused": ("Connection reset (RST)",),
+              "tcp-goodput-vs-loss": RETRANSMISSION_FAMILY}
 
 
 @pytest.fixture(scope="module")

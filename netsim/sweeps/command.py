@@ -1,0 +1,117 @@
+"""``netsim sweep``: the command line of :func:`netsim.sweeps.sweep`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from netsim.errors import ScenarioError
+
+
+def sweep_command(args, *, check_outdir) -> int:
+    from netsim.cli import find_scenario
+    from netsim.scenario import load_scenario
+    from netsim.sweeps import parse_vary, sweep
+
+    scenario = load_scenario(find_scenario(args.scenario))
+    section = scenario.data.get("sweep", {})
+    vary = dict(parse_vary(spec) for spec in args.vary) if args.vary else section.get("vary", {})
+    if not vary:
+        raise ScenarioError("nothing to vary: give --vary PATH=V1,V2 (or a 'sweep:' section)",
+                            path="--vary", source="command line")
+    seeds = args.seeds if args.seeds is not None else section.get("seeds", 1)
+    if seeds < 1:
+        raise ScenarioError("--seeds must be at least 1", path="--seeds", source="command line")
+    plots = args.plot or section.get("plot", [])
+    reference = _reference(section.get("reference"))
+    outputs = None
+    if args.outputs is not None:
+        from netsim.scenario.schema import OUTPUTS
+        outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
+        unknown = [o for o in outputs if o not in OUTPUTS]
+        if unknown:
+            raise ScenarioError(f"unknown output {unknown[0]!r} (one of: {', '.join(OUTPUTS)})",
+                                path="--outputs", source="command line")
+    outdir = Path(args.outdir) if args.outdir else Path("out") / f"{scenario.name}-sweep"
+    check_outdir(outdir)
+    started = time.monotonic()
+    frame = sweep(scenario, vary, seeds, outdir=outdir, outputs=outputs, scheduler=args.scheduler,
+                  workers=args.workers, progress=not args.quiet)
+    wall = time.monotonic() - started
+    files = list(frame.attrs.get("files", []))
+    for spec in plots:
+        files.append(_plot(frame, spec, reference, outdir))
+    failed = frame[frame["status"] == "failed"]
+    if not args.quiet:
+        where = args.scheduler or "this machine"
+        print(f"== {scenario.name}: {len(frame)} runs on {where} in {wall:.1f} s"
+              + (f", {len(failed)} FAILED" if len(failed) else ""))
+        for spec in plots:
+            print(_medians(frame, spec, reference))
+        for _, row in failed.iterrows():
+            print(f"run {row['run']} (seed {row['seed']}) failed: {row['error']}")
+        print(f"wrote {', '.join(str(f) for f in files)}")
+    return 1 if len(failed) else 0
+
+
+def _reference(section):
+    if not section:
+        return None
+    from netsim.units import parse_interval
+    return {"model": section["model"], "mss": section["mss"], "rtt": parse_interval(section["rtt"])}
+
+
+def _plot(frame, spec: str, reference, outdir: Path) -> Path:
+    from netsim.viz.sweep_plot import sweep_figure
+    metric, _, parameter = spec.partition("~")
+    if not parameter:
+        raise ScenarioError(f"--plot {spec!r}: write it as METRIC~PARAMETER, e.g. goodput~loss",
+                            path="--plot", source="command line")
+    try:
+        figure = sweep_figure(frame, metric.strip(), parameter.strip(), reference=reference)
+    except ValueError as exc:
+        raise ScenarioError(str(exc), path="--plot", source="command line") from None
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{metric}-{parameter}")
+    path = outdir / f"sweep-{safe.strip('-')}.png"
+    figure.savefig(path, dpi=110)
+    return path
+
+
+def _medians(frame, spec: str, reference) -> str:
+    """The plotted metric's median per value (and the model's), as a few lines of text."""
+    from netsim.viz.sweep_plot import find_column, mathis, quantity
+    metric, _, parameter = spec.partition("~")
+    ok = frame[frame["status"] == "ok"]
+    varied = frame.attrs.get("varied") or []
+    y = find_column(ok, metric.strip())
+    x = find_column(ok, parameter.strip(), among=varied)
+    rate = y.endswith("_bps")
+    lines = [f"{y} by {x}, median over seeds:"]
+    for value, group in ok.groupby(x, sort=False):
+        median = group[y].median()
+        text = f"{median / 1e6:.2f} Mbit/s" if rate else f"{median:.6g}"
+        if reference and reference["model"] == "mathis" and quantity(value) > 0:
+            model = mathis(quantity(value), mss=reference["mss"], rtt=reference["rtt"])
+            text += f"  (Mathis et al. {model / 1e6:.2f} Mbit/s, ratio {median / model:.2f})"
+        lines.append(f"  {x}={value}: {text}")
+    return "\n".join(lines)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("scenario", help="a scenario file, or the name of a bundled one")
+    parser.add_argument("--vary", action="append", metavar="PATH=V1,V2,…",
+                        help="a key path and its values, e.g. 'links[1].loss=0%%,1%%,2%%' "
+                             "(repeat: the product is run; default: the scenario's sweep: section)")
+    parser.add_argument("--seeds", type=int, help="runs per combination, seeds from the scenario's own")
+    parser.add_argument("--plot", action="append", metavar="METRIC~PARAMETER",
+                        help="draw a metric against a varied key, e.g. 'goodput~loss'")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                        help="run on this Dask cluster (pip install 'netsim[cluster]')")
+    parser.add_argument("--workers", type=int, help="local processes (default: one per core)")
+    parser.add_argument("-o", "--outdir", help="where the table and each run's folder go "
+                                               "(default: out/<scenario name>-sweep)")
+    parser.add_argument("--outputs", help="what each run writes (default: the scenario's outputs:)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+__all__ = ["add_arguments", "sweep_command"]

@@ -1,0 +1,36 @@
+"""A run's ``summary.json`` as one flat row of numbers."""
+
+from __future__ import annotations
+
+
+def flatten_summary(summary: dict) -> dict:
+    """Every number in ``summary`` under a dotted name: ``frames.dropped``,
+    ``drops.queue-full``, ``links.r1-r2.lost``, ``tcp-source@client.goodput_bps``,
+    ``ping@alice.rtt_avg_ms``; booleans as 0/1. Text (hashes, output lines) and lists
+    (traceroute hops, per-visit tables) stay in the run's own folder."""
+    row: dict = {"end_time": summary.get("end_time"),
+                 "stopped": summary.get("stopped") or ""}
+    _numbers(row, "frames", summary.get("frames", {}))
+    _numbers(row, "drops", summary.get("drops", {}))
+    _numbers(row, "links", summary.get("links", {}))
+    failed = 0
+    seen: dict = {}
+    for app in summary.get("apps", []):
+        name = f"{app['app']}@{app['node']}"
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            name += f"#{seen[name]}"          # the second ping on the same host
+        failed += app.get("status") == "failed"
+        _numbers(row, name, app.get("result") or {})
+    row["apps_failed"] = failed
+    return row
+
+
+def _numbers(row: dict, prefix: str, value) -> None:
+    if isinstance(value, bool):
+        row[prefix] = int(value)
+    elif isinstance(value, (int, float)):
+        row[prefix] = value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _numbers(row, f"{prefix}.{key}", inner)

@@ -1,0 +1,125 @@
+"""A metric against a varied parameter, over a sweep's table: the median of the seeds
+and their interquartile band, one line per combination of the other varied keys, and
+a model curve over it when asked (Mathis et al. for TCP goodput against loss)."""
+
+from __future__ import annotations
+
+import math
+
+#: Colours of the lines, in order (matplotlib's tab10, which prints well in grey too).
+_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+
+
+def quantity(value) -> float:
+    """A varied value as a number: ``1%`` → 0.01, ``40ms`` → 0.04, ``10Mbps`` → 1e7."""
+    from netsim.units import parse_fraction, parse_rate, parse_size, parse_time
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    for parse in (parse_fraction, parse_time, parse_rate, parse_size):
+        try:
+            return float(parse(value))
+        except (ValueError, TypeError):
+            continue
+    raise ValueError(f"{value!r} is not a number")
+
+
+def find_column(frame, name: str, *, among=None) -> str:
+    """The column ``name`` means: itself, or the one column whose dotted parts it
+    abbreviates (``goodput`` → ``tcp-source@a.goodput_bps`` if no other matches;
+    ``loss`` → ``links[1].loss``)."""
+    columns = list(among if among is not None else frame.columns)
+    if name in columns:
+        return name
+    tokens = name.split(".")
+    matches = [c for c in columns if _abbreviates(tokens, c)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ValueError(f"no column of the sweep table matches {name!r}")
+    raise ValueError(f"{name!r} matches {len(matches)} columns ({', '.join(matches[:6])}); "
+                     "name one, e.g. " + repr(_shortest(matches[0])))
+
+
+def _abbreviates(tokens, column: str) -> bool:
+    parts = column.replace("[", ".[").split(".")
+    i = 0
+    for part in parts:
+        if i < len(tokens) and part.startswith(tokens[i]):
+            i += 1
+    return i == len(tokens) and parts[-1].startswith(tokens[-1])
+
+
+def _shortest(column: str) -> str:
+    parts = column.split(".")
+    return f"{parts[0].split('@')[0]}.{parts[-1]}" if len(parts) > 1 else column
+
+
+def mathis(loss: float, *, mss: int, rtt: float) -> float:
+    """Mathis et al. (1997): TCP's throughput MSS/RTT · √(3/2)/√p, in bit/s."""
+    return mss * 8 / rtt * math.sqrt(1.5) / math.sqrt(loss)
+
+
+def sweep_figure(frame, metric: str, parameter: str, *, reference: dict | None = None):
+    """The figure of ``metric`` against ``parameter`` (names as :func:`find_column`
+    takes them); ``reference``: ``{"model": "mathis", "mss": 1460, "rtt": 0.04}``."""
+    from matplotlib.figure import Figure
+
+    varied = frame.attrs.get("varied") or []
+    ok = frame[frame["status"] == "ok"] if "status" in frame else frame
+    y_col = find_column(ok, metric)
+    x_col = find_column(ok, parameter, among=varied) if varied else find_column(ok, parameter)
+    others = [c for c in varied if c != x_col]
+    scale, unit = (1e6, " (Mbit/s)") if y_col.endswith("_bps") else (1.0, "")
+    percent = any(isinstance(v, str) and v.strip().endswith("%") for v in ok[x_col])
+    x_factor = 100.0 if percent else 1.0
+
+    fig = Figure(figsize=(7.5, 4.6))
+    ax = fig.subplots()
+    groups = ok.groupby(others, sort=False) if others else [((), ok)]
+    for k, (key, group) in enumerate(groups):
+        colour = _COLOURS[k % len(_COLOURS)]
+        xs = sorted({quantity(v) for v in group[x_col]})
+        stats = []
+        for x in xs:
+            ys = sorted(group[group[x_col].map(quantity) == x][y_col].dropna() / scale)
+            if ys:
+                stats.append((x * x_factor, _quantile(ys, 0.25), _quantile(ys, 0.5), _quantile(ys, 0.75)))
+                ax.scatter([x * x_factor] * len(ys), ys, s=9, color=colour, alpha=0.35, linewidths=0)
+        if not stats:
+            continue
+        label = ", ".join(f"{c}={v}" for c, v in zip(others, key if isinstance(key, tuple) else (key,)))
+        seeds = group.groupby(x_col).size().max()
+        ax.plot([s[0] for s in stats], [s[2] for s in stats], "o-", color=colour, lw=1.8, ms=4,
+                label=(label + " — " if label else "") + f"median of {seeds} seeds")
+        ax.fill_between([s[0] for s in stats], [s[1] for s in stats], [s[3] for s in stats],
+                        color=colour, alpha=0.18, lw=0,
+                        label="interquartile range" if k == 0 else None)
+    if reference and reference.get("model") == "mathis":
+        xs_all = sorted({quantity(v) for v in ok[x_col]})
+        lo, hi = xs_all[0], xs_all[-1]
+        if lo > 0:
+            dense = [lo * (hi / lo) ** (i / 99) for i in range(100)] if hi > lo else [lo]
+            ax.plot([x * x_factor for x in dense],
+                    [mathis(x, mss=reference["mss"], rtt=reference["rtt"]) / scale for x in dense],
+                    "--", color="black", lw=1.2,
+                    label=f"Mathis et al.: MSS/RTT·√(3/2)/√p (MSS {reference['mss']}, "
+                          f"RTT {reference['rtt'] * 1000:g} ms)")
+    y_name = y_col[:-4] if y_col.endswith("_bps") else y_col
+    ax.set_xlabel(x_col + (" (%)" if percent else ""))
+    ax.set_ylabel(y_name + unit)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(f"{y_name} against {x_col}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _quantile(sorted_values, q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    pos = (len(sorted_values) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)

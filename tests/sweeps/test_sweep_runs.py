@@ -1,0 +1,150 @@
+"""Sweeps run: the bundled example on this machine's cores, the same on a Dask cluster
+of real scheduler and worker processes, a failed run reported without stopping the rest."""
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import netsim
+from netsim.cli import main
+from netsim.sweeps.progress import Progress
+from netsim.viz.sweep_plot import mathis
+
+TINY = """
+name: tiny
+seed: 5
+until: 3s
+nodes:
+  a: {kind: host, ip: 10.0.0.1/24}
+  b: {kind: host, ip: 10.0.0.2/24}
+links:
+  - {endpoints: [a, b], rate: 10Mbps, delay: 5ms}
+apps:
+  - {node: a, at: 1s, run: ping, target: b, count: 2}
+"""
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """`netsim sweep tcp-goodput-vs-loss`: 3 loss rates × 10 seeds, on every core."""
+    out = tmp_path_factory.mktemp("sweep")
+    code = main(["sweep", "tcp-goodput-vs-loss", "-o", str(out)])
+    return code, out
+
+
+def test_the_bundled_sweep_writes_its_table_and_plot(bundled):
+    code, out = bundled
+    assert code == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert len(table) == 30 and set(table["status"]) == {"ok"}
+    assert list(table.columns[:5]) == ["run", "links[1].loss", "seed", "status", "error"]
+    parquet = pd.read_parquet(out / "sweep.parquet")
+    assert list(parquet.columns) == list(table.columns)
+    assert parquet["tcp-source@a.goodput_bps"].tolist() == \
+        pytest.approx(table["tcp-source@a.goodput_bps"].tolist(), rel=1e-12)
+    assert (out / "sweep-tcp-source-goodput-loss.png").stat().st_size > 10_000
+    assert sorted(p.name for p in (out / "runs").iterdir()) == [f"{i:04d}" for i in range(30)]
+    assert (out / "runs" / "0007" / "summary.json").exists()
+    # NewReno against Mathis et al. on this 40 ms path: within [0.7, 1.3] at each rate.
+    for loss, group in table.groupby("links[1].loss"):
+        model = mathis(float(loss.rstrip("%")) / 100, mss=1460, rtt=0.040)
+        assert 0.7 <= group["tcp-source@a.goodput_bps"].median() / model <= 1.3, loss
+
+
+@pytest.mark.loopback_cluster
+def test_the_same_sweep_on_a_dask_cluster_gives_the_same_rows(bundled, tmp_path):
+    """A real `dask scheduler` and two `dask worker` processes on this machine."""
+    dask = shutil.which("dask", path=os.path.dirname(sys.executable)) or shutil.which("dask")
+    assert dask, "the dev extra installs dask[distributed]"
+    address_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(address_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    try:
+        for _ in range(300):
+            if address_file.exists() and address_file.stat().st_size:
+                break
+            time.sleep(0.1)
+        import json
+        address = json.loads(address_file.read_text())["address"]
+        for _ in range(2):
+            procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1",
+                                           "--no-dashboard", "--local-directory", str(tmp_path)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                          env=env))
+        from distributed import Client
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        remote = netsim.sweep("tcp-goodput-vs-loss", scheduler=address)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    _, out = bundled
+    local = pd.read_parquet(out / "sweep.parquet")
+    pd.testing.assert_frame_equal(remote.reset_index(drop=True), local, check_dtype=False)
+
+
+def test_a_failed_run_is_reported_and_the_sweep_goes_on(tmp_path, monkeypatch, capsys):
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    from netsim.sweeps import worker
+    real = worker.run_scenario
+
+    def flaky(scenario, outdir=None, *, seed=None, **kw):
+        if seed == 6:
+            raise RuntimeError("the simulated disk caught fire")
+        return real(scenario, outdir, seed=seed, **kw)
+
+    monkeypatch.setattr(worker, "run_scenario", flaky)
+    code = main(["sweep", str(scenario), "--vary", "links[0].delay=5ms,20ms", "--seeds", "3",
+                 "--workers", "1", "-o", str(tmp_path / "out"), "--plot", "avg_ms~delay"])
+    assert code == 1                                   # loud: a run failed
+    out = capsys.readouterr().out
+    assert "6 runs on this machine" in out and "2 FAILED" in out
+    assert "failed: RuntimeError: the simulated disk caught fire" in out
+    table = pd.read_csv(tmp_path / "out" / "sweep.csv")
+    assert list(table["status"]) == ["ok", "failed", "ok"] * 2
+    assert table.loc[table["status"] == "ok", "ping@a.received"].tolist() == [2] * 4
+
+
+def test_bad_vary_and_plot_arguments_exit_2_naming_them(tmp_path, capsys):
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    assert main(["sweep", str(scenario), "--vary", "links[0].rate=fast"]) == 2
+    assert "links[0].rate" in capsys.readouterr().err
+    assert main(["sweep", str(scenario), "--vary", "links[0].rate=1Mbps", "--seeds", "1",
+                 "-o", str(tmp_path / "o"), "--plot", "nonsense~rate", "-q"]) == 2
+    assert "--plot" in capsys.readouterr().err
+
+
+def test_progress_shows_on_a_terminal_only():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    screen, pipe = Terminal(), io.StringIO()
+    for stream in (screen, pipe):
+        bar = Progress(30, stream=stream)
+        bar.started -= 10                          # ten seconds in
+        bar.update(10, failed=1, running=2, force=True)
+        bar.close()
+    assert "10/30 runs, 1 failed, 2 running, ~20 s left" in screen.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_the_python_api_returns_the_table(tmp_path):
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    frame = netsim.sweep(str(scenario), vary={"links[0].delay": ["5ms", "20ms"]}, seeds=2, workers=1)
+    assert list(frame["links[0].delay"]) == ["5ms", "5ms", "20ms", "20ms"]
+    assert frame["ping@a.avg_ms"].tolist()[0] < frame["ping@a.avg_ms"].tolist()[-1]
+    assert Path(scenario).exists()
