@@ -11,11 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netsim.sweeps.execute import run_jobs
-from netsim.sweeps.plan import Job, Variation, parse_vary, plan
-from netsim.sweeps.progress import Progress
-from netsim.sweeps.table import to_frame, write_table
-
 
 def sweep(scenario, vary: dict | None = None, seeds: int | None = None, *,
           outdir: str | Path | None = None, outputs=None, scheduler: str | None = None,
@@ -25,6 +20,12 @@ def sweep(scenario, vary: dict | None = None, seeds: int | None = None, *,
     scenario's ``sweep:`` section, and so do the ``outputs`` each run writes. With
     ``outdir``, each run writes them to
     ``outdir/runs/NNNN/`` and the table goes to ``outdir/sweep.{csv,parquet}``."""
+    # Imported here: `netsim --help` reads this package for its arguments only.
+    from netsim.sweeps.execute import run_jobs
+    from netsim.sweeps.plan import plan
+    from netsim.sweeps.progress import Progress
+    from netsim.sweeps.table import to_frame, write_table
+
     text, source, section = _source(scenario)
     vary = {k: list(v) for k, v in (vary if vary is not None else section.get("vary", {})).items()}
     seeds = seeds if seeds is not None else section.get("seeds", 1)
@@ -53,4 +54,9 @@ def _source(scenario) -> tuple[str, str, dict]:
     return scenario.text, scenario.source, scenario.data.get("sweep", {})
 
 
-__all__ = ["Job", "Progress", "Variation", "parse_vary", "plan", "sweep"]
+def parse_vary(spec: str):
+    from netsim.sweeps.plan import parse_vary as parse
+    return parse(spec)
+
+
+__all__ = ["parse_vary", "sweep"]
