@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--until", help="override how long to run, e.g. 30s")
     run.add_argument("--outputs", help="what to write, comma-separated (default: the scenario's "
                      "'outputs:', else all: pcap,jsonl,summary,sequence,timeline,topology)")
+    run.add_argument("--stream", action="store_true",
+                     help="write captures and trace.jsonl as the run goes: flat memory for "
+                          "long runs (no diagrams; netsim diagram draws them afterwards)")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
     validate = sub.add_parser("validate", help="check a scenario file without running it")
@@ -125,7 +128,8 @@ def _run(args) -> int:
     outdir = Path(args.outdir) if args.outdir else Path("out") / scenario.name
     _check_outdir(outdir)
     try:
-        result = run_scenario(scenario, outdir, seed=args.seed, until=until, outputs=outputs)
+        result = run_scenario(scenario, outdir, seed=args.seed, until=until, outputs=outputs,
+                              stream=args.stream, progress=not args.quiet)
     except OSError as exc:
         raise ScenarioError(f"cannot write the outputs: {exc.strerror or exc} "
                             f"({exc.filename or outdir})", path="-o", source="command line") from None

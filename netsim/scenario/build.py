@@ -16,7 +16,7 @@ from netsim.scenario.schema import DEFAULT_FRAME_BUDGET, NODE
 
 
 
-def build_network(scenario, *, seed: int, trace: bool = True):
+def build_network(scenario, *, seed: int, trace=True):
     from netsim.sim import Network
 
     data = scenario.data

@@ -54,8 +54,9 @@ class Scenario:
         return ScenarioError(message, path=format_path(path), line=line_of(self.lines, path),
                              source=self.source)
 
-    def build(self, *, seed: int | None = None, trace: bool = True):
-        """The network this scenario describes, with its applications scheduled."""
+    def build(self, *, seed: int | None = None, trace=True):
+        """The network this scenario describes, with its applications scheduled; ``trace``
+        on, off, or a trace of one's own (:class:`~netsim.trace.stream.StreamingTrace`)."""
         from netsim.scenario.build import build_network
         return build_network(self, seed=self.seed if seed is None else seed, trace=trace)
 

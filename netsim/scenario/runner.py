@@ -17,6 +17,8 @@ class RunResult:
     summary: dict
     outdir: Path | None = None
     files: list[Path] = field(default_factory=list)
+    #: What the run could not do as asked, said under its output.
+    remarks: list[str] = field(default_factory=list)
 
     @property
     def trace(self):
@@ -76,6 +78,8 @@ class RunResult:
         for name, c in s["links"].items():
             extra = "".join(f", {c[k]} {k.replace('_', ' ')}" for k in ("lost", "queue_full") if c[k])
             out.append(f"  {name}: {c['frames']} frames, {c['bytes']} bytes{extra}")
+        for remark in self.remarks:
+            out.append(f"({remark})")
         if self.files:
             out.append("")
             out.append(f"wrote {len(self.files)} files to {self.outdir}/")
@@ -83,10 +87,24 @@ class RunResult:
 
 
 def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None = None,
-                 until: float | None = None, outputs: list[str] | None = None) -> RunResult:
-    network = scenario.build(seed=seed)
+                 until: float | None = None, outputs: list[str] | None = None,
+                 stream: bool = False, progress: bool = False) -> RunResult:
+    """Run ``scenario`` and, with ``outdir``, write its outputs there. ``stream``: write
+    the captures and ``trace.jsonl`` as the run goes, so memory stays flat however long
+    it is (the diagrams then come from ``netsim diagram OUTDIR``); ``progress``: a bar
+    of simulated time on a terminal, for runs longer than a couple of seconds."""
+    wanted = scenario.outputs if outputs is None else list(outputs)
+    trace = True
+    if stream:
+        if outdir is None:
+            raise ValueError("a streaming run writes as it goes: give it an output folder")
+        from netsim.trace.stream import StreamingTrace
+        trace = StreamingTrace(Path(outdir), [o for o in wanted if o in ("pcap", "jsonl")])
+    network = scenario.build(seed=seed, trace=trace)
     end = scenario.until if until is None else until
-    network.run(until=end)
+    _run_with_progress(network, end, progress)
+    if stream:
+        network.trace.close(list(network.links))
     for app in network.apps:
         app.wrap_up()
     summary = {
@@ -107,8 +125,47 @@ def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None
     result = RunResult(scenario, network, summary)
     if outdir is not None:
         result.outdir = Path(outdir)
-        result.files = write_outputs(result, Path(outdir), outputs)
+        if stream:
+            result.files = _streamed_files(network, Path(outdir), wanted)
+            undrawn = [o for o in wanted if o in ("sequence", "timeline")]
+            if undrawn:
+                result.remarks.append(
+                    f"not drawn in a streaming run: {', '.join(undrawn)}"
+                    + (f" (netsim diagram {outdir} draws the sequence from trace.jsonl)"
+                       if "jsonl" in wanted else ""))
+            wanted = [o for o in wanted if o in ("topology", "summary")]
+        result.files += write_outputs(result, Path(outdir), wanted)
     return result
+
+
+def _run_with_progress(network, end: float, progress: bool) -> None:
+    """``network.run(until=end)``, with a bar of simulated time when asked, on a
+    terminal, once the run has taken two seconds (a tick every 1/200 of the run reads
+    the clock; it changes nothing the run does)."""
+    if not progress or end <= 0:
+        network.run(until=end)
+        return
+    from netsim.sweeps.progress import Progress
+    bar = Progress(end, unit="s simulated", min_wall=2.0)
+    if bar.enabled:
+        env, step = network.env, end / 200
+
+        def tick():
+            while True:
+                yield env.timeout(step)
+                bar.update(env.now)
+        env.process(tick())
+    try:
+        network.run(until=end)
+    finally:
+        bar.update(network.now, force=True)
+        bar.close()
+
+
+def _streamed_files(network, outdir: Path, wanted) -> list[Path]:
+    from netsim.trace.pcap import file_name
+    files = [outdir / "pcap" / file_name(link) for link in network.links] if "pcap" in wanted else []
+    return files + ([outdir / "trace.jsonl"] if "jsonl" in wanted else [])
 
 
 def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = None) -> list[Path]:

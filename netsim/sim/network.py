@@ -22,13 +22,16 @@ class Network:
     loss, jitter — so a network built and run the same way gives the same bytes.
     """
 
-    def __init__(self, seed: int = 0, *, name: str = "network", trace: bool = True,
+    def __init__(self, seed: int = 0, *, name: str = "network", trace: bool | Trace = True,
                  frame_budget: int | None = None) -> None:
         self.name = name
         self.seed = seed
         self.env = simpy.Environment()
         self.rng = random.Random(seed)
-        self.trace = Trace(enabled=trace)
+        # A trace of one's own (a streaming one, say) or a fresh one, on or off.
+        self.trace = trace if isinstance(trace, Trace) else Trace(enabled=trace)
+        if getattr(self.trace, "streaming", False):
+            self.trace.clock = lambda: self.env.now
         if frame_budget is not None:
             self.trace.budget = frame_budget
         #: Why the run stopped before ``until``, or None.

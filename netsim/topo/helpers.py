@@ -13,7 +13,7 @@ def finalize(network, *, pool: str = "10.255.0.0/16") -> None:
     compute_routes(network)
 
 
-def line(names: list[str], *, seed: int = 0, trace: bool = True, **link):
+def line(names: list[str], *, seed: int = 0, trace=True, **link):
     """Hosts at both ends, routers between, one /24 per link (10.0.1.0/24, 10.0.2.0/24, …).
 
     ``link`` takes :class:`~netsim.sim.link.Link` parameters, with units as strings

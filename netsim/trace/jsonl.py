@@ -28,35 +28,49 @@ def _note_rows(trace: Trace):
     # Notes are appended as the run goes, so already in time order; a record comes
     # before a note of the same instant, as before.
     for note in sorted(trace.notes, key=lambda n: n.time):
-        yield (note.time, 1), {"t": note.time, "kind": "note", "node": note.node,
-                               "what": note.what, **note.detail}
+        yield (note.time, 1), note_row(note)
 
 
 def _record_rows(trace: Trace):
     seen = bytearray(trace.frame_count)       # a byte a frame: has its hex been written?
-    for rec in trace.records():
-        data = trace.frame_bytes(rec.frame)
-        d = trace.describe(rec.frame)
-        row = {"t": rec.time, "kind": rec.kind, "node": rec.node, "iface": rec.iface,
-               "link": rec.link, "frame": rec.frame, "len": len(data), "protocol": d.protocol,
-               "src": d.src, "dst": d.dst, "label": d.label}
-        if rec.reason:
-            row["reason"] = rec.reason
-        if not seen[rec.frame]:
-            seen[rec.frame] = 1
-            row["bytes"] = data.hex()
-            cause = trace.cause_of(rec.frame)
-            if cause.frame >= 0:
-                row["cause"] = cause.frame
-            if cause.why:
-                row["why"] = cause.why
-        yield (rec.time, 0), row
+    for t, kind, port, frame, reason in trace.ordered():
+        first = not seen[frame]
+        seen[frame] = 1
+        yield (t, 0), record_row(trace, t, kind, port, frame, reason, first)
+
+
+def record_row(trace: Trace, t: float, kind: int, port: int, frame: int, reason: int,
+               first: bool) -> dict:
+    """One record's row; the ``first`` of a frame carries its bytes and cause."""
+    data = trace.frame_bytes(frame)
+    d = trace.describe(frame)
+    where = trace.ports[port]
+    row = {"t": t, "kind": KIND_NAMES[kind], "node": where.node, "iface": where.iface,
+           "link": where.link, "frame": frame, "len": len(data), "protocol": d.protocol,
+           "src": d.src, "dst": d.dst, "label": d.label}
+    if reason:
+        row["reason"] = trace.reason_name(reason)
+    if first:
+        row["bytes"] = data.hex()
+        cause = trace.cause_of(frame)
+        if cause.frame >= 0:
+            row["cause"] = cause.frame
+        if cause.why:
+            row["why"] = cause.why
+    return row
+
+
+def note_row(note: Note) -> dict:
+    return {"t": note.time, "kind": "note", "node": note.node, "what": note.what, **note.detail}
+
+
+def meta_row(trace: Trace) -> dict:
+    return {"kind": "meta", **trace.meta, "ports": [list(p) for p in trace.ports]}
 
 
 def write_jsonl(trace: Trace, path: Path) -> Path:
     with path.open("w", encoding="utf-8") as out:
-        meta = {"kind": "meta", **trace.meta, "ports": [list(p) for p in trace.ports]}
-        out.write(json.dumps(meta, ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(json.dumps(meta_row(trace), ensure_ascii=False, separators=(",", ":")) + "\n")
         for _key, row in trace_rows(trace):
             out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
     return path

@@ -8,6 +8,8 @@ from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, Trace
 
 
 def frame_counts(trace: Trace) -> dict:
+    if getattr(trace, "streaming", False):
+        return trace.counts.summary(trace.frame_count)      # counted as it was written
     kinds: Counter = Counter()
     drops: Counter = Counter()
     per_link: dict[str, Counter] = {}
