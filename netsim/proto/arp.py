@@ -118,6 +118,8 @@ class _Entry:
     state: str
     #: When the neighbour was last known to be there (learned, refreshed, confirmed).
     confirmed: float
+    #: REACHABLE: until when (confirmed + the reachable time or lifetime then in force).
+    expires: float = 0.0
     #: DELAY and PROBE: when the state's timer fires.
     deadline: float = 0.0
     probes: int = 0
@@ -165,7 +167,7 @@ class ArpResolver:
         if entry is None:
             return None
         if entry.state is REACHABLE:
-            if now < entry.confirmed + self._reachable(now):
+            if now < entry.expires:
                 return entry.mac
             if not self.nud:
                 return None             # expired: resolve afresh (RFC 826 still merges)
@@ -182,7 +184,7 @@ class ArpResolver:
         entry = self.cache.get(ip)
         if entry is None:
             return "incomplete" if ip in self._pending else None
-        if entry.state is REACHABLE and now >= entry.confirmed + self._reachable(now):
+        if entry.state is REACHABLE and now >= entry.expires:
             return STALE if self.nud else None
         return entry.state
 
@@ -192,9 +194,10 @@ class ArpResolver:
         entry = self.cache.get(ip)
         if entry is None:
             return
-        if entry.state is REACHABLE and now >= entry.confirmed + self._reachable(now):
+        if entry.state is REACHABLE and now >= entry.expires:
             entry.state = STALE
         entry.confirmed = now
+        entry.expires = now + self._reachable(now)
 
     def hold(self, ip: int, packet, now: float):
         """Keep ``packet`` until ``ip`` resolves. When the queue is full the oldest packet
@@ -258,16 +261,17 @@ class ArpResolver:
 
     def _learn(self, ip: int, mac: bytes, state: str, now: float) -> None:
         entry = self.cache.get(ip)
+        expires = now + self._reachable(now)
         if entry is None:
-            self.cache[ip] = _Entry(mac, state, now)
+            self.cache[ip] = _Entry(mac, state, now, expires)
             self._out.append(Learned(ip=ip, mac=mac))
         elif entry.mac != mac:
             entry.mac, entry.state, entry.confirmed = mac, STALE if self.nud else state, now
-            entry.probes = 0
+            entry.expires, entry.probes = expires, 0
             self._checking.pop(ip, None)
             self._out.append(Learned(ip=ip, mac=mac))
         elif state is REACHABLE:
-            entry.state, entry.confirmed, entry.probes = REACHABLE, now, 0
+            entry.state, entry.confirmed, entry.expires, entry.probes = REACHABLE, now, expires, 0
             self._checking.pop(ip, None)
         # else: the same address again, not a confirmation; the state stays (Linux).
         pending = self._pending.pop(ip, None)
@@ -305,6 +309,7 @@ class ArpResolver:
                 continue
             if entry.state is DELAY and now <= entry.confirmed + self.delay_first_probe:
                 entry.state, entry.probes = REACHABLE, 0     # confirmed meanwhile: no probe
+                entry.expires = entry.confirmed + self._reachable(now)
                 del self._checking[ip]
             elif entry.probes >= self.unicast_probes:
                 del self._checking[ip], self.cache[ip]

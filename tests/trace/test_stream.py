@@ -34,13 +34,17 @@ def test_streamed_outputs_are_the_in_memory_ones_byte_for_byte(tmp_path, monkeyp
     assert not trace._live and not trace._refs and len(trace) == len(kept.trace)
 
 
-def test_a_streaming_run_says_what_it_did_not_draw_and_keeps_no_records(tmp_path):
-    result = run_scenario(load_scenario(SCENARIOS / "router-chain.yaml"), tmp_path, stream=True)
-    assert "(not drawn in a streaming run: sequence, timeline" in result.text()
+def test_a_streaming_run_says_what_it_did_not_draw_and_keeps_no_records(tmp_path, capsys):
+    from netsim.cli import main
+    assert main(["run", "router-chain", "--stream", "-o", str(tmp_path)]) == 0
+    assert "(not drawn in a streaming run: sequence, timeline" in capsys.readouterr().out
     assert (tmp_path / "topology.png").exists() and not (tmp_path / "sequence.svg").exists()
+    assert sorted(p.name for p in (tmp_path / "pcap").iterdir()) == \
+        ["alice-r1.pcap", "r1-r2.pcap", "r2-r3.pcap", "r3-files.pcap"]
+    result = run_scenario(load_scenario(SCENARIOS / "router-chain.yaml"), tmp_path / "api",
+                          stream=True)
     with pytest.raises(RuntimeError, match="trace.jsonl"):
         list(result.trace.records())
     # …and netsim diagram draws the sequence from the streamed trace.jsonl.
-    from netsim.cli import main
     assert main(["diagram", str(tmp_path), "--format", "mermaid"]) == 0
     assert "UDP probe TTL=1" in (tmp_path / "diagram.mmd").read_text()
