@@ -67,8 +67,8 @@ def main() -> None:
         if not args.out:
             import shutil
             shutil.rmtree(folder)
-    print(f"frames_per_s={delivered / wall:.0f}")
     print(f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    print(f"frames_per_s={delivered / wall:.0f}")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,20 @@ def find_scenario(name: str) -> Path:
                            f" (bundled: {', '.join(known)})"), source="command line")
 
 
+def parse_outputs(text: str | None) -> list[str] | None:
+    """``--outputs pcap,summary`` → the list (None when not given), each name checked."""
+    if text is None:
+        return None
+    from netsim.errors import ScenarioError
+    from netsim.scenario.schema import OUTPUTS
+    outputs = [o.strip() for o in text.split(",") if o.strip()]
+    unknown = [o for o in outputs if o not in OUTPUTS]
+    if unknown:
+        raise ScenarioError(f"unknown output {unknown[0]!r} (one of: {', '.join(OUTPUTS)})",
+                            path="--outputs", source="command line")
+    return outputs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="netsim",
@@ -117,14 +131,7 @@ def _run(args) -> int:
             until = parse_interval(args.until)
         except ValueError as exc:
             raise ScenarioError(str(exc), path="--until", source="command line") from None
-    outputs = None
-    if args.outputs is not None:
-        from netsim.scenario.schema import OUTPUTS
-        outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
-        unknown = [o for o in outputs if o not in OUTPUTS]
-        if unknown:
-            raise ScenarioError(f"unknown output {unknown[0]!r} (one of: {', '.join(OUTPUTS)})",
-                                path="--outputs", source="command line")
+    outputs = parse_outputs(args.outputs)
     outdir = Path(args.outdir) if args.outdir else Path("out") / scenario.name
     _check_outdir(outdir)
     try:

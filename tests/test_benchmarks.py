@@ -21,10 +21,28 @@ def test_forward_prints_frames_per_second_and_trace_memory():
     assert "frames=3000 " in lines[0]
 
 
+def test_forward_streams_and_prints_its_peak_memory(tmp_path):
+    lines = run("forward.py", "--frames", "3000", "--stream", "--jsonl", "--out", str(tmp_path))
+    assert re.fullmatch(r"frames_per_s=\d+", lines[-1])
+    assert any(re.fullmatch(r"peak_rss_mb=\d+", line) for line in lines)
+    assert sorted(p.name for p in (tmp_path / "pcap").iterdir()) == ["r1-dst.pcap", "src-r1.pcap"]
+    assert (tmp_path / "trace.jsonl").stat().st_size > 3000 * 100
+
+
 def test_tcp_bulk_prints_segments_per_second_last():
     lines = run("tcp_bulk.py", "--size", "300KB")
     assert re.fullmatch(r"segments_per_s=\d+", lines[-1])
     assert "bytes=300000 " in lines[0]
+    untraced = run("tcp_bulk.py", "--size", "300KB", "--no-trace")
+    assert "trace=off" in untraced[0] and re.fullmatch(r"segments_per_s=\d+", untraced[-1])
+
+
+def test_scale_builds_routes_and_pings_and_prints_its_figures():
+    lines = run("scale.py", "--routers", "6", "--hosts", "3", "--seconds", "2")
+    assert lines[0].startswith("nodes=") and "largest_routing_table=" in lines[0]
+    sent, received = re.search(r"pings_sent=(\d+) received=(\d+)", lines[1]).groups()
+    assert sent == received == str(6 * 3 * 2)
+    assert [line.split("=")[0] for line in lines[2:]] == ["build_s", "run_s", "peak_rss_mb"]
 
 
 def test_small_run_prints_the_median_wall_time():

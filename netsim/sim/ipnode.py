@@ -14,32 +14,31 @@ import random
 import struct
 
 from netsim.errors import AddressError, FrameError
-from netsim.proto import arp as arp_engine
 from netsim.proto.arp import ArpResolver
 from netsim.proto.routing import Route, RoutingTable
 from netsim.sim.driver import EngineDriver
 from netsim.sim.forwarding import Forwarding
 from netsim.sim.icmp_errors import IcmpErrors
+from netsim.sim.neighbours import Neighbours
 from netsim.sim.interface import Interface
 from netsim.sim.node import Node
 from netsim.sim.sockets import UdpSocket
 from netsim.sim.tcp import TcpStack
 from netsim.trace import RX
 from netsim.wire import headers as h
-from netsim.wire.addr import (BROADCAST_IP, BROADCAST_MAC, ZERO_MAC, bytes_to_mac, int_to_ip,
+from netsim.wire.addr import (BROADCAST_IP, BROADCAST_MAC, ZERO_MAC, int_to_ip,
                               ip_to_int, prefix_mask)
 from netsim.wire.checksum import fold, word_total
-from netsim.wire.templates import ArpTemplate, IcmpTemplate, TcpTemplate, UdpTemplate
+from netsim.wire.templates import IcmpTemplate, TcpTemplate, UdpTemplate
 
 _LOCALHOST = 0x7F000001                  # "this network" and loopback: never forwarded
 #: ICMP types a host hands to its listeners (RFC 792): replies and errors.
 _ICMP_KNOWN_TYPES = {0, 3, 4, 5, 11, 12, 13, 14}
 _IPV4_UNPACK = h.IPV4.unpack_from
 _EPHEMERAL = (32768, 60999)          # Linux's ip_local_port_range
-_ANNOUNCE_INTERVAL = 2.0             # RFC 5227 §1.1
 
 
-class IpNode(IcmpErrors, Forwarding, Node):
+class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
     kind = "ip-node"
     forwarding = False
     #: Answer echo requests sent to a broadcast address (Linux: no, by default).
@@ -207,22 +206,6 @@ class IpNode(IcmpErrors, Forwarding, Node):
             return iface, hop, BROADCAST_MAC       # no ARP for a broadcast address
         return iface, hop, self.neighbour(iface, hop)
 
-    def neighbour(self, iface, hop: int) -> bytes | None:
-        """The MAC to send to ``hop`` through ``iface``, or None (resolve first). Using a
-        stale entry (Linux) starts its delay timer, so the driver is re-armed then."""
-        arp = iface.arp
-        mac = arp.lookup(hop, self.env._now)
-        if arp.timer_changed:
-            iface.arp_driver.kick()
-        return mac
-
-    def confirm_neighbour(self, dst: int) -> None:
-        """TCP saw new data acknowledged by ``dst``: the next hop toward it is alive
-        (Linux's ``sk_dst_confirm``), so its ARP entry needs no probe."""
-        route = self.routes.lookup(dst)
-        if route is not None:
-            route.iface.arp.confirm(dst if route.gateway is None else route.gateway, self.env._now)
-
     def _keep(self, key: tuple, template):
         """Remember a new template; callers write ``self._templates.get(key) or
         self._keep(key, Template(...))`` so Scapy builds each flow shape once."""
@@ -258,12 +241,6 @@ class IpNode(IcmpErrors, Forwarding, Node):
         template = self._templates.get(key) or self._keep(key, UdpTemplate(
             iface.mac, mac or ZERO_MAC, src, dst, sport, dport, df=True))
         self._transmit(iface, hop, mac, template.build(payload, self._next_id(), 64))
-
-    def send_arp_probe(self, iface, address: int) -> None:
-        """RFC 5227 §2.1.1: who has ``address``? — asked from sender address 0.0.0.0."""
-        key = ("arp-probe", iface)
-        template = self._templates.get(key) or self._keep(key, ArpTemplate(iface.mac, 0))
-        iface.send(template.build(h.ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, address))
 
     def send_icmp(self, dst: int, icmp_type: int, code: int, word1: int, word2: int,
                   payload: bytes, *, src: int | None = None, ttl: int = 64,
@@ -322,64 +299,6 @@ class IpNode(IcmpErrors, Forwarding, Node):
             iface.send(data, verified)
         else:
             self._hold(iface, hop, data, verified)
-
-    def _hold(self, iface, hop: int, data: bytes, verified: bool) -> None:
-        evicted = iface.arp.hold(hop, (data, verified), self.env.now)
-        if evicted is not None:
-            self.drop(evicted[0], iface.port, "arp-queue-full")
-        iface.arp_driver.kick()
-
-    def _on_arp(self, iface, out) -> None:
-        """Carry out what an interface's ARP engine asks for."""
-        if isinstance(out, arp_engine.SendRequest):
-            iface.send(self._arp_template(iface).build(h.ARP_REQUEST,
-                                                       out.unicast_mac or BROADCAST_MAC, ZERO_MAC,
-                                                       out.target_ip))
-        elif isinstance(out, arp_engine.SendReply):
-            template = self._arp_template(iface, sender_ip=out.sender_ip)
-            iface.send(template.build(h.ARP_REPLY, out.target_mac, out.target_mac, out.target_ip))
-        elif isinstance(out, arp_engine.Release):
-            # Caused by the ARP reply being handled now; say so, for the diagrams.
-            trace = self.trace
-            old = trace.cause
-            trace.cause = (old & ~0xFF) | trace.why("arp-resolved")
-            for data, verified in out.packets:
-                iface.send(out.mac + data[6:], verified)
-            trace.cause = old
-        elif isinstance(out, arp_engine.Abandon):
-            for data, _verified in out.packets:
-                self.drop(data, iface.port, "arp-timeout", next_hop=int_to_ip(out.ip))
-                self._unreachable_after_arp(data)
-        elif isinstance(out, arp_engine.Learned):
-            self.trace.note(self.env.now, self.name, "arp-learned", iface=iface.name,
-                            ip=int_to_ip(out.ip), mac=bytes_to_mac(out.mac))
-        elif isinstance(out, arp_engine.Forgot):
-            self.trace.note(self.env.now, self.name, "arp-failed", iface=iface.name,
-                            ip=int_to_ip(out.ip), mac=bytes_to_mac(out.mac))
-
-    def _arp_template(self, iface, ethertype: int = h.ETHERTYPE_ARP, *,
-                      sender_ip: int | None = None) -> ArpTemplate:
-        sender_ip = iface.ip if sender_ip is None else sender_ip
-        key = ("arp", iface, sender_ip, ethertype)
-        return self._templates.get(key) or self._keep(key, ArpTemplate(iface.mac, sender_ip or 0,
-                                                                       ethertype))
-
-    def announce(self, iface=None) -> None:
-        """Announce ``iface``'s address (every interface's, without one) by gratuitous
-        ARP, as RFC 5227 §2.3 asks of a host that has configured one: the Linux stack
-        sends ANNOUNCE_NUM (2) announcements ANNOUNCE_INTERVAL (2 s) apart, as
-        NetworkManager and dhcpcd do; the textbook stack one."""
-        ifaces = [iface] if iface else list(self.interfaces.values())
-        self._announce_now(ifaces)
-        if self.tcp.stack == "linux":
-            self.network.at(self.env.now + _ANNOUNCE_INTERVAL, lambda: self._announce_now(ifaces))
-
-    def _announce_now(self, ifaces) -> None:
-        for i in ifaces:
-            if i.ip is not None and i.channel is not None:
-                i.send(self._arp_template(i).build(h.ARP_REQUEST, BROADCAST_MAC, ZERO_MAC, i.ip))
-
-    # -- receiving ----------------------------------------------------------------------
 
     def receive(self, frame, iface) -> None:
         data = frame.data

@@ -9,7 +9,7 @@ from netsim.errors import ScenarioError
 
 
 def sweep_command(args, *, check_outdir) -> int:
-    from netsim.cli import find_scenario
+    from netsim.cli import find_scenario, parse_outputs
     from netsim.scenario import load_scenario
     from netsim.sweeps import parse_vary, sweep
 
@@ -24,14 +24,7 @@ def sweep_command(args, *, check_outdir) -> int:
         raise ScenarioError("--seeds must be at least 1", path="--seeds", source="command line")
     plots = args.plot or section.get("plot", [])
     reference = _reference(section.get("reference"))
-    outputs = None
-    if args.outputs is not None:
-        from netsim.scenario.schema import OUTPUTS
-        outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
-        unknown = [o for o in outputs if o not in OUTPUTS]
-        if unknown:
-            raise ScenarioError(f"unknown output {unknown[0]!r} (one of: {', '.join(OUTPUTS)})",
-                                path="--outputs", source="command line")
+    outputs = parse_outputs(args.outputs)
     outdir = Path(args.outdir) if args.outdir else Path("out") / f"{scenario.name}-sweep"
     check_outdir(outdir)
     started = time.monotonic()

@@ -66,8 +66,9 @@ def _on_dask(jobs, scheduler: str, progress) -> list[dict]:
                             path="--scheduler", source="command line") from None
     rows: list[dict] = []
     with Client(scheduler, timeout="20s") as client:
-        futures = [client.submit(run_job, job, pure=False, key=f"netsim-run-{job.index}")
-                   for job in jobs]
+        # pure=False: a key of its own for every run, so two sweeps sharing a cluster
+        # never mistake one's run for the other's.
+        futures = [client.submit(run_job, job, pure=False) for job in jobs]
         for future in as_completed(futures):
             rows.append(future.result())
             _tick(progress, rows, len(jobs), len(jobs) - len(rows))

@@ -220,6 +220,15 @@ def test_newreno_partial_and_full_acks():
         assert not cc.on_duplicate_ack(4_000, 25_000, 30_000)    # RFC 6582 §4.1
 
 
+def read_for_twenty_seconds(pair) -> bytes:
+    """The server's application reads everything every half second, for 20 s."""
+    got = bytearray()
+    for _ in range(40):
+        got += pair.server.read(None, pair.now)
+        pair.run(until=pair.now + 0.5)
+    return bytes(got + pair.server.read(None, pair.now))
+
+
 def test_zero_window_stalls_sender_and_probes_until_the_reader_reads():
     pair = TcpPair(server_options={"recv_buffer": 8192, "window_scaling": False})
     pair.auto_read[id(pair.server)] = False
@@ -233,12 +242,7 @@ def test_zero_window_stalls_sender_and_probes_until_the_reader_reads():
     assert pair.server.available == 8192
     probes = [s for s in pair.sent[id(pair.client)] if len(s.payload) == 1]
     assert len(probes) >= 2                                       # persist timer, backing off
-    got = bytearray()
-    for _ in range(40):
-        got += pair.server.read(None, pair.now)
-        pair.run(until=pair.now + 0.5)
-    got += pair.server.read(None, pair.now)
-    assert bytes(got) == bytes(range(256)) * 100
+    assert read_for_twenty_seconds(pair) == bytes(range(256)) * 100
 
 
 def test_linux_probes_a_zero_window_with_an_empty_segment_below_snd_una():
@@ -259,12 +263,7 @@ def test_linux_probes_a_zero_window_with_an_empty_segment_below_snd_una():
     assert len(probes) >= 3 and not [s for s in pair.sent[id(pair.client)] if len(s.payload) == 1]
     answers = [s for s in pair.sent[id(pair.server)] if s.window == 0]
     assert len(answers) >= len(probes) + 1                       # the zero window, then each probe
-    got = bytearray()
-    for _ in range(40):
-        got += pair.server.read(None, pair.now)
-        pair.run(until=pair.now + 0.5)
-    got += pair.server.read(None, pair.now)
-    assert bytes(got) == bytes(range(256)) * 100
+    assert read_for_twenty_seconds(pair) == bytes(range(256)) * 100
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
