@@ -22,6 +22,8 @@ def sweep_command(args, *, check_outdir) -> int:
     seeds = args.seeds if args.seeds is not None else section.get("seeds", 1)
     if seeds < 1:
         raise ScenarioError("--seeds must be at least 1", path="--seeds", source="command line")
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError("--workers must be at least 1", path="--workers", source="command line")
     plots = args.plot or section.get("plot", [])
     reference = _reference(section.get("reference"))
     outputs = parse_outputs(args.outputs)

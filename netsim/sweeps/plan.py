@@ -132,6 +132,7 @@ def plan(text: str, source: str, vary: dict[str, list], seeds: int, *,
             check_scenario(apply(data, settings), lines, source)
         except ScenarioError as exc:
             exc.message = f"{exc.message} (with {described})" if described else exc.message
+            exc.source = exc.source or source
             raise
     jobs = []
     for c, combo in enumerate(combos):

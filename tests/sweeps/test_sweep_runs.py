@@ -125,6 +125,8 @@ def test_bad_vary_and_plot_arguments_exit_2_naming_them(tmp_path, capsys):
     assert main(["sweep", str(scenario), "--vary", "links[0].rate=1Mbps", "--seeds", "1",
                  "-o", str(tmp_path / "o"), "--plot", "nonsense~rate", "-q"]) == 2
     assert "--plot" in capsys.readouterr().err
+    assert main(["sweep", str(scenario), "--vary", "links[0].rate=1Mbps", "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
 
 
 def test_progress_shows_on_a_terminal_only():
