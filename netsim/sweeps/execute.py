@@ -65,7 +65,13 @@ def _on_dask(jobs, scheduler: str, progress) -> list[dict]:
         raise ScenarioError("--scheduler needs Dask: pip install 'netsim[cluster]'",
                             path="--scheduler", source="command line") from None
     rows: list[dict] = []
-    with Client(scheduler, timeout="20s") as client:
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        from netsim.errors import ScenarioError
+        raise ScenarioError(f"cannot reach a Dask scheduler at {scheduler}: {exc}",
+                            path="--scheduler", source="command line") from None
+    with client:
         # pure=False: a key of its own for every run, so two sweeps sharing a cluster
         # never mistake one's run for the other's.
         futures = [client.submit(run_job, job, pure=False) for job in jobs]
