@@ -138,15 +138,15 @@ def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None
     return result
 
 
-def _run_with_progress(network, end: float, progress: bool) -> None:
+def _run_with_progress(network, end: float, progress: bool, *, min_wall: float = 2.0) -> None:
     """``network.run(until=end)``, with a bar of simulated time when asked, on a
     terminal, once the run has taken two seconds (a tick every 1/200 of the run reads
     the clock; it changes nothing the run does)."""
     if not progress or end <= 0:
         network.run(until=end)
         return
-    from netsim.sweeps.progress import Progress
-    bar = Progress(end, unit="s simulated", min_wall=2.0)
+    from netsim.progress import Progress
+    bar = Progress(end, unit="s simulated", min_wall=min_wall)
     if bar.enabled:
         env, step = network.env, end / 200
 

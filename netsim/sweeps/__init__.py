@@ -23,7 +23,7 @@ def sweep(scenario, vary: dict | None = None, seeds: int | None = None, *,
     # Imported here: `netsim --help` reads this package for its arguments only.
     from netsim.sweeps.execute import run_jobs
     from netsim.sweeps.plan import plan
-    from netsim.sweeps.progress import Progress
+    from netsim.progress import Progress
     from netsim.sweeps.table import to_frame, write_table
 
     text, source, section = _source(scenario)

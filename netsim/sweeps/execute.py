@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from netsim.sweeps.progress import Progress
+from netsim.progress import Progress
 from netsim.sweeps.worker import run_job
 
 

@@ -1,7 +1,6 @@
 """Sweeps run: the bundled example on this machine's cores, the same on a Dask cluster
 of real scheduler and worker processes, a failed run reported without stopping the rest."""
 
-import io
 import os
 import shutil
 import subprocess
@@ -14,7 +13,6 @@ import pytest
 
 import netsim
 from netsim.cli import main
-from netsim.sweeps.progress import Progress
 from netsim.viz.sweep_plot import mathis
 
 TINY = """
@@ -129,20 +127,6 @@ def test_bad_vary_and_plot_arguments_exit_2_naming_them(tmp_path, capsys):
     assert "--workers" in capsys.readouterr().err
 
 
-def test_progress_shows_on_a_terminal_only():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-    screen, pipe = Terminal(), io.StringIO()
-    for stream in (screen, pipe):
-        bar = Progress(30, stream=stream)
-        bar.started -= 10                          # ten seconds in
-        bar.update(10, failed=1, running=2, force=True)
-        bar.close()
-    assert "10/30 runs, 1 failed, 2 running, ~20 s left" in screen.getvalue()
-    assert pipe.getvalue() == ""
-
-
 def test_the_python_api_returns_the_table(tmp_path):
     scenario = tmp_path / "tiny.yaml"
     scenario.write_text(TINY)
@@ -150,3 +134,4 @@ def test_the_python_api_returns_the_table(tmp_path):
     assert list(frame["links[0].delay"]) == ["5ms", "5ms", "20ms", "20ms"]
     assert frame["ping@a.avg_ms"].tolist()[0] < frame["ping@a.avg_ms"].tolist()[-1]
     assert Path(scenario).exists()
+
