@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netsim.sim.schedule import call_later
-from netsim.trace import DROP, TX
+from netsim.trace import DROP, RX, TX
 from netsim.wire import Frame
 from netsim.wire.addr import int_to_ip
 from netsim.wire.headers import ETH_HLEN, ETH_MIN_FRAME
@@ -11,7 +11,7 @@ from netsim.wire.headers import ETH_HLEN, ETH_MIN_FRAME
 
 class Interface:
     __slots__ = ("node", "name", "mac", "ip", "prefix_len", "broadcast", "mtu", "port",
-                 "channel", "link", "arp", "arp_driver", "loopback")
+                 "channel", "link", "arp", "arp_driver", "loopback", "rx_append")
 
     def __init__(self, node, name: str, mac: bytes | None) -> None:
         self.node = node
@@ -28,6 +28,8 @@ class Interface:
         self.arp_driver = None
         #: ``lo``: what is sent comes back to this node, through no wire.
         self.loopback = False
+        #: How a reception here is recorded without a call (:meth:`Trace.appender`).
+        self.rx_append = node.trace.appender(RX, self.port)
 
     @property
     def address(self) -> str | None:

@@ -25,6 +25,7 @@ from netsim.sim.node import Node
 from netsim.sim.sockets import UdpSocket
 from netsim.sim.tcp import TcpStack
 from netsim.trace import RX
+from netsim.trace.recorder import FRAME_SHIFT
 from netsim.wire import headers as h
 from netsim.wire.addr import (BROADCAST_IP, BROADCAST_MAC, ZERO_MAC, int_to_ip,
                               ip_to_int, prefix_mask)
@@ -310,7 +311,15 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
             self.drop(frame, iface.port, reason)
             return
         now = self.env._now
-        self._record(now, RX, iface.port, frame)
+        if iface.rx_append is None:
+            self._record(now, RX, iface.port, frame)
+        else:
+            append_time, append_meta, word = iface.rx_append
+            fid = frame.id
+            if fid < 0:
+                fid = self.trace.new_frame(frame)
+            append_time(now)
+            append_meta(fid << FRAME_SHIFT | word)
         try:
             ethertype = data[12:14]
             if ethertype == b"\x08\x00":

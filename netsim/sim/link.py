@@ -28,6 +28,7 @@ from simpy.events import NORMAL
 from netsim.errors import FrameBudgetExceeded
 from netsim.sim.schedule import Callback
 from netsim.trace import DROP, ENQUEUE, TX
+from netsim.trace.recorder import FRAME_SHIFT
 
 
 class Channel:
@@ -50,6 +51,8 @@ class Channel:
         self._deliver_to = dst.node.receive
         self._schedule = self._env.schedule
         self._record = self._trace.record
+        # A transmission is the commonest record: appended here, without a call.
+        self._tx_append = self._trace.appender(TX, src.port)
         self._reason_queue = self._trace.reason("queue-full")
         self._reason_loss = self._trace.reason("loss")
         self.sent = self.lost = self.queue_drops = 0
@@ -87,7 +90,15 @@ class Channel:
             self.lost += 1
             self._record(start, DROP, port, frame, self._reason_loss)
             return True
-        self._record(start, TX, port, frame)
+        if self._tx_append is None:
+            self._record(start, TX, port, frame)
+        else:
+            append_time, append_meta, word = self._tx_append
+            fid = frame.id
+            if fid < 0:
+                fid = self._trace.new_frame(frame)
+            append_time(start)
+            append_meta(fid << FRAME_SHIFT | word)
         self.sent += 1
         self.bytes_sent += size
         arrival = end + link.delay

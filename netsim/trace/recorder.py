@@ -36,6 +36,7 @@ _KIND_BITS, _PORT_BITS, _REASON_BITS = 4, 20, 8
 _PORT_SHIFT = _KIND_BITS
 _REASON_SHIFT = _KIND_BITS + _PORT_BITS
 _FRAME_SHIFT = _REASON_SHIFT + _REASON_BITS
+FRAME_SHIFT = _FRAME_SHIFT          # for the call sites that append records themselves
 _PORT_MASK = (1 << _PORT_BITS) - 1
 _REASON_MASK = (1 << _REASON_BITS) - 1
 
@@ -150,11 +151,26 @@ class Trace:
         """Append one record; ``frame`` is a :class:`~netsim.wire.Frame`."""
         fid = frame.id
         if fid < 0:
-            fid = frame.id = len(self._frames)
-            self._frames.append(frame.data)
-            self._causes.append(self.cause)
+            fid = self.new_frame(frame)
         self._times.append(time)
         self._meta.append(fid << _FRAME_SHIFT | reason << _REASON_SHIFT | port << _PORT_SHIFT | kind)
+
+    def new_frame(self, frame) -> int:
+        """Give ``frame`` its id, keeping its bytes and its cause."""
+        fid = frame.id = len(self._frames)
+        self._frames.append(frame.data)
+        self._causes.append(self.cause)
+        return fid
+
+    def appender(self, kind: int, port: int):
+        """For the hottest call sites — a channel's transmissions, a node's receptions —
+        ``(times.append, metas.append, word)``, so that a record costs two appends and no
+        call: ``fid = frame.id if frame.id >= 0 else trace.new_frame(frame);
+        times_append(t); metas_append(fid << FRAME_SHIFT | word)``. None when this trace
+        wants :meth:`record` called (tracing off, or a subclass that streams)."""
+        if type(self) is not Trace or not self.enabled:
+            return None
+        return self._times.append, self._meta.append, port << _PORT_SHIFT | kind
 
     def _record_nothing(self, time: float, kind: int, port: int, frame, reason: int = 0) -> None:
         pass

@@ -59,13 +59,15 @@ def edited_scenario(draw):
         for part in path[:-1]:
             parent = parent[part]
         last = path[-1]
+        # A copy of the nasty value: a later edit of this example may change it in place
+        # ({} gains a key, [1, 2] an item), which must not reach the next example.
         if action == "replace":
-            parent[last] = draw(st.sampled_from(NASTY))
+            parent[last] = copy.deepcopy(draw(st.sampled_from(NASTY)))
         elif action == "delete":
             del parent[last]
         elif action == "add" and isinstance(parent, dict):
             parent[draw(st.sampled_from(["bogus", "rate", "ip", "stp", "until", "loss", "x-note"]))] = \
-                draw(st.sampled_from(NASTY))
+                copy.deepcopy(draw(st.sampled_from(NASTY)))
         elif action == "duplicate" and isinstance(parent, list):
             parent.append(copy.deepcopy(parent[last]))
         elif action == "rename" and isinstance(parent, dict):
