@@ -19,6 +19,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
+#: The smallest scenario that does something: two hosts, one link, two pings.
+TWO_HOSTS_PING = """
+name: tiny
+seed: 5
+until: 3s
+nodes:
+  a: {kind: host, ip: 10.0.0.1/24}
+  b: {kind: host, ip: 10.0.0.2/24}
+links:
+  - {endpoints: [a, b], rate: 10Mbps, delay: 5ms}
+apps:
+  - {node: a, at: 1s, run: ping, target: b, count: 2}
+"""
+
 
 class RealNetworkTouched(AssertionError):
     pass

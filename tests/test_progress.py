@@ -4,19 +4,7 @@ import io
 import sys
 
 from netsim.progress import Progress
-
-TINY = """
-name: tiny
-seed: 5
-until: 3s
-nodes:
-  a: {kind: host, ip: 10.0.0.1/24}
-  b: {kind: host, ip: 10.0.0.2/24}
-links:
-  - {endpoints: [a, b], rate: 10Mbps, delay: 5ms}
-apps:
-  - {node: a, at: 1s, run: ping, target: b, count: 2}
-"""
+from tests.conftest import TWO_HOSTS_PING as TINY
 
 
 def test_progress_shows_on_a_terminal_only():

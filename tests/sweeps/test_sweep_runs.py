@@ -14,19 +14,7 @@ import pytest
 import netsim
 from netsim.cli import main
 from netsim.viz.sweep_plot import mathis
-
-TINY = """
-name: tiny
-seed: 5
-until: 3s
-nodes:
-  a: {kind: host, ip: 10.0.0.1/24}
-  b: {kind: host, ip: 10.0.0.2/24}
-links:
-  - {endpoints: [a, b], rate: 10Mbps, delay: 5ms}
-apps:
-  - {node: a, at: 1s, run: ping, target: b, count: 2}
-"""
+from tests.conftest import TWO_HOSTS_PING as TINY
 
 
 @pytest.fixture(scope="module")
