@@ -1,6 +1,6 @@
 """Suite-wide guards and helpers.
 
-* No test may touch the real network (DESIGN.md principle 9): every socket
+* No test may touch the real network (README design principle 9): every socket
   operation that could reach one, and Scapy's send/receive functions, raise.
 * ``tshark`` reads captures. Without it the capture checks are skipped with a loud
   reason — except under CI (``CI=true``), where a missing tshark fails them.

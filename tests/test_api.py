@@ -16,7 +16,8 @@ def test_errors_form_one_tree():
 
 
 def test_layers_import_only_downward():
-    """DESIGN.md: proto never imports sim; viz never sim/proto; only wire imports Scapy."""
+    """The layers (README: the packages): proto never imports sim; viz never sim/proto;
+    only wire imports Scapy."""
     import ast
     from pathlib import Path
     root = Path(netsim.__file__).parent

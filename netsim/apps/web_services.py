@@ -1,4 +1,4 @@
-"""Web services over HTTP/1.1: a REST API and its client, a SOAP service (the notes'
+"""Web services over HTTP/1.1: a REST API and its client, a SOAP service (the course example's
 weather lookup) and its client, and HTTPDNS with its lookup tool. The servers are
 :class:`~netsim.apps.http.HttpService` with another handler; the clients make their
 calls one after another on one persistent connection.
@@ -139,7 +139,7 @@ class RestClient(HttpCaller):
 
 
 class SoapServiceApp(HttpService):
-    """The notes' weather web service: SOAP 1.1 at ``path``, its WSDL at ``path?wsdl``."""
+    """The course example's weather web service: SOAP 1.1 at ``path``, its WSDL at ``path?wsdl``."""
 
     name = "soap-service"
     SCHEMA = {

@@ -3,7 +3,7 @@
 A :class:`Network` owns the SimPy environment, the one seeded random generator and
 the trace. Nodes (:class:`Host`, :class:`Router`, :class:`Switch`) own interfaces;
 a :class:`Link` joins two interfaces with two :class:`Channel` directions that carry
-serialization, propagation, queueing and loss (DESIGN.md principle 6).
+serialization, propagation, queueing and loss (README design principle 6).
 """
 
 from netsim.sim.driver import EngineDriver

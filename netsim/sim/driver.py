@@ -1,4 +1,4 @@
-"""Where the SimPy clock meets a sans-I/O engine (DESIGN.md principle 2).
+"""Where the SimPy clock meets a sans-I/O engine (README design principle 2).
 
 Modelled on aioquic's ``asyncio/protocol.py``: after anything is fed to an engine,
 ``kick()`` drains its outputs to a handler and arms one SimPy timeout for the

@@ -1,7 +1,7 @@
 """HTTP/1.x and WebSocket messages read back from a connection's segments, for the
 application-level diagram: one arrow per request and per response — however many
 segments it took, and however many messages one segment carried (pipelined requests
-go out in one) — labelled as the notes write them: ``GET /index.html HTTP/1.1``,
+go out in one) — labelled as textbooks write them: ``GET /index.html HTTP/1.1``,
 ``HTTP/1.1 304 Not Modified``, ``101 Switching Protocols``, ``WS text "AAPL 190.2"``.
 
 Each direction's payload is put back in sequence order and framed as RFC 9112 §6

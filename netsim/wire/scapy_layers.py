@@ -5,8 +5,8 @@ third of that and are needed only when a template is first built or a frame firs
 shown, so nothing imports them at start-up.
 
 Offline: on import Scapy reads the host's interfaces and routing tables (over
-netlink on Linux) to prepare for sending. netsim never sends (DESIGN.md principle
-9), so route autoloading is switched off and the netlink readers are replaced,
+netlink on Linux) to prepare for sending. netsim never sends (README design
+principle 9), so route autoloading is switched off and the netlink readers are replaced,
 as the module that defines them loads, by ones that report nothing.
 """
 

@@ -1,4 +1,4 @@
-"""Per-frame bytes from Scapy-built templates and a field engine (DESIGN.md principle 5).
+"""Per-frame bytes from Scapy-built templates and a field engine (README design principle 5).
 
 Scapy builds each header shape once — per flow, since addresses and ports are part
 of the shape — and a template keeps the fixed parts of those bytes. ``build()`` then

@@ -1,4 +1,4 @@
-"""The fast path's bytes equal Scapy's own build of the same fields (DESIGN.md principle 5)."""
+"""The fast path's bytes equal Scapy's own build of the same fields (README design principle 5)."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st

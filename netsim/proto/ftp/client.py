@@ -6,7 +6,7 @@ prompt, turned into the protocol, and the session printed as that client prints 
 ``modtime FILE``, ``ascii``, ``binary``, ``passive`` (toggles the mode); ``quit`` is
 added at the end.
 
-Data ports, as the course notes draw them: the control connection leaves from port
+Data ports, as networking courses draw them: the control connection leaves from port
 N; the k-th transfer uses N+k — in active mode the client listens there and says so
 with ``PORT`` (the server connects from port 20), in passive mode it connects from
 there to the port the server's 227 names. A new port per transfer keeps each data

@@ -1,4 +1,4 @@
-"""A JSON REST API, with no I/O: the shapes the course notes recommend — plural nouns in
+"""A JSON REST API, with no I/O: the shapes REST design guides recommend — plural nouns in
 the URL (``/v1/users``, ``/v1/users/6``), sub-resources (``/v1/users/6/cars/88``), the
 version in the path, methods as the verbs, JSON bodies, and no 200 for an error.
 

@@ -1,4 +1,4 @@
-"""A SOAP 1.1 web service with its WSDL, with no I/O: the course notes' weather lookup.
+"""A SOAP 1.1 web service with its WSDL, with no I/O: the classic course example, a weather lookup.
 
 ``GET /WeatherWS.asmx?wsdl`` answers the service description (WSDL 1.1, document/literal,
 SOAP 1.1 binding over HTTP); ``POST /WeatherWS.asmx`` with ``Content-Type: text/xml`` and

@@ -16,7 +16,7 @@ closes before it leaves, TIME-WAIT of 60 s (``TCP_TIMEWAIT_LEN``), and zero-wind
 probes as ``tcp_xmit_probe_skb`` sends them — no data, the sequence number one below
 SND.UNA (Wireshark calls it a keep-alive) — backing off to ``TCP_RTO_MAX``, 120 s.
 
-``textbook`` — the stack the course notes and the Mathis model describe: no SACK, no
+``textbook`` — the stack networking textbooks and the Mathis model describe: no SACK, no
 timestamps, an initial window per RFC 5681, NewReno, an ACK for every segment, a FIN of
 its own, TIME-WAIT 2·MSL, one-byte zero-window probes.
 """
