@@ -31,6 +31,7 @@ class Cubic(NewReno):
         self.w_est = 0.0
         self.now = 0.0
         self.srtt = 0.0
+        self._carry = 0.0               # bytes of growth not yet added (less than one)
 
     def _reduce(self, flight: int) -> int:
         """§4.6 and §4.7: remember W_max, return the new ssthresh (bytes)."""
@@ -59,8 +60,12 @@ class Cubic(NewReno):
         self.w_est += alpha * (acked / self.mss) / segments       # §4.3, Reno-friendly
         if self.w_est > target:
             target = self.w_est
-        grow = (target - segments) / segments * (acked / self.mss)
-        self.cwnd = max(self.cwnd + int(grow * self.mss), self.mss)
+        # Fractions of a byte are carried to the next ACK, as Linux counts ACKs toward the
+        # next increment (its cnt): dropped, they hold back growth near W_max.
+        self._carry += (target - segments) / segments * acked
+        whole = int(self._carry)
+        self._carry -= whole
+        self.cwnd = max(self.cwnd + whole, self.mss)
 
     def tick(self, now: float, srtt: float | None) -> None:
         """The connection tells the time and RTT before each ACK it reports."""

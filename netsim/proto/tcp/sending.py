@@ -39,7 +39,6 @@ class Sending:
             self._output(now)
         return True
 
-
     def _rcv_window(self) -> int:
         if self.initial_space is None:
             return self.rx.room
