@@ -63,7 +63,8 @@ class RestApiApp(HttpService):
     name = "rest-api"
     SCHEMA = {
         "data": {"type": "object", "minProperties": 1,
-                 "additionalProperties": {"type": "array", "items": {"type": "object"}},
+                 "additionalProperties": {"type": "array",
+                                          "items": {"$ref": "#/$defs/rest_item"}},
                  "description": "collection → items (objects with an id; lists in them are "
                                 "sub-collections)"},
         "version": {"type": "string", "pattern": "^v[0-9]+$", "default": "v1",

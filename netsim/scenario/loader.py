@@ -162,13 +162,22 @@ def _explain(error, scenario: Scenario) -> str:
     if v == "type":
         expected = error.validator_value
         kind = _described_kind(error)
-        return f"expected {kind or expected}, got {type(value).__name__} {value!r}"
+        return f"expected {kind or expected}, got {_yaml_kind(value)}"
     if v in ("minimum", "maximum", "exclusiveMinimum", "minItems", "maxItems", "minProperties",
              "minLength"):
         return f"{value!r} is out of range ({v} {error.validator_value})"
     if v == "const":
         return f"expected {error.validator_value!r}, got {value!r}"
     return error.message
+
+
+def _yaml_kind(value) -> str:
+    """How the scenario's author wrote it: 'null', not 'NoneType None'."""
+    if value is None:
+        return "null (an empty value)"
+    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list",
+             dict: "mapping"}
+    return f"{names.get(type(value), type(value).__name__)} {value!r}"
 
 
 def _described_kind(error) -> str | None:

@@ -35,6 +35,12 @@ DEFS = {
                  "description": "a probability: '1%' or 0.01"},
     "ipv4": {"type": "string", "pattern": _IPV4, "description": "an IPv4 address: '10.0.1.1'"},
     "cidr": {"type": "string", "pattern": _CIDR, "description": "address/prefix: '10.0.1.10/24'"},
+    # A REST resource: an object whose lists are sub-collections of resources, to any depth
+    # (/users/6/cars/88) — the API walks them, so a list of anything else is an error here.
+    "rest_item": {"type": "object",
+                  "additionalProperties": {"if": {"type": "array"},
+                                           "then": {"items": {"$ref": "#/$defs/rest_item"}}},
+                  "description": "a resource: fields, and lists of resources under it"},
     "link": {
         "type": "object",
         "additionalProperties": False,

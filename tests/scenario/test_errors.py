@@ -82,6 +82,18 @@ def test_structural_errors(text, words):
     assert words in str(error_of(text))
 
 
+def test_a_rest_resource_list_holds_only_resources():
+    """The fuzzer's find: ``cars: [null]`` passed the schema and crashed the API at the
+    first request that walked the list; every depth of sub-collection is checked now."""
+    text = GOOD.replace("apps:\n", "apps:\n  - node: b\n    run: rest-api\n    data:\n"
+                        "      users:\n        - {id: 6, cars: [{id: 88, wheels: [7]}]}\n")
+    err = error_of(text)
+    assert err.path == "apps[0].data.users[0].cars[0].wheels[0]", str(err)
+    assert err.line == 15 and "expected object, got integer 7" in str(err)
+    err = error_of(text.replace("wheels: [7]", "wheels: [null]"))
+    assert "got null" in str(err)
+
+
 def test_cli_exits_2_with_the_message_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD.replace("[r1:eth1, b:eth0]", "[r1:eth1, r9:eth0]"))
