@@ -76,7 +76,7 @@ class Browser(App):
 
     name = "browser"
     SCHEMA = {
-        "url": {"type": "string", "description": "the page: http://host[:port]/path"},
+        "url": {"$ref": "#/$defs/http_url", "description": "the page: http://host[:port]/path"},
         "version": {"enum": ["1.0", "1.1"], "default": "1.1", "description": "HTTP version"},
         "connections": {"type": "integer", "minimum": 1, "maximum": 64, "default": 6,
                         "description": "connections per host at once"},
@@ -86,7 +86,7 @@ class Browser(App):
                        {"$ref": "#/$defs/time"},
                        {"type": "object", "additionalProperties": False, "required": ["at"],
                         "properties": {"at": {"$ref": "#/$defs/time"},
-                                       "url": {"type": "string"},
+                                       "url": {"$ref": "#/$defs/http_url"},
                                        "method": {"enum": ["GET", "POST"]},
                                        "body": {"type": "string"}}}]},
                    "description": "when to load the page (default: at); an entry may name "

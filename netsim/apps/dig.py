@@ -21,7 +21,7 @@ class Dig(App):
 
     name = "dig"
     TARGETS = ("server",)
-    SCHEMA = {"query": {"type": "string", "description": "the name to look up: www.163.com"},
+    SCHEMA = {"query": {"$ref": "#/$defs/dns_name", "description": "the name to look up: www.163.com"},
               "type": {"enum": RECORD_TYPES, "default": "A", "description": "record type"},
               "server": {"type": "string", "description": "the server to ask (node, IPv4 or "
                                                           "name; default: the host's resolver)"},

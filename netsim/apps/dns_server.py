@@ -145,7 +145,7 @@ _ZONE = {"type": "object", "additionalProperties": False, "required": ["origin"]
 
 _HINTS = {"type": "array", "items": {
     "type": "object", "additionalProperties": False, "required": ["name", "address"],
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/ipv4"}}},
+    "properties": {"name": {"$ref": "#/$defs/dns_name"}, "address": {"$ref": "#/$defs/ipv4"}}},
     "description": "the root servers: [{name: a.root-servers.net, address: 198.41.0.4}]"}
 
 

@@ -21,21 +21,21 @@ _RESOURCE = {
     "properties": {
         "body": {"anyOf": [{"$ref": "#/$defs/size"}, {"type": "string"}],
                  "description": "a size ('4KiB': deterministic text) or the text itself"},
-        "type": {"type": "string", "description": "Content-Type (text/html)"},
+        "type": {"$ref": "#/$defs/header_value", "description": "Content-Type (text/html)"},
         "status": {"enum": [200, 400, 403, 404, 500, 503],
                    "description": "answer with this status on purpose"},
         "redirect": {"enum": [301, 302, 303, 307, 308], "description": "a redirect, to 'to'"},
-        "to": {"type": "string", "description": "where a redirect points (Location)"},
-        "cache_control": {"type": "string", "description": "Cache-Control: 'max-age=60', 'no-cache'"},
+        "to": {"$ref": "#/$defs/url_ref", "description": "where a redirect points (Location)"},
+        "cache_control": {"$ref": "#/$defs/header_value", "description": "Cache-Control: 'max-age=60', 'no-cache'"},
         "expires": {"$ref": "#/$defs/time", "description": "Expires: this long after the response"},
         "etag": {"enum": ["auto", "none"], "description": "auto: an ETag from the body's hash"},
         "last_modified": {"$ref": "#/$defs/time", "description": "Last-Modified (simulated time)"},
         "changes_at": {"type": "array", "items": {"$ref": "#/$defs/time"},
                        "description": "times the content changes (a new version)"},
         "chunked": {"type": "boolean", "description": "send with Transfer-Encoding: chunked"},
-        "methods": {"type": "array", "items": {"type": "string"},
+        "methods": {"type": "array", "items": {"$ref": "#/$defs/token"},
                     "description": "methods allowed (GET, HEAD); others get 405 with Allow"},
-        "embeds": {"type": "array", "items": {"type": "string"},
+        "embeds": {"type": "array", "items": {"$ref": "#/$defs/url_ref"},
                    "description": "objects the page references (HTML that a browser reads)"},
         "session": {"enum": ["login", "required"],
                     "description": "login: hands out a session cookie; required: 403 without one"}}}
@@ -141,10 +141,11 @@ class HttpGet(App):
     name = "http-get"
     TARGETS = ("host",)
     SCHEMA = {
-        "url": {"type": "string", "description": "http://host[:port]/path"},
+        "url": {"$ref": "#/$defs/http_url", "description": "http://host[:port]/path"},
         "method": {"enum": ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
                    "default": "GET", "description": "the request method"},
-        "headers": {"type": "object", "additionalProperties": {"type": "string"},
+        "headers": {"type": "object", "propertyNames": {"$ref": "#/$defs/token"},
+                    "additionalProperties": {"$ref": "#/$defs/header_value"},
                     "description": "extra request headers"},
         "body": {"type": "string", "description": "a request body"},
         "version": {"enum": ["1.0", "1.1"], "default": "1.1", "description": "HTTP version"},
@@ -256,4 +257,6 @@ def parse_url(url: str) -> tuple[str, int, str]:
     host, _, port = hostport.partition(":")
     if not host or (port and not port.isdigit()):
         raise ValueError(f"{url!r} has no host")
+    if port and not 0 < int(port) <= 65535:
+        raise ValueError(f"{url!r}: port {port} is not 1–65535")
     return host, int(port or PORT), "/" + path

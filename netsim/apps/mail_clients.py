@@ -79,12 +79,12 @@ class MailSend(_MailClient):
 
     name = "mail-send"
     SCHEMA = {
-        "from": {"type": "string", "description": "the sender: alice@qq.com"},
-        "to": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+        "from": {"$ref": "#/$defs/email", "description": "the sender: alice@qq.com"},
+        "to": {"anyOf": [{"$ref": "#/$defs/email"}, {"type": "array", "items": {"$ref": "#/$defs/email"}}],
                "description": "recipient(s)"},
-        "cc": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+        "cc": {"anyOf": [{"$ref": "#/$defs/email"}, {"type": "array", "items": {"$ref": "#/$defs/email"}}],
                "description": "copy recipient(s)"},
-        "subject": {"type": "string", "default": "", "description": "the Subject: line"},
+        "subject": {"$ref": "#/$defs/line", "default": "", "description": "the Subject: line"},
         "body": {"type": "string", "default": "", "description": "the message text"},
         "attachment": {"$ref": "#/$defs/size",
                        "description": "attach this many bytes of (deterministic) data"},
@@ -92,7 +92,7 @@ class MailSend(_MailClient):
                                                     "the sender's domain)"},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535,
                  "description": "587 with a password (submission), else 25"},
-        "password": {"type": "string", "description": "AUTH PLAIN with the sender's user name"},
+        "password": {"$ref": "#/$defs/ascii_line", "description": "AUTH PLAIN with the sender's user name"},
     }
     REQUIRED = ["from", "to"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "mail-send", "from": "alice@qq.com",
@@ -220,8 +220,8 @@ class Pop3Fetch(_MailClient):
 
     name = "pop3-fetch"
     SCHEMA = {"server": {"type": "string", "description": "the POP3 server (node, address or name)"},
-              "user": {"type": "string", "description": "the mailbox's user name"},
-              "password": {"type": "string", "description": "its password"},
+              "user": {"$ref": "#/$defs/ascii_word", "description": "the mailbox's user name"},
+              "password": {"$ref": "#/$defs/ascii_line", "description": "its password"},
               "delete": {"type": "boolean", "default": False,
                          "description": "delete what was downloaded (at QUIT)"},
               "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": POP3,
@@ -266,8 +266,8 @@ class ImapClientApp(_MailClient):
 
     name = "imap-client"
     SCHEMA = {"server": {"type": "string", "description": "the IMAP server (node, address or name)"},
-              "user": {"type": "string", "description": "the mailbox's user name"},
-              "password": {"type": "string", "description": "its password"},
+              "user": {"$ref": "#/$defs/ascii_word", "description": "the mailbox's user name"},
+              "password": {"$ref": "#/$defs/ascii_line", "description": "its password"},
               "actions": {"type": "array", "items": {"type": "string"},
                           "default": ["list", "headers"],
                           "description": "what to do, in order: " + ", ".join(

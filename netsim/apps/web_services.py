@@ -90,11 +90,11 @@ class RestClient(HttpCaller):
 
     name = "rest-client"
     SCHEMA = {
-        "url": {"type": "string", "description": "the API's base: http://api/v1"},
+        "url": {"$ref": "#/$defs/http_url", "description": "the API's base: http://api/v1"},
         "calls": {"type": "array", "minItems": 1, "items": {
             "type": "object", "additionalProperties": False, "required": ["method", "path"],
             "properties": {"method": {"enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]},
-                           "path": {"type": "string"},
+                           "path": {"$ref": "#/$defs/url_path"},
                            "json": {"description": "the request body, as JSON"}}},
                   "description": "calls made in turn: {method, path, json}"},
     }
@@ -148,7 +148,7 @@ class SoapServiceApp(HttpService):
                    "additionalProperties": {"type": "object",
                                             "additionalProperties": {"type": ["string", "number"]}},
                    "description": "city → forecast fields (weather, temperature, wind, …)"},
-        "path": {"type": "string", "pattern": "^/", "default": "/WeatherWS.asmx",
+        "path": {"$ref": "#/$defs/url_path", "default": "/WeatherWS.asmx",
                  "description": "where the service is"},
         **_SERVICE_SCHEMA,
     }
@@ -169,7 +169,7 @@ class SoapClient(HttpCaller):
 
     name = "soap-client"
     SCHEMA = {
-        "url": {"type": "string", "description": "the service: http://weather/WeatherWS.asmx"},
+        "url": {"$ref": "#/$defs/http_url", "description": "the service: http://weather/WeatherWS.asmx"},
         "calls": {"type": "array", "minItems": 1, "items": {
             "type": "object", "additionalProperties": False, "required": ["operation"],
             "properties": {"operation": {"type": "string"},
@@ -242,8 +242,7 @@ class HttpDnsServer(HttpService):
     name = "httpdns-server"
     SCHEMA = {
         "records": {"type": "object", "minProperties": 1,
-                    "additionalProperties": {"type": "array", "items": {"type": "string",
-                                                                         "format": "ipv4"}},
+                    "additionalProperties": {"type": "array", "items": {"$ref": "#/$defs/ipv4"}},
                     "description": "name → addresses"},
         "ttl": {"type": "integer", "minimum": 0, "default": 60, "description": "TTL it answers"},
         **_SERVICE_SCHEMA,
@@ -266,7 +265,7 @@ class HttpDnsLookup(HttpCaller):
     TARGETS = ("host",)
     SCHEMA = {
         "server": {"type": "string", "description": "the HTTPDNS server (node or address)"},
-        "names": {"type": "array", "minItems": 1, "items": {"type": "string"},
+        "names": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/dns_name"},
                   "description": "names to resolve"},
         "json": {"type": "boolean", "default": False, "description": "ask for JSON (type=json)"},
     }

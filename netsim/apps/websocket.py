@@ -69,7 +69,7 @@ class WebSocketServerApp(HttpService):
 
     name = "websocket-server"
     SCHEMA = {
-        "path": {"type": "string", "pattern": "^/", "default": "/ticker",
+        "path": {"$ref": "#/$defs/url_path", "default": "/ticker",
                  "description": "the WebSocket endpoint"},
         "symbols": {"type": "array", "items": {"type": "string"}, "minItems": 1,
                     "default": ["AAPL", "MSFT", "NVDA"], "description": "what the ticker quotes"},
@@ -188,7 +188,7 @@ class WebSocketClientApp(App):
     name = "websocket-client"
     TARGETS = ("host",)
     SCHEMA = {
-        "url": {"type": "string", "description": "ws://host[:port]/path"},
+        "url": {"$ref": "#/$defs/ws_url", "description": "ws://host[:port]/path"},
         "duration": {"$ref": "#/$defs/interval", "default": "10s",
                      "description": "how long it stays connected before closing (1000)"},
         "send": {"type": "array", "items": {"type": "object", "additionalProperties": False,
@@ -198,7 +198,7 @@ class WebSocketClientApp(App):
                  "description": "messages to send: {at: 2s after opening, text: …}"},
         "ping_at": {"type": "array", "items": {"$ref": "#/$defs/time"},
                     "description": "when to ping (after opening)"},
-        "key": {"type": "string", "description": "the Sec-WebSocket-Key (default: 16 seeded random bytes)"},
+        "key": {"$ref": "#/$defs/header_value", "description": "the Sec-WebSocket-Key (default: 16 seeded random bytes)"},
     }
     REQUIRED = ["url"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "websocket-client", "url": "ws://quotes/ticker"}
@@ -337,7 +337,7 @@ class Poller(HttpCaller):
     name = "poller"
     USER_AGENT = "netsim-poller/1.0"
     SCHEMA = {
-        "url": {"type": "string", "description": "http://host/latest"},
+        "url": {"$ref": "#/$defs/http_url", "description": "http://host/latest"},
         "every": {"$ref": "#/$defs/interval", "default": "1s", "description": "time between polls"},
         "duration": {"$ref": "#/$defs/interval", "default": "10s", "description": "how long it polls"},
     }

@@ -108,8 +108,24 @@ def _check_finite(scenario: Scenario, value, path: tuple) -> None:
 
 # -- the schema ----------------------------------------------------------------------------
 
+def _pattern_to_the_end(validator, pattern: str, instance, schema):
+    """JSON Schema's ``pattern``, with ``$`` meaning the end of the string. Python's ``$``
+    also matches before a final newline, which let 'text/html\\n' pass for a header value
+    (the schema keeps ``$`` for editors, whose ECMAScript regexes read it as we do here)."""
+    if not isinstance(instance, str):
+        return
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    if re.search(pattern, instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                          {"pattern": _pattern_to_the_end})
+
+
 def _check_schema(scenario: Scenario) -> None:
-    validator = jsonschema.Draft202012Validator(scenario_schema())
+    validator = _Validator(scenario_schema())
     errors = list(validator.iter_errors(scenario.data))
     if not errors:
         return
@@ -192,6 +208,10 @@ def _described_kind(error) -> str | None:
             return text
     if "endpoints" in error.absolute_path:
         return "an endpoint such as 'r1:eth0' or 'r1'"
+    from netsim.scenario.schema import DEFS
+    for schema in DEFS.values():          # the wire's kinds: 'an http:// URL: …'
+        if "pattern" in schema and schema["pattern"] == error.schema.get("pattern"):
+            return schema["description"]
     return None
 
 

@@ -17,6 +17,11 @@ LINK_KEYS = ["rate", "delay", "jitter", "loss", "queue", "queue_bytes", "mtu"]
 _IPV4 = r"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"
 _CIDR = _IPV4[:-1] + r"/([0-9]|[12][0-9]|3[0-2])$"
 _NAME = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+# RFC 1035 §2.3.1 labels (and '_' for service names), or the root itself.
+_DNS_NAME = (r"^(\.|(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
+             r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)$")
+# scheme://host[:port][/path]: a host a scenario can name (a node, a domain, an address).
+_URL = r"^{scheme}://[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?(:[0-9]{{1,5}})?(/[!-~]*)?$"
 #: A scenario's name is a folder name: no separators, no "..", not hidden.
 SCENARIO_NAME = r"^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$"
 
@@ -35,6 +40,30 @@ DEFS = {
                  "description": "a probability: '1%' or 0.01"},
     "ipv4": {"type": "string", "pattern": _IPV4, "description": "an IPv4 address: '10.0.1.1'"},
     "cidr": {"type": "string", "pattern": _CIDR, "description": "address/prefix: '10.0.1.10/24'"},
+    # What an HTTP (or WebSocket) message carries as written: h11 and wsproto write
+    # ASCII and refuse spaces and line breaks where RFC 9110 forbids them, so a value
+    # that could not go on the wire is refused here, with its line, not mid-run.
+    "http_url": {"type": "string", "pattern": _URL.format(scheme="http"),
+                 "description": "an http:// URL such as 'http://web/index.html' (ASCII, no spaces)"},
+    "ws_url": {"type": "string", "pattern": _URL.format(scheme="ws"),
+               "description": "a ws:// URL such as 'ws://quotes/ticker' (ASCII, no spaces)"},
+    "url_path": {"type": "string", "pattern": r"^/[!-~]*$",
+                 "description": "a path such as '/index.html' (ASCII, no spaces)"},
+    "url_ref": {"type": "string", "pattern": r"^[!-~]+$",
+                "description": "a URL or a path such as '/new' (ASCII, no spaces)"},
+    "header_value": {"type": "string", "pattern": r"^[!-~]([ -~]*[!-~])?$",
+                     "description": "a header value (printable ASCII on one line, no space at either end)"},
+    "token": {"type": "string", "pattern": r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+              "description": "an HTTP token such as 'GET' or 'X-Trace'"},
+    "email": {"type": "string", "pattern": r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _DNS_NAME[1:],
+              "description": "a mail address such as 'alice@qq.com'"},
+    "line": {"type": "string", "pattern": r"^[^\r\n]*$", "description": "one line of text"},
+    "ascii_word": {"type": "string", "pattern": r"^[!-~]+$",
+                   "description": "printable ASCII without spaces, such as 'bob'"},
+    "ascii_line": {"type": "string", "pattern": r"^[ -~]*$",
+                   "description": "printable ASCII on one line"},
+    "dns_name": {"type": "string", "pattern": _DNS_NAME,
+                 "description": "a domain name such as 'www.example.com'"},
     # A REST resource: an object whose lists are sub-collections of resources, to any depth
     # (/users/6/cars/88) — the API walks them, so a list of anything else is an error here.
     "rest_item": {"type": "object",
