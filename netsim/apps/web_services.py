@@ -146,6 +146,7 @@ class SoapServiceApp(HttpService):
     SCHEMA = {
         "cities": {"type": "object", "minProperties": 1,
                    "additionalProperties": {"type": "object",
+                                            "propertyNames": {"$ref": "#/$defs/xml_name"},
                                             "additionalProperties": {"type": ["string", "number"]}},
                    "description": "city → forecast fields (weather, temperature, wind, …)"},
         "path": {"$ref": "#/$defs/url_path", "default": "/WeatherWS.asmx",
@@ -172,8 +173,10 @@ class SoapClient(HttpCaller):
         "url": {"$ref": "#/$defs/http_url", "description": "the service: http://weather/WeatherWS.asmx"},
         "calls": {"type": "array", "minItems": 1, "items": {
             "type": "object", "additionalProperties": False, "required": ["operation"],
-            "properties": {"operation": {"type": "string"},
-                           "args": {"type": "object", "additionalProperties": {"type": "string"}}}},
+            "properties": {"operation": {"$ref": "#/$defs/xml_name"},
+                           "args": {"type": "object",
+                                    "propertyNames": {"$ref": "#/$defs/xml_name"},
+                                    "additionalProperties": {"type": "string"}}}},
                   "description": "calls: {operation: GetWeather, args: {theCityCode: Beijing}}"},
     }
     REQUIRED = ["url", "calls"]

@@ -62,6 +62,8 @@ DEFS = {
                    "description": "printable ASCII without spaces, such as 'bob'"},
     "ascii_line": {"type": "string", "pattern": r"^[ -~]*$",
                    "description": "printable ASCII on one line"},
+    "xml_name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.-]*$",
+                 "description": "an XML element name such as 'GetWeather'"},
     "dns_name": {"type": "string", "pattern": _DNS_NAME,
                  "description": "a domain name such as 'www.example.com'"},
     # A REST resource: an object whose lists are sub-collections of resources, to any depth
