@@ -238,7 +238,11 @@ class WebSocketClientApp(App):
         engine = self.engine = WebSocketClient(host_header(self.host, self.port), self.path,
                                                key=self.key, rng=self.rng)
         engine.start()
-        plan = [(t, "send", text) for t, text in self.to_send] + [(t, "ping", "") for t in self.pings]
+        # In time order: the loop below takes from the front, and a ping planned before
+        # the first message (ping_at: [0] with a send at 2 s) would otherwise wait behind
+        # it while its deadline woke the loop again at once, forever.
+        plan = sorted([(t, "send", text) for t, text in self.to_send]
+                      + [(t, "ping", "") for t in self.pings], key=lambda step: step[0])
         reading = None
         deadline = None
         while True:

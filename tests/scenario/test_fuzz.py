@@ -40,7 +40,10 @@ def paths(value, prefix=()):
 NASTY = [None, True, False, 0, -1, 1, 2**64, -(2**63), 1e300, -1e-300, math.nan, math.inf, -math.inf,
          "", " ", "x", "r9", "10.0.0.1", "10.0.0.0/33", "300.1.1.1", "0s", "-1ms", "1e999s",
          "5 parsecs", "100Mbps", "0bps", "1%", "150%", "0B", "64KiB", "1e12s", "nan", "∞", "../..",
-         "a" * 300, "alice:eth9", [], [1, 2], {}, {"kind": "host"}, {"x": None}, "..", "/etc/passwd"]
+         "a" * 300, "alice:eth9", [], [1, 2], {}, {"kind": "host"}, {"x": None}, "..", "/etc/passwd",
+         # What h11, the mail composer and the DNS codec refuse to write (spaces in a
+         # path, line breaks in a header, non-ASCII in a URL, an empty label).
+         "a b", "x\r\ny", "text/html\n", "é", "a..b"]
 
 
 @st.composite

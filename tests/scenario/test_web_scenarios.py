@@ -184,6 +184,23 @@ apps:
     ("{node: b, run: http-server, sites: {'*': {/x: {body: 18446744073709551616}}}}", "apps[0]"),
     ("{node: b, run: ftp-server, files: {f: 18446744073709551616}}", "apps[0]"),
     ("{node: a, run: ftp-put, server: b, file: f, size: 1TiB}", "apps[0]"),
+    # What h11 refuses to write (each crashed a run before the schema knew the kinds).
+    ("{node: b, run: http-server, sites: {'*': {/x: {redirect: 301, to: ' '}}}}",
+     "apps[0].sites.*./x.to: ' ' is not a URL or a path"),
+    ("{node: b, run: http-server, sites: {'*': {/x: {type: \"text/html\\n\"}}}}",
+     "apps[0].sites.*./x.type: 'text/html\\n' is not a header value"),
+    ("{node: b, run: http-server, sites: {'*': {/x: {embeds: [a b]}}}}", "apps[0].sites.*./x.embeds[0]"),
+    ("{node: a, run: http-get, url: 'http://b/é'}", "apps[0].url: 'http://b/é' is not an http:// URL"),
+    ("{node: a, run: http-get, url: 'http://b:70000/'}", "apps[0]: 'http://b:70000/': port 70000"),
+    ("{node: a, run: http-get, url: 'http://b/', headers: {X-A: \"1\\r\\nX-B: 2\"}}", "apps[0].headers.X-A"),
+    ("{node: a, run: rest-client, url: 'http://b/v1', calls: [{method: GET, path: /a b}]}",
+     "apps[0].calls[0].path: '/a b' is not a path"),
+    ("{node: a, run: soap-client, url: 'http://b/ws', calls: [{operation: 'Get Weather'}]}",
+     "apps[0].calls[0].operation"),
+    ("{node: a, run: httpdns-lookup, server: b, names: ['a..b']}", "apps[0].names[0]"),
+    ("{node: a, run: mail-send, from: '∞@qq.com', to: bob@163.com}", "apps[0].from"),
+    ("{node: a, run: mail-send, from: a@qq.com, to: bob@163.com, subject: \"hi\\r\\nBcc: eve\"}",
+     "apps[0].subject"),
 ])
 def test_bad_web_app_keys_are_located_errors(app_text, where):
     text = f"""
@@ -198,3 +215,25 @@ apps:
     with pytest.raises(ScenarioError) as info:
         parse_scenario(text).build()
     assert f"<scenario>:8: {where}" in str(info.value)
+
+
+def test_a_websocket_ping_planned_before_the_first_message_is_sent(tmp_path):
+    """The fuzzer's hang: ``ping_at: [0]`` with a message at 2 s waited behind the
+    message while its own deadline woke the client again at once, forever."""
+    scenario = parse_scenario("""
+name: ws-ping-first
+until: 10s
+nodes:
+  a: {kind: host, ip: 10.0.0.1/24}
+  b: {kind: host, ip: 10.0.0.2/24}
+links: [{endpoints: [a, b]}]
+apps:
+  - {node: b, run: websocket-server, updates: 2}
+  - {node: a, at: 1s, run: websocket-client, url: 'ws://b/ticker', duration: 4s,
+     send: [{at: 2s, text: hello}], ping_at: [0, 3s]}
+""")
+    result = run_scenario(scenario, tmp_path)
+    ws = app(result, "websocket-client")["result"]
+    assert ws["pongs"] == 2 and ws["close_code"] == 1000
+    assert [line for line in result.network.apps[1].lines if line.startswith("> ")][-4:] == \
+        ["> ping", "> hello", "> ping", "> close 1000"]
