@@ -1,14 +1,26 @@
 """Where the SimPy clock meets a sans-I/O engine (README design principle 2).
 
 Modelled on aioquic's ``asyncio/protocol.py``: after anything is fed to an engine,
-``kick()`` drains its outputs to a handler and arms one SimPy timeout for the
-engine's next deadline. A timeout that a newer deadline replaced is ignored when it
-fires (its generation is stale), so an engine never sees a timer it no longer wants.
+``kick()`` drains its outputs to a handler and makes sure a SimPy event will wake
+the engine at its next deadline.
+
+A TCP connection pushes its retransmission deadline later with every ACK, so
+arming a new SimPy event per deadline would cost an event per segment. As the
+kernel's timers do (``sk_reset_timer`` only moves a pending timer), the driver
+keeps the event it armed while the deadline moves *later*: when that event fires
+early it arms one more for the deadline as it is then. Only a deadline that moves
+*earlier* arms a new event, and an event that is no longer the armed one is
+ignored when it fires, so the engine never sees a timer it no longer wants, and
+``handle_timer`` runs at the deadline exactly as before.
 """
 
 from __future__ import annotations
 
 from typing import Callable
+
+from simpy.events import NORMAL
+
+from netsim.sim.schedule import Callback
 
 
 class EngineDriver:
@@ -16,11 +28,11 @@ class EngineDriver:
         self.env = env
         self.engine = engine
         self.handle = handle
-        self._deadline: float | None = None
-        self._generation = 0
+        self._armed: Callback | None = None     # the event that will wake the engine
+        self._armed_at = 0.0                    # …and when
 
     def kick(self) -> None:
-        """Drain the engine's outputs, then (re-)arm its timer."""
+        """Drain the engine's outputs, then make sure its next deadline will be met."""
         engine = self.engine
         while True:
             outputs = engine.outputs()
@@ -29,18 +41,25 @@ class EngineDriver:
             for output in outputs:
                 self.handle(output)
         deadline = engine.get_timer()
-        if deadline == self._deadline:
-            return
-        self._deadline = deadline
-        self._generation += 1
-        if deadline is not None:
-            generation = self._generation
-            timeout = self.env.timeout(max(0.0, deadline - self.env.now))
-            timeout.callbacks.append(lambda _event: self._fire(generation))
+        if deadline is not None and (self._armed is None or deadline < self._armed_at):
+            self._arm(deadline)
 
-    def _fire(self, generation: int) -> None:
-        if generation != self._generation:
+    def _arm(self, deadline: float) -> None:
+        event = self._armed = Callback(self._fire)
+        env = self.env
+        now = env._now
+        self._armed_at = deadline if deadline > now else now
+        env.schedule(event, NORMAL, self._armed_at - now)
+
+    def _fire(self, event) -> None:
+        if event is not self._armed:
+            return                              # an earlier deadline replaced it
+        self._armed = None
+        deadline = self.engine.get_timer()
+        if deadline is None:
             return
-        self._deadline = None
-        self.engine.handle_timer(self.env.now)
+        if deadline > self.env._now:
+            self._arm(deadline)                 # the deadline moved on since we armed
+            return
+        self.engine.handle_timer(self.env._now)
         self.kick()

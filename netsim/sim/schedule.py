@@ -16,7 +16,7 @@ class Callback:
     __slots__ = ("callbacks", "_ok")
 
     def __init__(self, function) -> None:
-        # step() calls each callback with the event; the function ignores it.
+        # step() calls each callback with the event (most ignore it).
         self.callbacks = [function]
         self._ok = True
 

@@ -167,7 +167,7 @@ class TcpEndpoint:
         if sock._pending and self.conn.state in _CAN_SEND:
             room = self.conn.send_room
             if room:
-                taken = self.conn.send(bytes(sock._pending[:room]), self.stack.node.env.now)
+                taken = self.conn.send(bytes(sock._pending[:room]), self.stack.node.env._now)
                 del sock._pending[:taken]
                 while sock._send_waiters and sock._send_waiters[0][1] <= taken:
                     event, _ = sock._send_waiters.popleft()
@@ -175,7 +175,7 @@ class TcpEndpoint:
                 sock._send_waiters = deque((e, n - taken) for e, n in sock._send_waiters)
         if self._close_requested and not sock._pending:
             self._close_requested = False
-            self.conn.close(self.stack.node.env.now)
+            self.conn.close(self.stack.node.env._now)
         self.driver.kick()
 
     def close_when_flushed(self) -> None:
@@ -184,15 +184,15 @@ class TcpEndpoint:
         state = self.conn.state
         if state in _NOT_YET_CONNECTED or (state in _CAN_SEND and not self.socket._pending):
             self._close_requested = False
-            self.conn.close(self.stack.node.env.now)
+            self.conn.close(self.stack.node.env._now)
             self.driver.kick()
 
     def abort(self) -> None:
-        self.conn.abort(self.stack.node.env.now)
+        self.conn.abort(self.stack.node.env._now)
         self.driver.kick()
 
     def read(self, max_bytes: int | None) -> bytes:
-        data = self.conn.read(max_bytes, self.stack.node.env.now)
+        data = self.conn.read(max_bytes, self.stack.node.env._now)
         self.driver.kick()                         # a window update may be due
         return data
 
@@ -341,7 +341,7 @@ class TcpStack:
                       sack=opts.get("sack", ()))
         conn = endpoint.conn
         acked = conn.snd_una
-        conn.receive(seg, self.node.env.now)
+        conn.receive(seg, self.node.env._now)
         if conn.snd_una != acked and self.stack == "linux":
             self.node.confirm_neighbour(src)
         endpoint.flush()

@@ -41,6 +41,10 @@ class State(Enum):
     def __str__(self) -> str:
         return self.value
 
+    # Members are singletons compared by identity; Enum's own __hash__ is Python code
+    # (hash of the name), and "state in RECEIVING" is asked several times a segment.
+    __hash__ = object.__hash__
+
 
 S = State
 TRANSITIONS: dict[tuple[State, str], State] = {
