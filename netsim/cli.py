@@ -138,6 +138,8 @@ def _run(args) -> int:
         result = run_scenario(scenario, outdir, seed=args.seed, until=until, outputs=outputs,
                               stream=args.stream, progress=not args.quiet)
     except OSError as exc:
+        if exc.errno is None:
+            raise           # not the file system's: a fault of the simulation, shown as one
         raise ScenarioError(f"cannot write the outputs: {exc.strerror or exc} "
                             f"({exc.filename or outdir})", path="-o", source="command line") from None
     if not args.quiet:

@@ -115,10 +115,10 @@ def ask_tcp(app, server: int, wire: bytes, on_answer) -> None:
     """Send one query over a new TCP connection to ``server``:53; ``on_answer(wire)``
     gets the response (or None if the connection failed)."""
     def exchange():
-        sock = app.node.tcp_connect(server, PORT)
         try:
+            sock = app.node.tcp_connect(server, PORT)
             yield sock.connected
-        except ConnectionError:
+        except (OSError, ConnectionError):           # no route, or refused
             on_answer(None)
             return
         yield sock.send(_frame(wire))

@@ -228,7 +228,12 @@ class WebSocketClientApp(App):
         self.env.process(self._run(address))
 
     def _run(self, address: int):
-        sock = self.node.tcp_connect(address, self.port)
+        try:
+            sock = self.node.tcp_connect(address, self.port)
+        except OSError:                      # no address or no route: connect() fails at once
+            self.error = f"connect to {self.host} port {self.port}: Network is unreachable"
+            self.say(self.error)
+            return
         try:
             yield sock.connected
         except ConnectionError:

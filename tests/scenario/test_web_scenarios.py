@@ -237,3 +237,23 @@ apps:
     assert ws["pongs"] == 2 and ws["close_code"] == 1000
     assert [line for line in result.network.apps[1].lines if line.startswith("> ")][-4:] == \
         ["> ping", "> hello", "> ping", "> close 1000"]
+
+
+def test_a_websocket_client_without_an_address_fails_loudly_and_the_run_goes_on(tmp_path):
+    """The fuzzer's find: connect() with no route raised out of the simulation, and the
+    command line reported it as an output folder it could not write."""
+    scenario = parse_scenario("""
+name: ws-no-address
+until: 6s
+nodes:
+  a: {kind: host}
+  b: {kind: host, ip: 10.0.0.2/24}
+links: [{endpoints: [a, b]}]
+apps:
+  - {node: b, run: websocket-server, updates: 2}
+  - {node: a, at: 1s, run: websocket-client, url: 'ws://10.0.0.2/ticker', duration: 2s}
+""")
+    result = run_scenario(scenario, tmp_path)
+    client = result.network.apps[1]
+    assert client.status == "failed"
+    assert client.error == "connect to 10.0.0.2 port 80: Network is unreachable"
