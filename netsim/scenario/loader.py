@@ -120,8 +120,12 @@ def _pattern_to_the_end(validator, pattern: str, instance, schema):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+# JSON Schema counts 1e300 and 3.0 as integers (a number with no fraction); the code
+# that reads a count or a size wants an int, so here an integer is one as YAML wrote it.
+_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
 _Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
-                                          {"pattern": _pattern_to_the_end})
+                                          {"pattern": _pattern_to_the_end}, type_checker=_TYPES)
 
 
 def _check_schema(scenario: Scenario) -> None:

@@ -52,6 +52,9 @@ def test_the_good_scenario_is_good():
     ("run: ping, target: b}", "run: ping, target: zz}", "apps[0].target", 11, "neither a node"),
     ("run: ping, target: b}", "run: ping, target: b, count: 0}", "apps[0].count", 11, "out of range"),
     ("run: ping, target: b}", "run: ping, target: b, colour: red}", "apps[0].colour", 11, "unknown key"),
+    # JSON Schema would take 3.0 (and 1.0e+300, which then crashed a body) as an integer.
+    ("run: ping, target: b}", "run: ping, target: b, count: 3.0}", "apps[0].count", 11,
+     "expected integer, got number 3.0"),
     ("run: ping, target: b}", "run: ping}", "apps[0]", 11, "missing required key 'target'"),
     ("{node: a, at: 1s", "{node: q, at: 1s", "apps[0].node", 11, "not defined"),
     ("{node: a, at: 1s", "{node: a, at: soon", "apps[0].at", 11, "a duration"),
