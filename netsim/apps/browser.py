@@ -180,7 +180,14 @@ class Browser(App):
     def _get(self, n: int, url: str, method: str, body: bytes, kind: str):
         now = self.env.now
         fetch = Fetch(n, url, method, now, kind)
-        host, port, path = parse_url(url)
+        try:
+            host, port, path = parse_url(url)
+        except ValueError as exc:
+            # A link or a Location the browser cannot follow (mailto:, ftp://, no host):
+            # that fetch fails, as Chrome's does, and the page goes on.
+            kind_of_error = "INVALID_URL" if url.startswith("http://") else "UNKNOWN_URL_SCHEME"
+            fetch.error = f"net::ERR_{kind_of_error} ({exc})"
+            return fetch
         cached = self.cache.lookup(method, url, now) if self.cache else None
         fetch.why = cached.why if cached else ""
         if cached is not None and cached.state == "fresh":
@@ -369,7 +376,8 @@ def _kind(url: str) -> str:
 
 
 def _row(f: Fetch, start: float) -> str:
-    path = urlsplit(f.url).path or "/"
+    # A path for what went to the server; the whole URL for one it could not follow.
+    path = urlsplit(f.url).path or "/" if f.url.startswith("http://") else f.url
     if f.error:
         status = f"{f.status} {f.reason}  " if f.status is not None else ""
         return f"{f.method} {path}  {status}FAILED: {f.error}"

@@ -251,7 +251,9 @@ def host_header(host: str, port: int) -> str:
 def parse_url(url: str) -> tuple[str, int, str]:
     """``http://host[:port]/path`` → (host, port, path)."""
     if not url.startswith("http://"):
-        raise ValueError(f"{url!r}: only http:// URLs (HTTPS is the TLS issue's)")
+        if url.startswith("https://"):
+            raise ValueError(f"{url!r}: https needs TLS, which netsim does not model yet")
+        raise ValueError(f"{url!r} is not an http:// URL")
     rest = url[len("http://"):]
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.partition(":")

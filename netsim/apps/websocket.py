@@ -207,7 +207,7 @@ class WebSocketClientApp(App):
                  ping_at: list | None = None, key: str | None = None, at: float = 0.0) -> None:
         super().__init__(node, at=at)
         if not url.startswith("ws://"):
-            raise ValueError(f"{url!r}: a ws:// URL (wss:// is the TLS issue's)")
+            raise ValueError(f"{url!r} is not a ws:// URL")
         self.url = url
         self.host, self.port, self.path = parse_url("http://" + url[len("ws://"):])
         self.duration = duration

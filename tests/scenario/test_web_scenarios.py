@@ -257,3 +257,30 @@ apps:
     client = result.network.apps[1]
     assert client.status == "failed"
     assert client.error == "connect to 10.0.0.2 port 80: Network is unreachable"
+
+
+def test_links_and_redirects_a_browser_cannot_follow_fail_that_fetch_only(tmp_path):
+    """The fuzzer's find: an embed 'alice:eth9' (a URL of scheme 'alice') raised out of
+    the run. Chrome fails such a fetch with ERR_UNKNOWN_URL_SCHEME and shows the page."""
+    scenario = parse_scenario("""
+name: odd-links
+until: 6s
+nodes:
+  a: {kind: host, ip: 10.0.0.1/24}
+  web: {kind: host, ip: 10.0.0.2/24}
+links: [{endpoints: [a, web]}]
+apps:
+  - {node: web, run: http-server, sites: {"*": {
+      /index.html: {body: 1KiB, embeds: ["mailto:x@y", /a.png, "http://web:0/x"]},
+      /a.png: {body: 1KiB, type: image/png}, /r: {redirect: 302, to: "ftp://web/f"}}}}
+  - {node: a, at: 1s, run: browser, url: "http://web/index.html",
+     visits: [1s, {at: 3s, url: "http://web/r"}]}
+""")
+    result = run_scenario(scenario, tmp_path)
+    browser = result.network.apps[1]
+    lines = "\n".join(browser.lines)
+    assert "GET mailto:x@y  FAILED: net::ERR_UNKNOWN_URL_SCHEME ('mailto:x@y' is not an http:// URL)" in lines
+    assert "GET /a.png  200 OK" in lines
+    assert "net::ERR_INVALID_URL ('http://web:0/x': port 0 is not 1–65535)" in lines
+    assert "GET ftp://web/f  FAILED: net::ERR_UNKNOWN_URL_SCHEME" in lines
+    assert browser.status == "failed"
