@@ -17,9 +17,10 @@ LINK_KEYS = ["rate", "delay", "jitter", "loss", "queue", "queue_bytes", "mtu"]
 _IPV4 = r"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"
 _CIDR = _IPV4[:-1] + r"/([0-9]|[12][0-9]|3[0-2])$"
 _NAME = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
-# RFC 1035 §2.3.1 labels (and '_' for service names), or the root itself.
-_DNS_NAME = (r"^(\.|(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
-             r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)$")
+# RFC 1035 §2.3.1 labels (and '_' for service names); a name to look up may also be the root.
+_DNS_HOST = (r"(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
+             r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?")
+_DNS_NAME = rf"^(\.|{_DNS_HOST})$"
 # scheme://host[:port][/path]: a host a scenario can name (a node, a domain, an address).
 _URL = r"^{scheme}://[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?(:[0-9]{{1,5}})?(/[!-~]*)?$"
 #: A scenario's name is a folder name: no separators, no "..", not hidden.
@@ -55,7 +56,7 @@ DEFS = {
                      "description": "a header value (printable ASCII on one line, no space at either end)"},
     "token": {"type": "string", "pattern": r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
               "description": "an HTTP token such as 'GET' or 'X-Trace'"},
-    "email": {"type": "string", "pattern": r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _DNS_NAME[1:],
+    "email": {"type": "string", "pattern": r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@" + _DNS_HOST + "$",
               "description": "a mail address such as 'alice@qq.com'"},
     "line": {"type": "string", "pattern": r"^[^\r\n]*$", "description": "one line of text"},
     "ascii_word": {"type": "string", "pattern": r"^[!-~]+$",
