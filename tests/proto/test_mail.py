@@ -261,6 +261,22 @@ def imap(store, actions):
     return client, server
 
 
+def test_imap_headers_show_a_long_non_ascii_subject_as_its_sender_wrote_it():
+    """The fuzzer's find: a 300-letter subject is folded into RFC 2047 encoded-words,
+    which the server sends as a literal (it holds CRLF); the client kept the literal's
+    bytes, and summary.json could not hold them. A mail client shows the text."""
+    from email.message import EmailMessage
+    subject = "Grüße " + "a" * 300
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alice@qq.com", "bob@163.com", subject
+    msg.set_content("hi\n")
+    store = MailStore({"bob": "secret"})
+    store.deliver("bob", msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")), 0.0)
+    client, _ = imap(store, ["headers"])
+    assert client.finished and client.errors == []
+    assert client.messages[1]["subject"] == subject
+
+
 def test_imap_headers_then_open_one_fetches_only_that_body_and_marks_it_seen():
     store = store_with_mail()
     client, _ = imap(store, ["list", "headers", "open 2"])

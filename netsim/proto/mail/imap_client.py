@@ -6,6 +6,8 @@ INBOX, then LOGOUT; what the server said is kept per message.
 
 from __future__ import annotations
 
+from email.header import decode_header, make_header
+
 from netsim.proto.mail.imap_syntax import ImapSyntaxError, complete, parse, quote
 from netsim.proto.stream import Close, Send
 
@@ -119,9 +121,9 @@ class ImapClient:
                 if key == "FLAGS":
                     known["flags"] = sorted(str(f) for f in value)
                 elif key == "ENVELOPE":
-                    known["subject"] = value[1]
+                    known["subject"] = header_text(value[1])
                     sender = (value[2] or [[None, None, None, None]])[0]
-                    known["from"] = f"{sender[2]}@{sender[3]}"
+                    known["from"] = f"{header_text(sender[2])}@{header_text(sender[3])}"
                 elif key in ("BODY[]", "RFC822"):
                     known["body"] = value if isinstance(value, bytes) else str(value).encode()
         elif len(words) >= 2 and str(words[1]).upper() == "EXPUNGE":
@@ -146,3 +148,17 @@ class ImapClient:
     def outputs(self) -> list:
         out, self._out = self._out, []
         return out
+
+
+def header_text(value) -> str | None:
+    """An ENVELOPE string as a mail client shows it: a literal's bytes as text, the
+    header's folding undone (RFC 5322 §2.2.3) and RFC 2047 encoded-words decoded — a
+    long or non-ASCII Subject arrives as ``=?utf-8?q?…?=`` lines, in a literal."""
+    if value is None:
+        return None
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    text = text.replace("\r\n ", " ").replace("\r\n\t", "\t")
+    try:
+        return str(make_header(decode_header(text)))
+    except (ValueError, LookupError):         # a malformed encoded-word: show it as sent
+        return text
