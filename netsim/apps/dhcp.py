@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 
 from netsim.apps.base import App
+from netsim.errors import AddressError
 from netsim.proto.dhcp import (BOOTREPLY, BOOTREQUEST, CLIENT_PORT, SERVER_PORT, Configure,
                                DhcpClient, DhcpError, DhcpMessage, DhcpServer, Pool, Probe, Reply,
                                Send, Unconfigure)
@@ -38,6 +39,11 @@ def parse_pool(spec: dict) -> Pool:
             raise ValueError(f"pool range address {int_to_ip(address)} is not in {net}")
     if first > last:
         raise ValueError(f"pool range {int_to_ip(first)}–{int_to_ip(last)} is empty")
+    if "router" in spec and not (int(net.network_address) < ip_to_int(spec["router"])
+                                 < int(net.broadcast_address)):
+        # A client cannot route through a gateway off its own network (Linux: "Nexthop
+        # has invalid gateway"), so such a pool could never serve anyone.
+        raise ValueError(f"router {spec['router']} is not a host address in {net}")
     return Pool(int(net.network_address), net.prefixlen, first, last,
                 router=ip_to_int(spec["router"]) if "router" in spec else None,
                 dns=tuple(ip_to_int(a) for a in spec.get("dns", [])), domain=spec.get("domain"))
@@ -182,7 +188,12 @@ class DhcpClientApp(App):
             self.bound = output
             node.set_address(self.iface, int_to_ip(output.address), output.prefix_len)
             if output.router is not None:
-                node.add_route("default", int_to_ip(output.router), origin="dhcp")
+                try:
+                    node.add_route("default", int_to_ip(output.router), origin="dhcp")
+                except AddressError as exc:
+                    # As dhclient-script when `ip route add` fails: the address stays,
+                    # without a default route, and the log says why.
+                    self.say(f"dhclient: no default route: {exc}")
             node.dns_servers = list(output.dns)
             node.domain = output.domain
             node.announce(self.iface)             # RFC 5227 §2.3: announce the address

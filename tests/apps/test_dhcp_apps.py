@@ -85,3 +85,24 @@ def test_dhcp_settings_are_checked_where_they_are_written():
     bad = TEXT.replace("  dhcpsrv:  {kind: host,", "  dhcpsrv:  {kind: host, dhcp_relay: 10.0.9.2,")
     with pytest.raises(ScenarioError, match="relay agent runs on a router"):
         parse_scenario(bad)
+    # The fuzzer's find: a router off the pool's network crashed the client that took
+    # the lease (its default route had no connected gateway).
+    bad = TEXT.replace("router: 10.0.2.1", "router: 10.0.1.1", 1)
+    with pytest.raises(ScenarioError, match="router 10.0.1.1 is not a host address in 10.0.2.0/24"):
+        parse_scenario(bad).build()
+
+
+def test_a_lease_whose_router_is_off_the_network_keeps_the_address_without_a_route():
+    """A rogue or broken server (not one a scenario can declare): as dhclient-script when
+    `ip route add` fails, the address stays and the log says why."""
+    from netsim.proto.dhcp.client import Configure
+    from netsim.wire.addr import ip_to_int
+    net = parse_scenario(TEXT).build()
+    net.run(until=0.001)                          # the client has started
+    client = app(type("R", (), {"network": net}), "dhcp-client", "laptop1")
+    client.on_output(Configure(address=ip_to_int("10.0.1.77"), prefix_len=24,
+                                router=ip_to_int("10.0.5.1"), dns=(), domain=None, lease=60.0,
+                                server=ip_to_int("10.0.9.2")))
+    assert net.nodes["laptop1"].ip == "10.0.1.77"
+    assert client.lines[-1] == ("dhclient: no default route: laptop1: gateway 10.0.5.1 is not on "
+                                "a connected network")
