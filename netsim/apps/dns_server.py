@@ -14,7 +14,8 @@ import dns.rdatatype
 from netsim.apps.base import App
 from netsim.sim.driver import EngineDriver
 from netsim.proto.dns import Authority, Resolved, Resolver, SendQuery, ZoneError, load_zone, to_wire
-from netsim.wire.addr import int_to_ip
+from netsim.proto.dns.resolver import is_loopback
+from netsim.wire.addr import int_to_ip, ip_to_int
 
 PORT = 53
 
@@ -149,6 +150,12 @@ _HINTS = {"type": "array", "items": {
     "description": "the root servers: [{name: a.root-servers.net, address: 198.41.0.4}]"}
 
 
+def _is_self(app, address: str) -> bool:
+    """Never ask ourselves: loopback (Unbound's do-not-query-localhost) or an address of
+    this host — our own iterative query would come back as a client's, again and again."""
+    return is_loopback(address) or ip_to_int(address) in app.node.local_ips
+
+
 class DnsServer(App):
     """An authoritative name server for the zones it is given (RFC 1034/1035), which may
     also recurse for clients that ask it to (RD set) about names outside its zones:
@@ -161,6 +168,7 @@ class DnsServer(App):
     """
 
     name = "dns-server"
+    _is_self = _is_self
     SCHEMA = {"zones": {"type": "array", "items": _ZONE,
                         "description": "zones in master-file syntax, each with an SOA and NS at @ "
                                        "(or as a file: {origin: 163.com, file: 163.com.zone})"},
@@ -196,7 +204,8 @@ class DnsServer(App):
         self.socket.on_receive = self._on_datagram
         serve_tcp(self, lambda wire: self._answer(wire, udp=False))
         if self.recursion == "iterative":
-            self.resolving = Resolving(self, Resolver(root_hints=self.hints, seed=self.network.seed),
+            self.resolving = Resolving(self, Resolver(root_hints=self.hints, seed=self.network.seed,
+                                                      do_not_query=self._is_self),
                                        lambda reply_to, response, _n: self._send(response, reply_to))
         elif self.recursion == "recursive":
             self.upstream = self.node.udp_open()
@@ -230,7 +239,8 @@ class DnsServer(App):
         # Recursive: the server our own data refers to, else a root server.
         glue = [rd.address for rrset in local_answer.additional
                 if rrset.rdtype == dns.rdatatype.A for rd in rrset]
-        servers = glue or [address for _name, address in self.hints]
+        servers = [s for s in glue or [address for _name, address in self.hints]
+                   if not self._is_self(s)]
         if not servers:
             self._send(recursive_answer(query, dns.rcode.SERVFAIL), reply_to)
             return
@@ -273,6 +283,7 @@ class DnsResolver(App):
     forwarding to another resolver; caches answers for their TTLs (RFC 1034 §5.3.3)."""
 
     name = "dns-resolver"
+    _is_self = _is_self
     TARGETS = ("forward_to",)
     SCHEMA = {
         "root_hints": _HINTS,
@@ -301,7 +312,7 @@ class DnsResolver(App):
     def start(self) -> None:
         forward = int_to_ip(self.resolve(self.forward_to)[1]) if self.forward_to else None
         self.engine = Resolver(root_hints=self.hints, forward=forward, timeout=self.timeout,
-                               seed=self.network.seed)
+                               seed=self.network.seed, do_not_query=self._is_self)
         self.resolving = Resolving(self, self.engine, self._answered)
         self.socket = self.node.udp_open(PORT)
         self.socket.on_receive = lambda payload, addr, _now: self._ask(payload, addr)

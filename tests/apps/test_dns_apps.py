@@ -138,3 +138,25 @@ def test_a_zone_file_next_to_the_scenario_is_read_and_one_elsewhere_refused(tmp_
                         + text[end:])
     with pytest.raises(ScenarioError, match=r"zones\[0\]\.file: cannot read"):
         load_scenario(scenario)
+
+
+@pytest.mark.parametrize("scenario", ["dns-iterative", "dns-recursive"])
+@pytest.mark.parametrize("hint", ["127.0.0.1", "own address"])
+def test_a_resolver_never_asks_itself(tmp_path, scenario, hint):
+    """The fuzzer's hang: a root hint of 127.0.0.1 made the resolver send its iterative
+    query to itself, take it for a client's and ask itself again, at the same instant,
+    forever. As Unbound (do-not-query-localhost) it skips such servers: SERVFAIL."""
+    import yaml
+    data = yaml.safe_load((SCENARIOS / f"{scenario}.yaml").read_text())
+    resolver_app = data["apps"][3]
+    own = data["nodes"][resolver_app["node"]]["ip"].split("/")[0]
+    resolver_app["root_hints"][0]["address"] = own if hint == "own address" else hint
+    data["until"] = "5s"
+    result = run_scenario(parse_scenario(yaml.safe_dump(data)), tmp_path)
+    digs = [a for a in result.network.apps if a.name == "dig"]
+    assert digs and all(a.result()["status"] == "SERVFAIL" for a in digs if a.done)
+    resolver = result.network.apps[3]
+    if resolver.name == "dns-resolver":
+        assert resolver.engine.upstream_queries == 0
+    else:                                         # a dns-server recursing for its clients
+        assert resolver.queries == resolver.recursed == len(digs)

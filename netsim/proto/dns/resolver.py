@@ -12,6 +12,11 @@ that does not answer within ``timeout`` is given up for the next (``tries`` in
 all); a response with TC set is asked again over TCP. With ``forward`` the resolver
 asks that server with RD set and caches what comes back.
 
+It never asks an address ``do_not_query`` names — by default the loopback network,
+as Unbound's ``do-not-query-localhost: yes``; a driver adds its host's own addresses.
+A resolver that asked itself would take its own iterative query for a client's and
+ask itself again, at once, forever; with no server left a lookup is SERVFAIL.
+
 Inputs: :meth:`lookup`, :meth:`receive`, :meth:`handle_timer`. Outputs:
 :class:`SendQuery` (to a server, over UDP or TCP) and :class:`Resolved` (a
 response for the lookup's tag). :attr:`upstream_queries` counts what went out.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Callable
 
 import dns.flags
 import dns.message
@@ -69,12 +75,13 @@ class _Task:
 class Resolver:
     def __init__(self, *, root_hints: list[tuple[str, str]] | None = None,
                  forward: str | None = None, timeout: float = 2.0, tries: int = 3,
-                 seed: int = 0) -> None:
+                 seed: int = 0, do_not_query: Callable[[str], bool] | None = None) -> None:
         if not root_hints and not forward:
             raise ValueError("a resolver needs root hints or a server to forward to")
         self.root_hints = list(root_hints or [])
         self.forward = forward
         self.timeout, self.tries = timeout, tries
+        self.do_not_query = do_not_query or is_loopback
         self._cache: dict[tuple[dns.name.Name, int], tuple[dns.rrset.RRset, float]] = {}
         self._negative: dict[tuple[dns.name.Name, int], tuple[int, dns.rrset.RRset | None, float]] = {}
         self._tasks: dict[int, _Task] = {}            # by outstanding query id
@@ -147,6 +154,7 @@ class Resolver:
         servers = [self.forward] if self.forward else self._closest_servers(task, now)
         if servers is None:
             return                                     # waiting for an NS name's address
+        servers = [s for s in servers if not self.do_not_query(s)]
         task.servers, task.attempt, task.tcp = servers, 0, False
         self._ask(task, now)
 
@@ -300,3 +308,8 @@ def _within(task: _Task, name) -> bool:
             return True
         task = task.parent
     return False
+
+
+def is_loopback(address: str) -> bool:
+    """127.0.0.0/8 (RFC 1122 §3.2.1.3)."""
+    return address.startswith("127.")
