@@ -15,12 +15,10 @@ class TxBuffer:
     def __init__(self, first_seq: int, capacity: int | None) -> None:
         self._data = bytearray()
         self.first_seq = first_seq            # sequence number of the oldest byte held
+        #: The sequence number after the last byte held (where a FIN would go). Kept, not
+        #: computed: the sender asks for it several times a segment.
+        self.end_seq = first_seq
         self.capacity = capacity              # None: unlimited
-
-    @property
-    def end_seq(self) -> int:
-        """The sequence number after the last byte held (where a FIN would go)."""
-        return self.first_seq + len(self._data)
 
     @property
     def room(self) -> int:
@@ -30,6 +28,7 @@ class TxBuffer:
         """Take as much of ``data`` as fits; returns how many bytes were taken."""
         taken = data[:self.room]
         self._data += taken
+        self.end_seq += len(taken)
         return len(taken)
 
     def bytes_at(self, seq: int, n: int) -> bytes:
@@ -50,6 +49,10 @@ class RxBuffer:
         self._data = bytearray()
         self._ahead: dict[int, tuple[bytes, bool]] = {}    # seq → (payload, FIN) past a gap
         self.capacity = capacity
+        #: Free space: the window this side can advertise. Kept, not computed: the
+        #: receiver asks for it several times a segment.
+        self.room = capacity
+        self.has_gap = False                  # segments are held past a gap (kept, as room)
         self.fin = False                      # the peer's FIN has been taken in order
 
     @property
@@ -57,30 +60,24 @@ class RxBuffer:
         return len(self._data)
 
     @property
-    def room(self) -> int:
-        """Free space: the window this side can advertise."""
-        return max(0, self.capacity - len(self._data))
-
-    @property
     def at_eof(self) -> bool:
         return self.fin and not self._data
-
-    @property
-    def has_gap(self) -> bool:
-        return bool(self._ahead)
 
     def read(self, max_bytes: int | None) -> bytes:
         n = len(self._data) if max_bytes is None else min(max_bytes, len(self._data))
         data = bytes(self._data[:n])
         del self._data[:n]
+        self.room = max(0, self.capacity - len(self._data))
         return data
 
     def append(self, payload: bytes) -> None:
         self._data += payload
+        self.room = max(0, self.capacity - len(self._data))
 
     def hold(self, seq: int, payload: bytes, fin: bool) -> None:
         """Keep a segment that arrived ahead of ``RCV.NXT`` until the gap fills."""
         self._ahead[seq] = (payload, fin)
+        self.has_gap = True
 
     def held(self) -> list[tuple[int, int]]:
         """(start, end) of each segment held past a gap."""
@@ -95,4 +92,5 @@ class RxBuffer:
         if first > rcv_nxt:
             return None
         data, fin = self._ahead.pop(first)
+        self.has_gap = bool(self._ahead)
         return data[rcv_nxt - first:], fin
