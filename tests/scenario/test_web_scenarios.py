@@ -23,6 +23,14 @@ def app(result, name, node=None):
     return next(a for a in result.summary["apps"] if a["app"] == name and node in (None, a["node"]))
 
 
+def two_hosts(apps: str, until: str = "10s", a: str = "{kind: host, ip: 10.0.0.1/24}") -> str:
+    """A scenario of hosts a (10.0.0.1) and b (10.0.0.2) on one link running ``apps``
+    (the ``apps:`` list's lines); the first app is on line 8."""
+    apps = apps.strip("\n")
+    return (f"\nname: two-hosts\nnodes:\n  a: {a}\n  b: {{kind: host, ip: 10.0.0.2/24}}\n"
+            f"links: [{{endpoints: [a, b]}}]\napps:\n{apps}\nuntil: {until}\n")
+
+
 def requests_on_wire(pcap):
     """(time, method, uri, status) of every HTTP message in a capture."""
     rows = tshark_fields(pcap, "frame.time_epoch", "http.request.method", "http.request.uri",
@@ -155,18 +163,11 @@ def test_websocket_handshake_from_the_pcap_and_push_against_polling(runs):
 def test_a_server_that_does_not_speak_http_is_a_loud_failure_and_the_run_goes_on(tmp_path):
     """An FTP server on the other end: its lines never make an HTTP response head, so
     curl gives up at --max-time and says how much it got; the rest of the run goes on."""
-    scenario = parse_scenario("""
-name: not-http
-until: 10s
-nodes:
-  a: {kind: host, ip: 10.0.0.1/24}
-  b: {kind: host, ip: 10.0.0.2/24}
-links: [{endpoints: [a, b]}]
-apps:
+    scenario = parse_scenario(two_hosts("""
   - {node: b, run: ftp-server, files: {f: 1KiB}}
   - {node: a, at: 1s, run: http-get, url: "http://b:21/", max_time: 3s}
   - {node: a, at: 2s, run: ping, target: b, count: 1}
-""")
+""", until="10s"))
     result = run_scenario(scenario, tmp_path)
     get, ping = [a for a in result.network.apps if a.node.name == "a"]
     assert get.status == "failed" and get.error.startswith("Operation timed out after 3000 milliseconds")
@@ -203,35 +204,19 @@ apps:
      "apps[0].subject"),
 ])
 def test_bad_web_app_keys_are_located_errors(app_text, where):
-    text = f"""
-name: bad
-nodes:
-  a: {{kind: host, ip: 10.0.0.1/24}}
-  b: {{kind: host, ip: 10.0.0.2/24}}
-links: [{{endpoints: [a, b]}}]
-apps:
-  - {app_text}
-"""
     with pytest.raises(ScenarioError) as info:
-        parse_scenario(text).build()
+        parse_scenario(two_hosts(f"  - {app_text}")).build()
     assert f"<scenario>:8: {where}" in str(info.value)
 
 
 def test_a_websocket_ping_planned_before_the_first_message_is_sent(tmp_path):
     """The fuzzer's hang: ``ping_at: [0]`` with a message at 2 s waited behind the
     message while its own deadline woke the client again at once, forever."""
-    scenario = parse_scenario("""
-name: ws-ping-first
-until: 10s
-nodes:
-  a: {kind: host, ip: 10.0.0.1/24}
-  b: {kind: host, ip: 10.0.0.2/24}
-links: [{endpoints: [a, b]}]
-apps:
+    scenario = parse_scenario(two_hosts("""
   - {node: b, run: websocket-server, updates: 2}
   - {node: a, at: 1s, run: websocket-client, url: 'ws://b/ticker', duration: 4s,
      send: [{at: 2s, text: hello}], ping_at: [0, 3s]}
-""")
+""", until="10s"))
     result = run_scenario(scenario, tmp_path)
     ws = app(result, "websocket-client")["result"]
     assert ws["pongs"] == 2 and ws["close_code"] == 1000
@@ -242,17 +227,10 @@ apps:
 def test_a_websocket_client_without_an_address_fails_loudly_and_the_run_goes_on(tmp_path):
     """The fuzzer's find: connect() with no route raised out of the simulation, and the
     command line reported it as an output folder it could not write."""
-    scenario = parse_scenario("""
-name: ws-no-address
-until: 6s
-nodes:
-  a: {kind: host}
-  b: {kind: host, ip: 10.0.0.2/24}
-links: [{endpoints: [a, b]}]
-apps:
+    scenario = parse_scenario(two_hosts("""
   - {node: b, run: websocket-server, updates: 2}
   - {node: a, at: 1s, run: websocket-client, url: 'ws://10.0.0.2/ticker', duration: 2s}
-""")
+""", until="6s", a="{kind: host}"))
     result = run_scenario(scenario, tmp_path)
     client = result.network.apps[1]
     assert client.status == "failed"
@@ -262,25 +240,18 @@ apps:
 def test_links_and_redirects_a_browser_cannot_follow_fail_that_fetch_only(tmp_path):
     """The fuzzer's find: an embed 'alice:eth9' (a URL of scheme 'alice') raised out of
     the run. Chrome fails such a fetch with ERR_UNKNOWN_URL_SCHEME and shows the page."""
-    scenario = parse_scenario("""
-name: odd-links
-until: 6s
-nodes:
-  a: {kind: host, ip: 10.0.0.1/24}
-  web: {kind: host, ip: 10.0.0.2/24}
-links: [{endpoints: [a, web]}]
-apps:
-  - {node: web, run: http-server, sites: {"*": {
-      /index.html: {body: 1KiB, embeds: ["mailto:x@y", /a.png, "http://web:0/x"]},
-      /a.png: {body: 1KiB, type: image/png}, /r: {redirect: 302, to: "ftp://web/f"}}}}
-  - {node: a, at: 1s, run: browser, url: "http://web/index.html",
-     visits: [1s, {at: 3s, url: "http://web/r"}]}
-""")
+    scenario = parse_scenario(two_hosts("""
+  - {node: b, run: http-server, sites: {"*": {
+      /index.html: {body: 1KiB, embeds: ["mailto:x@y", /a.png, "http://b:0/x"]},
+      /a.png: {body: 1KiB, type: image/png}, /r: {redirect: 302, to: "ftp://b/f"}}}}
+  - {node: a, at: 1s, run: browser, url: "http://b/index.html",
+     visits: [1s, {at: 3s, url: "http://b/r"}]}
+""", until="6s"))
     result = run_scenario(scenario, tmp_path)
     browser = result.network.apps[1]
     lines = "\n".join(browser.lines)
     assert "GET mailto:x@y  FAILED: net::ERR_UNKNOWN_URL_SCHEME ('mailto:x@y' is not an http:// URL)" in lines
     assert "GET /a.png  200 OK" in lines
-    assert "net::ERR_INVALID_URL ('http://web:0/x': port 0 is not 1–65535)" in lines
-    assert "GET ftp://web/f  FAILED: net::ERR_UNKNOWN_URL_SCHEME" in lines
+    assert "net::ERR_INVALID_URL ('http://b:0/x': port 0 is not 1–65535)" in lines
+    assert "GET ftp://b/f  FAILED: net::ERR_UNKNOWN_URL_SCHEME" in lines
     assert browser.status == "failed"
