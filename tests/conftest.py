@@ -2,6 +2,9 @@
 
 * No test may touch the real network (README design principle 9): every socket
   operation that could reach one, and Scapy's send/receive functions, raise.
+* The strict switch is on (``NETSIM_STRICT=1``, inherited by the CLI runs the tests
+  start): an exception from an engine that is not a peer's protocol error propagates
+  and fails the test instead of failing just its application.
 * ``tshark`` reads captures. Without it the capture checks are skipped with a loud
   reason — except under CI (``CI=true``), where a missing tshark fails them.
 """
@@ -15,6 +18,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+# Before netsim runs anything: a bug must fail the test, never hide as an app's failure.
+os.environ["NETSIM_STRICT"] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

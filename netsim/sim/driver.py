@@ -23,24 +23,19 @@ from simpy.events import NORMAL
 from netsim.sim.schedule import Callback
 
 
-class EngineDriver:
-    def __init__(self, env, engine, handle: Callable[[object], None]) -> None:
+class Alarm:
+    """One SimPy event that wakes its owner at a deadline which may move: the lazy
+    re-arming described above. ``deadline()`` is asked again when the event fires;
+    ``_due(now)`` runs when it has really come."""
+
+    def __init__(self, env, deadline: Callable[[], float | None]) -> None:
         self.env = env
-        self.engine = engine
-        self.handle = handle
-        self._armed: Callback | None = None     # the event that will wake the engine
+        self._deadline = deadline
+        self._armed: Callback | None = None     # the event that will wake the owner
         self._armed_at = 0.0                    # …and when
 
-    def kick(self) -> None:
-        """Drain the engine's outputs, then make sure its next deadline will be met."""
-        engine = self.engine
-        while True:
-            outputs = engine.outputs()
-            if not outputs:
-                break
-            for output in outputs:
-                self.handle(output)
-        deadline = engine.get_timer()
+    def want(self, deadline: float | None) -> None:
+        """Make sure the owner is woken by ``deadline`` (None: no wish)."""
         if deadline is not None and (self._armed is None or deadline < self._armed_at):
             self._arm(deadline)
 
@@ -55,11 +50,40 @@ class EngineDriver:
         if event is not self._armed:
             return                              # an earlier deadline replaced it
         self._armed = None
-        deadline = self.engine.get_timer()
+        deadline = self._deadline()
         if deadline is None:
             return
         if deadline > self.env._now:
             self._arm(deadline)                 # the deadline moved on since we armed
             return
-        self.engine.handle_timer(self.env._now)
+        self._due(self.env._now)
+
+    def _due(self, now: float) -> None:
+        raise NotImplementedError
+
+
+class EngineDriver(Alarm):
+    """Drives one engine whose outputs are handled one by one (TCP, ARP, DHCP, …)."""
+
+    def __init__(self, env, engine, handle: Callable[[object], None]) -> None:
+        super().__init__(env, engine.get_timer)
+        self.engine = engine
+        self.handle = handle
+
+    def kick(self) -> None:
+        """Drain the engine's outputs, then make sure its next deadline will be met."""
+        engine = self.engine
+        while True:
+            outputs = engine.outputs()
+            if not outputs:
+                break
+            for output in outputs:
+                self.handle(output)
+        deadline = engine.get_timer()
+        # want(), inlined: this runs once per TCP segment.
+        if deadline is not None and (self._armed is None or deadline < self._armed_at):
+            self._arm(deadline)
+
+    def _due(self, now: float) -> None:
+        self.engine.handle_timer(now)
         self.kick()

@@ -1,0 +1,305 @@
+"""The application runtime: one driver for every stream engine, and the error boundary
+every application shares.
+
+Where the SimPy clock and the sockets meet the sans-I/O engines of
+:mod:`netsim.proto.stream`, for every protocol alike::
+
+    socket  <->  [ layer: Passthrough | TLS ]  <->  engine  <->  app (thin)
+
+:class:`StreamDriver` reads what arrives on a :class:`~netsim.sim.tcp.TcpSocket`,
+passes it through the layer into the engine, writes the engine's ``Send`` outputs
+back (one write per batch, as a server answers with one write of its output
+buffer), closes or resets the connection when the engine says so, and keeps one
+:class:`~netsim.sim.driver.Alarm` at the engine's ``get_timer()``. Like a blocking
+server, it reads the next bytes only once the previous write is in the send buffer.
+
+The boundary (:func:`contain`): a :class:`~netsim.errors.PeerError` from the engine is
+the application's failure — the connection is closed (or reset), a trace note
+``app-error`` gives the cause, and every other application runs on. Any other
+exception is a bug: under :func:`netsim.errors.strict` it propagates (the test suite
+fails); otherwise it fails just that application, loudly, as ``internal error: …``.
+
+Everything the driver does with the socket happens from SimPy events (a read
+completing, a connection established, a deadline), never from inside the TCP
+engine's own processing, so an engine's reply cannot reorder the segments TCP is
+still handing out.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from netsim.errors import PeerError, strict
+from netsim.proto.stream import Abort, Close, Failed, Passthrough, Send
+from netsim.sim.driver import Alarm
+from netsim.sim.schedule import call_later
+
+
+def app_error(app, message: str, *, cause: str) -> None:
+    """The trace note every contained failure leaves (``cause``: peer or bug)."""
+    node = app.node
+    node.trace.note(app.env.now, node.name, "app-error", app=app.name, error=message,
+                    cause=cause)
+
+
+def contain(app, function, *args) -> PeerError | None:
+    """Call ``function(*args)`` inside ``app``'s error boundary: None if it returned,
+    the :class:`PeerError` if the peer was wrong (a bug outside strict mode comes back
+    as one too, worded ``internal error: …``)."""
+    try:
+        function(*args)
+    except PeerError as exc:
+        app_error(app, exc.message, cause="peer")
+        return exc
+    except Exception as exc:               # noqa: BLE001 — the boundary's bug path
+        if strict():
+            raise
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        app_error(app, message, cause="bug")
+        return PeerError(message, reset=True)
+    return None
+
+
+class StreamDriver(Alarm):
+    """One engine on one connection, for ``app``.
+
+    ``on_output(out)``: the engine's own outputs (anything but Send, Close, Abort and
+    Failed), in order, after the bytes before them were written. ``on_end(driver)``:
+    once, when the connection is over for the engine — closed, failed, or never made;
+    then ``refused`` says why a connection could not be made ("Connection refused",
+    "Network is unreachable", "Connection timed out") and ``failure`` why the engine
+    failed (a :class:`PeerError`'s or :class:`Failed`'s message).
+    """
+
+    def __init__(self, app, engine, *, layer=None,
+                 on_output: Callable[[object], None] | None = None,
+                 on_end: Callable[["StreamDriver"], None] | None = None) -> None:
+        super().__init__(app.env, engine.get_timer)
+        self.app = app
+        self.engine = engine
+        self.layer = layer if layer is not None else Passthrough()
+        self.on_output = on_output
+        self.on_end = on_end
+        self.sock = None
+        self.refused: str | None = None
+        self.failure: str | None = None
+        self.over = False                   # the engine gets nothing more
+        self.ended = False                  # on_end has run
+        self._started = False
+        self._writing = None                # a write not yet in the send buffer
+        self._reading = False
+        self._closing = False               # we sent FIN (or RST): only waiting for the end
+
+    # -- making the connection ---------------------------------------------------------
+
+    def connect(self, address, port: int, *, local_port: int = 0,
+                timeout: float | None = None) -> "StreamDriver":
+        """Open a connection from the app's node; the engine starts once it is up."""
+        try:
+            sock = self.app.node.tcp_connect(address, port, local_port=local_port)
+        except OSError:
+            self._refuse("Network is unreachable")
+            return self
+        self.sock = sock
+        sock.connected.callbacks.append(self._connected)
+        if timeout is not None:
+            call_later(self.env, timeout, self._connect_timeout)
+        return self
+
+    def _connected(self, event) -> None:
+        if self.ended:
+            return
+        if not event.ok:
+            reason = str(event.value)
+            self._refuse("Connection refused" if "refused" in reason or "reset" in reason
+                         else "Connection timed out")
+            return
+        self.attach(self.sock)
+
+    def _connect_timeout(self, _event) -> None:
+        sock = self.sock
+        if not self.ended and not sock.connected.triggered:
+            sock.abort()                    # gave up waiting: no SYN-ACK came
+            self._refuse("Connection timed out")
+
+    def _refuse(self, reason: str) -> None:
+        self.refused = reason
+        self.over = True
+        self._end()
+
+    def attach(self, sock) -> None:
+        """Drive the engine over an established socket (a server's accepted one)."""
+        self.sock = sock
+        sock.closed.callbacks.append(self._socket_closed)
+        now = self.env.now
+        first = self.layer.start(now)
+        if first:
+            sock.send(first)
+        if self.layer.ready():
+            self._start(now)
+        self.kick()
+
+    def _start(self, now: float) -> None:
+        self._started = True
+        self._guard(self.engine.start, now)
+
+    # -- the engine's side -------------------------------------------------------------
+
+    def kick(self) -> None:
+        """Carry out what the engine has to say (call after handing it work from outside:
+        a request submitted, a data connection up)."""
+        engine = self.engine
+        pending = bytearray()
+        while True:
+            outputs = engine.outputs()
+            if not outputs:
+                break
+            for out in outputs:
+                kind = type(out)
+                if kind is Send:
+                    if not self._closing:
+                        pending += out.data
+                    continue
+                if pending:
+                    self._write(bytes(pending))
+                    pending.clear()
+                if kind is Close:
+                    if not self._closing:
+                        self._close()
+                elif kind is Abort:
+                    if not self._closing:
+                        self._abort()
+                elif kind is Failed:
+                    self._fail(out.message, out.reset)
+                elif self.on_output is not None:
+                    self.on_output(out)
+        if pending:
+            self._write(bytes(pending))
+        if self.over:
+            return
+        self.want(engine.get_timer())
+        self._read()
+
+    def _due(self, now: float) -> None:
+        if self.over:
+            return
+        self._guard(self.engine.handle_timer, now)
+        self.kick()
+
+    def _guard(self, function, *args) -> None:
+        if self.over:
+            return
+        error = contain(self.app, function, *args)
+        if error is not None:
+            self._fail(error.message, error.reset)
+
+    # -- the socket's side -------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        if self.sock is None or self._closing:
+            return
+        event = self.sock.send(self.layer.send(data))
+        if not event.triggered:
+            self._writing = event
+            event.callbacks.append(self._written)
+
+    def _written(self, event) -> None:
+        if self._writing is event:
+            self._writing = None
+            self._read()
+
+    def _read(self) -> None:
+        if self._reading or self._writing is not None or self.over or self.sock is None:
+            return
+        self._reading = True
+        self.sock.recv().callbacks.append(self._arrived)
+
+    def _arrived(self, event) -> None:
+        self._reading = False
+        if self.over:
+            return
+        data, now = event.value, self.env.now
+        if not data:
+            self._lost(now)
+            return
+        plain, back = self.layer.receive(data, now)
+        if back:
+            self.sock.send(back)
+        if not self._started and self.layer.ready():
+            self._start(now)
+        if plain:
+            self._guard(self.engine.receive, plain, now)
+        self.kick()
+
+    def _lost(self, now: float) -> None:
+        """The peer's end of stream: the engine hears it, says its last, and we close
+        too (as a server whose read() returned 0 does)."""
+        self._guard(self.engine.connection_lost, now)
+        self.kick()
+        if not self._closing:
+            self._close()
+
+    def _socket_closed(self, _event) -> None:
+        if not self.over:
+            # Reset, or gone while we waited: the engine hears it as the end of stream.
+            self._guard(self.engine.connection_lost, self.env.now)
+            self._closing = self.over = True
+            self.kick()
+        self._end()
+
+    # -- the end -----------------------------------------------------------------------
+
+    def _close(self) -> None:
+        self._closing = self.over = True
+        self.sock.close()
+        if self.sock.closed.triggered:
+            self._end()
+
+    def _abort(self) -> None:
+        self._closing = self.over = True
+        self.sock.abort()
+        self._end()
+
+    def _fail(self, message: str, reset: bool) -> None:
+        if self.failure is None:
+            self.failure = message
+        if self.sock is None or self._closing:
+            self.over = True
+            self._end()
+        elif reset:
+            self._abort()
+        else:
+            self._close()
+            self._end()             # the app hears of its failure now, not at the FIN
+
+    def _end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self.over = True
+        if self.on_end is not None:
+            self.on_end(self)
+
+
+def serve(app, port: int, make_engine: Callable[[object], object], *, layer=None,
+          on_output: Callable[[StreamDriver, object], None] | None = None,
+          on_end: Callable[[StreamDriver], None] | None = None):
+    """Listen on ``port`` of the app's node and drive ``make_engine(sock)`` on every
+    connection accepted; ``layer`` is a zero-argument factory (one layer per connection).
+    Returns the listener."""
+    listener = app.node.tcp_listen(port)
+
+    def accepted(sock) -> None:
+        # After the TCP engine has finished with the segment that established it.
+        call_later(app.env, 0, lambda _event: start(sock))
+
+    def start(sock) -> None:
+        engine = make_engine(sock)
+        driver = StreamDriver(app, engine, layer=layer() if layer is not None else None,
+                              on_end=on_end)
+        if on_output is not None:
+            driver.on_output = lambda out: on_output(driver, out)
+        driver.attach(sock)
+
+    listener.on_accept = accepted
+    return listener
