@@ -19,9 +19,9 @@ from netsim.apps.rarp import RarpBoot, RarpServer
 from netsim.apps.traceroute import Traceroute
 from netsim.apps.tcp import TcpSink, TcpSource
 from netsim.apps.udp import UdpEcho, UdpEchoServer, UdpSend, UdpSink
-from netsim.apps.websocket import Poller, WebSocketClientApp, WebSocketServerApp
-from netsim.apps.web_services import (HttpDnsLookup, HttpDnsServer, RestApiApp, RestClient,
-                                     SoapClient, SoapServiceApp)
+from netsim.apps.websocket import WebSocketClientApp, WebSocketServerApp
+from netsim.apps.web_clients import HttpDnsLookup, Poller, RestClient, SoapClient
+from netsim.apps.web_services import HttpDnsServer, RestApiApp, SoapServiceApp
 
 APPS: dict[str, type[App]] = {cls.name: cls for cls in (
     Ping, Traceroute, RarpServer, RarpBoot, UdpSend, UdpSink, UdpEcho, UdpEchoServer,

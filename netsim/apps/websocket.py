@@ -13,7 +13,6 @@ import re
 from netsim.apps.base import App
 from netsim.apps.http import _SERVICE_SCHEMA, PORT, HttpService, host_header, parse_url
 from netsim.apps.stream_io import batch
-from netsim.apps.web_services import HttpCaller
 from netsim.proto.http.site import Answer, error_page, http_date
 from netsim.proto.websocket import (Binary, Closed, Failed, Opened, PongReceived, Text,
                                     WebSocketClient, WebSocketServer, new_key)
@@ -169,12 +168,12 @@ class WebSocketServerApp(HttpService):
                 "http_requests": len(self.log)}
 
 
-def _latency(text: str, now: float) -> tuple[int, float] | None:
+def latency(text: str, now: float) -> tuple[int, float] | None:
     m = UPDATE.search(text)
     return (int(m.group(1)), now - float(m.group(2))) if m else None
 
 
-def _stats(latencies: list[float]) -> dict:
+def stats(latencies: list[float]) -> dict:
     if not latencies:
         return {"count": 0}
     ms = sorted(x * 1000 for x in latencies)
@@ -304,7 +303,7 @@ class WebSocketClientApp(App):
                 for line in self.engine.response_head:
                     self.say(f"< {line}")
             elif isinstance(event, Text):
-                late = _latency(event.text, now)
+                late = latency(event.text, now)
                 row = {"t": round(now, 6), "text": event.text}
                 if late:
                     row["update"], row["latency_s"] = late[0], round(late[1], 6)
@@ -336,57 +335,4 @@ class WebSocketClientApp(App):
                 "messages_sent": len(self.sent), "messages_received": len(self.received),
                 "pongs": self.pongs, "bytes_sent": self.bytes_sent,
                 "bytes_received": self.bytes_received, "close_code": self.closed_code,
-                "update_latency": _stats(updates), "received": self.received}
-
-
-class Poller(HttpCaller):
-    """Fetches ``url`` every ``every`` seconds on one persistent connection — polling, what
-    sites did before WebSocket — and counts what it costs and how late updates arrive."""
-
-    name = "poller"
-    USER_AGENT = "netsim-poller/1.0"
-    SCHEMA = {
-        "url": {"$ref": "#/$defs/http_url", "description": "http://host/latest"},
-        "every": {"$ref": "#/$defs/interval", "default": "1s", "description": "time between polls"},
-        "duration": {"$ref": "#/$defs/interval", "default": "10s", "description": "how long it polls"},
-    }
-    REQUIRED = ["url"]
-    EXAMPLE = {"node": "bob", "at": "1s", "run": "poller", "url": "http://quotes/latest"}
-
-    def __init__(self, node, *, url: str, every: float = 1.0, duration: float = 10.0,
-                 at: float = 0.0) -> None:
-        super().__init__(node, url=url, at=at)
-        self.every, self.duration = every, duration
-        self.polls: list[dict] = []
-        self.seen: dict[int, float] = {}                 # update number → latency
-        self.bytes_sent = self.bytes_received = 0
-
-    def run_calls(self):
-        end = self.env.now + self.duration
-        while self.env.now < end:
-            exchange = yield from self.call("GET", self.base_path)
-            self.bytes_sent += exchange.sent_bytes
-            self.bytes_received += exchange.received_bytes
-            if exchange.error or exchange.status is None:
-                self.error = exchange.error or "no response"
-                self.say(f"poller: {self.error}")
-                return
-            text = exchange.body.decode("utf-8", "replace").strip()
-            late = _latency(text, self.env.now)
-            new = late is not None and late[0] not in self.seen
-            if new:
-                self.seen[late[0]] = late[1]
-            self.polls.append({"t": round(exchange.sent_at, 6), "status": exchange.status,
-                               "text": text, "new": new})
-            self.say(f"GET {self.base_path} → {exchange.status} {text}" + (
-                f"  (new: {late[1] * 1000:.1f} ms after it was made)" if new else "  (nothing new)"))
-            yield self.env.timeout(max(0.0, exchange.sent_at + self.every - self.env.now))
-
-    def result(self) -> dict:
-        numbers = sorted(self.seen)
-        missed = (numbers[-1] - numbers[0] + 1 - len(numbers)) if numbers else 0
-        return {"url": self.url, "polls": len(self.polls),
-                "polls_with_nothing_new": sum(not p["new"] for p in self.polls),
-                "updates_seen": len(numbers), "updates_missed_between_polls": missed,
-                "bytes_sent": self.bytes_sent, "bytes_received": self.bytes_received,
-                "update_latency": _stats(list(self.seen.values())), "log": self.polls}
+                "update_latency": stats(updates), "received": self.received}
