@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 
-import struct
 
 from netsim.errors import AddressError, FrameError
 from netsim.proto.arp import ArpResolver
@@ -352,8 +351,11 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
                 raise FrameError(f"{len(data)}-byte frame is shorter than an Ethernet header")
             else:
                 self.drop(frame, iface.port, "unknown-ethertype", ethertype="0x" + ethertype.hex())
-        except (FrameError, IndexError, struct.error) as exc:
-            self.drop(frame, iface.port, "malformed", error=str(exc) or type(exc).__name__)
+        except FrameError as exc:
+            # Only the frame's own bytes can be "malformed": the header parsers raise
+            # FrameError for every length and field they check. Anything else raised on
+            # the way up (an engine, an application) is a bug and must not hide here.
+            self.drop(frame, iface.port, "malformed", error=exc.reason)
 
     def receive_rarp(self, frame, iface, op, sha, spa, tha, tpa) -> None:
         """RARP belongs to applications (a client booting, a server); without one, drop.
