@@ -72,22 +72,30 @@ class App:
         names = [n for n in (getattr(self, a, None) for a in self.TARGETS)
                  if n and hosts_entry(self.network, n) is None and n not in self.network.nodes]
         if names:
-            self.env.process(self._look_up(names))
+            self._look_up(names)
             return
         self._begin()
 
-    def _look_up(self, names: list[str]):
-        """getaddrinfo before the real work: the app waits for DNS, or fails as the tool does."""
+    def _look_up(self, names: list[str]) -> None:
+        """getaddrinfo before the real work: the app waits for DNS (one name after the
+        other, as a program resolves its arguments in turn), or fails as the tool does."""
         from netsim.apps.names import lookup
 
-        for name in names:
-            answer = yield lookup(self.node, name)
+        name = names[0]
+
+        def answered(event) -> None:
+            answer = event.value
             if answer.error:
                 self.error = f"{name}: {answer.error}"
                 self.say(f"{self.name}: {self.error}")
                 return
             self.resolved[name] = ip_to_int(answer.addresses[0])
-        self._begin()
+            if len(names) > 1:
+                self._look_up(names[1:])
+            else:
+                self._begin()
+
+        lookup(self.node, name).callbacks.append(answered)
 
     def resolve(self, target: str) -> tuple[str, int]:
         """``(name, address)`` for a target: what DNS said before the start, or the hosts table."""
