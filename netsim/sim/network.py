@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import random
 
 import simpy
@@ -67,10 +69,16 @@ class Network:
         return self._add(Switch(self, name, **options))
 
     def address_of(self, target) -> int:
-        """A node name, a dotted quad or an int → an IPv4 address as an int (the hosts
-        table every node shares, as a scenario's node names are)."""
+        """A node name, an :mod:`ipaddress` address, a dotted quad or an int → an IPv4
+        address as an int (the hosts table every node shares, as a scenario's node
+        names are). Interfaces above the stack take the first three; the int is the
+        stack's own currency."""
         if isinstance(target, int):
             return target
+        if isinstance(target, ipaddress.IPv4Address):
+            return int(target)
+        if isinstance(target, ipaddress.IPv6Address):
+            raise AddressError(f"{target}: IPv6 is not modelled yet")
         node = self.nodes.get(target)
         if node is not None:
             if getattr(node, "ip", None) is None:

@@ -69,6 +69,10 @@ class StreamDriver(Alarm):
     then ``refused`` says why a connection could not be made ("Connection refused",
     "Network is unreachable", "Connection timed out") and ``failure`` why the engine
     failed (a :class:`PeerError`'s or :class:`Failed`'s message).
+
+    An engine may also have asyncio's flow-control calls, ``pause_writing(now)`` (a
+    write is waiting for room in the send buffer) and ``resume_writing(now)`` (it is
+    all in): a server's keep-alive idle timer does not run while it is still sending.
     """
 
     def __init__(self, app, engine, *, layer=None,
@@ -89,12 +93,17 @@ class StreamDriver(Alarm):
         self._writing = None                # a write not yet in the send buffer
         self._reading = False
         self._closing = False               # we sent FIN (or RST): only waiting for the end
+        # asyncio's flow-control calls, for an engine that has them: a write is waiting
+        # for room in the send buffer / it is all in (an idle timer must not run meanwhile).
+        self._pause = getattr(engine, "pause_writing", None)
+        self._resume = getattr(engine, "resume_writing", None)
 
     # -- making the connection ---------------------------------------------------------
 
     def connect(self, address, port: int, *, local_port: int = 0,
                 timeout: float | None = None) -> "StreamDriver":
-        """Open a connection from the app's node; the engine starts once it is up."""
+        """Open a connection from the app's node to ``address`` (a node name, an
+        ``ipaddress.IPv4Address`` or a dotted quad); the engine starts once it is up."""
         try:
             sock = self.app.node.tcp_connect(address, port, local_port=local_port)
         except OSError:
@@ -200,12 +209,18 @@ class StreamDriver(Alarm):
             return
         event = self.sock.send(self.layer.send(data))
         if not event.triggered:
+            if self._writing is None and self._pause is not None:
+                self._guard(self._pause, self.env.now)
             self._writing = event
             event.callbacks.append(self._written)
 
     def _written(self, event) -> None:
         if self._writing is event:
             self._writing = None
+            if self._resume is not None and not self.over:
+                self._guard(self._resume, self.env.now)
+                self.kick()                 # its timer may be back
+                return
             self._read()
 
     def _read(self) -> None:

@@ -144,3 +144,16 @@ def test_a_refused_connection_ends_the_driver_with_the_reason():
     StreamDriver(app, Talker([b"x"]), on_end=ended.append).connect(b.ip, 9)
     net.run(1)
     assert [d.refused for d in ended] == ["Connection refused"]
+
+
+def test_a_driver_connects_to_an_ipaddress_value_or_a_node_name():
+    import ipaddress
+
+    for target in (ipaddress.IPv4Address("10.0.1.2"), "b"):
+        net, (a, b) = line(["a", "b"], delay="1ms")
+        servers = []
+        serve(Quiet(b), 7, lambda _sock: servers.append(Echo()) or servers[-1])
+        client = Talker([b"hi"])
+        StreamDriver(Quiet(a), client).connect(target, 7)
+        net.run(1)
+        assert client.heard == [b"hi"], target
