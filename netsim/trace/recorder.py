@@ -26,19 +26,12 @@ from __future__ import annotations
 from array import array
 from typing import Iterator, NamedTuple
 
+# The kinds and word layout are re-exported: models import FRAME_SHIFT from here.
+from netsim.trace.layout import (DROP, ENQUEUE, FRAME_SHIFT, KIND_NAMES, PORT_MASK, PORT_SHIFT,  # noqa: F401
+                                 REASON_MASK, REASON_SHIFT, RX, TX)
 from netsim.wire.describe import describe
 
-TX, RX, DROP, ENQUEUE = 0, 1, 2, 3
 _DESCRIBED_KEPT = 4096
-KIND_NAMES = ("tx", "rx", "drop", "enqueue")
-
-_KIND_BITS, _PORT_BITS, _REASON_BITS = 4, 20, 8
-_PORT_SHIFT = _KIND_BITS
-_REASON_SHIFT = _KIND_BITS + _PORT_BITS
-_FRAME_SHIFT = _REASON_SHIFT + _REASON_BITS
-FRAME_SHIFT = _FRAME_SHIFT          # for the call sites that append records themselves
-_PORT_MASK = (1 << _PORT_BITS) - 1
-_REASON_MASK = (1 << _REASON_BITS) - 1
 
 
 class Port(NamedTuple):
@@ -113,7 +106,7 @@ class Trace:
 
     def add_port(self, node: str, iface: str = "", link: str = "") -> int:
         self.ports.append(Port(node, iface, link))
-        if len(self.ports) > _PORT_MASK:
+        if len(self.ports) > PORT_MASK:
             raise OverflowError("more than a million ports in one trace")
         return len(self.ports) - 1
 
@@ -126,7 +119,7 @@ class Trace:
         if code is None:
             code = self._reason_codes[text] = len(self._reasons)
             self._reasons.append(text)
-            if code > _REASON_MASK:
+            if code > REASON_MASK:
                 raise OverflowError("more than 255 distinct drop reasons")
         return code
 
@@ -153,7 +146,7 @@ class Trace:
         if fid < 0:
             fid = self.new_frame(frame)
         self._times.append(time)
-        self._meta.append(fid << _FRAME_SHIFT | reason << _REASON_SHIFT | port << _PORT_SHIFT | kind)
+        self._meta.append(fid << FRAME_SHIFT | reason << REASON_SHIFT | port << PORT_SHIFT | kind)
 
     def new_frame(self, frame) -> int:
         """Give ``frame`` its id, keeping its bytes and its cause."""
@@ -170,7 +163,7 @@ class Trace:
         wants :meth:`record` called (tracing off, or a subclass that streams)."""
         if type(self) is not Trace or not self.enabled:
             return None
-        return self._times.append, self._meta.append, port << _PORT_SHIFT | kind
+        return self._times.append, self._meta.append, port << PORT_SHIFT | kind
 
     def _record_nothing(self, time: float, kind: int, port: int, frame, reason: int = 0) -> None:
         pass
@@ -212,8 +205,8 @@ class Trace:
     def raw(self) -> Iterator[tuple[float, int, int, int, int]]:
         """``(time, kind, port, frame, reason)`` codes in append order, no objects built."""
         for t, m in zip(self._times, self._meta):
-            yield (t, m & 0xF, (m >> _PORT_SHIFT) & _PORT_MASK,
-                   m >> _FRAME_SHIFT, (m >> _REASON_SHIFT) & _REASON_MASK)
+            yield (t, m & 0xF, (m >> PORT_SHIFT) & PORT_MASK,
+                   m >> FRAME_SHIFT, (m >> REASON_SHIFT) & REASON_MASK)
 
     def order(self):
         """Record indices in time order (stable: equal times keep event order), as a
@@ -226,8 +219,8 @@ class Trace:
         times, meta = self._times, self._meta
         for i in map(int, self.order()):
             m = meta[i]
-            yield (times[i], m & 0xF, (m >> _PORT_SHIFT) & _PORT_MASK, m >> _FRAME_SHIFT,
-                   (m >> _REASON_SHIFT) & _REASON_MASK)
+            yield (times[i], m & 0xF, (m >> PORT_SHIFT) & PORT_MASK, m >> FRAME_SHIFT,
+                   (m >> REASON_SHIFT) & REASON_MASK)
 
     def records(self) -> Iterator[Record]:
         """Every record as a :class:`Record`, in time order."""
@@ -252,11 +245,11 @@ class Trace:
 
     @staticmethod
     def unpack_frame(meta: int) -> int:
-        return meta >> _FRAME_SHIFT
+        return meta >> FRAME_SHIFT
 
     @staticmethod
     def pack(kind: int, port: int, frame: int, reason: int) -> int:
-        return frame << _FRAME_SHIFT | reason << _REASON_SHIFT | port << _PORT_SHIFT | kind
+        return frame << FRAME_SHIFT | reason << REASON_SHIFT | port << PORT_SHIFT | kind
 
     def to_dataframe(self):
         """One row per record with the decoded frame (needs pandas)."""

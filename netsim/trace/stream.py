@@ -21,8 +21,9 @@ from pathlib import Path
 
 from netsim.trace.jsonl import meta_row, note_row, record_row
 from netsim.trace.pcap import _RECORD, file_name, pcap_bytes
-from netsim.trace.recorder import (_FRAME_SHIFT, _PORT_MASK, _PORT_SHIFT, _REASON_MASK,
-                                   _REASON_SHIFT, DROP, RX, TX, Trace)
+from netsim.trace.layout import (DROP, FRAME_SHIFT, PORT_MASK, PORT_SHIFT, REASON_MASK,
+                                 REASON_SHIFT, RX, TX)
+from netsim.trace.recorder import Trace
 
 #: Records buffered before the ones the clock has passed are written out.
 FLUSH_EVERY = 20_000
@@ -69,7 +70,7 @@ class StreamingTrace(Trace):
         refs = self._refs
         refs[fid] = refs.get(fid, 0) + 1
         self._times.append(time)
-        self._meta.append(fid << _FRAME_SHIFT | reason << _REASON_SHIFT | port << _PORT_SHIFT | kind)
+        self._meta.append(fid << FRAME_SHIFT | reason << REASON_SHIFT | port << PORT_SHIFT | kind)
         if len(self._times) >= self._flush_at:
             self.flush(self.clock())
             # Records stamped ahead of the clock (frames queued on a slow link) stay;
@@ -118,8 +119,8 @@ class StreamingTrace(Trace):
             self._open_jsonl().close()
 
     def _write_record(self, t: float, m: int) -> None:
-        kind, port = m & 0xF, (m >> _PORT_SHIFT) & _PORT_MASK
-        fid, reason = m >> _FRAME_SHIFT, (m >> _REASON_SHIFT) & _REASON_MASK
+        kind, port = m & 0xF, (m >> PORT_SHIFT) & PORT_MASK
+        fid, reason = m >> FRAME_SHIFT, (m >> REASON_SHIFT) & REASON_MASK
         data = self._live[fid]
         link = self.ports[port].link
         counts = self.counts

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, Trace
+# The record kinds, not the recorder: Trace._repr_html_ calls frame_counts.
+from netsim.trace.layout import DROP, ENQUEUE, RX, TX
 
 
-def frame_counts(trace: Trace) -> dict:
+def frame_counts(trace) -> dict:
+    """Frames sent, received and dropped, drops by reason, and per link; ``trace`` is a
+    :class:`~netsim.trace.Trace` (or a streaming one, which counted as it wrote)."""
     if getattr(trace, "streaming", False):
         return trace.counts.summary(trace.frame_count)      # counted as it was written
     kinds: Counter = Counter()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from netsim.trace.recorder import Trace
 
-
-def to_dataframe(trace: Trace):
-    """Columns: time, kind, node, iface, link, frame, length, protocol, src, dst, label, reason."""
+def to_dataframe(trace):
+    """``trace`` is a :class:`~netsim.trace.Trace` (whose ``to_dataframe`` calls this).
+    Columns: time, kind, node, iface, link, frame, length, protocol, src, dst, label, reason."""
     try:
         import pandas as pd
     except ImportError:
@@ -22,7 +21,7 @@ def to_dataframe(trace: Trace):
                                        "protocol", "src", "dst", "label", "reason"])
 
 
-def notes_dataframe(trace: Trace, what: str | None = None):
+def notes_dataframe(trace, what: str | None = None):
     """Model events (``tcp-metrics``, ``arp-learned``, …) with their details as columns."""
     import pandas as pd
     rows = [{"time": n.time, "node": n.node, "what": n.what, **n.detail} for n in trace.notes
