@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from netsim.units import parse_fraction, parse_rate, parse_time
+from netsim.topo.helpers import finalize
+from netsim.topo.links import LINK_KEYS, link_params
 
 
 def to_graph(network) -> nx.MultiGraph:
@@ -26,7 +27,6 @@ def from_graph(graph: nx.Graph, *, seed: int = 0, trace: bool = True, **link_def
     ``delay``… as numbers or strings like ``'10ms'``). Addresses and routes that are
     not given are assigned and computed (:func:`netsim.topo.finalize`)."""
     from netsim.sim import Network
-    from netsim.topo.helpers import finalize
 
     net = Network(seed, name=graph.graph.get("name", "network"), trace=trace)
     for name, attrs in graph.nodes(data=True):
@@ -37,16 +37,7 @@ def from_graph(graph: nx.Graph, *, seed: int = 0, trace: bool = True, **link_def
             if attrs.get("ip"):
                 node.set_address(node.add_interface(), attrs["ip"])
     for a, b, attrs in graph.edges(data=True):
-        params = dict(link_defaults, **{k: v for k, v in attrs.items() if k in _LINK_KEYS})
+        params = dict(link_defaults, **{k: v for k, v in attrs.items() if k in LINK_KEYS})
         net.connect(net.node(str(a)), net.node(str(b)), **link_params(params))
     finalize(net)
     return net
-
-
-_LINK_KEYS = {"rate", "delay", "jitter", "loss", "queue_packets", "queue_bytes", "mtu"}
-
-
-def link_params(params: dict) -> dict:
-    """Link keyword arguments with human units parsed (``'100Mbps'`` → 1e8)."""
-    parsers = {"rate": parse_rate, "delay": parse_time, "jitter": parse_time, "loss": parse_fraction}
-    return {k: parsers[k](v) if k in parsers else v for k, v in params.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netsim.topo.addressing import assign_addresses
-from netsim.topo.graph import link_params
+from netsim.topo.links import link_params
 from netsim.topo.routes import compute_routes
 
 
