@@ -5,15 +5,16 @@ from __future__ import annotations
 from netsim.apps import APPS
 from netsim.errors import AddressError, TopologyError
 from netsim.topo import finalize
-from netsim.topo.graph import link_params
+from netsim.topo.links import link_params
 from netsim.scenario.quantities import app_properties, parse_quantities
 from netsim.units import parse_size, parse_time
 from netsim.proto.firewall import Firewall, parse_policy
 from netsim.sim.tcp import DEFAULT_STACK
 from netsim.wire.addr import ip_to_int, prefix_mask
-from netsim.scenario.loader import DEFAULT_LINK
 from netsim.scenario.schema import DEFAULT_FRAME_BUDGET, NODE
 
+#: A link's parameters where neither it nor the scenario's ``defaults.link`` gives them.
+DEFAULT_LINK = {"rate": "100Mbps", "delay": "1ms"}
 
 
 def build_network(scenario, *, seed: int, trace=True):

@@ -21,8 +21,6 @@ from netsim.scenario.schema_check import check_schema
 from netsim.scenario.yamlpos import load_with_lines
 from netsim.units import SIZE_LIKE, parse_size, parse_time
 
-DEFAULT_LINK = {"rate": "100Mbps", "delay": "1ms"}
-
 
 @dataclass
 class Scenario:
