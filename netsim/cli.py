@@ -13,42 +13,13 @@ from pathlib import Path
 EXIT_SCENARIO_ERROR = 2
 
 
-def bundled_dir() -> Path:
-    """Where the bundled scenarios live (``$NETSIM_SCENARIOS`` overrides)."""
-    env = os.environ.get("NETSIM_SCENARIOS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "scenarios"
-
-
-def find_scenario(name: str) -> Path:
-    """A path as given, or a bundled scenario by name (``router-chain``); a name that is
-    neither is a :class:`~netsim.errors.ScenarioError` with the nearest bundled names."""
-    path = Path(name)
-    if path.exists() or path.suffix in (".yaml", ".yml") or os.sep in name:
-        return path
-    for candidate in (bundled_dir() / f"{name}.yaml", bundled_dir() / f"{name}.yml"):
-        if candidate.exists():
-            return candidate
-    import difflib
-    from netsim.errors import ScenarioError
-    known = sorted(p.stem for p in bundled_dir().glob("*.y*ml"))
-    hint = difflib.get_close_matches(name, known, n=1)
-    raise ScenarioError(f"no scenario file {name!r} and no bundled scenario of that name"
-                        + (f"; did you mean {hint[0]}?" if hint else
-                           f" (bundled: {', '.join(known)})"), source="command line")
-
-
-def parse_outputs(text: str | None) -> list[str] | None:
-    """``--outputs pcap,summary`` → the list (None when not given), each name checked."""
-    if text is None:
-        return None
-    from netsim.errors import ScenarioError
-    from netsim.scenario.schema import OUTPUTS
-    outputs = [o.strip() for o in text.split(",") if o.strip()]
-    unknown = [o for o in outputs if o not in OUTPUTS]
-    if unknown:
-        raise ScenarioError(f"unknown output {unknown[0]!r} (one of: {', '.join(OUTPUTS)})",
-                            path="--outputs", source="command line")
-    return outputs
+def __getattr__(name: str):
+    # The notebooks take ``bundled_dir`` from here; it lives with the scenarios it finds
+    # (netsim/scenario/bundled.py) and is loaded on first use, as every import here is.
+    if name == "bundled_dir":
+        from netsim.scenario.bundled import bundled_dir
+        return bundled_dir
+    raise AttributeError(f"module 'netsim.cli' has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     from netsim.errors import ScenarioError
     from netsim.scenario import load_scenario, run_scenario
+    from netsim.scenario.bundled import find_scenario
+    from netsim.scenario.outputs import parse_outputs
     from netsim.units import parse_interval
 
     scenario = load_scenario(find_scenario(args.scenario))
@@ -225,6 +198,7 @@ def _apps(args) -> int:
 
 def _validate(args) -> int:
     from netsim.scenario import load_scenario
+    from netsim.scenario.bundled import find_scenario
     scenario = load_scenario(find_scenario(args.scenario))
     # Build it too (no run): whatever building would refuse — a DHCP pool outside its
     # subnet, a dns-server with nothing to serve, an unknown IMAP action — validate refuses.
@@ -236,6 +210,7 @@ def _validate(args) -> int:
 
 def _list(args) -> int:
     import yaml
+    from netsim.scenario.bundled import bundled_dir
     for path in sorted(bundled_dir().glob("*.yaml")):
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

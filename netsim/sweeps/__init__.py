@@ -49,7 +49,7 @@ def _source(scenario) -> tuple[str, str, dict]:
     """The scenario's text, where it came from, and its ``sweep:`` section."""
     from netsim.scenario import Scenario, load_scenario
     if not isinstance(scenario, Scenario):
-        from netsim.cli import find_scenario
+        from netsim.scenario.bundled import find_scenario
         scenario = load_scenario(find_scenario(str(scenario)))
     return scenario.text, scenario.source, scenario.data.get("sweep", {})
 

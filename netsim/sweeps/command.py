@@ -9,8 +9,9 @@ from netsim.errors import ScenarioError
 
 
 def sweep_command(args, *, check_outdir) -> int:
-    from netsim.cli import find_scenario, parse_outputs
     from netsim.scenario import load_scenario
+    from netsim.scenario.bundled import find_scenario
+    from netsim.scenario.outputs import parse_outputs
     from netsim.sweeps import parse_vary, sweep
 
     scenario = load_scenario(find_scenario(args.scenario))

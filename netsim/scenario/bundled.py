@@ -1,0 +1,35 @@
+"""The bundled scenarios (``scenarios/*.yaml``): where they are, and a scenario by name.
+
+``netsim run router-chain``, ``netsim.sweep("tcp-goodput-vs-loss")`` and the notebooks all
+name scenarios this way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from netsim.errors import ScenarioError
+
+
+def bundled_dir() -> Path:
+    """Where the bundled scenarios live (``$NETSIM_SCENARIOS`` overrides)."""
+    env = os.environ.get("NETSIM_SCENARIOS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent.parent / "scenarios"
+
+
+def find_scenario(name: str) -> Path:
+    """A path as given, or a bundled scenario by name (``router-chain``); a name that is
+    neither is a :class:`~netsim.errors.ScenarioError` with the nearest bundled names."""
+    path = Path(name)
+    if path.exists() or path.suffix in (".yaml", ".yml") or os.sep in name:
+        return path
+    for candidate in (bundled_dir() / f"{name}.yaml", bundled_dir() / f"{name}.yml"):
+        if candidate.exists():
+            return candidate
+    import difflib
+    known = sorted(p.stem for p in bundled_dir().glob("*.y*ml"))
+    hint = difflib.get_close_matches(name, known, n=1)
+    raise ScenarioError(f"no scenario file {name!r} and no bundled scenario of that name"
+                        + (f"; did you mean {hint[0]}?" if hint else
+                           f" (bundled: {', '.join(known)})"), source="command line")
