@@ -13,15 +13,6 @@ from pathlib import Path
 EXIT_SCENARIO_ERROR = 2
 
 
-def __getattr__(name: str):
-    # The notebooks take ``bundled_dir`` from here; it lives with the scenarios it finds
-    # (netsim/scenario/bundled.py) and is loaded on first use, as every import here is.
-    if name == "bundled_dir":
-        from netsim.scenario.bundled import bundled_dir
-        return bundled_dir
-    raise AttributeError(f"module 'netsim.cli' has no attribute {name!r}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="netsim",
