@@ -9,8 +9,10 @@ import hashlib
 
 from netsim.apps.base import App
 from netsim.apps.stream_io import batch
-from netsim.proto.http import HttpServerConnection, Site, resource_from_spec
+from netsim.proto.http import Answered, HttpServerConnection, Site, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
+from netsim.proto.stream import StreamEngine
+from netsim.sim.runtime import StreamDriver, serve
 from netsim.units import parse_size, parse_time
 from netsim.wire.addr import int_to_ip
 
@@ -42,9 +44,14 @@ _RESOURCE = {
 
 
 class HttpService(App):
-    """What every HTTP server app shares: a listener, one h11 server connection per TCP
-    connection with keep-alive and an idle timeout, and an access log. Subclasses give
-    ``handlers``: Host → an object with ``respond(method, target, headers, now, body)``."""
+    """What every HTTP server app shares: a listener, one engine per TCP connection
+    driven by the runtime (:func:`~netsim.sim.runtime.serve`), and an access log.
+
+    Subclasses give ``handlers`` (Host → an object with ``respond(method, target,
+    headers, now, body)``, ``*`` for any host). A subclass with an engine of its own
+    (WebSocket) overrides :meth:`make_engine` and, for that engine's outputs,
+    :meth:`engine_output`, leaving :class:`~netsim.proto.http.Answered` outputs to
+    this class (the access log)."""
 
     SERVICE = True
     BINDS = ("tcp", PORT)
@@ -57,44 +64,29 @@ class HttpService(App):
         self.connections = 0
 
     def start(self) -> None:
-        listener = self.node.tcp_listen(self.port)
-        self.env.process(self._accept(listener))
+        serve(self, self.port, self._accepted, on_output=self.engine_output)
 
-    def _accept(self, listener):
-        while True:
-            sock = yield listener.accept()
-            self.connections += 1
-            self.env.process(self._serve(sock))
+    def _accepted(self, sock) -> StreamEngine:
+        self.connections += 1
+        return self.make_engine(sock)
 
-    def _serve(self, sock, first: bytes = b""):
-        """One connection; ``first``: bytes already read from it (a subclass looked)."""
-        engine = HttpServerConnection(self.handlers, server_name=f"netsim ({self.node.name})")
-        client = sock.remote[0]
-        answered = 0
-        if first:
-            engine.receive(first, self.env.now)
-        while True:
-            data, closing = batch(engine.outputs())
-            for method, target, version, status in engine.log[answered:]:
-                self.log.append({"t": round(self.env.now, 6), "client": client, "method": method,
-                                 "target": target, "version": f"HTTP/{version}", "status": status})
-                self.say(f'{client} "{method} {target} HTTP/{version}" {status}')
-            answered = len(engine.log)
-            if data:
-                yield sock.send(data)
-            if closing:
-                sock.close()
-                return
-            received = sock.recv()
-            outcome = yield received | self.env.timeout(self.keep_alive)
-            if received not in outcome:
-                sock.close()                   # idle too long: the keep-alive timeout
-                return
-            if not received.value:
-                engine.connection_lost(self.env.now)
-                sock.close()
-                return
-            engine.receive(received.value, self.env.now)
+    def make_engine(self, sock) -> StreamEngine:
+        """The engine for one accepted connection: HTTP/1.x with the keep-alive timeout."""
+        return HttpServerConnection(self.handlers, server_name=f"netsim ({self.node.name})",
+                                    keep_alive=self.keep_alive)
+
+    def engine_output(self, driver: StreamDriver, out) -> None:
+        """An engine's own output on one connection: an answered request is logged."""
+        if isinstance(out, Answered):
+            self.access(driver.sock.remote[0], out)
+
+    def access(self, client: str, answered: Answered) -> None:
+        """One access-log line: the client, the request line, the status."""
+        method, target, version = answered.method, answered.target, answered.version
+        self.log.append({"t": round(self.env.now, 6), "client": client, "method": method,
+                         "target": target, "version": f"HTTP/{version}",
+                         "status": answered.status})
+        self.say(f'{client} "{method} {target} HTTP/{version}" {answered.status}')
 
     def summary_line(self) -> str:
         return f"{self.name}: {len(self.log)} requests on {self.connections} connections"
@@ -165,59 +157,56 @@ class HttpGet(App):
                                (body or "").encode())
         self.version = version
         self.engine: HttpClientConnection | None = None
+        self._reported = False
 
     def start(self) -> None:
-        _, address = self.resolve(self.host)
-        self.env.process(self._run(address))
+        _, self.address = self.resolve(self.host)
+        self.say(f"*   Trying {int_to_ip(self.address)}:{self.port}...")
+        # --max-time counts from the start, the connect included: the engine's timer
+        # once connected, the driver's connect timeout before.
+        self.engine = HttpClientConnection([self.request], host=host_header(self.host, self.port),
+                                           version=self.version, max_time=self.max_time,
+                                           since=self.at)
+        left = None if self.max_time is None else max(0.0, self.at + self.max_time - self.env.now)
+        StreamDriver(self, self.engine, on_output=self._output, on_end=self._ended).connect(
+            self.address, self.port, timeout=left)
 
-    def _run(self, address: int):
-        self.say(f"*   Trying {int_to_ip(address)}:{self.port}...")
-        try:
-            sock = self.node.tcp_connect(address, self.port)
-        except OSError:
+    def _output(self, out) -> None:
+        from netsim.proto.http.client import Done
+
+        if isinstance(out, Done):
+            self._report()               # every answer is in: say so now, not at the FIN
+
+    def _ended(self, driver: StreamDriver) -> None:
+        if driver.refused is not None:
+            self._refused(driver.refused)
+        else:
+            self._report(driver.failure)
+
+    def _refused(self, reason: str) -> None:
+        if reason == "Network is unreachable":
             self.error = "Failed to connect: Network is unreachable"
-            self.say(f"* {self.error}")
+        elif reason == "Connection timed out" and self.max_time is not None:
+            self.error = f"Connection timed out after {self.max_time * 1000:.0f} milliseconds"
+        else:
+            self.error = f"Failed to connect to {self.host} port {self.port}: {reason}"
+        self.say(f"* {self.error}")
+
+    def _report(self, failure: str | None = None) -> None:
+        """What curl -v prints of the exchange, once: the request's head, the response's
+        (or why there is none)."""
+        if self._reported:
             return
-        try:
-            yield sock.connected
-        except ConnectionError:
-            self.error = f"Failed to connect to {self.host} port {self.port}: Connection refused"
-            self.say(f"* {self.error}")
-            return
-        self.say(f"* Connected to {self.host} ({int_to_ip(address)}) port {self.port}")
-        engine = self.engine = HttpClientConnection([self.request], host=host_header(self.host, self.port),
-                                                    version=self.version)
-        engine.start(self.env.now)
-        while True:
-            data, closing = batch(engine.outputs())
-            if data:
-                yield sock.send(data)
-            if closing:
-                sock.close()
-                break
-            reading = sock.recv()
-            waits = [reading]
-            if self.max_time is not None:
-                waits.append(self.env.timeout(max(0.0, self.at + self.max_time - self.env.now)))
-            yield self.env.any_of(waits)
-            if not reading.triggered:
-                got = sum(len(e.body) for e in engine.exchanges) + len(engine.conn.trailing_data[0])
-                self.error = (f"Operation timed out after {self.max_time * 1000:.0f} milliseconds "
-                              f"with {got} bytes received")
-                self.say(f"* {self.error}")
-                sock.abort()
-                return
-            received = reading.value
-            if not received:
-                engine.connection_lost(self.env.now)
-                continue
-            engine.receive(received, self.env.now)
-        for line in engine.sent_heads[0]:
+        self._reported = True
+        engine = self.engine
+        self.say(f"* Connected to {self.host} ({int_to_ip(self.address)}) port {self.port}")
+        for line in engine.sent_heads[0] if engine.sent_heads else []:
             self.say(f"> {line}")
         self.say(">")
         exchange = engine.exchanges[0]
-        if exchange.status is None:
-            self.error = engine.error or "no response"
+        if exchange.status is None or exchange.error:
+            # curl's error buffer; its exit code is in result() (curl: (8) Weird server reply).
+            self.error = exchange.error or failure or engine.error or "no response"
             self.say(f"* {self.error}")
             return
         self.say(f"< HTTP/{exchange.http_version} {exchange.status} {exchange.reason}")
@@ -234,9 +223,12 @@ class HttpGet(App):
         return self.engine is not None and self.engine.finished or self.error is not None
 
     def result(self) -> dict:
+        from netsim.proto.http.failures import curl_exit_code
+
         e = self.engine.exchanges[0] if self.engine else None
-        if e is None or e.status is None:
-            return {"url": self.url, "status": None}
+        if e is None or e.status is None or e.error:
+            return {"url": self.url, "status": e.status if e is not None else None,
+                    **({"curl_exit": curl_exit_code(e.failure)} if e is not None and e.failure else {})}
         return {"url": self.url, "status": e.status, "http_version": e.http_version,
                 "headers": dict(e.headers), "bytes": len(e.body),
                 "sha256": hashlib.sha256(e.body).hexdigest(),

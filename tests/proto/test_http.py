@@ -92,7 +92,7 @@ def test_pipelined_requests_go_out_together_and_are_answered_in_order():
     client, server, wire = talk([Request(target="/index.html"), Request(target="/text"),
                                  Request(target="/nope")], pipeline=True)
     assert len(wire) == 3 and all(w.startswith(b"GET ") for w in wire)
-    assert [target for _m, target, _v, _s in server.log] == ["/index.html", "/text", "/nope"]
+    assert [entry.target for entry in server.log] == ["/index.html", "/text", "/nope"]
     assert statuses(client) == [200, 200, 404]
     assert client.exchanges[1].body == b"hello"
 
@@ -110,7 +110,7 @@ def test_chunked_bodies_and_garbage():
     assert big.header("Transfer-Encoding") == "chunked" and len(big.body) == 10240
     client, server, _wire = talk([Request(target="/text")], raw=b"NOT HTTP AT ALL\r\n\r\n")
     assert statuses(client) == [400] and server.closed
-    assert server.log[-1][3] == 400
+    assert server.log[-1].status == 400
 
 
 def test_a_body_is_a_size_or_the_text_itself():

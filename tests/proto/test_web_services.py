@@ -8,7 +8,7 @@ from netsim.proto.http.client import HttpClientConnection, Request
 from netsim.proto.http.httpdns import HttpDnsService, read_answer
 from netsim.proto.http.rest import RestApi
 from netsim.proto.http.soap import (WeatherService, call_envelope, read_response, read_wsdl)
-from netsim.proto.stream import Send
+from netsim.proto.stream import Close, Send
 
 
 def exchange(handler, requests):
@@ -19,10 +19,16 @@ def exchange(handler, requests):
         moved = False
         for out in client.outputs():
             moved = True
-            server.receive(out.data, 0.0) if isinstance(out, Send) else server.connection_lost(0.0)
+            if isinstance(out, Send):
+                server.receive(out.data, 0.0)
+            elif isinstance(out, Close):
+                server.connection_lost(0.0)
         for out in server.outputs():
             moved = True
-            client.receive(out.data, 0.0) if isinstance(out, Send) else client.connection_lost(0.0)
+            if isinstance(out, Send):
+                client.receive(out.data, 0.0)
+            elif isinstance(out, Close):
+                client.connection_lost(0.0)
         if not moved:
             break
     return client.exchanges

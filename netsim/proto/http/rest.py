@@ -8,16 +8,33 @@ PATCH merges (RFC 7396 JSON merge patch); DELETE removes (``204 No Content``). A
 that names nothing is 404; a method a path does not take is 405 with ``Allow``; a POST
 with an ``id`` already taken is 409; a body that is not a JSON object, or lacks a field
 every item of the collection has, is 422. Errors are JSON too (``{"error": …}``).
+
+A client's body is read as a careful JSON API reads one, so no body can break the
+service or the state it keeps: at most ``MAX_DEPTH`` levels deep, counting where the
+item goes (System.Text.Json's default; a deeper body would exhaust the stack when it
+is parsed, merged or written out), no NaN or Infinity (not JSON, RFC 8259 §6), an
+``id`` that is a number or a string, and a list in an item only as a sub-collection
+of items — the same rule as a scenario's data. Each is 422 otherwise. Path segments
+are percent-decoded and ids percent-encoded in ``Location`` (RFC 3986 §2.1).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from urllib.parse import quote, unquote
 
 from netsim.proto.http.site import Answer, http_date
 
 COLLECTION_METHODS = ("GET", "HEAD", "POST")
 ITEM_METHODS = ("GET", "HEAD", "PUT", "PATCH", "DELETE")
+#: System.Text.Json's default ``MaxDepth``: how deep the data may nest, from the root.
+MAX_DEPTH = 64
+
+
+class BadBody(ValueError):
+    """A request body this API will not take (422), with the reason for the client."""
 
 
 class RestApi:
@@ -33,7 +50,7 @@ class RestApi:
     def respond(self, method: str, target: str, headers: dict[str, str], now: float,
                 body: bytes = b"") -> Answer:
         date = ("Date", http_date(now))
-        path = target.split("?", 1)[0].strip("/").split("/")
+        path = [unquote(part) for part in target.split("?", 1)[0].strip("/").split("/")]
         if not path or path[0] != self.version:
             return _json(404, {"error": f"no API at /{'/'.join(path)}; this is /{self.version}"}, date)
         found = self._walk(path[1:])
@@ -52,9 +69,10 @@ class RestApi:
             collection.remove(item)
             self.changes += 1
             return Answer(204, [date], b"")
-        sent = _object(body)
-        if sent is None:
-            return _json(422, {"error": "the body must be a JSON object"}, date)
+        try:
+            sent = _object(body, room=MAX_DEPTH - len(path))
+        except BadBody as exc:
+            return _json(422, {"error": str(exc)}, date)
         if method == "POST":
             return self._create(collection, sent, target, date)
         # PATCH merges into the item (RFC 7396); PUT replaces it, keeping its id.
@@ -80,7 +98,7 @@ class RestApi:
             item.setdefault(key, [])            # a new user has no cars yet, but may get some
         collection.append(item)
         self.changes += 1
-        where = target.split("?", 1)[0].rstrip("/") + f"/{item['id']}"
+        where = target.split("?", 1)[0].rstrip("/") + "/" + quote(str(item["id"]), safe="")
         answer = _json(201, item, date)
         return Answer(201, answer.headers + [("Location", where)], answer.body)
 
@@ -136,12 +154,71 @@ def _merge(target: dict, patch: dict) -> dict:
     return target
 
 
-def _object(body: bytes) -> dict | None:
+def _object(body: bytes, *, room: int) -> dict:
+    """A client's body → the item it sends, or :class:`BadBody`; ``room``: how many
+    levels the item may nest where it goes."""
     try:
-        value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadBody("the body must be a JSON object") from None
+    if _deeper_than(text, room):
+        raise BadBody(f"the body nests deeper than this API takes ({MAX_DEPTH} levels "
+                      "from the root)")
+    try:
+        value = json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except ValueError:                      # JSONDecodeError, NaN/Infinity, a 5,000-digit int
+        raise BadBody("the body must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise BadBody("the body must be a JSON object")
+    _check_item(value)
+    return value
+
+
+#: A JSON string (to its end, if it has none, so the scan never backtracks) or a bracket.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.S)
+
+
+def _deeper_than(text: str, limit: int) -> bool:
+    """Whether the JSON text nests more than ``limit`` arrays and objects, brackets in
+    strings aside — checked before parsing, since the parser itself recurses."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for token in _TOKEN.finditer(text):
+        mark = token.group()
+        if mark in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif mark in ("]", "}"):
+            depth -= 1
+    return False
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def _check_item(item: dict) -> None:
+    """The scenario data's rule for a sent item: an ``id`` is a number or a string, and
+    a list holds items (a sub-collection), to every depth."""
+    if "id" in item:
+        ident = item["id"]
+        if isinstance(ident, bool) or not isinstance(ident, (int, float, str)):
+            raise BadBody("an id must be a number or a string")
+    for key, value in item.items():
+        if isinstance(value, list):
+            for sub in value:
+                if not isinstance(sub, dict):
+                    raise BadBody(f"{key} must be a list of objects (a sub-collection)")
+                _check_item(sub)
 
 
 def _dump(value) -> bytes:

@@ -1,68 +1,164 @@
 """One HTTP/1.x server connection, sans-I/O: h11 reads requests and writes responses
 (RFC 9112); :class:`~netsim.proto.http.site.Site` decides what they say.
 
+Theory of operation
+-------------------
 Requests are answered in the order they came, so pipelined requests (several sent
-before the first answer) get their answers in order (RFC 9112 §9.3.2). A request in
-HTTP/1.0, or one that says ``Connection: close``, gets its answer and then the
-connection closes; otherwise it stays open for the next (keep-alive), until the
-driver's idle timeout. A request h11 cannot parse gets 400 and a close.
+before the first answer) get their answers in order (RFC 9112 §9.3.2). What one read
+brings is answered with one write, as a server flushes its output buffer once per
+read. A request in HTTP/1.0, or one that says ``Connection: close``, gets its answer
+and then the connection closes; otherwise it stays open for the next (keep-alive)
+until ``keep_alive`` seconds pass with nothing received — the engine's own timer, as
+nginx's ``keepalive_timeout`` is — counted from the last bytes received, or from the
+moment our answer was all in the send buffer when the driver had to wait for room
+(:meth:`pause_writing`/:meth:`resume_writing`, asyncio's flow-control calls): a
+connection still busy sending is not idle.
+
+What a hostile client sends gets what nginx gives it:
+
+=======================================  ==============================================
+h11 rejects the bytes (a bad request     ``400 Bad Request`` and close (nginx: "client
+line, header, Content-Length, chunk      sent invalid request", 400)
+size), or a head past ``MAX_HEAD``
+a body past ``MAX_BODY``                 ``413`` and close (``client_max_body_size``)
+a version other than HTTP/1.x            ``505`` and close
+=======================================  ==============================================
+
+so no client's bytes are this engine's failure: nothing here raises
+:class:`~netsim.errors.PeerError`, and anything else that escapes is a bug.
+
+Each answered request is an :class:`Answered` output (one access-log line), given
+before the bytes of the write it is in.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import h11
 
-from netsim.proto.http.site import Answer, Site
-from netsim.proto.stream import Close, Send
+from netsim.proto.http.site import Answer, Site, error_page, http_date
+from netsim.proto.stream import Close, Send, StreamEngine
 
 CHUNK = 4096
+#: nginx's ``client_max_body_size`` default (1m): a longer request body is 413.
+MAX_BODY = 1 << 20
+#: The largest request head (line and headers) taken, h11's default bound. h11 applies
+#: it only to a head still incomplete in its buffer, so one that came whole in a single
+#: read is measured here too: the answer must not depend on how TCP cut the bytes.
+MAX_HEAD = 16 * 1024
 
 
-class HttpServerConnection:
-    def __init__(self, sites: dict[str, Site], *, server_name: str = "netsim") -> None:
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """A request answered: one line of the access log (``"GET / HTTP/1.1" 200``)."""
+    #: The request's method, ``?`` for a request h11 could not read.
+    method: str
+    #: The request target as sent (``/index.html?x=1``), ``?`` if unread.
+    target: str
+    #: The request's HTTP version (``1.1``), ``?`` if unread.
+    version: str
+    #: The status we answered.
+    status: int
+
+
+class HttpServerConnection(StreamEngine):
+    """The server side of one connection for ``sites`` (Host → handler with
+    ``respond(method, target, headers, now, body)``; ``*`` for any host).
+    ``keep_alive``: seconds an idle persistent connection is kept (None: forever)."""
+
+    def __init__(self, sites: dict[str, Site], *, server_name: str = "netsim",
+                 keep_alive: float | None = None) -> None:
+        super().__init__()
         self.sites = sites
         self.server_name = server_name
-        self.conn = h11.Connection(h11.SERVER)
-        self._out: list = []
+        self.keep_alive = keep_alive
+        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self._request: h11.Request | None = None
-        self._body = b""
+        self._body = bytearray()
+        self._unsent = bytearray()          # this read's answers, written together
+        self._closing = False               # close once the answers are out
+        self._idle_since = 0.0
+        self._writing = False               # the driver waits for send-buffer room
         self.closed = False
-        #: (method, target, HTTP version, status) of every request answered.
-        self.log: list[tuple[str, str, str, int]] = []
+        #: Every request answered, in order.
+        self.log: list[Answered] = []
+
+    # -- the stream-engine contract ----------------------------------------------------
+
+    def start(self, now: float) -> None:
+        self._idle_since = now
 
     def receive(self, data: bytes, now: float) -> None:
         if self.closed:
             return
+        self._idle_since = now
         self.conn.receive_data(data)
         self._drain(now)
+        self._flush()
 
     def connection_lost(self, now: float = 0.0) -> None:
         if not self.closed:
             self.conn.receive_data(b"")
             self.closed = True
 
+    def get_timer(self) -> float | None:
+        if self.closed or self.keep_alive is None or self._writing:
+            return None
+        return self._idle_since + self.keep_alive
+
+    def handle_timer(self, now: float) -> None:
+        deadline = self.get_timer()
+        if deadline is not None and now >= deadline:
+            self._closing = True            # idle too long: close without a word, as nginx
+            self._flush()
+
+    def pause_writing(self, now: float) -> None:
+        """The driver's write is waiting for room in the send buffer."""
+        self._writing = True
+
+    def resume_writing(self, now: float) -> None:
+        """All we wrote is in the send buffer: idle from now."""
+        self._writing = False
+        self._idle_since = now
+
+    # -- reading requests --------------------------------------------------------------
+
     def _drain(self, now: float) -> None:
-        while not self.closed:
+        while not self._closing:
             try:
                 event = self.conn.next_event()
             except h11.RemoteProtocolError as exc:
-                self._bad_request(str(exc), now)
+                self._refuse(400, str(exc), now)
                 return
             if event is h11.NEED_DATA or event is h11.PAUSED:
                 return
             if isinstance(event, h11.Request):
-                self._request, self._body = event, b""
+                self._request, self._body = event, bytearray()
+                if _head_size(event) > MAX_HEAD:
+                    self._refuse(400, "the request head is larger than this server takes", now)
+                    return
+                if not event.http_version.startswith(b"1."):
+                    self._refuse(505, f"HTTP/{event.http_version.decode()} is not spoken here",
+                                 now)
+                    return
+                if self.conn.their_state is h11.SEND_BODY and _declared_length(event) > MAX_BODY:
+                    self._refuse(413, "the body is larger than this server takes", now)
+                    return
             elif isinstance(event, h11.Data):
-                self._body += bytes(event.data)
+                self._body += event.data
+                if len(self._body) > MAX_BODY:
+                    self._refuse(413, "the body is larger than this server takes", now)
+                    return
             elif isinstance(event, h11.EndOfMessage) and self._request is not None:
                 self._answer(self._request, now)
                 self._request = None
                 if self.conn.our_state is h11.MUST_CLOSE or self.conn.their_state is h11.MUST_CLOSE:
-                    self._close()
+                    self._closing = True
                     return
                 self.conn.start_next_cycle()        # the next (maybe pipelined) request
             elif isinstance(event, h11.ConnectionClosed):
-                self._close()
+                self._closing = True
                 return
 
     def _answer(self, request: h11.Request, now: float) -> None:
@@ -70,10 +166,21 @@ class HttpServerConnection:
         host = headers.get("host", "").split(":")[0]
         site = self.sites.get(host) or self.sites.get("*") or next(iter(self.sites.values()))
         method = request.method.decode()
-        answer = site.respond(method, request.target.decode("latin-1"), headers, now, self._body)
-        self.log.append((method, request.target.decode("latin-1"),
-                         request.http_version.decode(), answer.status))
+        answer = site.respond(method, request.target.decode("latin-1"), headers, now,
+                              bytes(self._body))
+        self._logged(request, answer.status)
         self._send_answer(answer, method)
+
+    def _logged(self, request: h11.Request | None, status: int) -> None:
+        if request is None:
+            entry = Answered("?", "?", "?", status)
+        else:
+            entry = Answered(request.method.decode(), request.target.decode("latin-1"),
+                             request.http_version.decode(), status)
+        self.log.append(entry)
+        self._out.append(entry)
+
+    # -- writing responses -------------------------------------------------------------
 
     def _send_answer(self, answer: Answer, method: str) -> None:
         headers = [("Server", self.server_name), *answer.headers]
@@ -91,27 +198,49 @@ class HttpServerConnection:
             pieces = [body[i:i + CHUNK] for i in range(0, len(body), CHUNK)] if chunked else [body]
             out += [self.conn.send(h11.Data(data=piece)) for piece in pieces]
         out.append(self.conn.send(h11.EndOfMessage()))
-        self._out.append(Send(b"".join(o for o in out if o)))
+        self._unsent += b"".join(o for o in out if o)
 
-    def _bad_request(self, why: str, now: float) -> None:
-        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+    def _refuse(self, status: int, why: str, now: float) -> None:
+        """Answer a request we will not serve (400, 413, 505) and close, as nginx does.
+        h11 lets a server answer after the client's error: our side is idle or about
+        to respond, since every answer is written whole when its request is in."""
+        if status == 400:
+            # nginx's own page, no Server or Date: the request never reached a site.
             body = f"<html><body><h1>400 Bad Request</h1><p>{why}</p></body></html>\n".encode()
-            try:
-                self._out.append(Send(self.conn.send(h11.Response(
-                    status_code=400, reason=b"Bad Request",
-                    headers=[("Content-Type", "text/html"), ("Content-Length", str(len(body))),
-                             ("Connection", "close")])) + self.conn.send(h11.Data(data=body))
-                    + self.conn.send(h11.EndOfMessage())))
-            except h11.LocalProtocolError:
-                pass
-        self.log.append(("?", "?", "?", 400))
-        self._close()
+            answer = Answer(400, [("Content-Type", "text/html"), ("Content-Length", str(len(body))),
+                                  ("Connection", "close")], body)
+        else:
+            page = error_page(status, why, ("Date", http_date(now)))
+            answer = Answer(status, [("Server", self.server_name), *page.headers,
+                                     ("Content-Length", str(len(page.body))),
+                                     ("Connection", "close")], page.body)
+        self._unsent += (self.conn.send(h11.Response(status_code=answer.status,
+                                                     headers=answer.headers,
+                                                     reason=answer.reason.encode()))
+                         + self.conn.send(h11.Data(data=answer.body))
+                         + self.conn.send(h11.EndOfMessage()))
+        self._logged(self._request if status != 400 else None, status)
+        self._closing = True
 
-    def _close(self) -> None:
-        if not self.closed:
+    def _flush(self) -> None:
+        """This turn's answers as one write, then the close if one is due."""
+        if self._unsent:
+            self._out.append(Send(bytes(self._unsent)))
+            self._unsent.clear()
+        if self._closing and not self.closed:
             self.closed = True
             self._out.append(Close())
 
-    def outputs(self) -> list:
-        out, self._out = self._out, []
-        return out
+
+def _head_size(request: h11.Request) -> int:
+    """The bytes of a request's head as it came: the request line and each header line."""
+    return (len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n\r\n")
+            + sum(len(name) + len(value) + 4 for name, value in request.headers.raw_items()))
+
+
+def _declared_length(request: h11.Request) -> int:
+    """The Content-Length a request announced (h11 has checked it is digits), 0 if none."""
+    for name, value in request.headers:
+        if name == b"content-length":
+            return int(value)
+    return 0

@@ -36,8 +36,9 @@ from netsim.proto.wallclock import EPOCH
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found",
            303: "See Other", 304: "Not Modified", 307: "Temporary Redirect",
            308: "Permanent Redirect", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 409: "Conflict",
-           422: "Unprocessable Content", 500: "Internal Server Error", 503: "Service Unavailable"}
+           405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
+           422: "Unprocessable Content", 500: "Internal Server Error", 503: "Service Unavailable",
+           505: "HTTP Version Not Supported"}
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -47,9 +48,11 @@ def http_date(seconds: float) -> str:
 
 
 def parse_http_date(text: str) -> float | None:
+    """A client's date (If-Modified-Since) → simulated seconds; None for one that is
+    not a date, including a year too large for a datetime (OverflowError)."""
     try:
         return parsedate_to_datetime(text).timestamp() - EPOCH
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 

@@ -7,6 +7,13 @@ and its arguments; the answer is an envelope with ``<OperationResponse>``, or a
 ``soap:Fault`` with ``500 Internal Server Error`` (SOAP 1.1 §6.2) — ``soap:Client`` for
 what the caller got wrong (an unknown city, XML that does not parse, an operation or
 SOAPAction the service does not have).
+
+A request is read as SOAP 1.1 §3 demands: "A SOAP message MUST NOT contain a Document
+Type Declaration" nor processing instructions. So no entity is ever declared, let
+alone expanded (the stdlib's expat expands internal ones: a billion laughs, or one
+large entity referenced many times), and a DOCTYPE or PI is a ``soap:Client`` fault,
+as ASP.NET answers "DTD is prohibited". Nesting costs nothing here: expat and the
+tree builder do not recurse, and the service looks only at the first levels.
 """
 
 from __future__ import annotations
@@ -29,6 +36,33 @@ def envelope(body: str) -> bytes:
 def fault(code: str, text: str) -> bytes:
     return envelope(f"<soap:Fault><faultcode>soap:{code}</faultcode>"
                     f"<faultstring>{escape(text)}</faultstring></soap:Fault>")
+
+
+class Prohibited(ET.ParseError):
+    """What SOAP 1.1 §3 does not allow in a message (a DOCTYPE, a processing instruction);
+    a ParseError, so whoever handles XML that does not parse handles this too."""
+
+
+class _MessageBuilder(ET.TreeBuilder):
+    """A tree builder that stops at a DOCTYPE (expat announces it before reading its
+    entity declarations) or a processing instruction."""
+
+    def doctype(self, name, pubid, system):
+        raise Prohibited("a DTD")
+
+    def pi(self, target, data):
+        raise Prohibited("a processing instruction")
+
+
+def read_message(xml: bytes) -> ET.Element:
+    """A peer's SOAP message or WSDL → its root element, or ParseError (Prohibited
+    among them). Read as UTF-8 (UTF-16 with its byte-order mark), whatever the XML
+    declaration says, as the WS-I Basic Profile allows no other (R1012): another
+    declared encoding would be looked up among Python's codecs, where ``rot13`` or
+    ``utf-7`` raise what no XML parser should."""
+    parser = ET.XMLParser(target=_MessageBuilder(), encoding="utf-8")
+    parser.feed(xml)
+    return parser.close()
 
 
 class WeatherService:
@@ -59,7 +93,9 @@ class WeatherService:
 
     def _call(self, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         try:
-            root = ET.fromstring(body)
+            root = read_message(body)
+        except Prohibited as exc:
+            return 500, fault("Client", f"{exc} is prohibited in a SOAP message")
         except ET.ParseError as exc:
             return 500, fault("Client", f"the request is not XML: {exc}")
         soap_body = root.find(f"{{{SOAP_ENV}}}Body")
@@ -124,17 +160,22 @@ class WeatherService:
 
 def read_wsdl(xml: bytes) -> dict:
     """What a client needs from a WSDL: the endpoint, the target namespace, and each
-    operation's SOAPAction and argument names."""
+    operation's SOAPAction and argument names. Raises ParseError only."""
     ns = {"wsdl": "http://schemas.xmlsoap.org/wsdl/", "soap": "http://schemas.xmlsoap.org/wsdl/soap/",
           "s": "http://www.w3.org/2001/XMLSchema"}
-    root = ET.fromstring(xml)
+    root = read_message(xml)
     target = root.get("targetNamespace", "")
     address = root.find(".//wsdl:service/wsdl:port/soap:address", ns)
     operations = {}
+    # Looked up by name here, not in a path predicate: a name with a quote in it (the
+    # server's to choose) would be a SyntaxError in ElementPath.
+    elements: dict = {}
+    for element in root.findall(".//s:schema/s:element", ns):
+        elements.setdefault(element.get("name"), element)
     for op in root.findall("wsdl:binding/wsdl:operation", ns):
         name = op.get("name")
         soap_op = op.find("soap:operation", ns)
-        element = root.find(f".//s:schema/s:element[@name='{name}']", ns)
+        element = elements.get(name)
         args = [e.get("name") for e in element.findall(".//s:element", ns)] if element is not None else []
         operations[name] = {"action": soap_op.get("soapAction") if soap_op is not None else "",
                             "args": args}
@@ -148,8 +189,9 @@ def call_envelope(namespace: str, operation: str, args: dict) -> bytes:
 
 
 def read_response(xml: bytes) -> dict:
-    """A response envelope → ``{"result": {...}}`` or ``{"fault": {code, string}}``."""
-    root = ET.fromstring(xml)
+    """A response envelope → ``{"result": {...}}`` or ``{"fault": {code, string}}``;
+    ParseError or ValueError for one that is not."""
+    root = read_message(xml)
     body = root.find(f"{{{SOAP_ENV}}}Body")
     if body is None or len(body) == 0:
         raise ValueError("no SOAP Body")
