@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 
 from netsim.apps.base import App
-from netsim.apps.stream_io import batch
 from netsim.proto.http import Answered, HttpServerConnection, Site, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
 from netsim.proto.stream import StreamEngine
