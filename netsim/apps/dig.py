@@ -9,15 +9,25 @@ import dns.rcode
 import dns.rdatatype
 
 from netsim.apps.base import App
-from netsim.apps.dns_server import PORT, ask_tcp
-from netsim.wire.addr import int_to_ip, ip_to_int
+from netsim.apps.dns_server import PORT
+from netsim.proto.dns.dig import (Answered, Ask, AskTcp, DigEngine, Say, Step, Stopped, TcpFailed,
+                                  Unreachable)
+from netsim.proto.dns.tcp import Answer, TcpQuery
+from netsim.sim.runtime import StreamDriver, contain
+from netsim.wire.addr import int_to_ip
 
 RECORD_TYPES = ["A", "AAAA", "MX", "NS", "CNAME", "SOA", "TXT", "PTR"]
+
+#: The runtime's reasons a connection was not made, in the words dig prints (ISC's).
+_REFUSED = {"Connection refused": "connection refused", "Network is unreachable":
+            "network unreachable", "Connection timed out": "timed out"}
 
 
 class Dig(App):
     """Asks a name server one question and prints the answer as dig(1) prints it; with
-    ``trace`` it walks down from the root itself, as ``dig +trace`` does."""
+    ``trace`` it walks down from the root itself, as ``dig +trace`` does. The lookup is
+    :class:`~netsim.proto.dns.dig.DigEngine`'s; this is its socket, its TCP connection
+    and its printing."""
 
     name = "dig"
     TARGETS = ("server",)
@@ -39,13 +49,8 @@ class Dig(App):
         super().__init__(node, at=at)
         self.query_name, self.rdtype, self.server = query, type, server
         self.trace, self.timeout, self.tries = trace, timeout, tries
-        self.response: dns.message.Message | None = None
-        self.finished = False
-        self.query_time = None
-        self.referrals: list[dict] = []          # +trace: each step's server and what it said
-        self._waiting: dict[int, object] = {}
+        self.engine: DigEngine | None = None
         self._server_ip = 0
-        self._attempt = 0
 
     def start(self) -> None:
         if self.server is not None:
@@ -56,154 +61,104 @@ class Dig(App):
             raise OSError("no name server configured (give the host 'dns:' or 'server:')")
         self.socket = self.node.udp_open()
         self.socket.on_receive = self._on_datagram
-        self.env.process(self._walk() if self.trace else self._ask_once())
+        rng = self.network.rng
+        self.engine = DigEngine(self.query_name, self.rdtype, int_to_ip(self._server_ip),
+                                trace=self.trace, timeout=self.timeout, tries=self.tries,
+                                new_id=lambda: rng.randrange(1 << 16))
+        self.driver = self.drive(self.engine)
+        self.engine.start(self.env.now)
+        self.driver.kick()
 
-    # -- one question, with retries ---------------------------------------------------------
+    # -- the engine's side ----------------------------------------------------------------------
 
-    def _exchange(self, server: int, message: dns.message.Message):
-        """Send ``message`` to ``server`` up to ``tries`` times; the response or None."""
-        for attempt in range(self.tries):
-            self._attempt += 1
-            answered = self.env.event()
-            message.id = self.network.rng.randrange(1 << 16)
-            self._waiting[message.id] = answered
-            self.socket.sendto(message.to_wire(), (server, PORT))
-            yield answered | self.env.timeout(self.timeout)
-            self._waiting.pop(message.id, None)
-            if answered.triggered:
-                return answered.value
-        return None
+    def _on_datagram(self, payload, addr, now) -> None:
+        self._take(self.engine.receive, payload, addr, now)
 
-    def _on_datagram(self, payload, _addr, _now) -> None:
-        try:
-            response = dns.message.from_wire(payload)
-        except Exception:                               # noqa: BLE001 — garbage: keep waiting
-            return
-        waiter = self._waiting.pop(response.id, None)
-        if waiter is not None and response.flags & dns.flags.QR:
-            waiter.succeed(response)
+    def _take(self, function, *args) -> None:
+        """Hand the engine what the server sent; its PeerError is this lookup's end."""
+        error = contain(self, function, *args)
+        if error is not None:
+            self.error = self.engine.error or error.message
+        self.driver.kick()                  # the lines dig prints with it, too
 
-    def _ask_once(self):
-        sent_at = self.env.now
-        message = dns.message.make_query(self.query_name, self.rdtype)
-        response = yield from self._exchange(self._server_ip, message)
-        server = int_to_ip(self._server_ip)
-        if response is None:
-            self._unreachable(server)
-            return
-        if response.flags & dns.flags.TC:
-            self.say(";; Truncated, retrying in TCP mode.")
-            answered = self.env.event()
-            ask_tcp(self, self._server_ip, message.to_wire(), answered.succeed)
-            wire = yield answered
-            self._done(dns.message.from_wire(wire) if wire else None, "TCP", sent_at)
-            return
-        self._done(response, "UDP", sent_at)
+    def _ask_tcp(self, server: str, wire: bytes) -> None:
+        def on_output(out) -> None:
+            if isinstance(out, Answer):
+                self._take(self.engine.tcp_answer, out.wire, self.env.now)
+
+        def on_end(driver) -> None:
+            reason = _REFUSED.get(driver.refused, driver.refused) or driver.failure
+            if reason is not None:
+                self.engine.tcp_failed(reason, self.env.now)
+                self.driver.kick()
+
+        StreamDriver(self, TcpQuery(wire, timeout=self.timeout), on_output=on_output,
+                     on_end=on_end).connect(server, PORT)
+
+    def on_output(self, output) -> None:
+        kind = type(output)
+        if kind is Ask:
+            self.socket.sendto(output.wire, (output.server, PORT))
+        elif kind is Say:
+            self.say(output.text)
+        elif kind is AskTcp:
+            self._ask_tcp(output.server, output.wire)
+        elif kind is Step:
+            self._print_step(output)
+        elif kind is Answered:
+            self._show_answer(output)
+        elif kind is Unreachable:
+            self.error = self.engine.error
+            self._unreachable(output.server)
+        elif kind is TcpFailed:
+            self.error = self.engine.error
+            self._tcp_failed(output.server, output.reason)
+        elif kind is Stopped:
+            self.error = output.why
+            self.say(f";; {output.why}")
+
+    # -- what dig prints -----------------------------------------------------------------------
+
+    def _show_answer(self, out: Answered) -> None:
+        self.lines.extend(dig_text(self.query_name, self.rdtype, out.response, out.seconds,
+                                   int_to_ip(self._server_ip), out.transport, out.size))
 
     def _unreachable(self, server: str) -> None:
-        self.finished = True
-        self.error = "no servers could be reached"
         self.say(f";; communications error to {server}#53: timed out")
         self.say(";; no servers could be reached")
 
-    def _done(self, response, transport: str, sent_at: float) -> None:
-        self.finished = True
-        server = int_to_ip(self._server_ip)
-        if response is None:
-            self.error = "connection failed"
-            self.say(f";; communications error to {server}#53: connection refused")
-            return
-        self.response = response
-        self.query_time = self.env.now - sent_at
-        self.lines.extend(dig_text(self.query_name, self.rdtype, response, self.query_time,
-                                   server, transport, len(response.to_wire())))
+    def _tcp_failed(self, server: str, reason: str) -> None:
+        self.say(f";; communications error to {server}#53: {reason}")
 
-    # -- +trace -----------------------------------------------------------------------------
-
-    def _walk(self):
-        """dig +trace: the root servers from the resolver, then each referral in turn,
-        asked without recursion (RD clear), to the server that answers."""
-        self.say(f"; <<>> DiG 9.18 (netsim) <<>> +trace {self.query_name} {self.rdtype}")
-        asked_at = self.env.now
-        roots = yield from self._exchange(self._server_ip, dns.message.make_query(".", "NS"))
-        if roots is None:
-            self._unreachable(int_to_ip(self._server_ip))
-            return
-        self._print_step(roots, roots.answer, int_to_ip(self._server_ip), None,
-                         self.env.now - asked_at)
-        servers = [rd.target for rrset in roots.answer if rrset.rdtype == dns.rdatatype.NS
-                   for rd in rrset]
-        glue: dict = {}
-        for _step in range(16):
-            if not servers:
-                self._fail("no servers to ask")
-                return
-            name = sorted(servers)[0]
-            address = glue.get(name)
-            if address is None:
-                found = yield from self._exchange(self._server_ip, dns.message.make_query(name, "A"))
-                addresses = [rd.address for rrset in (found.answer if found else [])
-                             if rrset.rdtype == dns.rdatatype.A for rd in rrset]
-                if not addresses:
-                    self._fail(f"couldn't get address for '{name.to_text()}'")
-                    return
-                address = addresses[0]
-            query = dns.message.make_query(self.query_name, self.rdtype)
-            query.flags &= ~dns.flags.RD
-            sent_at = self.env.now
-            response = yield from self._exchange(ip_to_int(address), query)
-            if response is None:
-                self._fail(f"connection timed out; no servers could be reached at {address}")
-                return
-            shown = response.answer or response.authority
-            self._print_step(response, shown + (response.additional if not response.answer else []),
-                             address, name.to_text(omit_final_dot=True), self.env.now - sent_at)
-            self.referrals.append({"server": name.to_text(), "address": address,
-                                   "said": [line for rrset in shown
-                                            for line in rrset.to_text().splitlines()]})
-            if response.answer or response.rcode() != dns.rcode.NOERROR or \
-                    not any(r.rdtype == dns.rdatatype.NS for r in response.authority):
-                self.response, self.finished = response, True
-                self.query_time = self.env.now - sent_at
-                return
-            servers = [rd.target for rrset in response.authority
-                       if rrset.rdtype == dns.rdatatype.NS for rd in rrset]
-            glue = {rrset.name: rd.address for rrset in response.additional
-                    if rrset.rdtype == dns.rdatatype.A for rd in rrset}
-        self._fail("too many referrals")
-
-    def _print_step(self, response, section, address: str, name: str | None,
-                    seconds: float) -> None:
-        for rrset in section:
+    def _print_step(self, step: Step) -> None:
+        for rrset in step.section:
             self.lines.extend(_tabbed(line) for line in rrset.to_text().splitlines())
-        who = f"{address}#53({name or address})"
-        self.say(f";; Received {len(response.to_wire())} bytes from {who} in {round(seconds * 1000)} ms")
+        who = f"{step.server}#53({step.name or step.server})"
+        self.say(f";; Received {len(step.response.to_wire())} bytes from {who} in "
+                 f"{round(step.seconds * 1000)} ms")
         self.say("")
-
-    def _fail(self, why: str) -> None:
-        self.finished = True
-        self.error = why
-        self.say(f";; {why}")
 
     # -- the end -----------------------------------------------------------------------------
 
     @property
     def done(self) -> bool:
-        return self.finished
+        return self.engine is not None and (self.engine.finished or self.error is not None)
 
     def progress(self) -> str:
-        return f"waiting for {int_to_ip(self._server_ip)} after {self._attempt} queries"
+        attempts = self.engine.attempts if self.engine else 0
+        return f"waiting for {int_to_ip(self._server_ip)} after {attempts} queries"
 
     def result(self) -> dict:
-        r = self.response
+        e = self.engine
+        r = e.response if e else None
         base = {"query": self.query_name, "type": self.rdtype}
         if self.trace:
-            base["referrals"] = self.referrals
+            base["referrals"] = e.referrals if e else []
         if r is None:
             return {**base, "status": None}
         return {**base, "status": dns.rcode.to_text(r.rcode()),
                 "answer": [line for rrset in r.answer for line in rrset.to_text().splitlines()],
-                "query_time_ms": round(self.query_time * 1000, 3)}
+                "query_time_ms": round(e.query_time * 1000, 3)}
 
 
 class Nslookup(Dig):
@@ -219,22 +174,21 @@ class Nslookup(Dig):
                          at=at)
 
     def _unreachable(self, server: str) -> None:
-        self.finished = True
-        self.error = "no servers could be reached"
         self.say(";; connection timed out; no servers could be reached")
 
-    def _done(self, response, transport: str, sent_at: float) -> None:
-        self.finished = True
+    def _header(self) -> None:
         server = int_to_ip(self._server_ip)
         self.say(f"Server:\t\t{server}")
         self.say(f"Address:\t{server}#53")
         self.say("")
-        if response is None:
-            self.error = "connection failed"
-            self.say(";; connection refused")
-            return
-        self.response = response
-        self.query_time = self.env.now - sent_at
+
+    def _tcp_failed(self, server: str, reason: str) -> None:
+        self._header()
+        self.say(f";; {reason}")
+
+    def _show_answer(self, out: Answered) -> None:
+        self._header()
+        response = out.response
         rcode = response.rcode()
         if rcode != dns.rcode.NOERROR:
             self.say(f"** server can't find {self.query_name}: {dns.rcode.to_text(rcode)}")

@@ -6,34 +6,25 @@ message).
 
 from __future__ import annotations
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
 
 from netsim.apps.base import App
-from netsim.sim.driver import EngineDriver
 from netsim.proto.dns import Authority, Resolved, Resolver, SendQuery, ZoneError, load_zone, to_wire
+from netsim.proto.dns.queries import format_error, read_query
 from netsim.proto.dns.resolver import is_loopback
+from netsim.proto.dns.tcp import Answer, Query, TcpQuery, TcpSession
+from netsim.sim.driver import EngineDriver
+from netsim.sim.runtime import StreamDriver, contain, serve
 from netsim.wire.addr import int_to_ip, ip_to_int
 
 PORT = 53
 
-
-def _frame(wire: bytes) -> bytes:
-    return len(wire).to_bytes(2, "big") + wire
-
-
-def read_query(wire: bytes) -> dns.message.Message | None:
-    """A client's question, or None for anything a server does not answer (garbage, a
-    response, more or fewer than one question)."""
-    try:
-        query = dns.message.from_wire(wire)
-    except Exception:                               # noqa: BLE001 — garbage: no answer
-        return None
-    if query.flags & dns.flags.QR or len(query.question) != 1:
-        return None
-    return query
+#: What a server's answer function returns when the answer comes later (a lookup).
+LATER = object()
 
 
 def recursive_answer(query, rcode: int, found=None) -> dns.message.Message:
@@ -51,29 +42,35 @@ def recursive_answer(query, rcode: int, found=None) -> dns.message.Message:
 class Resolving:
     """A :class:`~netsim.proto.dns.Resolver` engine at work on a node: its queries go
     upstream over UDP (TCP after a truncated answer) from a socket of their own, and
-    each finished lookup goes to ``answered(tag, response, upstream_queries)``."""
+    each finished lookup goes to ``answered(tag, response, upstream_queries)``. Only
+    what comes from the server asked, port 53, reaches the engine (RFC 5452 §4.2)."""
 
     def __init__(self, app, engine: Resolver, answered) -> None:
         self.app, self.engine, self.answered = app, engine, answered
         self.driver = EngineDriver(app.env, engine, self._on_output)
         self.upstream = app.node.udp_open()
-        self.upstream.on_receive = lambda payload, _addr, now: self._heard(payload, now)
+        self.upstream.on_receive = self._from_upstream
 
     def lookup(self, query, tag) -> None:
         q = query.question[0]
         self.engine.lookup(q.name, q.rdtype, (query, tag), self.app.env.now)
         self.driver.kick()
 
-    def _heard(self, wire: bytes | None, now: float) -> None:
-        if wire:                            # a failed TCP connection: the engine's timer retries
-            self.engine.receive(wire, now)
-            self.driver.kick()
+    def _from_upstream(self, payload: bytes, addr, now: float) -> None:
+        if addr[1] == PORT:
+            self._heard(payload, addr[0], now)
+
+    def _heard(self, wire: bytes, server: str, now: float) -> None:
+        # A server's bad bytes are ignored by the engine (the query times out and the
+        # next server is asked); the boundary is for a bug.
+        contain(self.app, self.engine.receive, wire, now, server)
+        self.driver.kick()
 
     def _on_output(self, output) -> None:
         if isinstance(output, SendQuery):
             if output.tcp:
-                ask_tcp(self.app, self.app.network.address_of(output.server), output.wire,
-                        lambda wire: self._heard(wire, self.app.env.now))
+                ask_tcp(self.app, output.server, output.wire, self.engine.timeout,
+                        lambda wire: self._heard(wire, output.server, self.app.env.now))
             else:
                 self.upstream.sendto(output.wire, (output.server, PORT))
         elif isinstance(output, Resolved):
@@ -82,58 +79,37 @@ class Resolving:
                           output.upstream)
 
 
-def serve_tcp(app, handle) -> None:
-    """Accept DNS-over-TCP connections on port 53. ``handle(query_wire)`` returns the
-    response's bytes, None (no answer), or a SimPy event whose value is the bytes."""
-    listener = app.node.tcp_listen(PORT)
+def serve_tcp(app, answer) -> None:
+    """DNS over TCP on port 53 (RFC 7766), through the runtime. ``answer(wire, later)``
+    returns the response's bytes, None (no answer), or :data:`LATER` and then calls
+    ``later(bytes)`` once it has them."""
 
-    def accept():
-        while True:
-            sock = yield listener.accept()
-            app.env.process(session(sock))
-
-    def session(sock):
-        buffer = b""
-        while True:
-            data = yield sock.recv()
-            if not data:
-                break
-            buffer += data
-            while len(buffer) >= 2 and len(buffer) >= 2 + int.from_bytes(buffer[:2], "big"):
-                size = int.from_bytes(buffer[:2], "big")
-                query, buffer = buffer[2:2 + size], buffer[2 + size:]
-                answer = handle(query)
-                if answer is not None and not isinstance(answer, bytes):
-                    answer = yield answer                  # a lookup still under way
-                if answer is not None:
-                    yield sock.send(_frame(answer))
-        sock.close()
-
-    app.env.process(accept())
-
-
-def ask_tcp(app, server: int, wire: bytes, on_answer) -> None:
-    """Send one query over a new TCP connection to ``server``:53; ``on_answer(wire)``
-    gets the response (or None if the connection failed)."""
-    def exchange():
-        try:
-            sock = app.node.tcp_connect(server, PORT)
-            yield sock.connected
-        except (OSError, ConnectionError):           # no route, or refused
-            on_answer(None)
+    def on_output(driver, out) -> None:
+        if not isinstance(out, Query):
             return
-        yield sock.send(_frame(wire))
-        buffer = b""
-        while len(buffer) < 2 or len(buffer) < 2 + int.from_bytes(buffer[:2], "big"):
-            data = yield sock.recv()
-            if not data:
-                break
-            buffer += data
-        sock.close()
-        size = int.from_bytes(buffer[:2], "big") if len(buffer) >= 2 else 0
-        on_answer(buffer[2:2 + size] if len(buffer) >= 2 + size and size else None)
+        session = driver.engine
 
-    app.env.process(exchange())
+        def later(wire: bytes) -> None:
+            session.reply(wire, app.env.now)
+            driver.kick()
+
+        wire = answer(out.wire, later)
+        if wire is not LATER:
+            session.reply(wire, app.env.now)        # the driver writes it as it drains
+
+    serve(app, PORT, lambda _sock: TcpSession(), on_output=on_output)
+
+
+def ask_tcp(app, server: str, wire: bytes, timeout: float, on_answer) -> StreamDriver:
+    """Send one query over a new TCP connection to ``server``:53; ``on_answer(wire)``
+    gets the message that comes back. A connection refused, closed early or silent for
+    ``timeout`` gives nothing: the asker's own timer goes on."""
+    def on_output(out) -> None:
+        if isinstance(out, Answer):
+            on_answer(out.wire)
+
+    return StreamDriver(app, TcpQuery(wire, timeout=timeout),
+                        on_output=on_output).connect(server, PORT)
 
 
 _ZONE = {"type": "object", "additionalProperties": False, "required": ["origin"],
@@ -202,7 +178,7 @@ class DnsServer(App):
     def start(self) -> None:
         self.socket = self.node.udp_open(PORT)
         self.socket.on_receive = self._on_datagram
-        serve_tcp(self, lambda wire: self._answer(wire, udp=False))
+        serve_tcp(self, lambda wire, later: self._answer(wire, udp=False, reply_to=later))
         if self.recursion == "iterative":
             self.resolving = Resolving(self, Resolver(root_hints=self.hints, seed=self.network.seed,
                                                       do_not_query=self._is_self),
@@ -211,22 +187,28 @@ class DnsServer(App):
             self.upstream = self.node.udp_open()
             self.upstream.on_receive = self._from_upstream
 
-    def _answer(self, wire: bytes, *, udp: bool, reply_to=None) -> bytes | None:
+    def _answer(self, wire: bytes, *, udp: bool, reply_to):
+        """The answer's bytes, None (none: a message a server drops), or LATER (the
+        answer goes to ``reply_to`` — a UDP client's address, or a TCP session's
+        ``later`` — once recursion has it)."""
         query = read_query(wire)
         if query is None:
-            return None
+            return format_error(wire)
         self.queries += 1
         response = self.authority.respond(query, udp=udp)
         if self.recursion != "none" and query.flags & dns.flags.RD and \
-                not response.flags & dns.flags.AA and reply_to is not None:
+                not response.flags & dns.flags.AA:
             self.recursed += 1
             self._recurse(query, response, reply_to)
-            return None
+            return LATER
         return to_wire(response, udp=udp)
 
     def _on_datagram(self, payload, addr, now) -> None:
+        contain(self, self._answer_datagram, payload, addr)
+
+    def _answer_datagram(self, payload: bytes, addr) -> None:
         answer = self._answer(payload, udp=True, reply_to=addr)
-        if answer is not None:
+        if answer is not None and answer is not LATER:
             self.socket.sendto(answer, addr)
 
     # -- recursion ------------------------------------------------------------------------------
@@ -247,21 +229,31 @@ class DnsServer(App):
         ask = dns.message.make_query(q.name, q.rdtype)
         ask.flags |= dns.flags.RD
         ask.id = self.network.rng.randrange(1 << 16)
-        self._chained[ask.id] = (query, reply_to)
+        self._chained[ask.id] = (query, reply_to, servers[0], ask.question)
         self.upstream.sendto(ask.to_wire(), (servers[0], PORT))
 
-    def _from_upstream(self, payload, _addr, _now) -> None:
+    def _from_upstream(self, payload, addr, _now) -> None:
+        contain(self, self._take_upstream, payload, addr)
+
+    def _take_upstream(self, payload: bytes, addr) -> None:
         try:
             response = dns.message.from_wire(payload)
-        except Exception:                               # noqa: BLE001 — garbage: ignored
+        except dns.exception.DNSException:              # the server's garbage: ignored
             return
-        waiting = self._chained.pop(response.id, None)
-        if waiting is not None:
-            query, reply_to = waiting
-            self._send(recursive_answer(query, response.rcode(), response), reply_to)
+        waiting = self._chained.get(response.id)
+        # Only the answer from the server asked, to the question asked (RFC 5452 §9.1).
+        if waiting is None or (addr[0], addr[1]) != (waiting[2], PORT) or \
+                response.question != waiting[3]:
+            return
+        del self._chained[response.id]
+        query, reply_to = waiting[:2]
+        self._send(recursive_answer(query, response.rcode(), response), reply_to)
 
     def _send(self, response, reply_to) -> None:
-        self.socket.sendto(to_wire(response, udp=True), reply_to)
+        if callable(reply_to):                          # a TCP client's session
+            reply_to(to_wire(response, udp=False))
+        else:
+            self.socket.sendto(to_wire(response, udp=True), reply_to)
 
     def summary_line(self) -> str:
         zones = ", ".join(z.origin.to_text() for z in self.authority.zones) or "no zones"
@@ -315,22 +307,26 @@ class DnsResolver(App):
                                seed=self.network.seed, do_not_query=self._is_self)
         self.resolving = Resolving(self, self.engine, self._answered)
         self.socket = self.node.udp_open(PORT)
-        self.socket.on_receive = lambda payload, addr, _now: self._ask(payload, addr)
-        serve_tcp(self, self._tcp_query)
+        self.socket.on_receive = self._on_datagram
+        serve_tcp(self, self._ask)
 
-    def _ask(self, wire: bytes, reply_to) -> bool:
+    def _on_datagram(self, payload, addr, _now) -> None:
+        contain(self, self._answer_datagram, payload, addr)
+
+    def _answer_datagram(self, payload: bytes, addr) -> None:
+        answer = self._ask(payload, addr)
+        if answer is not LATER and answer is not None:
+            self.socket.sendto(answer, addr)
+
+    def _ask(self, wire: bytes, reply_to):
+        """LATER (the lookup answers ``reply_to``: a UDP client's address or a TCP
+        session's ``later``), a FORMERR's bytes, or None (dropped)."""
         query = read_query(wire)
         if query is None:
-            return False
+            return format_error(wire)
         self.clients += 1
         self.resolving.lookup(query, reply_to)
-        return True
-
-    def _tcp_query(self, wire: bytes):
-        """A client asking again over TCP (after a truncated answer): a SimPy event that
-        the lookup fills with the response's bytes."""
-        answered = self.env.event()
-        return answered if self._ask(wire, answered) else None
+        return LATER
 
     def _answered(self, reply_to, response, upstream: int) -> None:
         q = response.question[0]
@@ -338,10 +334,10 @@ class DnsResolver(App):
                              "type": dns.rdatatype.to_text(q.rdtype),
                              "rcode": dns.rcode.to_text(response.rcode()),
                              "upstream_queries": upstream, "from_cache": upstream == 0})
-        if isinstance(reply_to, tuple):                     # a UDP client's address
+        if callable(reply_to):                              # a TCP client's session
+            reply_to(to_wire(response, udp=False))
+        else:                                               # a UDP client's address
             self.socket.sendto(to_wire(response, udp=True), reply_to)
-        else:
-            reply_to.succeed(to_wire(response, udp=False))
 
     def summary_line(self) -> str:
         e = self.engine

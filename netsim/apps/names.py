@@ -10,6 +10,7 @@ answer in simulated time, as a real one waits in getaddrinfo.
 from __future__ import annotations
 
 from netsim.sim.driver import EngineDriver
+from netsim.sim.runtime import contain
 from netsim.wire.addr import ip_to_int
 
 PORT = 53
@@ -33,6 +34,8 @@ class NameService:
         from netsim.proto.dns.stub import StubResolver      # dnspython only when DNS is used
 
         self.node = node
+        self.env = node.env
+        self.name = "getaddrinfo"           # who a contained failure is noted for
         self.engine = StubResolver(list(getattr(node, "dns_servers", [])),
                                    seed=node.network.seed)
         self.driver = EngineDriver(node.env, self.engine, self._on_output)
@@ -48,7 +51,10 @@ class NameService:
         return event
 
     def _on_datagram(self, payload, addr, now) -> None:
-        self.engine.receive(payload, ip_to_int(addr[0]), now)
+        if addr[1] != PORT:
+            return                          # not from a name server's port: not an answer
+        # The stub drops what it cannot use; the boundary is for a bug.
+        contain(self, self.engine.receive, payload, ip_to_int(addr[0]), now)
         self.driver.kick()
 
     def _on_output(self, output) -> None:

@@ -4,6 +4,7 @@ import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 import pytest
 
 from netsim.proto.dns import Authority, Resolved, Resolver, SendQuery, ZoneError, load_zone, to_wire
@@ -181,3 +182,67 @@ def test_bad_zones_are_refused_with_a_reason():
         load_zone("x.com", [SOA])
     with pytest.raises(ZoneError):
         load_zone("x.com", [SOA, "@ NS ns1", "www A not-an-address"])
+
+
+def spoofs_then_answers(resolver, spoof):
+    """Run one lookup of www.163.com; before each real answer, ``spoof(query)`` is
+    delivered first (the wire's bytes and the address they come from)."""
+    wire = Wire(SERVERS)
+    real_receive = resolver.receive
+
+    def receive(data, now, server=None):
+        query = dns.message.from_wire(asked[-1][1])
+        fake, source = spoof(query, asked[-1][0])
+        real_receive(fake, now, source)
+        real_receive(data, now, server if server is not None else asked[-1][0])
+
+    asked = []
+    real_outputs = resolver.outputs
+
+    def outputs():
+        out = real_outputs()
+        asked.extend((o.server, o.wire) for o in out if isinstance(o, SendQuery))
+        return out
+
+    resolver.outputs, resolver.receive = outputs, receive
+    resolver.lookup("www.163.com", "A", "tag", 0.0)
+    return wire.run(resolver, until=30.0)
+
+
+def forged(query, *, name=None, address="6.6.6.6"):
+    fake = dns.message.make_query(name or query.question[0].name, query.question[0].rdtype)
+    fake.id = query.id
+    response = dns.message.make_response(fake)
+    response.flags |= dns.flags.AA
+    response.answer.append(dns.rrset.from_text(response.question[0].name, 300, "IN", "A", address))
+    return response.to_wire()
+
+
+@pytest.mark.parametrize("spoof", [
+    lambda query, server: (forged(query, name="www.evil.com"), server),      # another question
+    lambda query, server: (forged(query), "10.9.9.9"),                       # another address
+    lambda query, server: (b"\x00" * 30, server),                            # garbage
+], ids=["other question, right id", "from another address", "garbage"])
+def test_a_forged_or_garbled_response_is_ignored_and_the_real_answer_still_counts(spoof):
+    """RFC 5452 §9.1: only the answer from the server asked, to the question asked, is
+    taken. A forged answer to another question with the right id used to take the
+    query off the waiting list, so the real answer was dropped and the lookup hung."""
+    (result,) = spoofs_then_answers(Resolver(root_hints=HINTS), spoof)
+    assert answer_of(result) == [("www.163.com.", "CNAME", ["mail.163.com."]),
+                                 ("mail.163.com.", "A", ["10.0.3.25"])]
+
+
+def test_a_server_answers_formerr_to_what_it_cannot_read_and_nothing_to_what_is_no_query():
+    from netsim.proto.dns.queries import format_error, read_query
+
+    query = dns.message.make_query("www.163.com", "A")
+    assert read_query(query.to_wire()).question == query.question
+    two = query.to_wire()[:5] + b"\x02" + query.to_wire()[6:] + query.to_wire()[12:]
+    for unreadable in (query.to_wire()[:-3], two):         # cut short; two questions
+        assert read_query(unreadable) is None
+        formerr = dns.message.from_wire(format_error(unreadable))
+        assert (formerr.id, formerr.rcode(), formerr.question) == (query.id, dns.rcode.FORMERR, [])
+        assert formerr.flags & dns.flags.QR and formerr.flags & dns.flags.RD
+    response = dns.message.make_response(query).to_wire()
+    for dropped in (query.to_wire()[:11], response):        # no header; a response
+        assert read_query(dropped) is None and format_error(dropped) is None

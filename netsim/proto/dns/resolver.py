@@ -28,6 +28,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Callable
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -97,14 +98,21 @@ class Resolver:
         rdtype = dns.rdatatype.from_text(qtype) if isinstance(qtype, str) else qtype
         self._step(_Task(tag, name, rdtype), now)
 
-    def receive(self, wire: bytes, now: float) -> None:
+    def receive(self, wire: bytes, now: float, server: str | None = None) -> None:
+        """A response from ``server`` (None: the caller has checked who sent it). Bytes
+        that do not parse, a response to no query outstanding, from another address
+        than the one asked or to another question are ignored (RFC 5452 §9.1): the
+        query is still waiting, and its timer moves on to the next server."""
         try:
             response = dns.message.from_wire(wire)
-        except Exception:                               # noqa: BLE001 — any bad bytes: ignore
+        except dns.exception.DNSException:
             return
-        task = self._tasks.pop(response.id, None)
-        if task is None or not response.question or response.question[0].name != task.qname:
+        task = self._tasks.get(response.id)
+        if task is None or (server is not None and server != task.last_server) or \
+                not response.question or response.question[0].name != task.qname or \
+                response.question[0].rdtype != task.qtype:
             return
+        del self._tasks[response.id]
         task.pending = task.deadline = None
         if response.flags & dns.flags.TC and not task.tcp:
             task.tcp = True                            # RFC 1035 §4.2.2: ask again over TCP

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -72,13 +73,15 @@ class StubResolver:
         self._send(lookup, now)
 
     def receive(self, wire: bytes, server: int, now: float) -> None:
+        # As glibc's send_dg: bytes that do not parse, an answer from a server not in
+        # the list, to another id or question, are dropped and the lookup waits on.
         try:
             response = dns.message.from_wire(wire)
-        except Exception:                               # noqa: BLE001 — garbage: keep waiting
+        except dns.exception.DNSException:
             return
         lookup = self._pending.get(response.id)
-        if lookup is None or not response.flags & dns.flags.QR or \
-                response.question != lookup.query.question:
+        if lookup is None or server not in self.servers or not response.flags & dns.flags.QR \
+                or response.question != lookup.query.question:
             return
         del self._pending[response.id]
         q = lookup.query.question[0]
