@@ -1,24 +1,35 @@
 """Clients of the web services, over HTTP/1.1: a REST client, a SOAP client, the HTTPDNS
 lookup tool and a poller (the same updates a WebSocket pushes, fetched with a request every
-few seconds). Each makes its calls one after another on one persistent connection.
+few seconds). Each makes its calls one after another on one persistent connection: the
+sequence is a :class:`~netsim.proto.http.caller.Caller` engine, whose plan is the app's
+:meth:`HttpCaller.step` — given the last answer, it prints it and says what comes next.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
+import re
+import xml.etree.ElementTree as ET
 
 from netsim.apps.base import App
-from netsim.apps.http import host_header, parse_url
-from netsim.apps.http_pool import Origin
+from netsim.apps.http_pool import PoolDriver
 from netsim.apps.websocket import latency, stats
-from netsim.proto.http.client import Request
-from netsim.proto.http.httpdns import read_answer
+from netsim.proto.http.caller import Caller, Pause, PlanDone
+from netsim.proto.http.client import Exchange, Request
+from netsim.proto.http.httpdns_answer import parse_httpdns_answer
 from netsim.proto.http.soap import call_envelope, read_response, read_wsdl
+from netsim.proto.http.url import parse_url
+
+#: What a header value may be here (RFC 9110 §5.5, as h11 writes it): printable ASCII.
+_HEADER_TEXT = re.compile(r"[ -~]*\Z")
 
 
 class HttpCaller(App):
-    """A client that makes HTTP calls in turn on one kept-alive connection to ``url``'s host."""
+    """A client that makes HTTP calls in turn on one kept-alive connection to ``url``'s host.
+
+    Subclasses give :meth:`step`: ``step(previous, now)`` is asked at the start (previous
+    None) and after each answer; it returns the next :class:`Request`, a :class:`Pause`,
+    or None when the calls are done."""
 
     TARGETS = ("host",)
     USER_AGENT = "netsim-client/1.0"
@@ -28,24 +39,25 @@ class HttpCaller(App):
         self.url = url
         self.host, self.port, self.base_path = parse_url(url)
         self.finished = False
-        self._origin: Origin | None = None
+        self.engine: Caller | None = None
 
     def start(self) -> None:
         _, address = self.resolve(self.host)
-        self._origin = Origin(self.node, host_header(self.host, self.port), address, self.port, limit=1, user_agent=self.USER_AGENT,
-                              accept="application/json, text/xml, */*",
-                              numbering=itertools.count(1).__next__)
-        self.env.process(self._main())
+        self.engine = Caller(self.host, address, self.port, self.step,
+                             user_agent=self.USER_AGENT)
+        self.runner = PoolDriver(self, self.engine, self._output, self._failed)
+        self.runner.call(self.engine.start, self.env.now)
 
-    def call(self, method: str, path: str, headers=(), body: bytes = b""):
-        """A SimPy sub-process: one request, its Exchange as the value."""
-        job = self._origin.fetch(Request(method, path, list(headers), body), self.env.now)
-        exchange = yield job.done
-        return exchange
+    def step(self, previous: Exchange | None, now: float) -> Request | Pause | None:
+        raise NotImplementedError
 
-    def _main(self):
-        yield from self.run_calls()
-        self._origin.close_idle()
+    def _output(self, out) -> None:
+        if isinstance(out, PlanDone):
+            self.finished = True
+
+    def _failed(self, message: str) -> None:
+        self.error = message
+        self.say(f"{self.name}: {message}")
         self.finished = True
 
     @property
@@ -78,30 +90,41 @@ class RestClient(HttpCaller):
         self.calls = calls
         self.results: list[dict] = []
 
-    def run_calls(self):
-        for c in self.calls:
-            path = self.base_path.rstrip("/") + c["path"]
-            body = json.dumps(c["json"]).encode() if "json" in c else b""
-            headers = [("Content-Type", "application/json")] if body else []
-            exchange = yield from self.call(c["method"], path, headers, body)
-            row = {"method": c["method"], "path": path, "status": exchange.status}
-            if exchange.error:
-                row["error"] = exchange.error
-                self.say(f"{c['method']} {path} → FAILED: {exchange.error}")
-                self.error = exchange.error
-                self.results.append(row)
-                return
-            if exchange.header("Location"):
-                row["location"] = exchange.header("Location")
-            try:
-                row["body"] = json.loads(exchange.body) if exchange.body else None
-            except ValueError:
-                row["body"] = exchange.body.decode("utf-8", "replace")
+    def step(self, previous: Exchange | None, now: float) -> Request | None:
+        if previous is not None and not self._answered(self.calls[len(self.results)], previous):
+            return None
+        if len(self.results) == len(self.calls):
+            return None
+        c = self.calls[len(self.results)]
+        body = json.dumps(c["json"]).encode() if "json" in c else b""
+        headers = [("Content-Type", "application/json")] if body else []
+        return Request(c["method"], self._path(c), headers, body)
+
+    def _path(self, c: dict) -> str:
+        return self.base_path.rstrip("/") + c["path"]
+
+    def _answered(self, c: dict, exchange: Exchange) -> bool:
+        """Print one answer; False when it failed (the calls stop there)."""
+        path = self._path(c)
+        row = {"method": c["method"], "path": path, "status": exchange.status}
+        if exchange.error:
+            row["error"] = exchange.error
+            self.say(f"{c['method']} {path} → FAILED: {exchange.error}")
+            self.error = exchange.error
             self.results.append(row)
-            where = f"  Location: {row['location']}" if "location" in row else ""
-            self.say(f"{c['method']} {path} → {exchange.status} {exchange.reason}{where}")
-            if exchange.body:
-                self.say("  " + exchange.body.decode("utf-8", "replace").strip())
+            return False
+        if exchange.header("Location"):
+            row["location"] = exchange.header("Location")
+        try:
+            row["body"] = json.loads(exchange.body) if exchange.body else None
+        except (ValueError, RecursionError):      # not JSON (or nested past Python's limit)
+            row["body"] = exchange.body.decode("utf-8", "replace")
+        self.results.append(row)
+        where = f"  Location: {row['location']}" if "location" in row else ""
+        self.say(f"{c['method']} {path} → {exchange.status} {exchange.reason}{where}")
+        if exchange.body:
+            self.say("  " + exchange.body.decode("utf-8", "replace").strip())
+        return True
 
     def result(self) -> dict:
         return {"url": self.url, "calls": self.results}
@@ -135,42 +158,65 @@ class SoapClient(HttpCaller):
         self.results: list[dict] = []
         self.description: dict | None = None
 
-    def run_calls(self):
-        wsdl = yield from self.call("GET", self.base_path + "?wsdl")
+    def step(self, previous: Exchange | None, now: float) -> Request | None:
+        if self.description is None:
+            if previous is None:
+                return Request("GET", self.base_path + "?wsdl")
+            if not self._read_wsdl(previous):
+                return None
+        elif not self._answered(self.calls[len(self.results)], previous):
+            return None
+        if len(self.results) == len(self.calls):
+            return None
+        c = self.calls[len(self.results)]
+        op = c["operation"]
+        action = self.description["operations"].get(op, {}).get(
+            "action", f"{self.description['namespace']}/{op}")
+        if not _HEADER_TEXT.match(action or ""):
+            action = f"{self.description['namespace']}/{op}"
+            if not _HEADER_TEXT.match(action):
+                self.error = f"the WSDL's SOAPAction for {op} cannot go in a header"
+                self.say(f"{op} → FAILED: {self.error}")
+                return None
+        body = call_envelope(self.description["namespace"], op, c.get("args", {}))
+        return Request("POST", self.base_path, [
+            ("Content-Type", "text/xml; charset=utf-8"), ("SOAPAction", f'"{action}"')], body)
+
+    def _read_wsdl(self, wsdl: Exchange) -> bool:
         if wsdl.error or wsdl.status != 200:
             self.error = f"WSDL: {wsdl.error or f'{wsdl.status} {wsdl.reason}'}"
             self.say(f"GET {self.base_path}?wsdl → {self.error}")
-            return
+            return False
         try:
             self.description = read_wsdl(wsdl.body)
-        except Exception as exc:               # noqa: BLE001 (ElementTree raises several kinds)
+        except ET.ParseError as exc:
             self.error = f"WSDL does not parse: {exc}"
             self.say(self.error)
-            return
+            return False
         ops = self.description["operations"]
-        self.say(f"WSDL: {len(ops)} operations: {', '.join(ops)}")
-        for c in self.calls:
-            op = c["operation"]
-            action = ops.get(op, {}).get("action", f"{self.description['namespace']}/{op}")
-            body = call_envelope(self.description["namespace"], op, c.get("args", {}))
-            exchange = yield from self.call("POST", self.base_path, [
-                ("Content-Type", "text/xml; charset=utf-8"), ("SOAPAction", f'"{action}"')], body)
-            row = {"operation": op, "args": c.get("args", {}), "status": exchange.status}
-            if exchange.error:
-                row["error"] = self.error = exchange.error
-                self.results.append(row)
-                self.say(f"{op} → FAILED: {exchange.error}")
-                return
-            try:
-                row.update(read_response(exchange.body))
-            except Exception as exc:           # noqa: BLE001
-                row["error"] = f"the answer is not a SOAP envelope: {exc}"
+        self.say(f"WSDL: {len(ops)} operations: {', '.join(map(str, ops))}")
+        return True
+
+    def _answered(self, c: dict, exchange: Exchange) -> bool:
+        """Print one answer; False when it failed (the calls stop there)."""
+        op = c["operation"]
+        row = {"operation": op, "args": c.get("args", {}), "status": exchange.status}
+        if exchange.error:
+            row["error"] = self.error = exchange.error
             self.results.append(row)
-            if "fault" in row:
-                self.say(f"{op}({_args(c)}) → {exchange.status} soap:Fault "
-                         f"{row['fault']['code']}: {row['fault']['string']}")
-            else:
-                self.say(f"{op}({_args(c)}) → {exchange.status} {row.get('result', row.get('error'))}")
+            self.say(f"{op} → FAILED: {exchange.error}")
+            return False
+        try:
+            row.update(read_response(exchange.body))
+        except (ET.ParseError, ValueError) as exc:
+            row["error"] = f"the answer is not a SOAP envelope: {exc}"
+        self.results.append(row)
+        if "fault" in row:
+            self.say(f"{op}({_args(c)}) → {exchange.status} soap:Fault "
+                     f"{row['fault']['code']}: {row['fault']['string']}")
+        else:
+            self.say(f"{op}({_args(c)}) → {exchange.status} {row.get('result', row.get('error'))}")
+        return True
 
     def result(self) -> dict:
         return {"url": self.url, "operations": list((self.description or {}).get("operations", {})),
@@ -204,21 +250,32 @@ class HttpDnsLookup(HttpCaller):
         super().__init__(node, url=f"http://{server}/d", at=at)
         self.names, self.json = names, json
         self.answers: dict[str, list[str]] = {}
+        self._asked = 0
 
-    def run_calls(self):
-        for name in self.names:
-            query = f"/d?dn={name}" + ("&type=json" if self.json else "")
-            exchange = yield from self.call("GET", query)
-            if exchange.error or exchange.status != 200:
-                self.error = exchange.error or f"{exchange.status} {exchange.reason}"
-                self.say(f"{name}: HTTPDNS failed: {self.error}")
-                return
-            ips, ttl = read_answer(exchange.body, exchange.header("Content-Type"))
-            self.answers[name] = ips
-            took = (exchange.done_at - exchange.sent_at) * 1000
-            self.say(f"{name}: {', '.join(ips) or '(no address)'}"
-                     + (f"  ttl={ttl}" if ttl is not None else "")
-                     + f"  (HTTP GET {query} to {self.host}, {took:.1f} ms)")
+    def step(self, previous: Exchange | None, now: float) -> Request | None:
+        if previous is not None and not self._answered(previous):
+            return None
+        if self._asked == len(self.names):
+            return None
+        self._asked += 1
+        return Request("GET", self._query(self.names[self._asked - 1]))
+
+    def _query(self, name: str) -> str:
+        return f"/d?dn={name}" + ("&type=json" if self.json else "")
+
+    def _answered(self, exchange: Exchange) -> bool:
+        name = self.names[self._asked - 1]
+        if exchange.error or exchange.status != 200:
+            self.error = exchange.error or f"{exchange.status} {exchange.reason}"
+            self.say(f"{name}: HTTPDNS failed: {self.error}")
+            return False
+        ips, ttl = parse_httpdns_answer(exchange.body, exchange.header("Content-Type"))
+        self.answers[name] = ips
+        took = (exchange.done_at - exchange.sent_at) * 1000
+        self.say(f"{name}: {', '.join(ips) or '(no address)'}"
+                 + (f"  ttl={ttl}" if ttl is not None else "")
+                 + f"  (HTTP GET {self._query(name)} to {self.host}, {took:.1f} ms)")
+        return True
 
     def result(self) -> dict:
         return {"server": self.host, "answers": self.answers}
@@ -249,26 +306,32 @@ class Poller(HttpCaller):
         self.seen: dict[int, float] = {}                 # update number → latency
         self.bytes_sent = self.bytes_received = 0
 
-    def run_calls(self):
-        end = self.env.now + self.duration
-        while self.env.now < end:
-            exchange = yield from self.call("GET", self.base_path)
-            self.bytes_sent += exchange.sent_bytes
-            self.bytes_received += exchange.received_bytes
-            if exchange.error or exchange.status is None:
-                self.error = exchange.error or "no response"
-                self.say(f"poller: {self.error}")
-                return
-            text = exchange.body.decode("utf-8", "replace").strip()
-            late = latency(text, self.env.now)
-            new = late is not None and late[0] not in self.seen
-            if new:
-                self.seen[late[0]] = late[1]
-            self.polls.append({"t": round(exchange.sent_at, 6), "status": exchange.status,
-                               "text": text, "new": new})
-            self.say(f"GET {self.base_path} → {exchange.status} {text}" + (
-                f"  (new: {late[1] * 1000:.1f} ms after it was made)" if new else "  (nothing new)"))
-            yield self.env.timeout(max(0.0, exchange.sent_at + self.every - self.env.now))
+    def start(self) -> None:
+        self.end = self.env.now + self.duration
+        super().start()
+
+    def step(self, previous: Exchange | None, now: float) -> Request | Pause | None:
+        if previous is None:                 # the start, or the interval is over
+            return Request("GET", self.base_path) if now < self.end else None
+        self.bytes_sent += previous.sent_bytes
+        self.bytes_received += previous.received_bytes
+        if previous.error or previous.status is None:
+            self.error = previous.error or "no response"
+            self.say(f"poller: {self.error}")
+            return None
+        text = previous.body.decode("utf-8", "replace").strip()
+        try:
+            late = latency(text, now)
+        except ValueError:                   # '#1 @1.2.3': not a time the server made it at
+            late = None
+        new = late is not None and late[0] not in self.seen
+        if new:
+            self.seen[late[0]] = late[1]
+        self.polls.append({"t": round(previous.sent_at, 6), "status": previous.status,
+                           "text": text, "new": new})
+        self.say(f"GET {self.base_path} → {previous.status} {text}" + (
+            f"  (new: {late[1] * 1000:.1f} ms after it was made)" if new else "  (nothing new)"))
+        return Pause(previous.sent_at + self.every)
 
     def result(self) -> dict:
         numbers = sorted(self.seen)

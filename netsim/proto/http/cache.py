@@ -7,13 +7,15 @@ heuristic browsers use, 10 % of the time since the last modification (§4.2.2). 
 (§4.2.3) counts from when the request went out. A fresh response is used with no traffic;
 a stale one — or one marked ``no-cache`` — is revalidated with ``If-None-Match`` /
 ``If-Modified-Since`` (§4.3.1), and a ``304 Not Modified`` refreshes it (§4.3.4).
+Numbers and dates are read as :mod:`netsim.proto.http.dates` reads them: ASCII digits,
+capped, an invalid date stale.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netsim.proto.http.site import parse_http_date
+from netsim.proto.http.dates import delta_seconds, parse_http_date
 
 #: Statuses a cache may store without explicit freshness (RFC 9110 §15.1).
 CACHEABLE = {200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501}
@@ -52,10 +54,8 @@ class Stored:
         """Seconds it stays fresh, and from what (§4.2.1)."""
         cc = self.directives
         if "max-age" in cc:
-            try:
-                return float(cc["max-age"] or 0), "max-age"
-            except ValueError:
-                return 0.0, "max-age"
+            # delta-seconds (§1.2.2): ASCII digits, capped at 2³¹; anything else is stale.
+            return float(delta_seconds(cc["max-age"]) or 0), "max-age"
         date = parse_http_date(self.header("Date") or "")
         expires = self.header("Expires")
         if expires is not None:
@@ -72,10 +72,7 @@ class Stored:
         """Current age (§4.2.3), with the server's Date and the request's send time."""
         date = parse_http_date(self.header("Date") or "")
         apparent = max(0.0, self.response_time - date) if date is not None else 0.0
-        try:
-            age_value = float(self.header("Age") or 0)
-        except ValueError:
-            age_value = 0.0
+        age_value = float(delta_seconds((self.header("Age") or "0").strip()) or 0)
         corrected = age_value + (self.response_time - self.request_time)
         return max(apparent, corrected) + (now - self.response_time)
 

@@ -5,13 +5,27 @@ Host-only cookies unless ``Domain`` widens them to subdomains (§5.3 step 6); ``
 prefix matching (§5.1.4) with the default path of the request (§5.1.4); ``Max-Age`` before
 ``Expires`` (§5.3 step 3); a cookie whose expiry has passed is removed; ``Secure`` cookies
 are not sent over http://. Cookies are sent longest path first (§5.4 step 2).
+
+A server's ``Set-Cookie`` is read as RFC 6265 §5.2 reads it, strictly where a number or a
+date is concerned: ``Max-Age`` is ASCII digits with an optional '-' (§5.2.2; anything
+else is ignored), ``Expires`` a cookie-date (§5.1.1), and however far off either says,
+a cookie lives at most 400 days (RFC 6265bis §5.5–5.6, as Chrome and Firefox cap it): a
+``Max-Age`` of 400 digits is 400 days, not an overflow. A name or value with a control
+character, or one longer than 4096 octets together (§6.1), is ignored, as Chrome does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netsim.proto.http.site import parse_http_date
+from netsim.proto.http.dates import delta_seconds, parse_cookie_date
+
+#: RFC 6265bis: the longest a cookie may live (400 days).
+MAX_AGE_LIMIT = 400 * 24 * 3600
+#: RFC 6265 §6.1: at least 4096 octets for name, value and attributes; Chrome's limit
+#: for name and value together.
+MAX_COOKIE_SIZE = 4096
+_CONTROL = frozenset(chr(c) for c in [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F])
 
 
 @dataclass
@@ -55,20 +69,21 @@ class CookieJar:
         name, value = name.strip(), value.strip()
         if not eq or not name:
             return None                              # §5.2 step 2: ignored
+        if len(name) + len(value) > MAX_COOKIE_SIZE or not _CONTROL.isdisjoint(name + value):
+            return None
         cookie = Cookie(name, value, host.lower(), path=default_path(path), created=now)
         max_age = None
         for attribute in attributes:
             key, _, arg = attribute.strip().partition("=")
             key, arg = key.strip().lower(), arg.strip()
             if key == "max-age":
-                try:
-                    max_age = int(arg)
-                except ValueError:
-                    continue
+                seconds = delta_seconds(arg, signed=True, cap=MAX_AGE_LIMIT)
+                if seconds is not None:
+                    max_age = seconds
             elif key == "expires" and max_age is None:
-                when = parse_http_date(arg)
+                when = parse_cookie_date(arg)
                 if when is not None:
-                    cookie.expires = when
+                    cookie.expires = min(when, now + MAX_AGE_LIMIT)
             elif key == "domain" and arg:
                 domain = arg.lstrip(".").lower()
                 if not domain_matches(host.lower(), domain):

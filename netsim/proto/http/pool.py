@@ -1,0 +1,337 @@
+"""A client's connections to one origin (host and port), sans-I/O, as browsers keep them.
+
+Up to ``limit`` connections at once (6 in every current browser); over HTTP/1.1 they
+persist and are reused by the next request, and with ``pipeline`` a busy connection
+takes more requests before the answers come (RFC 9112 §9.3.2); over HTTP/1.0 every
+request has its own connection. A request whose connection the server closed before
+answering (an idle connection timed out as the request crossed it) is sent again once
+on a new one, as browsers do for requests that are safe to repeat (RFC 9112 §9.3.1) —
+but not one the server answered with something that is not HTTP.
+
+Theory of operation
+-------------------
+An engine that fetches (a browser's navigation, a REST client's plan) is a
+:class:`PoolClient`. It hands requests to an :class:`Origin` (:meth:`Origin.fetch`),
+which says in the client's outputs what the runtime must do:
+
+=====================  ===============================================================
+:class:`Open`          connect to the origin and drive ``connection`` (a stream engine)
+:class:`Kick`          ``connection`` has new work (a request was submitted on it)
+=====================  ===============================================================
+
+Each :class:`PoolConnection` is an HTTP client connection that also reports what
+happened on it, as outputs its driver passes back to :meth:`PoolClient.connection_event`:
+:class:`Established`, :class:`ResponseDone`, :class:`Finished`; when the runtime is done
+with a connection (closed, failed, never made) it calls
+:meth:`PoolClient.connection_ended`. A finished request comes back to the client as
+:meth:`PoolClient.job_done` — after the pool has given the freed connection to the next
+waiting request, so requests are served in the order they were made.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from netsim.proto.http.client import Exchange, HttpClientConnection, Request
+from netsim.proto.http.failures import CURL_HEADER_LIMIT, LIBRARY, RETRYABLE, Wording
+from netsim.proto.http.url import host_header
+from netsim.proto.stream import StreamEngine
+
+#: Methods a client may send again on its own (RFC 9110 §9.2.2: idempotent).
+IDEMPOTENT = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+
+
+# -- what the runtime is asked to do -------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    """Connect to ``connection.origin``'s address and port and drive ``connection``."""
+    connection: "PoolConnection"
+
+
+@dataclass(frozen=True, slots=True)
+class Kick:
+    """``connection``'s engine has something new to send."""
+    connection: "PoolConnection"
+
+
+# -- what a pooled connection reports -------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Established:
+    connection: "PoolConnection"
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseDone:
+    connection: "PoolConnection"
+    exchange: Exchange
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The connection's HTTP engine is done with it (closed by either side)."""
+    connection: "PoolConnection"
+
+
+@dataclass
+class Job:
+    """One request waiting for an answer; ``tag`` is the client's (what it was for)."""
+    request: Request
+    queued_at: float
+    tag: object = None
+    connect: tuple[float, float] | None = None    # the handshake, if this job opened it
+    connection: int | None = None                 # which connection carried it (1, 2, …)
+    tries: int = 0
+    exchange: Exchange | None = None
+    done: bool = False
+
+
+class PoolConnection(StreamEngine):
+    """One connection of an :class:`Origin`: its HTTP engine, and events for the pool."""
+
+    def __init__(self, origin: "Origin", number: int, http: HttpClientConnection,
+                 opening: Job, opened_at: float) -> None:
+        super().__init__()
+        self.origin, self.number, self.http = origin, number, http
+        self.jobs: deque[Job] = deque()          # submitted, answer not yet read
+        self.opening: Job | None = opening       # the job that waits for the handshake
+        self.opened_at = opened_at
+        self.established = False
+        self.closed = False
+        self._reported = 0                       # exchanges reported done
+        self._finish_reported = False
+
+    @property
+    def busy(self) -> int:
+        return len(self.jobs) + (1 if self.opening is not None else 0)
+
+    # The stream contract, passed to the HTTP engine; what it did comes out as events.
+    def start(self, now: float) -> None:
+        self.http.start(now)
+        self._out.append(Established(self))
+
+    def receive(self, data: bytes, now: float) -> None:
+        self.http.receive(data, now)
+
+    def connection_lost(self, now: float) -> None:
+        self.http.connection_lost(now)
+
+    def get_timer(self) -> float | None:
+        return self.http.get_timer()
+
+    def handle_timer(self, now: float) -> None:
+        self.http.handle_timer(now)
+
+    def outputs(self) -> list:
+        out = self.http.outputs()
+        if self._out:
+            out += self._out
+            self._out = []
+        exchanges = self.http.exchanges
+        while self._reported < len(exchanges) and exchanges[self._reported].done_at is not None:
+            out.append(ResponseDone(self, exchanges[self._reported]))
+            self._reported += 1
+        if self.http.finished and not self._finish_reported:
+            self._finish_reported = True
+            out.append(Finished(self))
+        return out
+
+
+class Origin:
+    """The connections of one client to ``address:port``, named ``host`` in requests."""
+
+    def __init__(self, client: "PoolClient", host: str, address, port: int, *,
+                 version: str = "1.1", limit: int = 6, pipeline: bool = False,
+                 user_agent: str, accept: str) -> None:
+        self.client = client
+        self.host, self.address, self.port = host, address, port
+        self.version, self.limit, self.pipeline = version, limit, pipeline
+        self.user_agent, self.accept = user_agent, accept
+        self.connections: list[PoolConnection] = []
+        self.waiting: deque[Job] = deque()
+        self.opened = 0
+
+    def fetch(self, request: Request, now: float, tag=None) -> Job:
+        job = Job(request, now, tag)
+        self.waiting.append(job)
+        self._dispatch(now)
+        return job
+
+    def close_idle(self) -> None:
+        for c in self.connections:
+            if c.established and not c.jobs and not c.closed:
+                c.http.close()
+                self.client._kick(c)
+
+    # -- matching requests to connections -----------------------------------------------
+
+    def _dispatch(self, now: float) -> None:
+        while self.waiting:
+            idle = next((c for c in self.connections if c.established and not c.closed
+                         and c.busy == 0 and c.http.idle), None)
+            if idle is not None:
+                self._submit(idle, self.waiting.popleft(), now)
+                continue
+            if len(self.connections) < self.limit:
+                self._open(self.waiting.popleft(), now)
+                continue
+            if self.pipeline and self.version == "1.1":
+                open_ones = [c for c in self.connections if c.established and not c.closed
+                             and not c.http.finished]
+                if open_ones:
+                    self._submit(min(open_ones, key=lambda c: c.busy), self.waiting.popleft(), now)
+                    continue
+            return                                  # every connection busy: wait for one
+
+    def _open(self, job: Job, now: float) -> None:
+        client = self.client
+        http = HttpClientConnection(host=self.host, version=self.version, pipeline=self.pipeline,
+                                    keep_open=True, user_agent=self.user_agent,
+                                    accept=self.accept, wording=client.wording,
+                                    header_limit=client.header_limit)
+        connection = PoolConnection(self, client._next_number(), http, job, now)
+        self.connections.append(connection)
+        self.opened += 1
+        client._out.append(Open(connection))
+
+    def _submit(self, connection: PoolConnection, job: Job, now: float) -> None:
+        job.connection = connection.number
+        job.tries += 1
+        job.exchange = connection.http.submit(job.request, now)
+        connection.jobs.append(job)
+        self.client._kick(connection)
+
+    # -- what happened on a connection ------------------------------------------------------
+
+    def established(self, c: PoolConnection, now: float) -> None:
+        job = c.opening
+        job.connect = (c.opened_at, now)
+        c.opening, c.established = None, True
+        with self.client._on(c):
+            self._submit(c, job, now)
+            self._dispatch(now)                     # pipelining may put more on it now
+
+    def response_done(self, c: PoolConnection, now: float) -> None:
+        done = []
+        while c.jobs and c.jobs[0].exchange.done_at is not None:
+            done.append(c.jobs.popleft())
+        if not c.jobs:
+            with self.client._on(c):
+                self._dispatch(now)                 # free: the next waiting request
+        for job in done:
+            self._done(job, now)
+
+    def ended(self, c: PoolConnection, why: str, now: float) -> None:
+        """A connection is gone: its unanswered requests go again once, or fail."""
+        if c.closed:
+            return
+        c.closed = True
+        self.connections.remove(c)
+        failed = []
+        for job in ([c.opening] if c.opening is not None else []) + list(c.jobs):
+            if job.done:
+                continue
+            exchange = job.exchange
+            nothing_back = exchange is None or exchange.status is None
+            if (job.tries == 1 and nothing_back and job.request.method in IDEMPOTENT
+                    and c.established
+                    and (exchange is None or exchange.failure in (None, *RETRYABLE))):
+                job.exchange = None
+                self.waiting.appendleft(job)
+                continue
+            exchange = exchange or Exchange(job.request)
+            exchange.error = exchange.error or why
+            job.exchange = exchange
+            failed.append(job)
+        c.opening = None
+        c.jobs.clear()
+        self._dispatch(now)
+        for job in failed:
+            self._done(job, now)
+
+    def _done(self, job: Job, now: float) -> None:
+        job.done = True
+        self.client.job_done(job, now)
+
+
+class PoolClient:
+    """What an engine that fetches over connection pools shares: its origins, the
+    outputs for the runtime, the connection numbering (1, 2, … over all origins) and the
+    routing of connection events. Subclasses implement :meth:`job_done`."""
+
+    def __init__(self, *, version: str = "1.1", limit: int = 6, pipeline: bool = False,
+                 user_agent: str, accept: str, wording: Wording = LIBRARY,
+                 header_limit: int = CURL_HEADER_LIMIT) -> None:
+        self._out: list = []
+        self.version, self.limit, self.pipeline = version, limit, pipeline
+        self.user_agent, self.accept = user_agent, accept
+        self.wording, self.header_limit = wording, header_limit
+        self.origins: dict[tuple[str, int], Origin] = {}
+        self._connections = 0
+        self._later: list[Kick] = []
+        self._current: PoolConnection | None = None
+
+    def origin(self, host: str, address, port: int, *, limit: int | None = None) -> Origin:
+        """The pool for ``host:port`` (made on first use, at ``address``)."""
+        origin = self.origins.get((host, port))
+        if origin is None:
+            origin = self.origins[(host, port)] = Origin(
+                self, host_header(host, port), address, port, version=self.version,
+                limit=self.limit if limit is None else limit, pipeline=self.pipeline,
+                user_agent=self.user_agent, accept=self.accept)
+        return origin
+
+    # Which goes first when one event leads to several things on the wire: a request
+    # on the connection the event happened on at once, then new connections and lookups,
+    # then requests handed to other connections and the client's own new requests. Any
+    # order is valid HTTP; this one is the order the SimPy processes of the apps before
+    # this engine had (a new connection's process started before a busy one was woken),
+    # kept so that the captures of every bundled scenario stay byte-identical.
+    def _kick(self, connection: PoolConnection) -> None:
+        if connection is self._current:
+            self._out.append(Kick(connection))
+        else:
+            self._later.append(Kick(connection))
+
+    @contextmanager
+    def _on(self, connection: PoolConnection):
+        self._current = connection
+        try:
+            yield
+        finally:
+            self._current = None
+
+    def _next_number(self) -> int:
+        self._connections += 1
+        return self._connections
+
+    def connection_event(self, event, now: float) -> None:
+        """An event a pooled connection reported (its driver's output)."""
+        c = event.connection
+        if type(event) is Established:
+            c.origin.established(c, now)
+        elif type(event) is ResponseDone:
+            c.origin.response_done(c, now)
+        elif type(event) is Finished:
+            c.origin.ended(c, c.http.error or "the connection closed", now)
+
+    def connection_ended(self, c: PoolConnection, *, refused: str | None,
+                         failure: str | None, now: float) -> None:
+        """The runtime is done with ``c``: it could not be made (``refused``), failed
+        (``failure``), or closed."""
+        if refused is not None:
+            why = self.wording.connect(refused, c.origin.host.partition(":")[0], c.origin.port)
+        else:
+            why = failure or c.http.error or "the connection closed"
+        c.origin.ended(c, why, now)
+
+    def job_done(self, job: Job, now: float) -> None:
+        raise NotImplementedError
+
+    def outputs(self) -> list:
+        out, self._out = self._out + self._later, []
+        self._later = []
+        return out
