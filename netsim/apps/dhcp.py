@@ -11,6 +11,7 @@ from netsim.errors import AddressError
 from netsim.proto.dhcp import (BOOTREPLY, BOOTREQUEST, CLIENT_PORT, SERVER_PORT, Configure,
                                DhcpClient, DhcpError, DhcpMessage, DhcpServer, Pool, Probe, Reply,
                                Send, Unconfigure)
+from netsim.sim.runtime import contain
 from netsim.wire import headers as h
 from netsim.wire.addr import BROADCAST_IP, int_to_ip, ip_to_int
 
@@ -94,7 +95,8 @@ class DhcpServerApp(App):
         msg = _parse(payload, self.node, iface, BOOTREQUEST)
         if msg is not None:
             self._iface = iface
-            self.engine.receive(msg, iface.ip if iface is not None else None, now)
+            # One client's message: a bug answering it fails this request, not the server.
+            contain(self, self.engine.receive, msg, iface.ip if iface is not None else None, now)
             self.driver.kick()
 
     def on_output(self, output) -> None:
@@ -165,7 +167,7 @@ class DhcpClientApp(App):
     def _on_datagram(self, payload, _addr, now) -> None:
         msg = _parse(payload, self.node, self.socket.arrived_on, BOOTREPLY)
         if msg is not None:
-            self.engine.receive(msg, now)
+            contain(self, self.engine.receive, msg, now)
             self.driver.kick()
 
     def _on_arp(self, op, sha, spa, _tha, tpa, now) -> None:
@@ -174,7 +176,7 @@ class DhcpClientApp(App):
             return
         # RFC 5227 §2.1.1: a reply from the address, or another host probing for it.
         if spa == lease.address or (op == h.ARP_REQUEST and spa == 0 and tpa == lease.address):
-            self.engine.address_in_use(now)
+            contain(self, self.engine.address_in_use, now)
             self.driver.kick()
 
     def on_output(self, output) -> None:
@@ -248,7 +250,9 @@ class DhcpRelay(App):
         self.socket.on_receive = self._on_datagram
 
     def _on_datagram(self, payload, _addr, _now) -> None:
-        iface = self.socket.arrived_on
+        contain(self, self._relay, payload, self.socket.arrived_on)
+
+    def _relay(self, payload: bytes, iface) -> None:
         try:
             msg = DhcpMessage.from_bytes(payload)
         except DhcpError as exc:

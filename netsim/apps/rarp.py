@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netsim.apps.base import App
 from netsim.proto import rarp
+from netsim.proto.host_address import unusable
 from netsim.wire import headers as h
 from netsim.wire.addr import (BROADCAST_MAC, bytes_to_mac, int_to_ip, ip_to_int, mac_to_bytes,
                               prefix_mask)
@@ -107,11 +108,9 @@ class RarpBoot(App):
 
     def _unusable(self, ip: int) -> str | None:
         """Why ``ip``/prefix cannot be this host's address, or None."""
-        if ip >> 24 in (0, 127) or ip >> 28 >= 0xE:
-            return "not a unicast host address"
-        host_bits = (1 << (32 - self.prefix)) - 1
-        if self.prefix < 31 and (ip & host_bits) in (0, host_bits):
-            return f"it is the network or broadcast address of its /{self.prefix}"
+        problem = unusable(ip, self.prefix)
+        if problem is not None:
+            return problem
         gateway = getattr(self.node, "gateway", None)
         mask = prefix_mask(self.prefix)
         if gateway is not None and ip_to_int(gateway) & mask != ip & mask:

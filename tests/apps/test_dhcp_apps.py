@@ -106,3 +106,100 @@ def test_a_lease_whose_router_is_off_the_network_keeps_the_address_without_a_rou
     assert net.nodes["laptop1"].ip == "10.0.1.77"
     assert client.lines[-1] == ("dhclient: no default route: laptop1: gateway 10.0.5.1 is not on "
                                 "a connected network")
+
+
+# -- hostile servers (issue 19) ------------------------------------------------------------
+
+def hostile_lan(answer, *, real_server=False):
+    """A laptop asking by DHCP on a LAN with a scripted server ``evil`` (10.0.0.66), which
+    answers each DISCOVER and REQUEST with ``answer(kind, reply)`` → bytes (kind: OFFER or
+    ACK, reply: a well-formed DhcpMessage to start from); with ``real_server`` a real
+    dhcp-server on ``good`` (10.0.0.1) answers too, a little later. A ping from evil
+    must finish whatever the laptop met."""
+    from netsim import Network, Ping, finalize
+    from netsim.apps.dhcp import DhcpClientApp, DhcpServerApp
+    from netsim.proto.dhcp.message import (ACK, BOOTREPLY, DISCOVER, LEASE_TIME, OFFER, REQUEST,
+                                           ROUTER, SERVER_ID, SUBNET_MASK, DhcpMessage, ip_option,
+                                           seconds_option)
+    from netsim.wire.addr import BROADCAST_IP, ip_to_int
+
+    net = Network(3)
+    switch = net.add_switch("lan")
+    laptop, evil, good = net.add_host("laptop"), net.add_host("evil"), net.add_host("good")
+    laptop_if = laptop.add_interface("eth0")
+    laptop.online = net.env.event()
+    evil_if = evil.add_interface("eth0")
+    evil.set_address(evil_if, "10.0.0.66/24")
+    good.set_address(good.add_interface("eth0"), "10.0.0.1/24")
+    for iface in (laptop_if, evil_if, good.interfaces["eth0"]):
+        net.connect(iface, switch.add_interface(), delay=0.001)
+    finalize(net)
+    client = DhcpClientApp(laptop)
+    if real_server:
+        DhcpServerApp(good, pools=[{"subnet": "10.0.0.0/24", "router": "10.0.0.1"}])
+    sock = evil.udp_open(67)
+
+    def on_receive(payload, _addr, _now):
+        msg = DhcpMessage.from_bytes(payload)
+        kind = {DISCOVER: OFFER, REQUEST: ACK}.get(msg.msg_type)
+        if kind is None:
+            return
+        reply = DhcpMessage(BOOTREPLY, msg.xid, msg.chaddr, kind, yiaddr=ip_to_int("10.0.0.50"),
+                            flags=msg.flags, options={
+                                SERVER_ID: ip_option(ip_to_int("10.0.0.66")),
+                                SUBNET_MASK: ip_option(0xFFFFFF00),
+                                ROUTER: ip_option(ip_to_int("10.0.0.66")),
+                                LEASE_TIME: seconds_option(3600)})
+        evil.send_udp_on(evil_if, evil_if.ip, 67, BROADCAST_IP, 68, answer(kind, reply))
+
+    sock.on_receive = on_receive
+    ping = Ping(evil, target="10.0.0.1", count=1, at=20.0)
+    net.run(30)
+    assert ping.status == "finished" and ping.result()["received"] == 1
+    return net, client
+
+
+def test_a_server_whose_option_lengths_run_past_the_end_is_not_heard():
+    """Every reply's last option claims more bytes than the message has: the client
+    drops each (a ``dhcp-ignored`` note says why) and goes on asking, as dhclient does."""
+    def past_the_end(kind, reply):
+        return reply.to_bytes().rstrip(b"\0")[:-1] + bytes((15, 200)) + b"example"
+
+    net, client = hostile_lan(past_the_end)
+    assert client.status == "unfinished" and client.bound is None
+    ignored = [n.detail["error"] for n in net.trace.notes if n.what == "dhcp-ignored"]
+    assert ignored and all("runs past the end" in e for e in ignored)
+    assert len(ignored) >= 3                               # DISCOVER retransmitted at 4, 8, 16 s
+
+
+def test_an_offer_with_a_router_outside_the_subnet_gives_an_address_without_a_route():
+    from dataclasses import replace
+
+    from netsim.proto.dhcp.message import ROUTER, ip_option
+    from netsim.wire.addr import ip_to_int
+
+    def far_router(kind, reply):
+        return replace(reply, options={**reply.options,
+                                       ROUTER: ip_option(ip_to_int("192.168.7.1"))}).to_bytes()
+
+    net, client = hostile_lan(far_router)
+    assert client.status == "finished" and client.result()["address"] == "10.0.0.50/24"
+    assert any(line.startswith("dhclient: no default route:") and "192.168.7.1" in line
+               for line in client.lines)
+    assert net.nodes["laptop"].routes.lookup(ip_to_int("8.8.8.8")) is None
+
+
+@pytest.mark.parametrize("yiaddr", ["0.0.0.0", "127.0.0.1", "10.0.0.255"])
+def test_a_forged_offer_of_an_unusable_address_is_ignored_and_the_real_servers_taken(yiaddr):
+    from dataclasses import replace
+
+    from netsim.wire.addr import ip_to_int
+
+    def unusable(kind, reply):
+        return replace(reply, yiaddr=ip_to_int(yiaddr)).to_bytes()
+
+    net, client = hostile_lan(unusable, real_server=True)
+    assert any(f"DHCPOFFER of {yiaddr} from 10.0.0.66 ignored" in line for line in client.lines)
+    result = client.result()
+    assert client.status == "finished" and result["server"] == "10.0.0.1"
+    assert result["address"] == "10.0.0.100/24" and result["router"] == "10.0.0.1"

@@ -160,3 +160,29 @@ def test_a_resolver_never_asks_itself(tmp_path, scenario, hint):
         assert resolver.engine.upstream_queries == 0
     else:                                         # a dns-server recursing for its clients
         assert resolver.queries == resolver.recursed == len(digs)
+
+
+def test_a_big_answer_goes_over_tcp_from_server_to_resolver_and_from_resolver_to_dig():
+    """RFC 7766: the server's UDP answer is truncated, the resolver asks again over TCP;
+    its own answer to dig is truncated too, and dig asks it again over TCP — every
+    connection opened, answered and closed by the runtime."""
+    from netsim import line
+    from netsim.apps.dig import Dig
+    from netsim.apps.dns_server import DnsResolver, DnsServer
+
+    big = "big TXT " + " ".join(f'"{"x" * 200}"' for _ in range(4))
+    net, (alice, resolver_node, ns) = line(["alice", "resolver", "ns"], delay="1ms")
+    DnsServer(ns, zones=[{"origin": "163.com", "records": [
+        "@ SOA ns1 admin 1 7200 900 1209600 300", "@ NS ns1", "ns1 A 10.0.2.2", big]}])
+    resolver = DnsResolver(resolver_node, root_hints=[{"name": "ns1.163.com", "address": "10.0.2.2"}])
+    direct = Dig(alice, query="big.163.com", type="TXT", server="10.0.2.2", at=1.0)
+    recursive = Dig(alice, query="big.163.com", type="TXT", server="10.0.1.2", at=2.0)
+    net.run(100)
+    for dig in (direct, recursive):
+        assert ";; Truncated, retrying in TCP mode." in dig.lines
+        assert dig.status == "finished" and dig.result()["status"] == "NOERROR"
+        assert any(line.endswith("(TCP)") for line in dig.lines)
+        assert len(dig.result()["answer"]) == 1 and dig.result()["answer"][0].count("x" * 200) == 4
+    assert resolver.engine.upstream_queries == 2           # UDP, truncated; then TCP
+    states = [(n.node, n.detail["new"]) for n in net.trace.notes if n.what == "tcp-state"]
+    assert [s for s in states if s[1] == "CLOSED"] and not net.nodes["ns"].tcp.connections

@@ -198,3 +198,36 @@ def test_release_frees_the_lease():
 def test_bad_messages_are_refused_with_a_reason(data, error):
     with pytest.raises(DhcpError, match=error):
         DhcpMessage.from_bytes(data)
+
+
+def forged_reply(kind, xid, *, yiaddr, mask=0xFFFFFF00):
+    from netsim.proto.dhcp.message import BOOTREPLY, SERVER_ID, SUBNET_MASK, ip_option
+    return DhcpMessage(BOOTREPLY, xid, MAC_A, kind, yiaddr=ip_to_int(yiaddr),
+                       options={SERVER_ID: ip_option(ip_to_int("10.0.1.66")),
+                                SUBNET_MASK: ip_option(mask)})
+
+
+@pytest.mark.parametrize("yiaddr, mask, why", [
+    ("0.0.0.0", 0xFFFFFF00, "not a unicast host address"),
+    ("127.0.0.1", 0xFFFFFF00, "not a unicast host address"),
+    ("224.0.0.1", 0xFFFFFF00, "not a unicast host address"),
+    ("255.255.255.255", 0xFFFFFF00, "not a unicast host address"),
+    ("10.0.1.255", 0xFFFFFF00, "it is the network or broadcast address of its /24"),
+    ("10.0.1.50", 0xFF00FF00, "subnet mask 255.0.255.0 is not a prefix"),
+])
+def test_an_offer_of_an_address_no_host_can_take_is_ignored_and_a_good_one_taken(yiaddr, mask, why):
+    """A forged or broken server's offer used to be taken and configured (0.0.0.0/24,
+    a loopback address, a /16 made of a non-contiguous mask)."""
+    client = DhcpClient(MAC_A, seed=1)
+    client.start(0.0)
+    discover = client.outputs()[0].message
+    client.receive(forged_reply(OFFER, discover.xid, yiaddr=yiaddr, mask=mask), 0.1)
+    (log,) = client.outputs()
+    assert log.text == f"DHCPOFFER of {yiaddr} from 10.0.1.66 ignored: {why}"
+    assert client.state == SELECTING and client.offer is None
+    client.receive(forged_reply(OFFER, discover.xid, yiaddr="10.0.1.50"), 0.2)
+    assert client.state == "REQUESTING" and int_to_ip(client.offer.yiaddr) == "10.0.1.50"
+    client.outputs()
+    client.receive(forged_reply(ACK, discover.xid, yiaddr=yiaddr, mask=mask), 0.3)
+    assert client.state == "REQUESTING"                    # an ACK of it is ignored too
+    assert "ignored" in client.outputs()[0].text

@@ -9,7 +9,9 @@ another host probing for it, means it is taken — DHCPDECLINE, and INIT again a
 configured. At T1 the client asks its server directly to renew (RENEWING); at T2
 any server, by broadcast (REBINDING); at the lease's end it stops using the
 address. DHCPNAK at any step sends it back to INIT. :meth:`release` gives the
-address back.
+address back. An OFFER or ACK of an address no host can take (0.0.0.0, loopback,
+multicast, its subnet's network or broadcast address, a mask that is no prefix) is
+ignored, as systemd's client ignores a lease it cannot use.
 
 The client sets the BROADCAST flag (§4.1): with no address yet, it cannot take a
 unicast reply, so servers and relays broadcast theirs.
@@ -29,6 +31,7 @@ from netsim.proto.dhcp.message import (ACK, BOOTREPLY, BOOTREQUEST, BROADCAST_FL
                                        PARAMETER_LIST, REBINDING_T2, RELEASE, RENEWAL_T1, REQUEST,
                                        REQUESTED_IP, ROUTER, SERVER_ID, SUBNET_MASK, DhcpMessage,
                                        ip_option)
+from netsim.proto.host_address import mask_prefix, unusable
 from netsim.wire.addr import int_to_ip
 
 INIT, SELECTING, REQUESTING, PROBING, BOUND, RENEWING, REBINDING, DECLINED, RELEASED = (
@@ -100,6 +103,8 @@ class DhcpClient:
         if msg.op != BOOTREPLY or msg.xid != self.xid or msg.chaddr != self.mac:
             return
         if msg.msg_type == OFFER and self.state == SELECTING:
+            if self._refused(msg, now):
+                return
             self.offer = msg
             self._log(now, f"{msg.type_name} of {int_to_ip(msg.yiaddr)} from "
                            f"{int_to_ip(msg.address(SERVER_ID) or 0)}")
@@ -107,6 +112,8 @@ class DhcpClient:
             self._wait = self.first_wait
             self._request(now)
         elif msg.msg_type == ACK and self.state in (REQUESTING, RENEWING, REBINDING):
+            if self._refused(msg, now):
+                return
             self._log(now, f"DHCPACK of {int_to_ip(msg.yiaddr)} from "
                            f"{int_to_ip(msg.address(SERVER_ID) or 0)}")
             self._acked(msg, now)
@@ -115,6 +122,20 @@ class DhcpClient:
                            + (f": {msg.text(56)}" if msg.text(56) else ""))
             self._drop_address(now, "the server said DHCPNAK")
             self._discover(now)
+
+    def _refused(self, msg: DhcpMessage, now: float) -> bool:
+        """An OFFER or ACK of an address no host can take, or with a mask that is no
+        prefix, is ignored (logged), as systemd's DHCP client ignores a lease it cannot
+        use: configuring it would only fail (``ip addr add``) or break the host."""
+        mask = msg.address(SUBNET_MASK)
+        prefix = mask_prefix(mask) if mask else 24
+        problem = f"subnet mask {int_to_ip(mask)} is not a prefix" if prefix is None \
+            else unusable(msg.yiaddr, prefix)
+        if problem is None:
+            return False
+        self._log(now, f"{msg.type_name} of {int_to_ip(msg.yiaddr)} from "
+                       f"{int_to_ip(msg.address(SERVER_ID) or 0)} ignored: {problem}")
+        return True
 
     def address_in_use(self, now: float) -> None:
         """An ARP packet says someone else has (or wants) the address being probed."""
