@@ -3,6 +3,10 @@ over WebSocket, RFC 6455, and the latest quote at ``GET /latest`` for pollers),
 ``websocket-client`` and ``poller`` (the same updates fetched with an HTTP request every
 second). Each update says when it was made (``AAPL 190.20 #3 @3.000``), so both clients
 measure how late they learned of it; their results hold the messages and bytes each way.
+
+Thin glue over :mod:`netsim.proto.websocket`: the client's plan and timers are its
+engine's, the server's connections are engines the runtime drives, and the ticker is a
+clock an :class:`~netsim.sim.driver.EngineDriver` wakes.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import re
 
 from netsim.apps.base import App
 from netsim.apps.http import _SERVICE_SCHEMA, PORT, HttpService, host_header, parse_url
-from netsim.apps.stream_io import batch
 from netsim.proto.http.site import Answer, error_page, http_date
-from netsim.proto.websocket import (Binary, Closed, Failed, Opened, PongReceived, Text,
+from netsim.proto.websocket import (Binary, Closed, FrameRefused, Opened, PongReceived,
+                                    Refused, SentClose, SentPing, SentText, Text,
                                     WebSocketClient, WebSocketServer, new_key)
+from netsim.sim.driver import EngineDriver
+from netsim.sim.runtime import StreamDriver
 from netsim.units import parse_time
 
 UPDATE = re.compile(r"#(\d+) @([\d.]+)")
@@ -27,14 +33,36 @@ def app_rng(app: App) -> random.Random:
 
 
 class Ticker:
-    """Quotes that move by a seeded random walk, one update every ``every`` seconds."""
+    """Quotes that move by a seeded random walk, one update every ``every`` seconds,
+    ``count`` of them — a sans-I/O clock (``get_timer``/``handle_timer``; each update is
+    an output) that :class:`~netsim.sim.driver.EngineDriver` runs for the server."""
 
-    def __init__(self, symbols: list[str], rng: random.Random) -> None:
+    def __init__(self, symbols: list[str], rng: random.Random, *, every: float = 1.0,
+                 count: int = 20) -> None:
         self.rng = rng
+        self.every, self.count = every, count
         self.prices = {s: round(rng.uniform(50, 400), 2) for s in symbols}
         self.updates: list[tuple[int, float, str]] = []       # (number, made at, text)
+        self._next: float | None = None
+        self._out: list[str] = []
 
-    def next(self, now: float) -> str:
+    def start(self, now: float) -> None:
+        self._next = now + self.every if self.count else None
+
+    def get_timer(self) -> float | None:
+        return self._next
+
+    def handle_timer(self, now: float) -> None:
+        if self._next is None or now < self._next:
+            return
+        self._out.append(self.update(now))
+        self._next = now + self.every if len(self.updates) < self.count else None
+
+    def outputs(self) -> list[str]:
+        out, self._out = self._out, []
+        return out
+
+    def update(self, now: float) -> str:
         symbol = self.rng.choice(sorted(self.prices))
         self.prices[symbol] = round(max(1.0, self.prices[symbol] * (1 + self.rng.gauss(0, 0.004))), 2)
         n = len(self.updates) + 1
@@ -64,7 +92,8 @@ class _LatestQuote:
 
 class WebSocketServerApp(HttpService):
     """Pushes an update to every WebSocket client on a schedule, echoes what it is sent,
-    answers ping with pong and close with close; serves ``GET /latest`` over plain HTTP."""
+    answers ping with pong and close with close; serves ``GET /latest`` over plain HTTP
+    on the same port (one engine per connection decides by its first request)."""
 
     name = "websocket-server"
     SCHEMA = {
@@ -84,79 +113,47 @@ class WebSocketServerApp(HttpService):
                  every: float = 1.0, updates: int = 20, port: int = PORT, keep_alive: float = 5.0,
                  at: float = 0.0) -> None:
         super().__init__(node, port=port, keep_alive=keep_alive, at=at)
-        self.path, self.every, self.count = path, every, updates
-        self.ticker = Ticker(symbols or ["AAPL", "MSFT", "NVDA"], app_rng(self))
+        self.path = path
+        self.ticker = Ticker(symbols or ["AAPL", "MSFT", "NVDA"], app_rng(self), every=every,
+                             count=updates)
         self.handlers = {"*": _LatestQuote(self.ticker)}
-        self.sessions: list[tuple[WebSocketServer, object]] = []
+        self.sessions: list[StreamDriver] = []          # every connection upgraded
         self.pushed = self.echoed = 0
 
     def start(self) -> None:
         super().start()
-        self.env.process(self._tick())
+        self.ticker.start(self.env.now)
+        EngineDriver(self.env, self.ticker, self._push).kick()
 
-    def _tick(self):
-        for _ in range(self.count):
-            yield self.env.timeout(self.every)
-            text = self.ticker.next(self.env.now)
-            for engine, sock in self.sessions:
-                if engine.open:
-                    engine.send_text(text)
-                    self.pushed += 1
-                    self._flush(engine, sock)
+    def make_engine(self, sock) -> WebSocketServer:
+        return WebSocketServer(paths=(self.path,), http=super().make_engine(sock), echo="echo: ")
 
-    def _accept(self, listener):
-        while True:
-            sock = yield listener.accept()
-            self.connections += 1
-            self.env.process(self._first_request(sock))
+    def _push(self, text: str) -> None:
+        """An update: to every open WebSocket at once."""
+        for driver in self.sessions:
+            engine = driver.engine
+            if engine.open and not driver.over:
+                engine.send_text(text)
+                self.pushed += 1
+                driver.kick()
 
-    def _first_request(self, sock):
-        """Read until the first request's head is in, then serve it as WebSocket or HTTP."""
-        head = b""
-        while b"\r\n\r\n" not in head:
-            data = yield sock.recv()
-            if not data:
-                sock.close()
-                return
-            head += data
-        if re.search(rb"(?im)^upgrade:\s*websocket\s*$", head.split(b"\r\n\r\n")[0]):
-            yield from self._websocket(sock, head)
+    def engine_output(self, driver: StreamDriver, out) -> None:
+        client = driver.sock.remote[0]
+        kind = type(out)
+        if kind is Opened:
+            self.sessions.append(driver)
+            self.say(f'{client} "GET {driver.engine.target} HTTP/1.1" 101 (WebSocket open)')
+        elif kind is Text:
+            self.echoed += 1
+        elif kind is Closed:
+            self.say(f"{client}: WebSocket closed ({out.code})")
+        elif kind is Refused:
+            self.say(f"{client}: WebSocket refused: {out.why}")
+        elif kind is FrameRefused:
+            sent = f"close {out.code} sent" if out.code else "no close frame"
+            self.say(f"{client}: WebSocket failed: {out.message} ({sent})")
         else:
-            yield from self._serve(sock, head)
-
-    def _websocket(self, sock, first: bytes):
-        engine = WebSocketServer(paths=(self.path,))
-        client = sock.remote[0]
-        self.sessions.append((engine, sock))
-        data = first
-        while True:
-            engine.receive(data)
-            for event in engine.take_events():
-                if isinstance(event, Opened):
-                    self.say(f'{client} "GET {engine.target} HTTP/1.1" 101 (WebSocket open)')
-                elif isinstance(event, Text):
-                    engine.send_text(f"echo: {event.text}")
-                    self.echoed += 1
-                elif isinstance(event, Closed):
-                    self.say(f"{client}: WebSocket closed ({event.code})")
-                elif isinstance(event, Failed):
-                    self.say(f"{client}: WebSocket refused: {event.why}")
-            if self._flush(engine, sock):
-                return
-            data = yield sock.recv()
-            if not data:
-                engine.connection_lost()
-                sock.close()
-                return
-
-    @staticmethod
-    def _flush(engine, sock) -> bool:
-        data, closing = batch(engine.outputs())
-        if data:
-            sock.send(data)
-        if closing:
-            sock.close()
-        return closing
+            super().engine_output(driver, out)
 
     def summary_line(self) -> str:
         return (f"websocket-server: {len(self.ticker.updates)} updates, {self.pushed} pushed to "
@@ -217,110 +214,69 @@ class WebSocketClientApp(App):
         self.received: list[dict] = []
         self.sent: list[dict] = []
         self.pongs = 0
-        self.bytes_sent = self.bytes_received = 0
-        self.opened_at: float | None = None
         self.closed_code: int | None = None
         self.engine: WebSocketClient | None = None
 
     def start(self) -> None:
         _, address = self.resolve(self.host)
-        self.env.process(self._run(address))
+        plan = ([(t, "send", text) for t, text in self.to_send]
+                + [(t, "ping", "") for t in self.pings])
+        self.engine = WebSocketClient(host_header(self.host, self.port), self.path, key=self.key,
+                                      rng=self.rng, url=self.url, plan=plan,
+                                      duration=self.duration)
+        StreamDriver(self, self.engine, on_output=self._event,
+                     on_end=self._ended).connect(address, self.port)
 
-    def _run(self, address: int):
-        try:
-            sock = self.node.tcp_connect(address, self.port)
-        except OSError:                      # no address or no route: connect() fails at once
-            self.error = f"connect to {self.host} port {self.port}: Network is unreachable"
-            self.say(self.error)
-            return
-        try:
-            yield sock.connected
-        except ConnectionError:
-            self.error = f"connect to {self.host} port {self.port}: Connection refused"
-            self.say(self.error)
-            return
-        engine = self.engine = WebSocketClient(host_header(self.host, self.port), self.path,
-                                               key=self.key, rng=self.rng)
-        engine.start()
-        # In time order: the loop below takes from the front, and a ping planned before
-        # the first message (ping_at: [0] with a send at 2 s) would otherwise wait behind
-        # it while its deadline woke the loop again at once, forever.
-        plan = sorted([(t, "send", text) for t, text in self.to_send]
-                      + [(t, "ping", "") for t in self.pings], key=lambda step: step[0])
-        reading = None
-        deadline = None
-        while True:
-            data, closing = batch(engine.outputs())
-            if data:
-                self.bytes_sent += len(data)
-                sock.send(data)
-            if closing:
-                sock.close()
-                break
-            if reading is None:
-                reading = sock.recv()
-            waits = [reading]
-            if deadline is not None:
-                due = min([deadline] + [self.opened_at + t for t, _, _ in plan])
-                if due != float("inf"):
-                    waits.append(self.env.timeout(max(0.0, due - self.env.now)))
-            yield self.env.any_of(waits)
-            now = self.env.now
-            if reading.triggered:
-                received, reading = reading.value, None
-                if not received:
-                    engine.connection_lost()
-                    self._events(engine.take_events(), now)
-                    sock.close()
-                    break
-                self.bytes_received += len(received)
-                engine.receive(received)
-                self._events(engine.take_events(), now)
-                if self.opened_at is not None and deadline is None:
-                    deadline = self.opened_at + self.duration
-            while plan and self.opened_at is not None and self.opened_at + plan[0][0] <= now:
-                (_, what, text), plan = plan[0], plan[1:]
-                if what == "send":
-                    engine.send_text(text)
-                    self.sent.append({"t": round(now, 6), "text": text})
-                    self.say(f"> {text}")
-                else:
-                    engine.ping(b"netsim")
-                    self.say("> ping")
-            if deadline is not None and now >= deadline and engine.open:
-                self.say("> close 1000")
-                engine.close(1000)
-                deadline = float("inf")
-        if self.closed_code is None and self.error is None:
+    def _event(self, event) -> None:
+        now = self.env.now
+        kind = type(event)
+        if kind is Opened:
+            for line in self.engine.request_head:
+                self.say(f"> {line}")
+            for line in self.engine.response_head:
+                self.say(f"< {line}")
+        elif kind is Text:
+            late = latency(event.text, now)
+            row = {"t": round(now, 6), "text": event.text}
+            if late:
+                row["update"], row["latency_s"] = late[0], round(late[1], 6)
+            self.received.append(row)
+            self.say(f"< {event.text}" + (f"  ({late[1] * 1000:.1f} ms after it was made)"
+                                          if late else ""))
+        elif kind is Binary:
+            self.received.append({"t": round(now, 6), "bytes": len(event.data)})
+        elif kind is PongReceived:
+            self.pongs += 1
+            self.say("< pong")
+        elif kind is Closed:
+            self.closed_code = event.code
+            self.say(f"< close {event.code}")
+        elif kind is SentText:
+            self.sent.append({"t": round(now, 6), "text": event.text})
+            self.say(f"> {event.text}")
+        elif kind is SentPing:
+            self.say("> ping")
+        elif kind is SentClose:
+            self.say(f"> close {event.code}")
+
+    def _ended(self, driver: StreamDriver) -> None:
+        if driver.refused:
+            self.error = f"connect to {self.host} port {self.port}: {driver.refused}"
+        elif driver.failure:
+            self.error = driver.failure            # Chrome's console line
+        elif self.closed_code is None:
             self.error = "the connection closed without a WebSocket close"
+        else:
+            return
+        self.say(self.error)
 
-    def _events(self, events: list, now: float) -> None:
-        for event in events:
-            if isinstance(event, Opened):
-                self.opened_at = now
-                for line in self.engine.request_head:
-                    self.say(f"> {line}")
-                for line in self.engine.response_head:
-                    self.say(f"< {line}")
-            elif isinstance(event, Text):
-                late = latency(event.text, now)
-                row = {"t": round(now, 6), "text": event.text}
-                if late:
-                    row["update"], row["latency_s"] = late[0], round(late[1], 6)
-                self.received.append(row)
-                self.say(f"< {event.text}" + (f"  ({late[1] * 1000:.1f} ms after it was made)"
-                                              if late else ""))
-            elif isinstance(event, Binary):
-                self.received.append({"t": round(now, 6), "bytes": len(event.data)})
-            elif isinstance(event, PongReceived):
-                self.pongs += 1
-                self.say("< pong")
-            elif isinstance(event, Closed):
-                self.closed_code = event.code
-                self.say(f"< close {event.code}")
-            elif isinstance(event, Failed):
-                self.error = event.why
-                self.say(f"websocket-client: {event.why}")
+    @property
+    def bytes_sent(self) -> int:
+        return self.engine.bytes_sent if self.engine else 0
+
+    @property
+    def bytes_received(self) -> int:
+        return self.engine.bytes_received if self.engine else 0
 
     @property
     def done(self) -> bool:

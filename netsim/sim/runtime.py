@@ -200,6 +200,11 @@ class StreamDriver(Alarm):
             return
         error = contain(self.app, function, *args)
         if error is not None:
+            if not error.reset:
+                # Its last words first: what the engine queued before it gave up (a
+                # WebSocket close frame with 1002, replies to the commands before the
+                # bad one) goes out before the FIN, as a real stack's writes do.
+                self.kick()
             self._fail(error.message, error.reset)
 
     # -- the socket's side -------------------------------------------------------------
