@@ -89,6 +89,9 @@ class TcpSocket:
     def send(self, data: bytes):
         """Queue ``data``; the event succeeds when all of it is in the send buffer."""
         event = self._env.event()
+        if not data:
+            event.succeed()             # nothing to queue: write(fd, "", 0) returns at once
+            return event
         self._pending += data
         self._send_waiters.append((event, len(self._pending)))
         self._endpoint.flush()

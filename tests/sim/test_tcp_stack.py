@@ -95,3 +95,19 @@ def test_isn_and_ports_follow_the_seed():
             client.tcp.connections and list(client.tcp.connections.values())[0].conn.iss
     assert first_syn(1) == first_syn(1)
     assert first_syn(1) != first_syn(2)
+
+
+def test_sending_nothing_completes_at_once():
+    net, (client, _r, server) = line(["client", "r", "server"])
+    server.tcp_listen(7)
+    done = []
+
+    def talk():
+        sock = client.tcp_connect("10.0.2.2", 7)
+        yield sock.connected
+        yield sock.send(b"")
+        done.append(net.env.now)
+
+    net.env.process(talk())
+    net.run(1)
+    assert len(done) == 1
