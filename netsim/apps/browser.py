@@ -17,7 +17,7 @@ from netsim.apps.http_pool import PoolDriver
 from netsim.apps.names import hosts_entry, lookup
 from netsim.proto.http.navigation import (FetchDone, Lookup, Navigator, Visit, VisitDone,
                                           VisitStarted, final)
-from netsim.proto.http.url import parse_url, path_of
+from netsim.proto.http.url import UrlError, parse_url, path_of
 from netsim.units import parse_time
 
 
@@ -149,7 +149,11 @@ class Browser(App):
 
 def _row(f, start: float) -> str:
     # A path for what went to the server; the whole URL for one it could not follow.
-    path = path_of(f.url) if f.url.startswith("http://") else f.url
+    try:
+        parse_url(f.url)
+        path = path_of(f.url)
+    except UrlError:
+        path = f.url
     if f.error:
         status = f"{f.status} {f.reason}  " if f.status is not None else ""
         return f"{f.method} {path}  {status}FAILED: {f.error}"

@@ -197,11 +197,8 @@ class HttpGet(App):
         if self._reported:
             return
         self._reported = True
+        self._sent()
         engine = self.engine
-        self.say(f"* Connected to {self.host} ({int_to_ip(self.address)}) port {self.port}")
-        for line in engine.sent_heads[0] if engine.sent_heads else []:
-            self.say(f"> {line}")
-        self.say(">")
         exchange = engine.exchanges[0]
         if exchange.status is None or exchange.error:
             # curl's error buffer; its exit code is in result() (curl: (8) Weird server reply).
@@ -216,6 +213,20 @@ class HttpGet(App):
             self.say(f"{{ [{len(exchange.body)} bytes data]")
         self.say(f"* Connection #0 to host {self.host} "
                  + ("closed" if self.version == "1.0" else "left intact"))
+
+    def _sent(self) -> None:
+        engine = self.engine
+        self.say(f"* Connected to {self.host} ({int_to_ip(self.address)}) port {self.port}")
+        for line in engine.sent_heads[0] if engine.sent_heads else []:
+            self.say(f"> {line}")
+        self.say(">")
+
+    def wrap_up(self) -> None:
+        # A run that ends with no answer yet: what curl -v had printed by then.
+        if not self._reported and self.engine is not None and self.engine.started:
+            self._reported = True
+            self._sent()
+        super().wrap_up()
 
     @property
     def done(self) -> bool:

@@ -50,8 +50,10 @@ DEFS = {
                "description": "a ws:// URL such as 'ws://quotes/ticker' (ASCII, no spaces)"},
     "url_path": {"type": "string", "pattern": r"^/[!-~]*$",
                  "description": "a path such as '/index.html' (ASCII, no spaces)"},
-    "url_ref": {"type": "string", "pattern": r"^[!-~]+$",
-                "description": "a URL or a path such as '/new' (ASCII, no spaces)"},
+    # No '[' or ']': RFC 3986 §3.2.2 has them only around an IPv6 literal host, which
+    # netsim does not model ('http://[bad/' is no URL a browser can follow).
+    "url_ref": {"type": "string", "pattern": r"^[!-Z\\^-~]+$",
+                "description": "a URL or a path such as '/new' (ASCII, no spaces or brackets)"},
     "header_value": {"type": "string", "pattern": r"^[!-~]([ -~]*[!-~])?$",
                      "description": "a header value (printable ASCII on one line, no space at either end)"},
     "token": {"type": "string", "pattern": r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",

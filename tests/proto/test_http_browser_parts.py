@@ -1,13 +1,16 @@
 """The browser's engines alone: the cache's freshness (RFC 9111), the cookie jar
-(RFC 6265), redirect method rules (RFC 9110 §15.4) and reading a page for its objects."""
+(RFC 6265), redirect method rules (RFC 9110 §15.4), reading a page for its objects, and
+what a hostile server's numbers, dates and references come to."""
 
 import pytest
 
 from netsim.proto.http.cache import HttpCache
 from netsim.proto.http.cookies import CookieJar
+from netsim.proto.http.dates import parse_http_date
 from netsim.proto.http.page import page_text, references
 from netsim.proto.http.redirects import location, redirected
 from netsim.proto.http.site import Site, http_date, resource_from_spec
+from netsim.proto.http.url import UrlError, host_problem, parse_url, resolve_reference
 from netsim.units import parse_size, parse_time
 
 
@@ -112,3 +115,83 @@ def test_a_login_sets_a_session_cookie_that_the_account_page_needs():
     jar.receive("h", "/login", cookie, 0)
     assert site.respond("GET", "/account", {"cookie": jar.header("h", "/account", 1)}, 1).status == 200
     assert site.respond("GET", "/account", {"cookie": "session=forged"}, 1).status == 403
+
+
+# -- what a hostile server's numbers and dates come to -------------------------------------
+
+@pytest.mark.parametrize("max_age,expires", [
+    ("9" * 400, 400 * 86400.0),             # issue 19: OverflowError adding it to a float
+    ("9" * 5000, 400 * 86400.0),            # past int()'s 4,300 digits: no ValueError either
+    ("60", 60.0),
+    ("٣٠", None), ("+5", None), ("5s", None), ("", None), ("1e3", None),   # not 1*DIGIT: ignored
+])
+def test_a_cookies_max_age_is_ascii_digits_and_at_most_400_days(max_age, expires):
+    jar = CookieJar()
+    cookie = jar.receive("h", "/", f"a=b; Max-Age={max_age}", 0.0)
+    assert cookie.expires == expires
+
+
+def test_a_negative_max_age_deletes_and_a_cookie_expiry_is_a_cookie_date():
+    jar = CookieJar()
+    jar.receive("h", "/", "a=b", 0.0)
+    assert jar.receive("h", "/", "a=b; Max-Age=-" + "9" * 400, 1.0) is None and not jar.cookies
+    rfc850 = jar.receive("h", "/", "c=d; Expires=Wed, 09-Jun-2024 10:18:14 GMT", 0.0)
+    assert rfc850.expires == parse_http_date("Sun, 09 Jun 2024 10:18:14 GMT")
+    far = jar.receive("h", "/", "e=f; Expires=Fri, 31 Dec 9999 23:59:59 GMT", 0.0)
+    assert far.expires == 400 * 86400.0                                 # capped
+    for junk in ("Fri, 31 Dec 99999999999999999999 23:59:59 GMT", "Fri, ٣ Dec 2024 10:00:00 GMT",
+                 "Fri, 31 Feb 2024 10:00:00 GMT", "tomorrow"):
+        assert jar.receive("h", "/", f"g=h; Expires={junk}", 0.0).expires is None   # session
+
+
+def test_a_cookie_with_a_control_character_or_too_long_is_ignored():
+    jar = CookieJar()
+    assert jar.receive("h", "/", "a=b\x01c", 0.0) is None
+    assert jar.receive("h", "/", "a=" + "x" * 5000, 0.0) is None
+    assert jar.receive("h", "/", "a=b\tc", 0.0) is not None               # HTAB is allowed
+
+
+@pytest.mark.parametrize("max_age,state", [
+    ("1e999", "stale"), ("inf", "stale"), ("nan", "stale"), ("٣٠٠", "stale"),
+    ("9" * 400, "fresh"),                   # RFC 9111 §1.2.2: capped at 2³¹, not an overflow
+])
+def test_a_caches_max_age_is_delta_seconds(max_age, state):
+    cache = HttpCache()
+    url = stored(cache, [("Date", http_date(0)), ("Cache-Control", f"max-age={max_age}")])
+    lookup = cache.lookup("GET", url, 100.0)
+    assert lookup.state == state and "nan" not in lookup.why and "inf" not in lookup.why
+
+
+def test_an_age_or_a_date_that_is_no_number_or_date_is_ignored():
+    cache = HttpCache()
+    url = stored(cache, [("Date", "Fri, 31 Dec 99999999999999 23:59:59 GMT"), ("Age", "1e999"),
+                         ("Expires", "Fri, 31 Dec 9999 23:59:59 GMT")])
+    assert cache.lookup("GET", url, 1.0).state == "stale"        # an Expires without a Date
+
+
+def test_http_dates_in_the_three_forms_and_what_is_not_one():
+    imf = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT")
+    assert imf == parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == \
+        parse_http_date("Sun Nov  6 08:49:37 1994")
+    for junk in ("Sun, 06 Nov 1994 08:49:37 +0100", "Sun, ٠٦ Nov 1994 08:49:37 GMT",
+                 "Sun, 31 Feb 1994 08:49:37 GMT", "0", ""):
+        assert parse_http_date(junk) is None
+
+
+@pytest.mark.parametrize("reference,url", [
+    ("/new", "http://web/new"), ("c", "http://web/a/c"),
+    (" /x\n", "http://web/x"), ("/caf\xe9 menu?q=a b#top", "http://web/caf%C3%A9%20menu?q=a%20b"),
+    ("http://B\xfccher.example/", "http://xn--bcher-kva.example/"),
+    ("HTTP://Other/x", "http://other/x"), ("mailto:x@y", "mailto:x@y"),
+])
+def test_a_reference_is_resolved_as_the_url_standard_does(reference, url):
+    assert resolve_reference("http://web/a/b", reference) == url
+
+
+def test_what_is_no_url_raises_url_error():
+    with pytest.raises(UrlError, match="Invalid IPv6 URL"):
+        resolve_reference("http://web/", "http://[bad/")
+    with pytest.raises(UrlError, match="has no host"):
+        parse_url("http://web:\u0668\u0660/")                      # '٨٠': isdigit() says yes
+    assert host_problem("a" * 70 + ".example") == "a label of 70 characters (at most 63)"
+    assert host_problem("a..b") and host_problem("web") is None
