@@ -1,5 +1,8 @@
 """Mail clients: ``mail-send``, ``pop3-fetch`` and ``imap-client``, each printing its
-session as the command-line tools do (swaks, fetchmail -v, an IMAP transcript)."""
+session as the command-line tools do (swaks, fetchmail -v, an IMAP transcript). Each is
+thin glue: its engine (:mod:`netsim.proto.mail`) runs on the one
+:class:`~netsim.sim.runtime.StreamDriver`, and its result is read from the engine when
+the connection is over."""
 
 from __future__ import annotations
 
@@ -8,19 +11,23 @@ from email.message import EmailMessage
 
 from netsim.apps.base import App
 from netsim.apps.mail_common import IMAP, POP3, SMTP, SUBMISSION, body_sha256, sim_date
-from netsim.apps.stream_io import converse
 from netsim.apps.mail_server import MailServer
 from netsim.apps.names import hosts_entry, lookup
 from netsim.proto.ftp.tree import check_generated_size
 from netsim.proto.mail import ImapClient, Pop3Client, SmtpClient
 from netsim.proto.mail.imap_client import action_commands
 from netsim.proto.mail.lines import crlf
+from netsim.proto.mail.relay import exchanges_of
 from netsim.proto.mail.store import StoredMessage, summary_of
-from netsim.wire.addr import ip_to_int
+from netsim.sim.runtime import StreamDriver
+from netsim.wire.addr import int_to_ip, ip_to_int
 
 
-def transcript_lines(transcript, *, client="->", server="<-") -> list[str]:
-    return [f"{client if d == 'C' else server}  {line}" for d, line in transcript]
+def transcript_lines(transcript, *, client="->", server="<-", error=None) -> list[str]:
+    """An engine's transcript as the tool prints it: ``C`` sent, ``S`` received, ``E`` a
+    reply that was not the one expected (swaks's ``<**``), ``!`` the tool's own words."""
+    marks = {"C": client, "S": server, "E": error or server}
+    return [f"*** {line}" if d == "!" else f"{marks[d]}  {line}" for d, line in transcript]
 
 
 class _MailClient(App):
@@ -33,19 +40,9 @@ class _MailClient(App):
     MARKS = ("->", "<-")
 
     def start(self) -> None:
-        self.env.process(self._session())
-
-    def _session(self):
-        """Connect to ``server``, let the engine talk, print the transcript and report."""
         _, address = self.resolve(self.server)
-        sock = yield from self._connect(address, self.port)
-        if sock is None:
-            return
         self.client = self._engine()
-        yield from converse(sock, self.client)
-        self.lines.extend(transcript_lines(self.client.transcript, client=self.MARKS[0],
-                                           server=self.MARKS[1]))
-        self._report(self.client)
+        self._open(address, self.port)
 
     @property
     def done(self) -> bool:
@@ -54,23 +51,38 @@ class _MailClient(App):
     def progress(self) -> str:
         return f"{self.name} session not over" if self.client else "not connected"
 
-    def _connect(self, address: int, port: int):
-        name = self.server
-        self.say(f"=== Trying {name}:{port}...")
-        try:
-            sock = self.node.tcp_connect(address, port)
-        except OSError:
-            self.error = "connect: Network is unreachable"
-            self.say(f"*** {self.error}")
-            return None
-        try:
-            yield sock.connected
-        except ConnectionError as exc:
-            self.error = f"connect: {'Connection refused' if 'refused' in str(exc) else exc}"
-            self.say(f"*** Error connecting to {name}:{port}: {self.error}")
-            return None
-        self.say(f"=== Connected to {name}.")
-        return sock
+    def _open(self, address: int, port: int) -> None:
+        """Connect to ``server`` and let the engine talk; :meth:`_ended` reports."""
+        self.say(f"=== Trying {self.server}:{port}...")
+        self.driver = StreamDriver(self, self.client, on_end=self._ended)
+        self.driver.connect(int_to_ip(address), port)
+        if self.driver.sock is not None:
+            self.driver.sock.connected.callbacks.append(self._connected)
+
+    def _connected(self, event) -> None:
+        if event.ok:
+            self.say(f"=== Connected to {self.server}.")
+
+    def _ended(self, driver: StreamDriver) -> None:
+        if driver.refused is not None:
+            self.error = f"connect: {driver.refused}"
+            if driver.sock is None:
+                self.say(f"*** {self.error}")
+            else:
+                self.say(f"*** Error connecting to {self.server}:{self.port}: {self.error}")
+            return
+        self.lines.extend(transcript_lines(self.client.transcript, client=self.MARKS[0],
+                                           server=self.MARKS[1], error=self._error_mark()))
+        self._report(self.client, driver.failure)
+
+    def _error_mark(self) -> str | None:
+        return None
+
+    def _engine(self):
+        raise NotImplementedError
+
+    def _report(self, client, failure: str | None) -> None:
+        raise NotImplementedError
 
 
 class MailSend(_MailClient):
@@ -116,9 +128,16 @@ class MailSend(_MailClient):
         self.data = b""
         self._message_id = ""
 
+    MARKS = (" ->", "<- ")
+
     def start(self) -> None:
         self.data = self._compose()
-        self.env.process(self._run())
+        if self.server is None:
+            # swaks without --server: the MX of the sender's domain.
+            domain = self.sender.rpartition("@")[2]
+            lookup(self.node, domain, "MX").callbacks.append(self._mx_found)
+        else:
+            self._find_server()
 
     def _compose(self) -> bytes:
         msg = EmailMessage()
@@ -140,40 +159,59 @@ class MailSend(_MailClient):
             msg.set_boundary(f"=_netsim_{self.network.seed}_{self.node.name}_{self.env.now:.6f}")
         return crlf(msg.as_bytes())
 
-    def _run(self):
-        if self.server is None:
-            domain = self.sender.rpartition("@")[2]
-            answer = yield lookup(self.node, domain, "MX")
-            if answer.error or not answer.addresses:
-                self.error = f"no mail server for {domain}: {answer.error or 'no MX record'}"
-                self.say(f"*** {self.error}")
-                return
-            self.server = min(answer.addresses, key=lambda rd: int(rd.split()[0])).split()[1].rstrip(".")
+    def _mx_found(self, event) -> None:
+        answer = event.value
+        domain = self.sender.rpartition("@")[2]
+        exchanges = exchanges_of(answer.addresses) if not answer.error else []
+        if not exchanges:
+            self.error = f"no mail server for {domain}: {answer.error or 'no MX record'}"
+            self.say(f"*** {self.error}")
+            return
+        self.server = exchanges[0]
+        self._find_server()
+
+    def _find_server(self) -> None:
         address = self.resolved.get(self.server) or hosts_entry(self.network, self.server)
         if address is None:
-            answer = yield lookup(self.node, self.server)
-            if answer.error:
-                self.error = f"{self.server}: {answer.error}"
-                self.say(f"*** {self.error}")
-                return
-            address = ip_to_int(answer.addresses[0])
-        sock = yield from self._connect(address, self.port)
-        if sock is None:
+            lookup(self.node, self.server).callbacks.append(self._address_found)
+        else:
+            self._submit(address)
+
+    def _address_found(self, event) -> None:
+        answer = event.value
+        if answer.error or not answer.addresses:
+            self.error = f"{self.server}: {answer.error or 'No address associated with hostname'}"
+            self.say(f"*** {self.error}")
             return
+        self._submit(ip_to_int(answer.addresses[0]))
+
+    def _submit(self, address: int) -> None:
         user = self.sender.rpartition("@")[0]
         self.client = SmtpClient(helo=self.node.name, mail_from=self.sender,
                                  recipients=self.to + self.cc, data=self.data,
                                  auth=(user, self.password) if self.password else None)
-        yield from converse(sock, self.client)
-        self.lines.extend(transcript_lines(self.client.transcript, client=" ->", server="<- "))
-        done = self.client.done
-        if done is None or not done.delivered:
+        self._open(address, self.port)
+
+    def _error_mark(self) -> str:
+        return "<**"
+
+    def _report(self, client: SmtpClient, failure: str | None) -> None:
+        done = client.done
+        if failure is not None:
+            self.error = failure
+            self.say(f"*** {failure}")
+        elif done is None or not done.delivered:
             why = (done.error or next(iter(done.failed.values()), None)) if done else None
-            self.error = f"not accepted: {why.code} {why.text}" if why else "not accepted"
-            self.say(f"*** {self.error}")
+            if why is not None and why.code == 0:
+                self.error = why.text               # a timeout, or the connection lost
+                if not any(line == why.text for _mark, line in client.transcript):
+                    self.say(f"*** {why.text}")
+            else:
+                self.error = f"not accepted: {why}" if why else "not accepted"
+                self.say(f"*** {self.error}")
         else:
             for rcpt, reply in done.failed.items():
-                self.say(f"*** <{rcpt}> refused: {reply.code} {reply.text}")
+                self.say(f"*** <{rcpt}> refused: {reply}")
             self.say(f"=== Connection closed with remote host. Accepted for "
                      f"{', '.join(done.delivered)}.")
 
@@ -207,11 +245,12 @@ class MailSend(_MailClient):
 
     def result(self) -> dict:
         done = self.client.done if self.client else None
-        return {"from": self.sender, "message_id": self._message_id, "arrived": self.arrived(), "to": self.to, "cc": self.cc, "subject": self.subject,
+        return {"from": self.sender, "message_id": self._message_id, "arrived": self.arrived(),
+                "to": self.to, "cc": self.cc, "subject": self.subject,
                 "server": self.server, "port": self.port, "size": len(self.data),
                 "body_sha256": body_sha256(self.data),
                 "accepted_for": list(done.delivered) if done else [],
-                "refused": {r: f"{x.code} {x.text}" for r, x in done.failed.items()} if done else {}}
+                "refused": {r: str(x) for r, x in done.failed.items()} if done else {}}
 
 
 class Pop3Fetch(_MailClient):
@@ -238,12 +277,14 @@ class Pop3Fetch(_MailClient):
         self.client: Pop3Client | None = None
 
     def _engine(self) -> Pop3Client:
-        return Pop3Client(self.user, self.password, delete=self.delete)
+        return Pop3Client(self.user, self.password, delete=self.delete, server=self.server)
 
-    def _report(self, c: Pop3Client) -> None:
-        if c.error:
-            self.error = c.error
-            self.say(f"*** {c.error}")
+    def _report(self, c: Pop3Client, failure: str | None) -> None:
+        if failure is not None:
+            self.error = failure
+            self.say(f"*** {failure}")
+        elif c.error:
+            self.error = c.error                    # fetchmail's words are in the transcript
         else:
             size = sum(len(r.data) for r in c.retrieved)
             self.say(f"=== {len(c.retrieved)} messages ({size} octets) for {self.user} at "
@@ -295,9 +336,9 @@ class ImapClientApp(_MailClient):
     def _engine(self) -> ImapClient:
         return ImapClient(self.user, self.password, self.actions)
 
-    def _report(self, c: ImapClient) -> None:
-        if c.errors:
-            self.error = c.errors[0]
+    def _report(self, c: ImapClient, failure: str | None) -> None:
+        if failure is not None or c.errors:
+            self.error = failure or c.errors[0]
             self.say(f"*** {self.error}")
         opened = [n for n, m in c.messages.items() if "body" in m]
         self.say(f"=== {len(c.messages)} messages listed, {len(opened)} opened, "

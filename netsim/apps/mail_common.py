@@ -1,20 +1,15 @@
-"""What the mail applications share: ports, dates in simulated time, a message body's
-hash, and the loop that carries a session engine's bytes over a TCP socket."""
+"""What the mail applications share: ports, dates in simulated time and a message
+body's hash."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-from email.utils import format_datetime
 
-from netsim.proto.wallclock import EPOCH
+from netsim.proto.mail.headers import mail_date as sim_date
 
 SMTP, SUBMISSION, POP3, IMAP = 25, 587, 110, 143
 
-
-def sim_date(seconds: float) -> str:
-    """RFC 5322 date of a simulated instant (the run starts 2024-01-01 00:00 UTC)."""
-    return format_datetime(datetime.datetime.fromtimestamp(EPOCH + seconds, datetime.timezone.utc))
+__all__ = ["IMAP", "POP3", "SMTP", "SUBMISSION", "body_sha256", "sim_date"]
 
 
 def body_sha256(data: bytes) -> str:

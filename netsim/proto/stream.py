@@ -124,12 +124,15 @@ class Passthrough:
 
 class LineBuffer:
     """Bytes from a stream → complete lines without their CRLF. A line longer than
-    ``limit`` is cut off and flagged, so a peer cannot grow memory without bound."""
+    ``limit`` is dropped whole and flagged (``overlong``), whether it came in pieces or
+    at once, so a peer cannot grow memory without bound and the tail of a long line
+    never passes for a line of its own."""
 
     def __init__(self, limit: int = MAX_LINE) -> None:
         self.limit = limit
         self._buffer = bytearray()
         self.overlong = False
+        self._skipping = False              # inside a line already flagged overlong
 
     def feed(self, data: bytes) -> list[bytes]:
         self._buffer += data
@@ -138,9 +141,14 @@ class LineBuffer:
             end = self._buffer.find(b"\n")
             if end < 0:
                 if len(self._buffer) > self.limit:
-                    self.overlong = True
+                    self.overlong = self._skipping = True
                     del self._buffer[:]
                 return lines
+            if self._skipping or end > self.limit + 1:      # + 1: its CR
+                self.overlong = self.overlong or not self._skipping   # flagged once
+                self._skipping = False
+                del self._buffer[:end + 1]
+                continue
             line = bytes(self._buffer[:end]).rstrip(b"\r")
             del self._buffer[:end + 1]
             lines.append(line)

@@ -2,6 +2,8 @@
 standard library's own clients (smtplib, poplib, imaplib speak to them through a fake
 socket), so what netsim's servers say is what real clients expect."""
 
+import ipaddress
+
 import pytest
 
 from netsim.proto.mail import (Close, ImapClient, ImapServerSession, MailStore, Policy,
@@ -9,37 +11,49 @@ from netsim.proto.mail import (Close, ImapClient, ImapServerSession, MailStore, 
 from netsim.proto.mail.imap import envelope
 from netsim.proto.mail.imap_syntax import parse
 from netsim.proto.mail.lines import crlf
-from netsim.wire.addr import ip_to_int
 
 MESSAGE = crlf("From: alice@qq.com\nTo: bob@163.com\nSubject: hello\nMessage-ID: <1@qq.com>\n\n"
                "Hi Bob,\n.a line starting with a dot\n..two dots\n.\nbye\n")
 
 
-def talk(client, server, limit=1000):
-    """Carry bytes both ways until neither side has anything to say."""
+def talk(client, server, limit=1000, now=0.0):
+    """Start both engines, then carry bytes both ways until neither has anything to say."""
+    server.start(now)
+    client.start(now)
     for _ in range(limit):
         moved = False
         for out in server.outputs():
             moved = True
             if isinstance(out, Send):
-                client.receive(out.data)
+                client.receive(out.data, now)
         for out in client.outputs():
             moved = True
             if isinstance(out, Send):
-                server.receive(out.data)
+                server.receive(out.data, now)
         if not moved:
             return
 
 
+def started(engine, now=0.0):
+    """An engine after its start, its greeting taken."""
+    engine.start(now)
+    engine.outputs()
+    return engine
+
+
+def sent(engine) -> bytes:
+    return b"".join(o.data for o in engine.outputs() if isinstance(o, Send))
+
+
 def policy(**changes):
     base = dict(hostname="mail.163.com", domains={"163.com"}, users={"bob", "carol"},
-                relay_from=[(ip_to_int("10.0.3.0"), 0xFFFFFF00)], passwords={"bob": "secret"})
+                relay_from=[ipaddress.ip_network("10.0.3.0/24")], passwords={"bob": "secret"})
     base.update(changes)
     return Policy(**base)
 
 
 def smtp(recipients, *, peer="10.9.9.9", submission=False, auth=None, data=MESSAGE, **changes):
-    server = SmtpServerSession(policy(**changes), ip_to_int(peer), submission=submission)
+    server = SmtpServerSession(policy(**changes), peer, submission=submission)
     client = SmtpClient(helo="mail.qq.com", mail_from="alice@qq.com", recipients=recipients,
                         data=data, auth=auth)
     talk(client, server)
@@ -110,33 +124,35 @@ def test_too_many_recipients_gets_452():
 
 
 @pytest.mark.parametrize("lines, code", [
-    (b"HELLO\r\n", 500), (b"MAIL FROM:<a@b>\r\n", 503), (b"EHLO x\r\nRCPT TO:<a@b>\r\n", 503),
+    (b"HELLO\r\n", 502), (b"MAIL FROM:<a@b>\r\n", 503), (b"EHLO x\r\nRCPT TO:<a@b>\r\n", 503),
     (b"EHLO x\r\nMAIL FROM:a@b\r\n", 501), (b"EHLO x\r\nDATA\r\n", 503), (b"EHLO\r\n", 501),
     (b"EHLO x\r\nAUTH LOGIN\r\n", 504), (b"EHLO x\r\nAUTH PLAIN !!!\r\n", 501),
-    (b"X" * 9000 + b"\r\n", 500),
+    (b"X" * 9000 + b"\r\n", 500), (b"\r\n", 500),
 ])
 def test_bad_commands_get_the_rfc_5321_codes(lines, code):
-    server = SmtpServerSession(policy(), 1)
-    server.outputs()
-    server.receive(lines)
+    server = started(SmtpServerSession(policy(), "10.9.9.9"))
+    server.receive(lines, 0.0)
     last = server.outputs()[-1].data
     assert last.startswith(str(code).encode()), last
 
 
-def test_ten_errors_close_the_session_with_421():
-    server = SmtpServerSession(policy(), 1)
-    server.receive(b"BOGUS\r\n" * 12)
+def test_twenty_errors_close_the_session_with_421_as_postfix_does():
+    server = started(SmtpServerSession(policy(), "10.9.9.9"))
+    server.receive(b"BOGUS\r\n" * 22, 0.0)
     outs = server.outputs()
-    assert outs[-2].data.startswith(b"421 ") and isinstance(outs[-1], Close) and server.closed
+    assert [o.data for o in outs[:2]] == [b"502 5.5.2 Error: command not recognized\r\n"] * 2
+    assert outs[-2].data == b"421 4.7.0 mail.163.com Error: too many errors\r\n"
+    assert isinstance(outs[-1], Close) and server.closed and len(outs) == 22
 
 
 def test_smtplib_talks_to_the_server():
     import smtplib
-    server = SmtpServerSession(policy(), ip_to_int("10.0.3.7"))
+    server = SmtpServerSession(policy(), "10.0.3.7")
+    server.start(0.0)
 
     class Wire:
         def sendall(self, data):
-            server.receive(data)
+            server.receive(data, 0.0)
 
         def makefile(self, mode):
             import io
@@ -190,9 +206,9 @@ def test_pop3_downloads_each_message_and_deletes_at_update():
 
 def test_pop3_without_quit_deletes_nothing_and_a_second_client_gets_its_own_copy():
     store = store_with_mail()
-    server = Pop3ServerSession(store, "mail.163.com")
-    server.receive(b"USER bob\r\nPASS secret\r\nDELE 1\r\n")
-    server.connection_lost()
+    server = started(Pop3ServerSession(store, "mail.163.com"))
+    server.receive(b"USER bob\r\nPASS secret\r\nDELE 1\r\n", 0.0)
+    server.connection_lost(0.0)
     assert len(store.folder("bob", "INBOX").messages) == 2 and "bob" not in store.locks
     first, second = Pop3Client("bob", "secret"), Pop3Client("bob", "secret")
     talk(first, Pop3ServerSession(store, "m"))
@@ -203,19 +219,18 @@ def test_pop3_without_quit_deletes_nothing_and_a_second_client_gets_its_own_copy
 
 def test_pop3_errors():
     store = store_with_mail()
-    server = Pop3ServerSession(store, "m")
-    server.outputs()
+    server = started(Pop3ServerSession(store, "m"))
     server.receive(b"STAT\r\nUSER bob\r\nPASS wrong\r\nUSER bob\r\nPASS secret\r\nRETR 9\r\n"
-                   b"DELE 1\r\nRETR 1\r\nTOP 2 0\r\nLIST\r\nRSET\r\nSTAT\r\nFROB\r\n")
+                   b"DELE 1\r\nRETR 1\r\nTOP 2 0\r\nLIST\r\nRSET\r\nSTAT\r\nFROB\r\n", 0.0)
     replies = b"".join(o.data for o in server.outputs()).split(b"\r\n")
     status = [r for r in replies if r.startswith((b"+OK", b"-ERR"))]
     assert status[0] == b"-ERR not authenticated"
     assert status[2] == b"-ERR [AUTH] invalid user name or password"
     assert status[5] == b"-ERR no such message" and status[7] == b"-ERR message 1 already deleted"
     assert b"Subject: hello 1" in b"\r\n".join(replies)              # TOP 2 0: the header
-    assert status[-1] == b"-ERR unknown command"
-    other = Pop3ServerSession(store, "m")
-    other.receive(b"USER bob\r\nPASS secret\r\n")
+    assert status[-1] == b"-ERR Unknown command: FROB"
+    other = started(Pop3ServerSession(store, "m"))
+    other.receive(b"USER bob\r\nPASS secret\r\n", 0.0)
     assert other.outputs()[-1].data == b"-ERR [IN-USE] maildrop already locked\r\n"
 
 
@@ -224,6 +239,7 @@ def test_poplib_talks_to_the_server():
     import poplib
     store = store_with_mail(1)
     server = Pop3ServerSession(store, "mail.163.com")
+    server.start(0.0)
 
     class Pop(poplib.POP3):
         def __init__(self):
@@ -239,7 +255,7 @@ def test_poplib_talks_to_the_server():
             return self._getresp()
 
         def _putcmd(self, line):
-            server.receive(line.encode() + b"\r\n")
+            server.receive(line.encode() + b"\r\n", 0.0)
             self.file = io.BytesIO(b"".join(o.data for o in server.outputs() if isinstance(o, Send)))
 
     pop = Pop()
@@ -304,33 +320,36 @@ def test_two_imap_clients_see_the_same_folders_and_flags():
 
 def test_another_sessions_changes_arrive_as_untagged_updates():
     store = store_with_mail()
-    desktop = ImapServerSession(store, "m")
-    desktop.receive(b"a LOGIN bob secret\r\nb SELECT INBOX\r\n")
+    desktop = started(ImapServerSession(store, "m"))
+    desktop.receive(b"a LOGIN bob secret\r\nb SELECT INBOX\r\n", 0.0)
     desktop.outputs()
-    phone = ImapServerSession(store, "m")
+    phone = started(ImapServerSession(store, "m"))
     phone.receive(b"a LOGIN bob secret\r\nb SELECT INBOX\r\nc STORE 1 +FLAGS (\\Deleted)\r\n"
-                  b"d EXPUNGE\r\n")
+                  b"d EXPUNGE\r\n", 0.0)
     store.deliver("bob", MESSAGE, 5.0)
-    desktop.receive(b"c FETCH 1 (FLAGS)\r\n")
+    desktop.receive(b"c FETCH 1 (FLAGS)\r\n", 0.0)
     during_fetch = b"".join(o.data for o in desktop.outputs())
     assert b"EXPUNGE" not in during_fetch                     # §7.4.1: not during FETCH
-    desktop.receive(b"d NOOP\r\n")
+    desktop.receive(b"d NOOP\r\n", 0.0)
     updates = b"".join(o.data for o in desktop.outputs())
     assert b"* 1 EXPUNGE\r\n" in updates and b"d OK NOOP" in updates
 
 
 def test_imap_errors():
     store = store_with_mail()
-    server = ImapServerSession(store, "m")
-    server.outputs()
+    server = started(ImapServerSession(store, "m"))
     server.receive(b"a SELECT INBOX\r\nb LOGIN bob wrong\r\nc LOGIN bob secret\r\nd FETCH 1 FLAGS\r\n"
                    b"e SELECT Nope\r\nf EXAMINE INBOX\r\ng STORE 1 +FLAGS (\\Seen)\r\n"
-                   b"h COPY 1 Nope\r\ni FROB\r\nj FETCH 1 (BODY[MIME])\r\nk (\r\n")
+                   b"h COPY 1 Nope\r\ni FROB\r\nj FETCH 1 (BODY[MIME])\r\nk (\r\n"
+                   b"(((\r\n", 0.0)
     lines = b"".join(o.data for o in server.outputs()).decode().split("\r\n")
     status = {line.split(" ", 1)[0]: line.split(" ")[1] for line in lines if line and line[0] != "*"}
     assert status == {"a": "BAD", "b": "NO", "c": "OK", "d": "BAD", "e": "NO", "f": "OK",
-                      "g": "NO", "h": "NO", "i": "BAD", "j": "BAD"}
-    assert any(line.startswith("* BAD") for line in lines)     # unbalanced parenthesis
+                      "g": "NO", "h": "NO", "i": "BAD", "j": "BAD", "k": "BAD"}
+    # Dovecot's words: imap's after LOGIN, and no tag to answer to for a line without one.
+    assert "i BAD Error in IMAP command FROB: Unknown command." in lines
+    assert "k BAD Error in IMAP command: Missing ')'" in lines
+    assert "* BAD Error in IMAP command received by server." in lines
 
 
 def test_envelope_is_rfc_3501_shaped():
@@ -344,6 +363,7 @@ def test_imaplib_talks_to_the_server():
     import io
     store = store_with_mail(1)
     server = ImapServerSession(store, "mail.163.com")
+    server.start(0.0)
 
     class Imap(imaplib.IMAP4):
         def open(self, host="", port=0, timeout=None):
@@ -357,7 +377,7 @@ def test_imaplib_talks_to_the_server():
             return self.buffer.read(size)
 
         def send(self, data):
-            server.receive(data)
+            server.receive(data, 0.0)
             rest = self.buffer.read()
             self.buffer = io.BytesIO(rest + b"".join(o.data for o in server.outputs()
                                                      if isinstance(o, Send)))

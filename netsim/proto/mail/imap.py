@@ -9,24 +9,44 @@ carries untagged ``EXISTS``, ``FETCH (FLAGS …)`` and — not during FETCH, STO
 COPY (§7.4.1) — ``EXPUNGE`` updates. FETCH of ``BODY[]`` sets ``\\Seen`` (§6.4.5);
 ``BODY.PEEK[]`` and ENVELOPE do not: a client that lists headers downloads only them.
 
+It is a :class:`~netsim.proto.stream.LineServer` whose "lines" are whole tagged
+commands (a line and its literals, from :class:`~netsim.proto.mail.imap_syntax.ImapReader`)
+and answers a peer's mistakes as Dovecot does: ``a1 BAD Error in IMAP command FROB:
+Unknown command.``; before LOGIN one list per command (``a1 BAD Too many '('``, as
+Dovecot's imap-login) and three bad commands, after it twenty, then ``* BYE Too many
+invalid IMAP commands.``; ``+ OK`` before a synchronizing literal, and ``* BYE Literal
+size too large`` for one past the limit.
+
 Its client is :class:`~netsim.proto.mail.imap_client.ImapClient`.
 """
 
 from __future__ import annotations
 
-import email.utils
 import fnmatch
+import re
 import time
 from email import message_from_bytes, policy
 
-from netsim.proto.mail.imap_syntax import ImapSyntaxError, complete, parse, quote, sequence_set
+from netsim.proto.mail.headers import addresses as addresses_of
+from netsim.proto.mail.imap_syntax import (CONTINUE, ImapReader, ImapSyntaxError, LiteralTooBig,
+                                           parse, quote, sequence_set)
 from netsim.proto.mail.store import MailStore
-from netsim.proto.stream import Close, Send
+from netsim.proto.stream import Close, LineServer, Send
 from netsim.proto.wallclock import utc
 
 CAPABILITIES = "IMAP4rev1 MOVE LITERAL+"
 SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
-MAX_COMMAND = 8192
+#: A command line, and a literal in it (no command here needs a large one: no APPEND).
+LINE_LIMIT = 8192
+LITERAL_LIMIT = 8192
+#: Dovecot's limits: imap-login's before LOGIN, imap's after.
+MAX_ERRORS_BEFORE_LOGIN, MAX_ERRORS = 3, 20
+MAX_LISTS_BEFORE_LOGIN, MAX_LISTS = 1, 64
+FETCH_ITEMS = {"FLAGS", "UID", "RFC822.SIZE", "INTERNALDATE", "ENVELOPE", "BODY[]", "BODY.PEEK[]",
+               "RFC822", "BODY[HEADER]", "BODY.PEEK[HEADER]", "RFC822.HEADER", "BODY[TEXT]",
+               "BODY.PEEK[TEXT]"}
+#: RFC 3501 §9 tag: ASTRING-CHARs but "+" (Dovecot allows 100 of them).
+_TAG = re.compile(rb"[!#$&',\-./0-9:;<=>?@A-Z\[\]^_`a-z|}~]{1,100}")
 
 
 def imap_date(seconds: float) -> str:
@@ -47,7 +67,7 @@ def envelope(data: bytes) -> bytes:
         if not values:
             return None
         out = []
-        for name, address in email.utils.getaddresses(values):
+        for name, address in addresses_of(values):
             mailbox, _, host = address.partition("@")
             out.append([name or None, None, mailbox or None, host or None])
         return out
@@ -58,59 +78,112 @@ def envelope(data: bytes) -> bytes:
                   addresses("Bcc"), msg.get("In-Reply-To"), msg.get("Message-ID")])
 
 
-class ImapServerSession:
+def _text(value) -> str:
+    """An astring argument (atom, quoted string or literal) as text; a list or NIL
+    where a string belongs is a syntax error."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise ImapSyntaxError("Invalid arguments.")
+
+
+def _arguments(args: list, count: int) -> list:
+    if len(args) < count:
+        raise ImapSyntaxError("Missing arguments.")
+    return args
+
+
+class ImapServerSession(LineServer):
+    MAX_ERRORS = MAX_ERRORS_BEFORE_LOGIN
+
     def __init__(self, store: MailStore, hostname: str, now: float = 0.0) -> None:
+        super().__init__()
+        self._lines = ImapReader(line_limit=LINE_LIMIT, literal_limit=LITERAL_LIMIT)
         self.store = store
         self.hostname = hostname
-        self._buffer = bytearray()
-        self._out: list = [Send(f"* OK [CAPABILITY {CAPABILITIES}] {hostname} IMAP4rev1 "
-                                "server ready\r\n".encode())]
         self.user: str | None = None
         self.folder = None
         self.read_only = False
         self._view: list = []                     # the messages as this client numbers them
         self._flags_seen: dict[int, frozenset] = {}
         self._changed = False
-        self.closed = False
         store.watchers.append(self._on_change)
 
-    # -- input ------------------------------------------------------------------------------
+    def start(self, now: float) -> None:
+        self._out.append(Send(f"* OK [CAPABILITY {CAPABILITIES}] {self.hostname} IMAP4rev1 "
+                              "server ready\r\n".encode()))
 
-    def receive(self, data: bytes) -> None:
-        self._buffer += data
-        while not self.closed:
-            command = complete(self._buffer)
-            if command is None:
-                if len(self._buffer) > MAX_COMMAND:
-                    self._buffer.clear()
-                    self._out.append(Send(b"* BAD command line too long\r\n"))
-                return
-            self._command(command)
+    def connection_lost(self, now: float) -> None:
+        self._forget()
 
-    def connection_lost(self) -> None:
+    # -- input: the line-server hooks -------------------------------------------------------
+
+    def line(self, item) -> None:
+        """One item from the reader: a whole command, or what stands for one."""
+        if item is CONTINUE:
+            self._out.append(Send(b"+ OK\r\n"))
+        elif isinstance(item, LiteralTooBig):
+            self._bye(str(item))
+        elif isinstance(item, ImapSyntaxError):
+            self._bad("*", str(item))
+        else:
+            self._command(item)
+
+    def too_many_errors(self) -> None:
+        self._untagged("BYE Too many invalid IMAP commands.")
         self._forget()
 
     def _command(self, line: bytes) -> None:
+        tag_match = _TAG.match(line)
+        tag = tag_match.group().decode() if tag_match and line[tag_match.end():][:1] == b" " \
+            else None
         try:
-            words = parse(line)
+            words = parse(line, max_lists=MAX_LISTS if self.user else MAX_LISTS_BEFORE_LOGIN)
         except ImapSyntaxError as exc:
-            self._out.append(Send(f"* BAD {exc}\r\n".encode()))
-            return
-        if len(words) < 2 or not isinstance(words[0], str) or not isinstance(words[1], str):
-            self._out.append(Send(b"* BAD missing tag or command\r\n"))
-            return
-        tag, verb, args = words[0], words[1].upper(), words[2:]
-        handler = getattr(self, f"_cmd_{verb.lower()}", None)
+            return self._syntax_error(tag, self._verb_of(line), str(exc))
+        if tag is None or len(words) < 2 or not isinstance(words[1], str):
+            return self._bad(tag or "*", "Error in IMAP command received by server.")
+        verb, args = words[1].upper(), words[2:]
+        handler = getattr(self, f"_cmd_{verb.lower()}", None) if verb.isascii() and \
+            verb.isalpha() else None
         if handler is None:
-            return self._tagged(tag, "BAD", f"unknown command {verb}")
+            return self._syntax_error(tag, verb, "Unknown command.")
         if verb not in ("FETCH", "STORE", "COPY", "MOVE"):
             self._sync(expunges=verb not in ("SEARCH",))
         else:
             self._sync(expunges=False)
         try:
             handler(tag, args)
-        except (ImapSyntaxError, IndexError, TypeError, ValueError) as exc:
-            self._tagged(tag, "BAD", f"{verb}: {exc or 'bad arguments'}")
+        except ImapSyntaxError as exc:
+            self._syntax_error(tag, verb, str(exc))
+
+    @staticmethod
+    def _verb_of(line: bytes) -> str | None:
+        words = line.split(b" ", 2)
+        if len(words) < 2 or not re.fullmatch(rb"[A-Za-z]{1,20}", words[1].strip()):
+            return None
+        return words[1].strip().decode().upper()
+
+    def _syntax_error(self, tag: str | None, verb: str | None, message: str) -> None:
+        """Dovecot's wording: imap-login's plain message before LOGIN, imap's
+        ``Error in IMAP command VERB: …`` after."""
+        if tag is None:
+            return self._bad("*", "Error in IMAP command received by server.")
+        if self.user is None:
+            return self._bad(tag, message)
+        where = f" {verb}" if verb else ""
+        self._bad(tag, f"Error in IMAP command{where}: {message}")
+
+    def _bad(self, tag: str, text: str) -> None:
+        self._tagged(tag, "BAD", text)
+        self.count_error()
+
+    def _bye(self, text: str) -> None:
+        self._untagged(f"BYE {text}")
+        self._forget()
+        self.closed = True
+        self._out.append(Close(text))
 
     # -- any state ----------------------------------------------------------------------------
 
@@ -132,11 +205,13 @@ class ImapServerSession:
 
     def _cmd_login(self, tag, args) -> None:
         if self.user is not None:
-            return self._tagged(tag, "BAD", "already logged in")
-        user, password = str(args[0]), str(args[1])
+            return self._bad(tag, "already logged in")
+        args = _arguments(args, 2)
+        user, password = _text(args[0]), _text(args[1])
         if not self.store.check_password(user, password):
             return self._tagged(tag, "NO", "[AUTHENTICATIONFAILED] invalid credentials")
         self.user = user
+        self.MAX_ERRORS, self._errors = MAX_ERRORS, 0     # imap's limit from here on
         self._tagged(tag, "OK", f"[CAPABILITY {CAPABILITIES}] LOGIN completed")
 
     # -- authenticated ------------------------------------------------------------------------
@@ -144,7 +219,7 @@ class ImapServerSession:
     def _cmd_list(self, tag, args) -> None:
         if not self._logged_in(tag):
             return
-        pattern = str(args[1]) if len(args) > 1 else "*"
+        pattern = _text(args[1]) if len(args) > 1 else "*"
         if pattern == "":
             self._untagged('LIST (\\Noselect) "/" ""')
         for name in self.store.folders[self.user]:
@@ -155,7 +230,7 @@ class ImapServerSession:
     def _cmd_create(self, tag, args) -> None:
         if not self._logged_in(tag):
             return
-        name = str(args[0])
+        name = _text(_arguments(args, 1)[0])
         if self.store.folder(self.user, name) is not None:
             return self._tagged(tag, "NO", "[ALREADYEXISTS] mailbox already exists")
         self.store.create(self.user, name)
@@ -164,7 +239,7 @@ class ImapServerSession:
     def _cmd_select(self, tag, args, read_only: bool = False) -> None:
         if not self._logged_in(tag):
             return
-        folder = self.store.folder(self.user, str(args[0]))
+        folder = self.store.folder(self.user, _text(_arguments(args, 1)[0]))
         if folder is None:
             self.folder = None
             return self._tagged(tag, "NO", "[NONEXISTENT] no such mailbox")
@@ -192,14 +267,18 @@ class ImapServerSession:
     def _cmd_fetch(self, tag, args) -> None:
         if not self._selected(tag):
             return
-        numbers = sequence_set(str(args[0]), len(self._view))
+        args = _arguments(args, 2)
+        numbers = sequence_set(_text(args[0]), len(self._view))
         items = args[1] if isinstance(args[1], list) else [args[1]]
-        items = [str(i).upper() for i in items]
+        items = [_text(i).upper() for i in items]
         macros = {"ALL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
                   "FAST": ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
                   "FULL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"]}
         if len(items) == 1 and items[0] in macros:
             items = macros[items[0]]
+        for item in items:
+            if item not in FETCH_ITEMS:            # before any flag changes (§6.4.5)
+                raise ImapSyntaxError(f"Unknown parameter {item[:40]}")
         for n in numbers:
             message = self._view[n - 1]
             parts: list[bytes] = []
@@ -235,15 +314,16 @@ class ImapServerSession:
             return name.encode() + b" " + quote(message.header)
         if item in ("BODY[TEXT]", "BODY.PEEK[TEXT]"):
             return b"BODY[TEXT] " + quote(message.body)
-        raise ImapSyntaxError(f"unsupported FETCH item {item}")
+        raise ImapSyntaxError(f"Unknown parameter {item[:40]}")
 
     def _cmd_store(self, tag, args) -> None:
         if not self._selected(tag) or not self._writable(tag):
             return
-        numbers = sequence_set(str(args[0]), len(self._view))
-        mode = str(args[1]).upper()
+        args = _arguments(args, 3)
+        numbers = sequence_set(_text(args[0]), len(self._view))
+        mode = _text(args[1]).upper()
         flags = args[2] if isinstance(args[2], list) else args[2:]
-        flags = {str(f) for f in flags}
+        flags = {_text(f) for f in flags}
         silent = mode.endswith(".SILENT")
         for n in numbers:
             message = self._view[n - 1]
@@ -254,7 +334,7 @@ class ImapServerSession:
             elif mode.startswith("FLAGS"):
                 message.flags = flags | (message.flags & {"\\Recent"})
             else:
-                raise ImapSyntaxError(f"bad STORE mode {mode}")
+                raise ImapSyntaxError("Invalid arguments.")
             self._mark_changed(message)
             self._flags_seen[id(message)] = frozenset(message.flags)
             if not silent:
@@ -265,12 +345,13 @@ class ImapServerSession:
     def _cmd_copy(self, tag, args, move: bool = False) -> None:
         if not self._selected(tag):
             return
-        target = self.store.folder(self.user, str(args[1]))
+        args = _arguments(args, 2)
+        target = self.store.folder(self.user, _text(args[1]))
         if target is None:
             return self._tagged(tag, "NO", "[TRYCREATE] no such mailbox")
         if move and not self._writable(tag):
             return
-        numbers = sequence_set(str(args[0]), len(self._view))
+        numbers = sequence_set(_text(args[0]), len(self._view))
         moved = [self._view[n - 1] for n in numbers]
         for message in moved:
             target.add(message.data, message.arrived, message.flags | {"\\Recent"})
@@ -349,7 +430,7 @@ class ImapServerSession:
 
     def _logged_in(self, tag) -> bool:
         if self.user is None:
-            self._tagged(tag, "BAD", "not logged in")
+            self._bad(tag, "Error in IMAP command received by server.")   # imap-login
             return False
         return True
 
@@ -357,7 +438,7 @@ class ImapServerSession:
         if not self._logged_in(tag):
             return False
         if self.folder is None:
-            self._tagged(tag, "BAD", "no mailbox selected")
+            self._bad(tag, "No mailbox selected.")
             return False
         return True
 
@@ -376,7 +457,3 @@ class ImapServerSession:
 
     def _tagged(self, tag: str, status: str, text: str) -> None:
         self._out.append(Send(f"{tag} {status} {text}\r\n".encode()))
-
-    def outputs(self) -> list:
-        out, self._out = self._out, []
-        return out

@@ -2,14 +2,33 @@
 program (``list``, ``headers``, ``open 1``, ``flag 1 \\Flagged``, ``move 1 Archive``,
 ``create Archive``, ``delete 1``, ``expunge``, ``noop``) run after LOGIN and SELECT
 INBOX, then LOGOUT; what the server said is kept per message.
+
+What the server sends is read as Python's ``imaplib`` reads it, and a server it cannot
+work with fails the session in imaplib's words: a line that is neither untagged
+(``*``), a continuation (``+``) nor tagged with a tag it sent is ``unexpected
+response: …`` (``unexpected tagged response: …``); a greeting that is not ``OK`` (a
+``* BYE``, a ``554``) ends it with that greeting; a line past 1,000,000 bytes is
+``got more than 1000000 bytes``, and so is a literal past :data:`MAX_LITERAL`; the
+server closing first is ``socket error: EOF``, and ``timeout`` seconds without a byte
+``socket error: timed out``. A response it can read but whose data has the wrong
+shape (a FETCH of ``FLAGS "x"``, an ENVELOPE of three fields) is noted, not fatal: what
+could be read is kept.
 """
 
 from __future__ import annotations
 
-from email.header import decode_header, make_header
+import re
 
-from netsim.proto.mail.imap_syntax import ImapSyntaxError, complete, parse, quote
-from netsim.proto.stream import Close, Send
+from netsim.errors import PeerError
+from netsim.proto.mail.headers import field_text
+from netsim.proto.mail.imap_syntax import CONTINUE, ImapReader, ImapSyntaxError, parse, quote
+from netsim.proto.stream import Close, Send, StreamEngine
+
+#: imaplib's _MAXLINE.
+MAX_LINE = 1_000_000
+MAX_LITERAL = 64 << 20
+#: Lists in one response: an ENVELOPE holds about fifteen.
+MAX_LISTS = 1000
 
 ACTIONS = ("list", "headers", "open", "flag", "unflag", "move", "copy", "create", "delete",
            "expunge", "noop", "examine", "select")
@@ -52,16 +71,20 @@ def action_commands(action: str) -> str:
     raise ValueError(f"unknown IMAP action {action!r} (one of: {', '.join(ACTIONS)})")
 
 
-class ImapClient:
+class ImapClient(StreamEngine):
     """LOGIN, SELECT INBOX, the actions, LOGOUT — one command at a time, tagged A001…"""
 
-    def __init__(self, user: str, password: str, actions: list[str]) -> None:
+    def __init__(self, user: str, password: str, actions: list[str], *,
+                 timeout: float = 60.0) -> None:
+        super().__init__()
         self._commands = [f"LOGIN {quote(user).decode()} {quote(password).decode()}",
                           "SELECT INBOX"] + [action_commands(a) for a in actions] + ["LOGOUT"]
-        self._buffer = bytearray()
-        self._out: list = []
+        self._reader = ImapReader(line_limit=MAX_LINE, literal_limit=MAX_LITERAL)
+        self.timeout = timeout
+        self._deadline: float | None = None
         self._tag_number = 0
         self._waiting: str | None = None
+        self._current = ""
         self._started = False
         self.transcript: list[tuple[str, str]] = []
         self.folders: list[str] = []
@@ -72,65 +95,106 @@ class ImapClient:
         self.errors: list[str] = []
         self.finished = False
 
-    def receive(self, data: bytes) -> None:
-        self._buffer += data
-        while True:
-            response = complete(self._buffer)
-            if response is None:
-                return
-            self.bytes_downloaded += len(response)
-            self._response(response)
+    # -- the contract ----------------------------------------------------------------------
 
-    def connection_lost(self) -> None:
+    def start(self, now: float) -> None:
+        self._deadline = now + self.timeout
+
+    def receive(self, data: bytes, now: float) -> None:
+        if self.finished:
+            return
+        self._deadline = now + self.timeout            # a socket timeout: per read
+        for item in self._reader.feed(data):
+            if self.finished:
+                return
+            if item is CONTINUE:
+                continue                               # a literal coming to us: no answer
+            if isinstance(item, ImapSyntaxError):      # too long a line or literal
+                limit = MAX_LINE if "line" in str(item) else MAX_LITERAL
+                raise PeerError(f"got more than {limit} bytes")
+            self.bytes_downloaded += len(item)
+            self._response(item)
+
+    def connection_lost(self, now: float) -> None:
         if not self.finished:
-            self.errors.append("connection closed before LOGOUT completed")
             self.finished = True
+            raise PeerError("socket error: EOF")
+
+    def get_timer(self) -> float | None:
+        return None if self.finished else self._deadline
+
+    def handle_timer(self, now: float) -> None:
+        if self.finished or self._deadline is None or now < self._deadline:
+            return
+        self.finished = True
+        raise PeerError("socket error: timed out")
+
+    # -- responses -------------------------------------------------------------------------
 
     def _response(self, data: bytes) -> None:
-        shown = data.split(b"\r\n", 1)[0].decode("utf-8", "replace")
+        first = data.split(b"\r\n", 1)[0].split(b"\n", 1)[0].decode("utf-8", "replace")
         literal = data.count(b"\r\n") > 1
-        self.transcript.append(("S", (shown[:100] + ("…" if len(shown) > 100 else ""))
+        self.transcript.append(("S", (first[:100] + ("…" if len(first) > 100 else ""))
                                 + (f" <{len(data)} bytes>" if literal else "")))
+        head, _, rest = first.partition(" ")
+        if head == "+":
+            return                                     # a continuation nobody asked for
+        if head != "*" and (head != self._waiting or not self._started):
+            # A tag we never sent (or a line that is no response at all): imaplib aborts.
+            tagged = _TAGGED.match(first) is not None
+            what = "unexpected tagged response" if tagged else "unexpected response"
+            raise PeerError(f"{what}: {shown_repr(first)}")
         try:
-            words = parse(data)
+            words = parse(data, max_lists=MAX_LISTS)
         except ImapSyntaxError as exc:
             self.errors.append(f"unreadable response: {exc}")
             return
-        if not words:
-            return
-        if words[0] == "*":
-            self._untagged(words[1:])
+        if head == "*":
             if not self._started:
+                status = _upper(words[1]) if len(words) > 1 else ""
+                if status not in ("OK", "PREAUTH"):
+                    raise PeerError(first[:200])       # imaplib: error(self.welcome)
                 self._started = True
                 self._next()
+                return
+            self._untagged(words[1:])
             return
-        if words[0] == self._waiting:
-            status = str(words[1]).upper() if len(words) > 1 else "BAD"
-            if status != "OK":
-                self.errors.append(f"{self._current}: {' '.join(str(w) for w in words[1:])}")
-            self._waiting = None
-            self._next()
+        status = _upper(words[1]) if len(words) > 1 else "BAD"
+        if status != "OK":
+            text = " ".join(w if isinstance(w, str) else "…" for w in words[1:])
+            self.errors.append(f"{self._current}: {text[:200]}")
+        self._waiting = None
+        self._next()
 
     def _untagged(self, words: list) -> None:
-        if len(words) >= 2 and str(words[1]).upper() == "FETCH" and isinstance(words[2], list):
-            n = int(words[0])
-            known = self.messages.setdefault(n, {})
-            items = words[2]
-            for key, value in zip(items[::2], items[1::2]):
-                key = str(key).upper()
-                if key == "FLAGS":
-                    known["flags"] = sorted(str(f) for f in value)
-                elif key == "ENVELOPE":
-                    known["subject"] = header_text(value[1])
-                    sender = (value[2] or [[None, None, None, None]])[0]
-                    known["from"] = f"{header_text(sender[2])}@{header_text(sender[3])}"
-                elif key in ("BODY[]", "RFC822"):
-                    known["body"] = value if isinstance(value, bytes) else str(value).encode()
-        elif len(words) >= 2 and str(words[1]).upper() == "EXPUNGE":
-            n = int(words[0])
-            self.messages = {(k if k < n else k - 1): v for k, v in self.messages.items() if k != n}
-        elif words and str(words[0]).upper() == "LIST":
-            self.folders.append(str(words[-1]))
+        number = _number(words[0]) if words else None
+        kind = _upper(words[1]) if len(words) > 1 else ""
+        if number is not None and kind == "FETCH" and len(words) > 2 and \
+                isinstance(words[2], list):
+            self._fetched(number, words[2])
+        elif number is not None and kind == "EXPUNGE":
+            self.messages = {(k if k < number else k - 1): v
+                             for k, v in self.messages.items() if k != number}
+        elif words and _upper(words[0]) == "LIST" and isinstance(words[-1], (str, bytes)):
+            self.folders.append(field_text(words[-1]))
+
+    def _fetched(self, n: int, items: list) -> None:
+        known = self.messages.setdefault(n, {})
+        for key, value in zip(items[::2], items[1::2]):
+            key = _upper(key)
+            if key == "FLAGS" and isinstance(value, list) and \
+                    all(isinstance(f, str) for f in value):
+                known["flags"] = sorted(value)
+            elif key == "ENVELOPE":
+                subject, sender = _envelope(value)
+                if subject is _BAD:
+                    self.errors.append(f"unreadable ENVELOPE of message {n}")
+                    continue
+                known["subject"] = subject
+                if sender is not None:
+                    known["from"] = sender
+            elif key in ("BODY[]", "RFC822") and isinstance(value, (bytes, str)):
+                known["body"] = value if isinstance(value, bytes) else value.encode()
 
     def _next(self) -> None:
         if not self._commands:
@@ -145,9 +209,45 @@ class ImapClient:
         self.transcript.append(("C", f"{tag} {shown}"))
         self._out.append(Send(f"{tag} {command}\r\n".encode()))
 
-    def outputs(self) -> list:
-        out, self._out = self._out, []
-        return out
+
+_BAD = object()
+#: imaplib's tagre: a tag of ours (A and digits), a status word, its text.
+_TAGGED = re.compile(r"A[0-9]+ [A-Z]+ ", re.ASCII)
+
+
+def _upper(word) -> str:
+    return word.upper() if isinstance(word, str) else ""
+
+
+def _number(word) -> int | None:
+    """A message number (RFC 3501 nz-number): ASCII digits, not ``²``."""
+    if isinstance(word, str) and word.isascii() and word.isdigit() and len(word) <= 10:
+        return int(word)
+    return None
+
+
+def _string(value) -> bool:
+    return value is None or isinstance(value, (str, bytes))
+
+
+def _envelope(value):
+    """ENVELOPE's subject and first sender as ``mailbox@host`` (RFC 3501 §7.4.2), or
+    ``_BAD`` when it is not shaped as one."""
+    if not isinstance(value, list) or len(value) < 3 or not _string(value[1]):
+        return _BAD, None
+    subject = header_text(value[1])
+    senders = value[2]
+    if senders is None:
+        return subject, "None@None"
+    if not (isinstance(senders, list) and senders and isinstance(senders[0], list)
+            and len(senders[0]) >= 4 and all(_string(part) for part in senders[0][:4])):
+        return _BAD, None
+    sender = senders[0]
+    return subject, f"{header_text(sender[2])}@{header_text(sender[3])}"
+
+
+def shown_repr(text: str) -> str:
+    return repr(text if len(text) < 100 else text[:100] + "…")
 
 
 def header_text(value) -> str | None:
@@ -156,9 +256,4 @@ def header_text(value) -> str | None:
     long or non-ASCII Subject arrives as ``=?utf-8?q?…?=`` lines, in a literal."""
     if value is None:
         return None
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    text = text.replace("\r\n ", " ").replace("\r\n\t", "\t")
-    try:
-        return str(make_header(decode_header(text)))
-    except (ValueError, LookupError):         # a malformed encoded-word: show it as sent
-        return text
+    return field_text(value)

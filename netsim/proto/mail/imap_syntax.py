@@ -1,69 +1,167 @@
 """IMAP's data syntax (RFC 3501 §4, §9): atoms, quoted strings, literals, NIL and
-parenthesized lists — read into Python values and written back out."""
+parenthesized lists — cut from a stream, read into Python values and written back out.
+
+Both are a peer's bytes, so both are bounded: :class:`ImapReader` keeps at most
+``line_limit`` bytes of a line and ``literal_limit`` of a literal, and :func:`parse` is
+a loop with an explicit stack (three thousand ``(`` are a syntax error, not Python's
+recursion limit) that refuses more than ``max_lists`` lists, as Dovecot's parser does
+(``Too many '('``; before LOGIN it allows one). The error texts are Dovecot's.
+"""
 
 from __future__ import annotations
 
 import re
 
 _ATOM = re.compile(rb"[^\s()\"{]+(?:\[[^\]]*\](?:<[0-9.]+>)?)?")
+_LITERAL = re.compile(rb"\{([0-9]+)(\+?)\}", re.ASCII)
+_LITERAL_AT_END = re.compile(rb"\{([0-9]+)(\+?)\}\r?$", re.ASCII)
+#: More digits than any limit here: ``int()`` is not asked to read them.
+_MAX_DIGITS = 12
 
 
 class ImapSyntaxError(ValueError):
-    pass
+    """Bytes that are not IMAP's syntax; the message is Dovecot's wording."""
 
 
-def parse(data: bytes) -> list:
+class LiteralTooBig(ImapSyntaxError):
+    """A literal past the reader's limit: the connection cannot go on (Dovecot ends it)."""
+
+
+#: An item :meth:`ImapReader.feed` gives when the peer waits to be told to send a
+#: synchronizing literal (RFC 3501 §7.5: the server answers ``+ …``).
+CONTINUE = object()
+
+
+class ImapReader:
+    """A stream → whole commands (or responses): a line, and with each literal it
+    announces, the literal's bytes and the rest of the line. :meth:`feed` gives them in
+    order, with an :class:`ImapSyntaxError` in place of a line that was too long (the
+    rest of it is skipped), :data:`CONTINUE` when a synchronizing literal is awaited,
+    and a :class:`LiteralTooBig` after which it reads nothing more."""
+
+    overlong = False                    # what LineServer asks of its line buffer
+
+    def __init__(self, *, line_limit: int, literal_limit: int) -> None:
+        self.line_limit = line_limit
+        self.literal_limit = literal_limit
+        self._buffer = bytearray()
+        self._scan = 0                  # where the part of the line after a literal begins
+        self._skipping = False
+        self._announced = -1            # the literal a continuation was asked for
+        self.broken = False
+
+    def feed(self, data: bytes) -> list:
+        if self.broken:
+            return []
+        buffer = self._buffer
+        buffer += data
+        out: list = []
+        while True:
+            if self._skipping:
+                end = buffer.find(b"\n")
+                if end < 0:
+                    buffer.clear()
+                    return out
+                del buffer[:end + 1]
+                self._skipping = False
+                continue
+            end = buffer.find(b"\n", self._scan)
+            if end < 0:
+                if len(buffer) - self._scan > self.line_limit:
+                    out.append(ImapSyntaxError("IMAP command line too large"))
+                    self._restart()
+                    self._skipping = True
+                return out
+            if end - self._scan > self.line_limit + 1:
+                out.append(ImapSyntaxError("IMAP command line too large"))
+                del buffer[:end + 1]
+                self._scan = 0
+                continue
+            match = _LITERAL_AT_END.search(buffer, self._scan, end)
+            if match is None:
+                out.append(bytes(buffer[:end + 1]))
+                del buffer[:end + 1]
+                self._scan = 0
+                continue
+            digits = match.group(1)
+            size = int(digits) if len(digits) <= _MAX_DIGITS else self.literal_limit + 1
+            if size > self.literal_limit or end + 1 + size > self.line_limit + self.literal_limit:
+                out.append(LiteralTooBig("Literal size too large"))
+                self.broken = True
+                self._restart()
+                return out
+            need = end + 1 + size
+            if len(buffer) < need:
+                if not match.group(2) and self._announced != end:
+                    self._announced = end
+                    out.append(CONTINUE)
+                return out
+            self._scan = need
+
+    def _restart(self) -> None:
+        self._buffer.clear()
+        self._scan = 0
+        self._announced = -1
+
+
+def parse(data: bytes, *, max_lists: int | None = None) -> list:
     """``b'1 FETCH (FLAGS (\\\\Seen) BODY[] {5}\\r\\nhello)'`` → ``['1', 'FETCH',
     ['FLAGS', ['\\\\Seen'], 'BODY[]', b'hello']]``: atoms and quoted strings as str,
     literals as bytes, NIL as None."""
-    values, i = _parse_list(data, 0, None)
-    return values
-
-
-def _parse_list(data: bytes, i: int, closer: bytes | None) -> tuple[list, int]:
-    out: list = []
-    while i < len(data):
-        c = data[i:i + 1]
-        if c in (b" ", b"\r", b"\n"):
+    root: list = []
+    stack = [root]
+    lists = 0
+    i, size = 0, len(data)
+    while i < size:
+        c = data[i]
+        if c in b" \r\n":
             i += 1
-        elif c == b"(":
-            inner, i = _parse_list(data, i + 1, b")")
-            out.append(inner)
-        elif c == b")":
-            if closer != b")":
-                raise ImapSyntaxError("unbalanced ')'")
-            return out, i + 1
-        elif c == b'"':
+        elif c == 0x28:                                   # (
+            lists += 1
+            if max_lists is not None and lists > max_lists:
+                raise ImapSyntaxError("Too many '('")
+            inner: list = []
+            stack[-1].append(inner)
+            stack.append(inner)
+            i += 1
+        elif c == 0x29:                                   # )
+            if len(stack) == 1:
+                raise ImapSyntaxError("Unexpected ')'")
+            stack.pop()
+            i += 1
+        elif c == 0x22:                                   # "
             j, text = i + 1, bytearray()
-            while j < len(data) and data[j:j + 1] != b'"':
-                if data[j:j + 1] == b"\\":
+            while j < size and data[j] != 0x22:
+                if data[j] == 0x5C:                       # \
                     j += 1
                 text += data[j:j + 1]
                 j += 1
-            if j >= len(data):
-                raise ImapSyntaxError("unterminated quoted string")
-            out.append(text.decode("utf-8", "replace"))
+            if j >= size:
+                raise ImapSyntaxError("Missing '\"'")
+            stack[-1].append(text.decode("utf-8", "replace"))
             i = j + 1
-        elif c == b"{":
-            end = data.find(b"}", i)
-            if end < 0 or not data[i + 1:end].isdigit():
-                raise ImapSyntaxError("bad literal")
-            size = int(data[i + 1:end])
-            start = end + 1
+        elif c == 0x7B:                                   # {
+            match = _LITERAL.match(data, i)
+            if match is None or len(match.group(1)) > _MAX_DIGITS:
+                raise ImapSyntaxError("Invalid literal size")
+            start = match.end()
             if data[start:start + 2] == b"\r\n":
                 start += 2
-            out.append(bytes(data[start:start + size]))
-            i = start + size
+            elif data[start:start + 1] == b"\n":
+                start += 1
+            length = int(match.group(1))
+            stack[-1].append(bytes(data[start:start + length]))
+            i = start + length
         else:
             match = _ATOM.match(data, i)
             if match is None:
-                raise ImapSyntaxError(f"unexpected {c!r}")
+                raise ImapSyntaxError("Invalid characters in atom")
             atom = match.group().decode("utf-8", "replace")
-            out.append(None if atom.upper() == "NIL" else atom)
+            stack[-1].append(None if atom.upper() == "NIL" else atom)
             i = match.end()
-    if closer is not None:
-        raise ImapSyntaxError("unbalanced '('")
-    return out, i
+    if len(stack) > 1:
+        raise ImapSyntaxError("Missing ')'")
+    return root
 
 
 def quote(value) -> bytes:
@@ -82,37 +180,25 @@ def quote(value) -> bytes:
     return b'"' + text.replace("\\", "\\\\").replace('"', '\\"').encode() + b'"'
 
 
+_SEQUENCE = re.compile(r"(\*|[0-9]{1,9})(?::(\*|[0-9]{1,9}))?", re.ASCII)
+
+
 def sequence_set(spec: str, count: int) -> list[int]:
     """``'1:3,5'``, ``'2:*'`` → message numbers that exist (RFC 3501 §9 sequence-set)."""
     numbers: list[int] = []
+    seen: set[int] = set()
     for part in spec.split(","):
-        first, _, last = part.partition(":")
-        try:
-            a = count if first == "*" else int(first)
-            b = a if not last else (count if last == "*" else int(last))
-        except ValueError:
-            raise ImapSyntaxError(f"bad sequence set {spec!r}") from None
-        lo, hi = min(a, b), max(a, b)
-        if lo < 1:
-            raise ImapSyntaxError(f"bad sequence set {spec!r}")
-        numbers += [n for n in range(lo, min(hi, count) + 1) if n not in numbers]
-    return numbers
-
-
-def complete(buffer: bytearray) -> bytes | None:
-    """Take one whole response or command from ``buffer`` — a line, and with each
-    literal it announces, the literal's bytes and the rest of the line — or None."""
-    i = 0
-    while True:
-        end = buffer.find(b"\r\n", i)
-        if end < 0:
-            return None
-        line = buffer[i:end]
-        match = re.search(rb"\{(\d+)\}$", line)
+        match = _SEQUENCE.fullmatch(part)
         if match is None:
-            data = bytes(buffer[:end + 2])
-            del buffer[:end + 2]
-            return data
-        i = end + 2 + int(match.group(1))
-        if len(buffer) < i:
-            return None
+            raise ImapSyntaxError("Invalid messageset")
+        first, last = match.group(1), match.group(2)
+        a = count if first == "*" else int(first)
+        b = a if last is None else (count if last == "*" else int(last))
+        lo, hi = min(a, b), max(a, b)
+        if lo < 1:                      # 0, or * in an empty mailbox (Dovecot: BAD)
+            raise ImapSyntaxError("Invalid messageset")
+        for n in range(lo, min(hi, count) + 1):
+            if n not in seen:
+                seen.add(n)
+                numbers.append(n)
+    return numbers

@@ -1,5 +1,5 @@
-"""What the mail protocols share beyond :mod:`netsim.proto.stream`: dot-stuffing and
-CRLF line endings (RFC 5321 §4.5.2, RFC 5322 §2.1)."""
+"""What the mail protocols share beyond :mod:`netsim.proto.stream`: dot-stuffing,
+CRLF line endings (RFC 5321 §4.5.2, RFC 5322 §2.1) and how a peer's line is shown."""
 
 from __future__ import annotations
 
@@ -17,3 +17,9 @@ def crlf(text: str | bytes) -> bytes:
     """A message's lines with CRLF endings, as they travel (RFC 5322 §2.1)."""
     data = text.encode() if isinstance(text, str) else text
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def shown(text: str, limit: int = 100) -> str:
+    """A peer's line as a transcript shows it: cut at ``limit`` characters, so a
+    100 KB line cannot flood a tool's output."""
+    return text if len(text) < limit else text[:limit] + "…"

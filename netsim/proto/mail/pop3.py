@@ -1,4 +1,4 @@
-"""POP3 (RFC 1939, with CAPA and UIDL as RFC 2449 lists them), sans-I/O.
+"""A POP3 server (RFC 1939, with CAPA and UIDL as RFC 2449 lists them), sans-I/O.
 
 The server session moves through the three states of RFC 1939 §3: AUTHORIZATION
 (USER/PASS; the maildrop is then locked, §8), TRANSACTION (STAT, LIST, UIDL, RETR,
@@ -6,48 +6,68 @@ TOP, DELE, NOOP, RSET) and UPDATE (on QUIT: messages marked deleted are removed)
 A connection that ends without QUIT deletes nothing (§6). What the client downloads
 is its own copy: the server keeps no note of what was read.
 
-:class:`Pop3Client` logs in, lists, retrieves every message (or the ones not seen
-before, by UIDL), optionally deletes them, and quits.
+It answers as Dovecot does: ``-ERR Unknown command: FROB``; a line past 512 octets
+(RFC 2449 §4 allows 255) is ``-ERR Input line too long.`` and the end of the session;
+after :attr:`MAX_ERRORS` failed commands in a row, ``-ERR Too many bad commands.``
+and the end. The client is :class:`~netsim.proto.mail.pop3_client.Pop3Client`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from netsim.proto.mail.lines import dot_stuff
 from netsim.proto.mail.store import MailStore
-from netsim.proto.stream import Close, LineBuffer, Send
+from netsim.proto.stream import Close, LineServer, Send
 
 
-class Pop3ServerSession:
+def _number(text: str) -> int | None:
+    """A message number or line count as RFC 1939 writes it: ASCII digits, and not so
+    many that ``int()`` refuses them (``²``, ``9`` × 5,000)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None
+    return int(text)
+
+
+class Pop3ServerSession(LineServer):
+    MAX_ERRORS = 20                      # Dovecot's CLIENT_MAX_BAD_COMMANDS
+    LINE_LIMIT = 512
+
     def __init__(self, store: MailStore, hostname: str) -> None:
+        super().__init__()
         self.store = store
-        self._lines = LineBuffer(512)
-        self._out: list = [Send(f"+OK {hostname} POP3 server ready\r\n".encode())]
+        self.hostname = hostname
         self.user: str | None = None
         self._name: str | None = None
         self._messages: list = []
         self._deleted: set[int] = set()
-        self.closed = False
 
-    def receive(self, data: bytes) -> None:
-        for line in self._lines.feed(data):
-            if self.closed:
-                return
-            verb, _, arg = line.decode("ascii", "replace").partition(" ")
-            handler = getattr(self, f"_cmd_{verb.lower()}", None) if verb.isalpha() else None
-            if handler is None:
-                self._err("unknown command")
-            else:
-                handler(arg.strip())
-        if self._lines.overlong:
-            self._lines.overlong = False
-            self._err("line too long")
+    def start(self, now: float) -> None:
+        self._out.append(Send(f"+OK {self.hostname} POP3 server ready\r\n".encode()))
 
-    def connection_lost(self) -> None:
+    def connection_lost(self, now: float) -> None:
         """Gone without QUIT: no UPDATE state, nothing deleted (RFC 1939 §6)."""
         self._unlock()
         self.closed = True
+
+    # -- the line-server hooks ----------------------------------------------------------------
+
+    def line(self, line: bytes) -> None:
+        self.dispatch(line.decode("ascii", "replace"))
+
+    def command(self, verb: str, arg: str, handler) -> None:
+        handler(arg.strip())
+
+    def unknown(self, verb: str, arg: str) -> None:
+        self._err(f"Unknown command: {verb}" if verb else "Unknown command.")
+
+    def too_long(self) -> None:
+        self._out.append(Send(b"-ERR Input line too long.\r\n"))
+        self._unlock()
+        self.closed = True
+        self._out.append(Close("line too long"))
+
+    def too_many_errors(self) -> None:
+        self._out.append(Send(b"-ERR Too many bad commands.\r\n"))
+        self._unlock()
 
     # -- AUTHORIZATION ----------------------------------------------------------------------
 
@@ -103,7 +123,7 @@ class Pop3ServerSession:
         if not self._authorized():
             return
         if arg:
-            n = self._number(arg)
+            n = self._message(arg)
             if n is not None:
                 self._ok(line(n, self._messages[n - 1]))
             return
@@ -111,9 +131,10 @@ class Pop3ServerSession:
 
     def _cmd_retr(self, arg: str) -> None:
         if self._authorized():
-            n = self._number(arg)
+            n = self._message(arg)
             if n is not None:
                 message = self._messages[n - 1]
+                self._good()
                 self._out.append(Send(f"+OK {message.size} octets\r\n".encode()
                                       + dot_stuff(message.data)))
 
@@ -121,19 +142,21 @@ class Pop3ServerSession:
         if not self._authorized():
             return
         which, _, count = arg.partition(" ")
-        n = self._number(which)
+        n = self._message(which)
         if n is None:
             return
-        if not count.strip().isdigit():
+        lines = _number(count.strip())
+        if lines is None:
             return self._err("usage: TOP msg n")
         message = self._messages[n - 1]
-        body = message.body.split(b"\r\n")[:int(count)]
+        body = message.body.split(b"\r\n")[:lines]
         text = message.header + b"".join(line + b"\r\n" for line in body)
+        self._good()
         self._out.append(Send(b"+OK top of message follows\r\n" + dot_stuff(text)))
 
     def _cmd_dele(self, arg: str) -> None:
         if self._authorized():
-            n = self._number(arg)
+            n = self._message(arg)
             if n is not None:
                 self._deleted.add(n)
                 self._ok(f"message {n} deleted")
@@ -155,14 +178,15 @@ class Pop3ServerSession:
             return False
         return True
 
-    def _number(self, arg: str) -> int | None:
-        if not arg.isdigit() or not 1 <= int(arg) <= len(self._messages):
+    def _message(self, arg: str) -> int | None:
+        n = _number(arg)
+        if n is None or not 1 <= n <= len(self._messages):
             self._err("no such message")
             return None
-        if int(arg) in self._deleted:
+        if n in self._deleted:
             self._err(f"message {arg} already deleted")
             return None
-        return int(arg)
+        return n
 
     def _live(self) -> list:
         return [(n, m) for n, m in enumerate(self._messages, 1) if n not in self._deleted]
@@ -174,116 +198,20 @@ class Pop3ServerSession:
         if self.user is not None and self.store.locks.get(self.user) is self:
             del self.store.locks[self.user]
 
+    def _good(self) -> None:
+        """A command that worked: Dovecot counts bad commands in a row."""
+        self._errors = 0
+
     def _ok(self, text: str) -> None:
+        self._good()
         self._out.append(Send(f"+OK {text}\r\n".encode() if text else b"+OK\r\n"))
 
     def _err(self, text: str) -> None:
         self._out.append(Send(f"-ERR {text}\r\n".encode()))
+        self.count_error()
 
     def _multi(self, text: str, lines: list[str]) -> None:
+        self._good()
         self._out.append(Send(f"+OK {text}\r\n".encode()
                               + dot_stuff("".join(f"{line}\r\n" for line in lines).encode())
                               if lines else f"+OK {text}\r\n.\r\n".encode()))
-
-    def outputs(self) -> list:
-        out, self._out = self._out, []
-        return out
-
-
-# -- the client --------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Retrieved:
-    number: int
-    uid: str
-    data: bytes
-
-
-class Pop3Client:
-    """USER, PASS, STAT, UIDL, then RETR (and DELE) each message not ``seen`` before, QUIT."""
-
-    def __init__(self, user: str, password: str, *, delete: bool = False,
-                 seen: set[str] | None = None) -> None:
-        self.user, self.password, self.delete = user, password, delete
-        self.seen = set(seen or ())
-        self._lines = LineBuffer()
-        self._out: list = []
-        self._queue: list[tuple[str, bool]] = []       # commands waiting, multi-line reply?
-        self._waiting: tuple[str, bool] | None = None
-        self._multi: list[bytes] | None = None
-        self._status = ""
-        self.transcript: list[tuple[str, str]] = []
-        self.retrieved: list[Retrieved] = []
-        self.uids: dict[int, str] = {}
-        self.error: str | None = None
-        self.finished = False
-        self._waiting = ("greeting", False)
-
-    def receive(self, data: bytes) -> None:
-        for line in self._lines.feed(data):
-            if self._waiting is None:
-                continue
-            command, multi = self._waiting
-            if self._multi is not None:
-                if line == b".":
-                    body, self._multi = self._multi, None
-                    self._waiting = None
-                    self._answered(command, self._status, body)
-                else:
-                    self._multi.append(line[1:] if line.startswith(b".") else line)
-                continue
-            text = line.decode("utf-8", "replace")
-            self.transcript.append(("S", text if len(text) < 100 else text[:100] + "…"))
-            if text.startswith("+OK") and multi:
-                self._status, self._multi = text, []
-                continue
-            self._waiting = None
-            if not text.startswith("+OK"):
-                self.error = f"{command}: {text}"
-                self._command("QUIT")
-                self._queue.clear()
-                return
-            self._answered(command, text, None)
-
-    def connection_lost(self) -> None:
-        if not self.finished:
-            self.error = self.error or "connection closed before QUIT"
-            self.finished = True
-
-    def _answered(self, command: str, status: str, body: list[bytes] | None) -> None:
-        verb, _, arg = command.partition(" ")
-        if verb == "greeting":
-            self._command(f"USER {self.user}")
-            self._queue += [(f"PASS {self.password}", False), ("STAT", False), ("UIDL", True)]
-        elif verb == "UIDL":
-            for line in body or []:
-                n, _, uid = line.decode().partition(" ")
-                self.uids[int(n)] = uid
-            for n, uid in sorted(self.uids.items()):
-                if uid not in self.seen:
-                    self._queue.append((f"RETR {n}", True))
-                    if self.delete:
-                        self._queue.append((f"DELE {n}", False))
-            self._queue.append(("QUIT", False))
-        elif verb == "RETR":
-            n = int(arg)
-            data = b"".join(line + b"\r\n" for line in body or [])
-            self.transcript.append(("S", f"<{len(data)} bytes of message {n}>"))
-            self.retrieved.append(Retrieved(n, self.uids.get(n, ""), data))
-        elif verb == "QUIT":
-            self.finished = True
-            self._out.append(Close())
-            return
-        if self._queue and self._waiting is None:
-            command, multi = self._queue.pop(0)
-            self._command(command, multi)
-
-    def _command(self, command: str, multi: bool = False) -> None:
-        self._waiting = (command, multi)
-        shown = "PASS ********" if command.startswith("PASS ") else command
-        self.transcript.append(("C", shown))
-        self._out.append(Send(command.encode() + b"\r\n"))
-
-    def outputs(self) -> list:
-        out, self._out = self._out, []
-        return out

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from netsim.proto.mail.headers import field_text, parse_header
+
 
 @dataclass(eq=False)            # a message is itself: two equal copies are two messages
 class StoredMessage:
@@ -90,11 +92,12 @@ class MailStore:
 
 
 def summary_of(message: StoredMessage) -> dict:
-    from email import message_from_bytes, policy
-
-    parsed = message_from_bytes(message.data, policy=policy.default)
-    return {"uid": message.uid, "from": str(parsed.get("From", "")),
-            "to": str(parsed.get("To", "")), "subject": str(parsed.get("Subject", "")),
+    """What a run's summary says of a message. Its header is a peer's bytes: read as a
+    mail program shows it (:mod:`netsim.proto.mail.headers`), never parsed as addresses,
+    so no field can make the summary fail after the run."""
+    header = parse_header(message.header)
+    return {"uid": message.uid, "from": field_text(header.get("From")),
+            "to": field_text(header.get("To")), "subject": field_text(header.get("Subject")),
             "size": message.size, "flags": sorted(message.flags),
-            "received": [" ".join(str(r).split()) for r in parsed.get_all("Received", [])],
+            "received": [" ".join(field_text(r).split()) for r in header.get_all("Received", [])],
             "body_sha256": hashlib.sha256(message.body).hexdigest()}
