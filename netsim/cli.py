@@ -13,12 +13,34 @@ from pathlib import Path
 EXIT_SCENARIO_ERROR = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """A command's parser, whose description may be a function called when its help is
+    printed: ``netsim diagram --help`` lists the protocol registry's words, and no other
+    command (``netsim --help`` least of all) loads the registry for it."""
+
+    def format_help(self) -> str:
+        if callable(self.description):
+            self.description = self.description()
+        return super().format_help()
+
+
+def _diagram_description() -> str:
+    import netsim.proto  # noqa: F401 — every protocol's descriptor (no engine is loaded)
+    from netsim.wire import registry
+    app_level = [p.name for p in registry.protocols() if p.messages]
+    return ("Draw a sequence diagram from OUTDIR/trace.jsonl without re-running. "
+            f"Filter terms, comma-separated: a protocol ({', '.join(registry.filter_words())}), "
+            "node=NAME, flow=PORT or flow=A:P-B:P, from=TIME, to=TIME. "
+            f"--level app draws what applications said: {', '.join(app_level[:-1])} and "
+            f"{app_level[-1]} messages.")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="netsim",
         description="A packet-level network simulator: real frames on simulated links, "
                     "captures, summaries.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run a scenario and write its outputs")
     run.add_argument("scenario", help="a scenario file, or the name of a bundled one")
@@ -37,14 +59,12 @@ def main(argv: list[str] | None = None) -> int:
 
     diagram = sub.add_parser(
         "diagram", help="draw a sequence diagram again from a saved run (its trace.jsonl)",
-        description="Draw a sequence diagram from OUTDIR/trace.jsonl without re-running. "
-                    "Filter terms, comma-separated: a protocol (tcp, udp, icmp, arp, rarp), "
-                    "node=NAME, flow=PORT or flow=A:P-B:P, from=TIME, to=TIME.")
+        description=_diagram_description)
     diagram.add_argument("outdir", help="a folder written by netsim run")
     diagram.add_argument("--filter", default="", help="e.g. 'tcp,node=server,from=0.8s'")
     diagram.add_argument("--format", choices=["svg", "png", "mermaid", "plantuml"], default="svg")
     diagram.add_argument("--level", choices=["end-to-end", "link", "app"], default="end-to-end",
-                         help="app: only what applications said (DNS, DHCP, SMTP, POP, IMAP)")
+                         help="app: only what applications said (the protocols named above)")
     diagram.add_argument("--scale", choices=["compressed", "time"], default="compressed")
     diagram.add_argument("--limit", type=_positive, default=60,
                          help="at most this many messages, chosen to tell the story (default 60)")
@@ -117,6 +137,7 @@ def _sweep(args) -> int:
 
 
 def _diagram(args) -> int:
+    import netsim.proto  # noqa: F401 — every protocol's descriptor, for the filter and labels
     from netsim.trace.jsonl import load_jsonl
     from netsim.viz import sequence_diagram
     from netsim.viz.filters import parse_filter

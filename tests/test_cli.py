@@ -95,6 +95,32 @@ def test_diagram_redraws_a_saved_run_with_a_filter(tmp_path, capsys):
     assert main(["diagram", str(tmp_path / "nowhere")]) == 2
 
 
+def test_diagram_filters_websocket_apart_from_the_http_that_opened_it(tmp_path, capsys):
+    """WebSocket is a protocol of the registry like any other: its word filters its
+    frames, and HTTP's keeps the Upgrade handshake (and the poller's requests) without them."""
+    assert main(["run", "websocket-vs-polling", "-o", str(tmp_path), "-q", "--outputs", "jsonl"]) == 0
+    ws, http = tmp_path / "ws.mmd", tmp_path / "http.mmd"
+    for word, out in (("websocket", ws), ("http", http)):
+        assert main(["diagram", str(tmp_path), "--level", "app", "--filter", word,
+                     "--format", "mermaid", "--limit", "500", "-o", str(out)]) == 0
+    frames = [line for line in ws.read_text().splitlines() if "->>" in line or "-x" in line]
+    assert frames and all(" · WS " in line for line in frames)
+    assert any('WS text "hello"' in line for line in frames) and any("WS ping" in line for line in frames)
+    text = http.read_text()
+    assert "GET /ticker HTTP/1.1" in text and "HTTP/1.1 101 Switching Protocols" in text
+    assert "GET /latest HTTP/1.1" in text and " · WS " not in text
+
+
+def test_diagram_help_lists_every_filter_word_of_the_protocol_registry(capsys):
+    import netsim.proto  # noqa: F401
+    from netsim.wire import registry
+    with pytest.raises(SystemExit):
+        main(["diagram", "--help"])
+    text = " ".join(capsys.readouterr().out.split())      # argparse wraps the lines
+    assert f"a protocol ({', '.join(registry.filter_words())})" in text
+    assert "websocket" in registry.filter_words()
+
+
 @pytest.mark.parametrize("app, message", [
     ("{node: a, run: dns-server}", "apps[0]: a dns-server needs zones"),
     ("{node: a, run: imap-client, server: a, user: u, password: p, actions: [open]}",

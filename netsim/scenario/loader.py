@@ -171,6 +171,7 @@ def _check_meaning(scenario: Scenario) -> None:
                       ) from None
     _check_units(scenario)
     if "filter" in data.get("sequence", {}):
+        import netsim.proto  # noqa: F401 — every protocol's descriptor: the filter's words
         from netsim.viz.filters import parse_filter
         try:
             parse_filter(data["sequence"]["filter"])

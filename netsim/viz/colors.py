@@ -1,11 +1,33 @@
-"""The colours every picture uses: one per protocol, and the kinds of TCP segment a
-lesson points at (retransmissions, fast retransmissions, window probes)."""
+"""The colours every picture uses: one per protocol (each protocol's own, declared in the
+protocol registry, :mod:`netsim.wire.registry`), and the kinds of TCP segment a lesson
+points at (retransmissions, fast retransmissions, window probes)."""
 
-PROTOCOL_COLORS = {"ARP": "#7f7f7f", "RARP": "#8c564b", "ICMP": "#ff7f0e", "UDP": "#2ca02c",
-                   "TCP": "#1f77b4", "STP": "#bc80bd", "DNS": "#17a589",
-                   "DHCP": "#b8860b", "SMTP": "#c0392b", "POP": "#6c3483", "IMAP": "#1a5276",
-                   "FTP": "#8e44ad", "FTP-DATA": "#d35400",
-                   "HTTP": "#117a65", "WebSocket": "#b03a2e"}
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from netsim.wire import registry
+
+
+class _ProtocolColors(Mapping):
+    """Protocol name → colour, read from the registry when asked (so a protocol
+    registered after this module was imported has its colour too), in registration
+    order; protocols without a colour of their own are not in it."""
+
+    def _colors(self) -> dict[str, str]:
+        return {p.name: p.color for p in registry.protocols() if p.color}
+
+    def __getitem__(self, name: str) -> str:
+        return self._colors()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._colors())
+
+    def __len__(self) -> int:
+        return len(self._colors())
+
+
+PROTOCOL_COLORS: Mapping[str, str] = _ProtocolColors()
 KIND_COLORS = {"retransmission": "#e377c2", "fast-retransmission": "#9467bd",
                "zero-window-probe": "#bcbd22", "zero-window": "#17becf",
                "window-update": "#17becf", "dup-ack": "#6baed6", "dup-ack-repeat": "#6baed6"}
@@ -22,4 +44,7 @@ COLORS = PROTOCOL_COLORS
 
 
 def color_of(protocol: str, kind: str = "") -> str:
-    return KIND_COLORS.get(kind) or PROTOCOL_COLORS.get(protocol, OTHER_COLOR)
+    if kind in KIND_COLORS:
+        return KIND_COLORS[kind]
+    found = registry.find(protocol)
+    return found.color if found is not None and found.color else OTHER_COLOR

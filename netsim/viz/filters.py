@@ -1,17 +1,16 @@
 """The diagram filter language of ``netsim diagram --filter`` and scenario files.
 
-Comma-separated terms: a bare word is a protocol (``tcp``, ``arp``, ``icmp``,
-``udp``, ``rarp``); ``node=NAME`` keeps messages touching that node; ``flow=5001``
-or ``flow=10.0.1.10:40000-10.0.2.20:5001`` one flow; ``from=0.8s`` and ``to=1s`` a
-time window. Example: ``tcp,node=server,from=0.8s,to=0.9s``.
+Comma-separated terms: a bare word is a protocol (``tcp``, ``arp``, ``icmp``, ``smtp``,
+``websocket``, … — each protocol's words are declared with it, in the protocol
+registry, :mod:`netsim.wire.registry`); ``node=NAME`` keeps messages touching that
+node; ``flow=5001`` or ``flow=10.0.1.10:40000-10.0.2.20:5001`` one flow; ``from=0.8s``
+and ``to=1s`` a time window. Example: ``tcp,node=server,from=0.8s,to=0.9s``.
 """
 
 from __future__ import annotations
 
 from netsim.units import parse_time
-
-PROTOCOLS = {"arp", "rarp", "icmp", "udp", "tcp", "dns", "stp", "ethernet", "ipv4", "dhcp", "smtp",
-             "pop", "imap", "ftp", "ftp-data", "http"}
+from netsim.wire import registry
 
 
 def parse_filter(text: str) -> dict:
@@ -23,9 +22,11 @@ def parse_filter(text: str) -> dict:
         key, sep, value = term.partition("=")
         key = key.strip().lower()
         if not sep:
-            if key not in PROTOCOLS:
-                raise ValueError(f"unknown protocol {term!r} in filter (one of: {', '.join(sorted(PROTOCOLS))})")
-            options.setdefault("protocols", set()).add(key.upper())
+            protocol = registry.by_word(key)
+            if protocol is None:
+                raise ValueError(f"unknown protocol {term!r} in filter "
+                                 f"(one of: {', '.join(sorted(registry.filter_words()))})")
+            options.setdefault("protocols", set()).add(protocol.name.upper())
         elif key == "node":
             options.setdefault("nodes", set()).add(value.strip())
         elif key == "flow":

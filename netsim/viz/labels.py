@@ -7,6 +7,12 @@ Wireshark's definitions (``tcp.analysis.duplicate_ack``, ``window_update``). A T
 UDP payload that starts with a line of text (an application command or status
 line) is labelled by that line. Each label also has a *kind* that diagrams colour
 by and choose what to show from (``retransmission``, ``dup-ack``, ``syn``, …).
+
+Which application protocol a frame is comes from the protocol registry
+(:mod:`netsim.wire.registry`): a protocol that labels its own bytes (DNS, DHCP) is
+labelled as :func:`~netsim.wire.describe.describe` says; one of lines (SMTP, HTTP) is
+labelled as TCP is, and its lines in its colour; one with data connections (FTP)
+gives those its data protocol's name (FTP-DATA).
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from typing import NamedTuple
 
 from netsim.errors import FrameError
 from netsim.wire import headers as h
-from netsim.wire.describe import TCP_APPLICATIONS, describe
+from netsim.wire import registry
+from netsim.wire.describe import describe
 
 # An application command or status line: printable, ended by LF or CRLF (RFC 5321,
 # RFC 959, RFC 9112 all speak in such lines).
@@ -25,11 +32,6 @@ _TEXT_LINE = re.compile(rb"[A-Za-z0-9+*-][\x20-\x7e]{1,1000}(?=\r?\n)")
 TEXT_LABEL_MAX = 80
 _FLAG_NAMES = ((0x02, "SYN"), (0x01, "FIN"), (0x04, "RST"), (0x08, "PSH"), (0x10, "ACK"))
 TRACEROUTE_PORTS = range(33434, 33434 + 300)
-# Where FTP's control connection announces a data connection's end (RFC 959 §4.1.2,
-# RFC 2428): "PORT h1,h2,h3,h4,p1,p2", "227 … (h1,h2,h3,h4,p1,p2)", "229 … (|||P|)", EPRT.
-_FTP_HOSTPORT = re.compile(r"(?:PORT |\()(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})")
-_FTP_EPSV = re.compile(r"\(\|\|\|(\d{1,5})\|\)")
-_FTP_EPRT = re.compile(r"EPRT \|1\|([\d.]+)\|(\d{1,5})\|")
 
 #: What a retransmission's trigger (the trace's *why*) is called in a label.
 RETRANSMISSION_TEXT = {"timeout": "timeout retransmission", "syn-timeout": "timeout retransmission",
@@ -86,7 +88,9 @@ class Labeller:
         self._tcp: dict[tuple, _Direction] = {}
         self._udp_count: dict[tuple, int] = {}
         self._bpdus: dict[bytes, str] = {}        # sender MAC → its last BPDU's text
-        self._ftp_data: set[tuple[bytes, int]] = set()   # (address, port) of FTP data ends
+        #: (address, port) of each data connection end a control line announced →
+        #: the data protocol it carries (FTP's PORT, 227 → FTP-DATA).
+        self._data_ends: dict[tuple[bytes, int], str] = {}
 
     def label(self, data: bytes, why: str = "") -> Label:
         """The label of one frame; ``why`` is the trace's trigger for it (``timeout``…)."""
@@ -96,8 +100,10 @@ class Labeller:
             return Label("ARP", d.label.split(" tell ")[0])
         if d.protocol == "STP":
             return self._bpdu(data, d.label)
-        if d.protocol in ("RARP", "Ethernet", "malformed", "IPv4", "DNS", "DHCP"):
-            return Label(d.protocol, d.label)
+        protocol = registry.find(d.protocol)
+        lines = protocol is not None and protocol.lines
+        if d.protocol not in ("ICMP", "UDP", "TCP") and not lines:
+            return Label(d.protocol, d.label)     # labelled by its own bytes (DNS, DHCP, RARP)
         hlen = (data[14] & 0xF) * 4
         total = int.from_bytes(data[16:18], "big")
         l4 = data[14 + hlen:14 + total]
@@ -119,49 +125,45 @@ class Labeller:
             flow = (data[26:30], d.sport, data[30:34], d.dport)
             n = self._udp_count[flow] = self._udp_count.get(flow, 0) + 1
             return Label("UDP", f"UDP #{n} {d.sport} → {d.dport} ({len(payload)} B)")
-        if d.protocol == "TCP" or d.protocol in TCP_APPLICATIONS.values():
+        if d.protocol == "TCP" or lines:
             try:
                 label = self._tcp_label(data, l4, why)
             except FrameError as exc:
                 return Label("malformed", f"malformed TCP ({exc})")
-            ftp = self._ftp(data, d, l4, label)
-            if ftp is not None:
-                return ftp
+            connection = self._data_connection(data, d, l4, label)
+            if connection is not None:
+                return connection
             # An application's command or reply line is drawn in its protocol's colour.
             return label._replace(protocol=d.protocol) if label.kind == "text" else label
         return Label(d.protocol, d.label)
 
-    def _ftp(self, data: bytes, d, l4: bytes, label: Label) -> Label | None:
-        """FTP's two connections in two colours: everything on the control connection
-        (port 21) is FTP; a data connection — from port 20, or to an address and port a
-        PORT, EPRT, 227 or 229 line announced — is FTP-DATA, its ports in the label."""
-        if 21 in (d.sport, d.dport):
+    def _data_connection(self, data: bytes, d, l4: bytes, label: Label) -> Label | None:
+        """A protocol with data connections (FTP) in two colours: everything on its
+        control connection (port 21) is its own; a data connection — from its data port
+        (20), or to an address and port a control line announced (PORT, EPRT, 227, 229)
+        — is its data protocol (FTP-DATA), its ports in the label."""
+        control = next((p for p in (registry.on_port("tcp", d.dport), registry.on_port("tcp", d.sport))
+                        if p is not None and p.data is not None), None)
+        if control is not None:
             if label.kind == "text":
-                self._ftp_announced(data, d, l4)
-            return label._replace(protocol="FTP")
+                self._announced(data, l4, control.data)
+            return label._replace(protocol=control.name)
         src, dst = (data[26:30], d.sport), (data[30:34], d.dport)
-        if 20 in (d.sport, d.dport) or src in self._ftp_data or dst in self._ftp_data:
-            if label.kind in ("text", "data"):
-                # A file's bytes are data, even when they are text: no line of it is a command.
-                length = len(l4) - (l4[12] >> 4) * 4
-                return Label("FTP-DATA", f"{d.sport} → {d.dport} data len={length}", "data")
-            return label._replace(protocol="FTP-DATA", text=f"{d.sport} → {d.dport} {label.text}")
-        return None
+        carried = (registry.data_protocol_on_port(d.sport) or registry.data_protocol_on_port(d.dport)
+                   or self._data_ends.get(src) or self._data_ends.get(dst))
+        if carried is None:
+            return None
+        if label.kind in ("text", "data"):
+            # A file's bytes are data, even when they are text: no line of it is a command.
+            length = len(l4) - (l4[12] >> 4) * 4
+            return Label(carried, f"{d.sport} → {d.dport} data len={length}", "data")
+        return label._replace(protocol=carried, text=f"{d.sport} → {d.dport} {label.text}")
 
-    def _ftp_announced(self, data: bytes, d, l4: bytes) -> None:
+    def _announced(self, data: bytes, l4: bytes, connections: registry.DataConnections) -> None:
         payload = l4[(l4[12] >> 4) * 4:].decode("ascii", "replace")
-        for match in _FTP_HOSTPORT.finditer(payload):
-            n = [int(g) for g in match.groups()]
-            if all(0 <= v <= 255 for v in n):
-                self._ftp_data.add((bytes(n[:4]), n[4] * 256 + n[5]))
-        for match in _FTP_EPSV.finditer(payload):           # 229 (|||P|): the server's port
-            self._ftp_data.add((data[26:30], int(match.group(1))))
-        for match in _FTP_EPRT.finditer(payload):
-            try:
-                self._ftp_data.add((bytes(int(x) for x in match.group(1).split(".")),
-                                    int(match.group(2))))
-            except ValueError:
-                pass
+        for address, port in connections.announced(payload):
+            self._data_ends[(data[26:30] if address is None else address, port)] = \
+                connections.protocol
 
     def _bpdu(self, data: bytes, text: str) -> Label:
         """A BPDU, "STP BPDU root 4096/02:… cost 19": kind ``bpdu-repeat`` when the

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from netsim.trace.recorder import DROP, RX, TX, Trace
 from netsim.viz.http_stream import http_messages
 from netsim.viz.labels import Labeller
+from netsim.wire import registry
 from netsim.wire.addr import int_to_ip
 from netsim.wire.stp import BRIDGE_GROUP
 
@@ -31,9 +32,6 @@ IN_FLIGHT = "in flight when the run ended"
 #: host had no listener for (every host on a LAN hears a DHCP client's DISCOVER).
 NOT_A_FATE = {"mac-filtered", "no-listener"}
 LEVELS = ("end-to-end", "link", "app")
-#: What ``level="app"`` keeps: application protocols, as the labeller names them.
-DATAGRAM_APPLICATIONS = {"DNS", "DHCP"}
-STREAM_APPLICATIONS = {"SMTP", "POP", "IMAP", "FTP", "FTP-DATA", "HTTP"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,24 +110,29 @@ def messages(trace: Trace, *, level: str = "end-to-end", ports: bool = False,
 
 
 def application_messages(found: list[Message], trace: Trace | None = None) -> list[Message]:
-    """Only what the applications said to each other: DNS and DHCP messages, and each
-    turn of a TCP application's conversation — the segments one side sent before the
-    other answered — as one message labelled by its first line (``RETR 1``, then
-    ``+OK 4321 octets … (4 segments)``). Handshakes, ACKs, ARP and retransmitted copies
-    are left out: the picture of a textbook's application-layer chapter."""
+    """Only what the applications said to each other, cut as each protocol's descriptor
+    says (:mod:`netsim.wire.registry`): each DNS and DHCP message; each turn of a
+    conversation of lines — the segments one side sent before the other answered — as
+    one message labelled by its first line (``RETR 1``, then ``+OK 4321 octets … (4
+    segments)``); each HTTP request and response, and WebSocket frame, however many
+    segments it took. Handshakes, ACKs, ARP and retransmitted copies are left out: the
+    picture of a textbook's application-layer chapter."""
+    cut = {p.name: p.messages for p in registry.protocols() if p.messages}
     out: list[Message] = []
     turns: dict[tuple, int] = {}            # connection direction → index in out
     segments: dict[int, int] = {}           # index in out → segments merged into it
-    http = _http_connections(found) if trace is not None else {}
+    http = _http_connections(found) if trace is not None and \
+        registry.HTTP_MESSAGES in cut.values() else {}
     for carried in http.values():
         out += http_messages(carried, trace)
     for m in found:
         if http and _connection(m) in http:
             continue
-        if m.protocol in DATAGRAM_APPLICATIONS:
+        if cut.get(m.protocol) == registry.EACH_FRAME:
             out.append(_listeners_only(m))
             continue
-        if m.protocol not in STREAM_APPLICATIONS and m.protocol != "TCP" or \
+        # A connection HTTP's reader did not take (no request line seen) goes by turns.
+        if m.protocol not in cut and m.protocol != "TCP" or \
                 m.kind not in ("text", "data"):
             continue                        # handshakes, ACKs, retransmitted copies
         key = (m.src, m.sport, m.dst, m.dport)

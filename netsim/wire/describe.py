@@ -2,6 +2,8 @@
 
 ``describe(data)`` never raises: bytes that do not parse are described as such.
 Scapy's own ``summary()`` is available through ``Frame.pkt`` when more is wanted.
+Which application protocol a datagram or segment carries, and its label, come from
+the protocol registry (:mod:`netsim.wire.registry`) by well-known port.
 """
 
 from __future__ import annotations
@@ -10,15 +12,8 @@ from typing import NamedTuple
 
 from netsim.errors import FrameError
 from netsim.wire import headers as h
-from netsim.wire import stp
+from netsim.wire import registry, stp
 from netsim.wire.addr import BROADCAST_MAC, bytes_to_mac, int_to_ip
-from netsim.wire.dhcp_text import dhcp_line
-from netsim.wire.dns_text import dns_line
-
-DNS_PORT = 53
-DHCP_PORTS = (67, 68)
-#: Application protocols over TCP, by well-known port, named as tshark names them.
-TCP_APPLICATIONS = {21: "FTP", 25: "SMTP", 587: "SMTP", 80: "HTTP", 110: "POP", 143: "IMAP"}
 
 
 class Description(NamedTuple):
@@ -69,14 +64,11 @@ def _describe(data: bytes) -> Description:
         return Description("ICMP", s, d, f"ICMP {name}" + (f" (probe port {quoted})" if quoted else ""))
     if proto == h.IPPROTO_UDP and len(l4) >= 8:
         sport, dport, ulen, _c = h.UDP.unpack_from(l4)
-        if DNS_PORT in (sport, dport):
-            line = dns_line(l4[8:ulen])
+        for port in (dport, sport):
+            app = registry.on_port("udp", port)
+            line = app.datagram_label(l4[8:ulen]) if app is not None else None
             if line is not None:
-                return Description("DNS", s, d, line, sport, dport)
-        if sport in DHCP_PORTS and dport in DHCP_PORTS:
-            line = dhcp_line(l4[8:ulen])
-            if line is not None:
-                return Description("DHCP", s, d, line, sport, dport)
+                return Description(app.name, s, d, line, sport, dport)
         return Description("UDP", s, d, f"UDP {sport} → {dport} len={ulen - 8} ttl={ttl}",
                            sport, dport)
     if proto == h.IPPROTO_TCP and len(l4) >= 20:
@@ -86,17 +78,11 @@ def _describe(data: bytes) -> Description:
         flags = l4[13]
         names = [n for bit, n in _TCP_FLAGS if flags & bit]
         payload = len(l4) - (l4[12] >> 4) * 4
-        if payload > 2 and DNS_PORT in (sport, dport):
-            # DNS over TCP: a two-byte length, then the message (RFC 1035 §4.2.2).
-            data = l4[len(l4) - payload:]
-            line = dns_line(data[2:2 + int.from_bytes(data[:2], "big")])
+        for port in (dport, sport) if payload else ():
+            app = registry.on_port("tcp", port)
+            line = _stream_line(app, l4[len(l4) - payload:]) if app is not None else None
             if line is not None:
-                return Description("DNS", s, d, line + " (TCP)", sport, dport)
-        app = TCP_APPLICATIONS.get(dport) or TCP_APPLICATIONS.get(sport)
-        if payload and app:
-            first = l4[len(l4) - payload:].split(b"\n", 1)[0].rstrip(b"\r")
-            return Description(app, s, d, f"{app} {first[:80].decode('ascii', 'replace')}",
-                               sport, dport)
+                return Description(app.name, s, d, line, sport, dport)
         text = "TCP " + ",".join(names or ["-"]) + f" seq={seq}"
         if flags & 0x10:
             text += f" ack={ack}"
@@ -104,6 +90,15 @@ def _describe(data: bytes) -> Description:
             text += f" len={payload}"
         return Description("TCP", s, d, text, sport, dport)
     return Description("IPv4", s, d, f"IPv4 protocol {proto} {s} → {d}")
+
+
+def _stream_line(app: registry.Protocol, payload: bytes) -> str | None:
+    """A TCP payload's label: the protocol's own, or for a protocol of lines its name
+    and the first line (a command, a reply, a request line)."""
+    if app.stream_label is not None:
+        return app.stream_label(payload)
+    first = payload.split(b"\n", 1)[0].rstrip(b"\r")
+    return f"{app.name} {first[:80].decode('ascii', 'replace')}"
 
 
 def _describe_arp(data: bytes, ethertype: int) -> Description:
