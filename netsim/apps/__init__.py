@@ -23,13 +23,23 @@ from netsim.apps.websocket import WebSocketClientApp, WebSocketServerApp
 from netsim.apps.web_clients import HttpDnsLookup, Poller, RestClient, SoapClient
 from netsim.apps.web_services import HttpDnsServer, RestApiApp, SoapServiceApp
 
-APPS: dict[str, type[App]] = {cls.name: cls for cls in (
-    Ping, Traceroute, RarpServer, RarpBoot, UdpSend, UdpSink, UdpEcho, UdpEchoServer,
-    TcpSource, TcpSink, DnsServer, DnsResolver, Dig, Nslookup, DhcpServerApp, DhcpClientApp, DhcpRelay,
-    MailServer, MailSend, Pop3Fetch, ImapClientApp, FtpServer, Ftp, FtpGet, FtpPut,
-    HttpServer, HttpGet, Browser, RestApiApp, RestClient, SoapServiceApp, SoapClient,
-    HttpDnsServer, HttpDnsLookup, WebSocketServerApp, WebSocketClientApp, Poller)}
 
-__all__ = ["APPS", "App", "Browser", "DhcpClientApp", "DhcpRelay", "DhcpServerApp", "Dig", "Ftp", "FtpGet", "FtpPut", "FtpServer", "HttpDnsLookup", "HttpDnsServer", "HttpGet", "HttpServer", "ImapClientApp", "MailSend", "MailServer", "Nslookup",
-           "Pop3Fetch", "DnsResolver", "DnsServer", "Ping", "Poller", "RarpBoot", "RarpServer", "RestApiApp", "RestClient", "SoapClient", "SoapServiceApp", "TcpSink", "TcpSource", "Traceroute",
-           "UdpEcho", "UdpEchoServer", "UdpSend", "UdpSink", "WebSocketClientApp", "WebSocketServerApp", "resolve"]
+def _scenario_apps() -> dict[str, type[App]]:
+    """Every application of the modules imported above, by the name it declares (``name =
+    "ftp"``): a class that only inherits its name (a shared base such as HttpService) is
+    none, nor is an App subclass written outside netsim.apps (a test's)."""
+    found: dict[str, type[App]] = {}
+    todo = list(App.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if "name" in vars(cls) and cls.__module__.startswith("netsim.apps."):
+            if found.setdefault(cls.name, cls) is not cls:
+                raise TypeError(f"two applications are called {cls.name!r}: "
+                                f"{found[cls.name].__qualname__} and {cls.__qualname__}")
+    return dict(sorted(found.items()))
+
+
+APPS: dict[str, type[App]] = _scenario_apps()
+
+__all__ = sorted(["APPS", "App", "resolve", *(cls.__name__ for cls in APPS.values())])
