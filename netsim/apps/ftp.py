@@ -3,167 +3,143 @@ person types them), ``ftp-get`` and ``ftp-put`` (one file), over a control conne
 port 21 and a data connection per transfer (RFC 959 §3.2) — from port 20 in active
 mode, to a port the server announces in passive mode.
 
-Each session's engine is driven by one process (:func:`_pump`) that carries its outputs
-out in order — control replies, then opening, feeding and closing the data connection —
-and waits when there is nothing to do; the control reader and the data connection wake
-it with what they bring in.
+Every connection runs through the application runtime (:mod:`netsim.sim.runtime`): the
+session engine (:mod:`netsim.proto.ftp`) on the control connection, a
+:class:`~netsim.proto.ftp.data.DataStream` on each data connection. :class:`_DataLink`
+carries out what a session engine asks of its data connection and tells the engine,
+through its control connection's driver (so inside that driver's error boundary), what
+the data connection did. Every timer is an engine's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shlex
+from ipaddress import IPv4Address
 
 from netsim.apps.base import App
 from netsim.proto.ftp import FileTree, FtpClient, FtpServerSession
 from netsim.proto.ftp import server as fs
-from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
-from netsim.proto.ftp.tree import check_generated_size
-from netsim.proto.stream import Close, Send
+from netsim.proto.ftp.data import (CloseData, ConnectData, DataEnd, DataIn, DataStream, DataUp,
+                                   ListenData, SendData)
+from netsim.sim.runtime import StreamDriver, serve
 from netsim.units import SIZE_LIKE, parse_size
-from netsim.wire.addr import ip_to_int
 
 CONTROL_PORT = 21
 PASSIVE_RANGE = (30000, 39999)
 
 
-class _Session:
-    """One engine, its control socket, and its data connection as the driver sees them."""
+class _DataLink:
+    """The data connections of one FTP session, for its control connection's driver.
 
-    def __init__(self, app, engine, control) -> None:
-        self.app, self.engine, self.control = app, engine, control
-        self.env = app.env
-        self.data = None                  # the data connection's socket, once up
-        self.listener = None
-        self.wake = self.env.event()
-        self.over = False
+    One data connection at a time: a new one (or the engine's CloseData) lets the last
+    one go, and whatever a connection let go still does is not the engine's business."""
 
-    def poke(self) -> None:
-        if not self.wake.triggered:
-            self.wake.succeed()
+    def __init__(self, app: App, control: StreamDriver) -> None:
+        self.app, self.control, self.engine = app, control, control.engine
+        self.listener = None                    # waiting for the peer's data connection
+        self._wanted = None                     # …and the token its accept must carry
+        self.driver: StreamDriver | None = None
+        self.stream: DataStream | None = None   # the data connection the engine has
 
-    def read_control(self):
-        while not self.over:
-            data = yield self.control.recv()
-            if not data:
-                lost = getattr(self.engine, "connection_lost", None)
-                if lost is not None:
-                    lost()
-                self.over = True
-                self.poke()
-                return
-            self.engine.receive(data, self.env.now)
-            self.poke()
+    def carry(self, out) -> None:
+        """One of the session engine's data-connection outputs."""
+        kind = type(out)
+        if kind is SendData:
+            if self.driver is not None and self.stream is not None:
+                self.stream.send(out.data)
+                self.driver.kick()
+        elif kind is CloseData:
+            self._close(out)
+        elif kind is ListenData:
+            self._listen(out.port)
+        elif kind is ConnectData:
+            self._connect(out)
 
-    def accept_data(self, port: int):
-        node = self.app.node
-        if self.listener is not None:
-            self.listener.close()           # a transfer that failed left it waiting
+    def drop(self) -> None:
+        """Let go of the data connection and the listening socket (the session is over)."""
+        self._close(CloseData(report=False))
+
+    # -- opening ------------------------------------------------------------------------
+
+    def _listen(self, port: int) -> None:
+        self.drop()
+        token = self._wanted = object()
         try:
-            self.listener = node.tcp_listen(port)
-        except OSError:
-            self.engine.data_failed(self.env.now)
-            self.poke()
-            return
-        listener = self.listener
-        sock = yield listener.accept()
-        listener.close()
-        if self.listener is listener:
+            self.listener = serve(self.app, port, lambda sock: self._accepted(token),
+                                  on_output=self._output, on_end=self._ended)
+        except OSError:                         # the port is someone else's
+            self.control.call(self.engine.data_failed, self._now(), "Address already in use")
+
+    def _accepted(self, token) -> DataStream:
+        stream = DataStream()
+        if token is self._wanted and self.listener is not None:
+            self.listener.close()               # one connection per transfer
             self.listener = None
-        self._up(sock)
+            self.stream = stream
+        return stream                           # else a latecomer, reset at once (_output)
 
-    def connect_data(self, address: int, port: int, local_port: int, timeout: float):
-        try:
-            sock = self.app.node.tcp_connect(address, port, local_port=local_port)
-        except OSError:
-            self.engine.data_failed(self.env.now)
-            self.poke()
+    def _connect(self, out: ConnectData) -> None:
+        self.drop()
+        stream = self.stream = DataStream()
+        driver = self.driver = StreamDriver(self.app, stream, on_end=self._ended)
+        driver.on_output = lambda event: self._output(driver, event)
+        driver.connect(out.address, out.port, local_port=out.local_port, timeout=out.timeout)
+
+    # -- what the data connection does ---------------------------------------------------
+
+    def _output(self, driver: StreamDriver, event) -> None:
+        if driver.engine is not self.stream:
+            if type(event) is DataUp:
+                driver.engine.abort()           # nobody wants this connection
             return
-        try:
-            outcome = yield sock.connected | self.env.timeout(timeout)
-        except ConnectionError:                       # refused (RST) or given up
-            outcome = {}
-        if sock.connected in outcome and sock.connected.ok:
-            self._up(sock)
+        now, kind = self._now(), type(event)
+        if kind is DataIn:
+            self.control.call(self.engine.data_received, event.data, now)
+        elif kind is DataUp:
+            self.driver = driver
+            peer = IPv4Address(driver.sock.remote[0])
+            self.control.call(self.engine.data_connected, now, peer)
+        elif kind is DataEnd:
+            self.driver = self.stream = None
+            if driver.sock.closed.triggered:    # gone before we closed: a reset
+                self.control.call(self.engine.data_broken, now)
+            else:                               # the peer's FIN: the end of the file
+                self.control.call(self.engine.data_closed, now)
+
+    def _ended(self, driver: StreamDriver) -> None:
+        if driver.engine is not self.stream:
+            return                              # let go already, or its end was told
+        self.driver = self.stream = None
+        if driver.refused is not None:
+            self.control.call(self.engine.data_failed, self._now(), driver.refused)
+        elif driver.failure is not None:
+            self.control.call(self.engine.data_broken, self._now())
+
+    # -- closing ------------------------------------------------------------------------
+
+    def _close(self, out: CloseData) -> None:
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        self._wanted = None
+        driver, stream = self.driver, self.stream
+        self.driver = self.stream = None
+        if driver is None or driver.over:
             return
-        if not sock.connected.triggered:
-            sock.abort()                              # gave up waiting: no SYN-ACK came
-        self.engine.data_failed(self.env.now)
-        self.poke()
-
-    def carry(self, out, timeout: float):
-        """Carry out a data-connection output of either engine (a SimPy event to wait for,
-        or None). A connect is waited for: the ftp program connects before it sends RETR,
-        and a server blocks on its active connect as vsftpd does."""
-        if isinstance(out, ListenData):
-            self.env.process(self.accept_data(out.port))
-        elif isinstance(out, ConnectData):
-            return self.env.process(self.connect_data(out.address, out.port, out.local_port,
-                                                      timeout))
-        elif isinstance(out, SendData):
-            if self.data is not None:
-                return self.data.send(out.data)
-        elif isinstance(out, CloseData):
-            sock, self.data = self.data, None
-            if sock is not None:
-                sock.abort() if out.abort else sock.close()
-            if not out.abort:
-                self.engine.data_done(self.env.now)
-                self.poke()
-        return None
-
-    def _up(self, sock) -> None:
-        self.data = sock
-        self.engine.data_connected(self.env.now)
-        self.env.process(self._read_data(sock))
-        self.poke()
-
-    def _read_data(self, sock):
-        while True:
-            data = yield sock.recv()
-            if not data:
-                break
-            if sock is self.data:
-                self.engine.data_received(data, self.env.now)
-        if sock is not self.data:
-            sock.close()
-            return                      # an earlier transfer's connection, already over
-        self.data = None
-        if sock.closed.triggered and sock.closed.value == "reset":
-            self.engine.data_broken(self.env.now)
+        if driver.sock is not None and not driver.sock.connected.triggered:
+            driver.sock.abort()                 # still connecting: give up
+            return
+        if out.abort:
+            stream.abort()
         else:
-            sock.close()                # the peer's FIN was the end of the file; ours follows
-            self.engine.data_closed(self.env.now)
-        self.poke()
+            stream.close()
+        driver.kick()
+        if out.report and not out.abort:
+            driver.when_written(lambda: self.control.call(self.engine.data_done, self._now()))
 
-
-def _pump(session: _Session, handle):
-    """Carry out the engine's outputs in order; ``handle(out)`` for the side-specific ones
-    (it may return a SimPy event to wait for)."""
-    while True:
-        outputs = session.engine.outputs()
-        if not outputs:
-            if session.over:
-                return
-            session.wake = session.env.event()
-            yield session.wake
-            continue
-        pending = b""
-        for out in outputs:
-            if isinstance(out, Send):
-                pending += out.data                 # a reply of several lines, one write
-                continue
-            if pending:
-                yield session.control.send(pending)
-                pending = b""
-            if isinstance(out, Close):
-                session.control.close()
-                session.over = True
-                continue
-            waiting = handle(out)
-            if waiting is not None:
-                yield waiting
-        if pending:
-            yield session.control.send(pending)
+    def _now(self) -> float:
+        return self.app.env.now
 
 
 class FtpServer(App):
@@ -175,12 +151,18 @@ class FtpServer(App):
             "anyOf": [{"$ref": "#/$defs/size"}, {"type": "string"}]},
             "description": "path → size ('200KiB': deterministic text) or the content itself "
                            "(a string that is not a size); directories are made as needed"},
-        "users": {"type": "object", "additionalProperties": {"type": "string"}, "default": {},
+        "users": {"type": "object", "propertyNames": {"$ref": "#/$defs/ascii_word"},
+                  "additionalProperties": {"$ref": "#/$defs/ascii_line"}, "default": {},
                   "description": "user → password"},
         "anonymous": {"type": "boolean", "default": False,
                       "description": "let 'anonymous' (or 'ftp') in with any password"},
         "data_timeout": {"$ref": "#/$defs/interval", "default": "10s",
-                         "description": "how long to try the active data connection before 425"},
+                         "description": "how long to wait for a transfer's data connection "
+                                        "(active: connecting to the client; passive: the "
+                                        "client's connect) before 425"},
+        "idle_timeout": {"$ref": "#/$defs/interval", "default": "300s",
+                         "description": "a session with no command for this long ends with "
+                                        "'421 Timeout.' (vsftpd's idle_session_timeout)"},
     }
     REQUIRED = ["files"]
     SERVICE = True
@@ -189,19 +171,20 @@ class FtpServer(App):
                "files": {"report.txt": "200KiB", "docs/readme.txt": "hello"}}
 
     def __init__(self, node, *, files: dict, users: dict | None = None, anonymous: bool = False,
-                 data_timeout: float = 10.0, at: float = 0.0) -> None:
+                 data_timeout: float = 10.0, idle_timeout: float = 300.0, at: float = 0.0) -> None:
         super().__init__(node, at=at)
         self.spec = {path: parse_size(value) if isinstance(value, str) and
                      SIZE_LIKE.match(value) else value for path, value in files.items()}
         self.users = dict(users or {})
-        self.anonymous, self.data_timeout = anonymous, data_timeout
+        self.anonymous = anonymous
+        self.data_timeout, self.idle_timeout = data_timeout, idle_timeout
         self.tree = FileTree.from_spec(self.spec)
         self.log: list[dict] = []
         self.sessions = 0
+        self._links: dict[StreamDriver, _DataLink] = {}
 
     def start(self) -> None:
-        listener = self.node.tcp_listen(CONTROL_PORT)
-        self.env.process(self._accept(listener))
+        serve(self, CONTROL_PORT, self._session, on_output=self._output, on_end=self._ended)
 
     def _ports(self):
         rng, lo, hi = self.network.rng, *PASSIVE_RANGE
@@ -210,26 +193,31 @@ class FtpServer(App):
             if port not in self.node.tcp.listeners:
                 yield port
 
-    def _accept(self, listener):
-        while True:
-            sock = yield listener.accept()
-            self.sessions += 1
-            engine = FtpServerSession(self.tree, users=self.users, anonymous=self.anonymous,
-                                      hostname=self.node.name, server_ip=ip_to_int(sock.local[0]),
-                                      client_ip=ip_to_int(sock.remote[0]), passive_ports=self._ports())
-            session = _Session(self, engine, sock)
-            self.env.process(session.read_control())
-            self.env.process(_pump(session, lambda out, s=session: self._data(s, out)))
+    def _session(self, sock) -> FtpServerSession:
+        self.sessions += 1
+        return FtpServerSession(self.tree, users=self.users, anonymous=self.anonymous,
+                                hostname=self.node.name, server_ip=IPv4Address(sock.local[0]),
+                                client_ip=IPv4Address(sock.remote[0]),
+                                passive_ports=self._ports(), data_timeout=self.data_timeout,
+                                idle_timeout=self.idle_timeout)
 
-    def _data(self, session: _Session, out):
-        if not isinstance(out, fs.Transferred):
-            return session.carry(out, self.data_timeout)
-        client = session.control.remote[0]
+    def _output(self, driver: StreamDriver, out) -> None:
+        if type(out) is not fs.Transferred:
+            link = self._links.get(driver)
+            if link is None:
+                link = self._links[driver] = _DataLink(self, driver)
+            link.carry(out)
+            return
+        client = driver.sock.remote[0]
         self.log.append({"t": round(self.env.now, 6), "command": out.command, "path": out.path,
                          "bytes": out.size, "client": client})
         verb = {"RETR": "sent", "STOR": "received", "LIST": "listed"}[out.command]
         self.say(f"ftpd: {verb} {out.path} ({out.size} bytes) for {client}")
-        return None
+
+    def _ended(self, driver: StreamDriver) -> None:
+        link = self._links.pop(driver, None)
+        if link is not None:
+            link.drop()
 
     def summary_line(self) -> str:
         return (f"ftp-server: {self.sessions} sessions, {len(self.log)} transfers; "
@@ -247,18 +235,21 @@ class Ftp(App):
     TARGETS = ("server",)
     SCHEMA = {
         "server": {"type": "string", "description": "the FTP server (node, address or name)"},
-        "user": {"type": "string", "default": "anonymous", "description": "login name"},
-        "password": {"type": "string", "default": "guest@", "description": "its password"},
-        "commands": {"type": "array", "items": {"type": "string"}, "default": ["ls"],
+        "user": {"$ref": "#/$defs/ascii_word", "default": "anonymous",
+                 "description": "login name"},
+        "password": {"$ref": "#/$defs/ascii_line", "default": "guest@",
+                     "description": "its password"},
+        "commands": {"type": "array", "items": {"$ref": "#/$defs/line"}, "default": ["ls"],
                      "description": "as typed at the ftp> prompt: ls, get FILE, put FILE SIZE, cd "
                                     "DIR, pwd, mkdir, rmdir, delete, rename A B, size, modtime, "
-                                    "ascii, binary, passive"},
+                                    "ascii, binary, passive, epsv4"},
         "mode": {"enum": ["active", "passive"], "default": "passive",
                  "description": "active: the server connects back (PORT); passive: PASV"},
     }
     REQUIRED = ["server"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "ftp", "server": "server", "user": "alice",
                "password": "secret", "commands": ["ls", "get report.txt"], "mode": "passive"}
+    #: How long the ftp program waits for a data connection (curl's accept timeout).
     DATA_TIMEOUT = 60.0
 
     def __init__(self, node, *, server: str, user: str = "anonymous", password: str = "guest@",
@@ -266,42 +257,44 @@ class Ftp(App):
         super().__init__(node, at=at)
         self.server, self.user, self.password = server, user, password
         self.mode = mode
-        for command in commands or []:
-            words = command.split()
-            if len(words) == 3 and words[0] == "put" and SIZE_LIKE.match(words[2]):
-                check_generated_size(parse_size(words[2]), f"put {words[1]}")
         self.engine = FtpClient(user=user, password=password,
                                 commands=list(commands if commands is not None else ["ls"]),
                                 passive=mode == "passive", server_name=server,
-                                parse_size=parse_size)
-        self.session: _Session | None = None
+                                parse_size=parse_size, data_timeout=self.DATA_TIMEOUT)
+        self.control: StreamDriver | None = None
+        self._link: _DataLink | None = None
+        self._printed = False
 
     def start(self) -> None:
         _, address = self.resolve(self.server)
-        self.env.process(self._run(address))
+        address = IPv4Address(address)
+        control = self.control = StreamDriver(self, self.engine, on_end=self._ended)
+        self._link = _DataLink(self, control)
+        control.on_output = self._link.carry
+        control.connect(address, CONTROL_PORT)
+        if control.sock is not None:
+            local_ip, local_port = control.sock.local
+            self.engine.endpoints(IPv4Address(local_ip), local_port, address)
 
-    def _run(self, address: int):
-        try:
-            sock = self.node.tcp_connect(address, CONTROL_PORT)
-        except OSError:
-            self.error = "ftp: connect: Network is unreachable"
+    def _ended(self, driver: StreamDriver) -> None:
+        if driver.refused is not None:
+            self.error = f"ftp: connect: {driver.refused}"
             self.say(self.error)
             return
-        try:
-            yield sock.connected
-        except ConnectionError as exc:
-            self.error = f"ftp: connect: {'Connection refused' if 'refused' in str(exc) else exc}"
-            self.say(self.error)
+        self._link.drop()
+        self._conclude()
+
+    def _conclude(self, *, judged: bool = True) -> None:
+        """The session as the ftp program printed it, and (``judged``) what failed."""
+        if self._printed:
             return
-        local_ip, local_port = sock.local
-        self.engine.connected(ip_to_int(local_ip), local_port, address, self.env.now)
-        session = self.session = _Session(self, self.engine, sock)
-        self.env.process(session.read_control())
-        yield self.env.process(_pump(session, lambda out: session.carry(out, self.DATA_TIMEOUT)))
-        if session.listener is not None:
-            session.listener.close()
+        self._printed = True
         self.lines.extend(self.engine.lines)
-        if self.engine.errors:
+        failure = self.control.failure
+        if failure is not None:
+            self.lines.append(failure)
+            self.error = failure
+        elif judged and self.engine.errors:
             # The ftp program goes on after a failed command; its result says what failed.
             self.error = self.engine.errors[0]
 
@@ -310,13 +303,12 @@ class Ftp(App):
         return self.engine.finished
 
     def progress(self) -> str:
-        return f"at '{' '.join(self.engine._current or ['login'])}'"
+        return f"at '{' '.join(self.engine.current or ['login'])}'"
 
     def wrap_up(self) -> None:
-        if not self.engine.finished and self.session is not None:
-            self.lines.extend(self.engine.lines)
-            if self.session.listener is not None:
-                self.session.listener.close()
+        if self.control is not None and self.control.refused is None:
+            # A session the run ended in the middle of is unfinished, whatever failed so far.
+            self._conclude(judged=self.engine.finished)
         super().wrap_up()
 
     def result(self) -> dict:
@@ -335,13 +327,13 @@ class FtpGet(Ftp):
 
     name = "ftp-get"
     SCHEMA = {key: value for key, value in Ftp.SCHEMA.items() if key != "commands"} | {
-        "file": {"type": "string", "description": "the remote path to fetch"}}
+        "file": {"$ref": "#/$defs/line", "description": "the remote path to fetch"}}
     REQUIRED = ["server", "file"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "ftp-get", "server": "server",
                "file": "report.txt", "user": "alice", "password": "secret"}
 
     def __init__(self, node, *, file: str, **options) -> None:
-        super().__init__(node, commands=[f"get {file}"], **options)
+        super().__init__(node, commands=[f"get {shlex.quote(file)}"], **options)
 
 
 class FtpPut(Ftp):
@@ -349,12 +341,11 @@ class FtpPut(Ftp):
 
     name = "ftp-put"
     SCHEMA = {key: value for key, value in Ftp.SCHEMA.items() if key != "commands"} | {
-        "file": {"type": "string", "description": "the remote path to store"},
+        "file": {"$ref": "#/$defs/line", "description": "the remote path to store"},
         "size": {"$ref": "#/$defs/size", "description": "how many bytes"}}
     REQUIRED = ["server", "file", "size"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "ftp-put", "server": "server",
                "file": "notes.txt", "size": "10KiB", "user": "alice", "password": "secret"}
 
     def __init__(self, node, *, file: str, size, **options) -> None:
-        super().__init__(node, commands=[f"put {file} {size}"], **options)
-
+        super().__init__(node, commands=[f"put {shlex.quote(file)} {size}"], **options)

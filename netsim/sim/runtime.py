@@ -93,6 +93,7 @@ class StreamDriver(Alarm):
         self._writing = None                # a write not yet in the send buffer
         self._reading = False
         self._closing = False               # we sent FIN (or RST): only waiting for the end
+        self._in_output = False             # inside on_output: kick() is under way
         # asyncio's flow-control calls, for an engine that has them: a write is waiting
         # for room in the send buffer / it is all in (an idle timer must not run meanwhile).
         self._pause = getattr(engine, "pause_writing", None)
@@ -181,13 +182,33 @@ class StreamDriver(Alarm):
                 elif kind is Failed:
                     self._fail(out.message, out.reset)
                 elif self.on_output is not None:
+                    inside, self._in_output = self._in_output, True
                     self.on_output(out)
+                    self._in_output = inside
         if pending:
             self._write(bytes(pending))
         if self.over:
             return
         self.want(engine.get_timer())
         self._read()
+
+    def call(self, function, *args) -> None:
+        """Hand the engine work from outside — a second connection's news (FTP's data
+        connection), a request submitted — inside its error boundary, then carry out what
+        it says. From an ``on_output`` handler, that is done by the kick under way, after
+        the outputs that came before, so the order on the wire is the engine's."""
+        self._guard(function, *args)
+        if not self._in_output:
+            self.kick()
+
+    def when_written(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once all the engine wrote is in the socket's send buffer —
+        at once if it is: what a server does after its write() returned (FTP's 226 once
+        the file is handed to TCP, not once it has arrived)."""
+        if self._writing is None:
+            callback()
+        else:
+            self._writing.callbacks.append(lambda _event: callback())
 
     def _due(self, now: float) -> None:
         if self.over:

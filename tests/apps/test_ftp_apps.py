@@ -128,25 +128,3 @@ def test_firewall_settings_are_checked_where_they_are_written(old, new, message)
     assert old in text
     with pytest.raises(ScenarioError, match=message):
         parse_scenario(text.replace(old, new))
-
-
-def test_a_refused_data_connection_is_reported_not_raised():
-    """connect() answered with RST: the engine hears data_failed; the run goes on."""
-    from netsim import line
-    from netsim.apps.ftp import _Session
-
-    net, (a, b) = line(["a", "b"], rate="10Mbps", delay="1ms")
-
-    class Engine:
-        failed = []
-
-        def data_failed(self, now):
-            self.failed.append(now)
-
-    class App:
-        node, env = a, net.env
-
-    session = _Session(App(), Engine(), control=None)
-    net.env.process(session.connect_data(net.address_of("b"), 4444, 40001, timeout=5.0))
-    net.run(until=2)
-    assert len(Engine.failed) == 1 and Engine.failed[0] < 1.0

@@ -1,16 +1,23 @@
 """The FTP engines in pairs over a fake wire: a control stream, and data connections that
-come up when one side listens and the other connects (or fail, or break)."""
+come up when one side listens and the other connects (or fail, or break). Then each
+engine alone against a hostile peer: a server that answers badly, a client that asks
+badly."""
 
 import hashlib
+from ipaddress import IPv4Address
 
 import pytest
 
+from netsim.errors import PeerError
 from netsim.proto.ftp import FileTree, FtpClient, FtpServerSession, content_of, parse_command
-from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
-from netsim.proto.stream import Close, Send
-from netsim.wire.addr import ip_to_int
+from netsim.proto.ftp.client import ACCEPT_TIMEOUT, LOST_PEER, MAX_REPLY, SCAN_FAILURE
+from netsim.proto.ftp.data import (CloseData, ConnectData, DataEnd, DataIn, DataStream, DataUp,
+                                   ListenData, SendData)
+from netsim.proto.ftp.server import Transferred
+from netsim.proto.ftp.tree import fits, normalize
+from netsim.proto.stream import Abort, Close, Failed, Send
 
-CLIENT, SERVER = ip_to_int("10.0.1.10"), ip_to_int("10.0.2.20")
+CLIENT, SERVER = IPv4Address("10.0.1.10"), IPv4Address("10.0.2.20")
 FILES = {"report.txt": 5000, "docs/readme.txt": "hello\nworld\n", "empty.bin": 0}
 
 
@@ -43,8 +50,8 @@ class Wire:
         if isinstance(out, Send):
             self.client.receive(out.data, self.now)
         elif isinstance(out, Close):
-            self.client.connection_lost()
-        else:
+            self.client.connection_lost(self.now)
+        elif not isinstance(out, Transferred):
             self._data(self.server, self.client, out)
 
     def _from_client(self, out):
@@ -59,24 +66,27 @@ class Wire:
             self.listening[sender] = out.port
         elif isinstance(out, ConnectData):
             self.connects.append((sender, out.address, out.port, out.local_port))
-            if self.refuse_data or out.port != self.listening.get(peer):
-                sender.data_failed(self.now)
+            if self.refuse_data or out.port != self.listening.pop(peer, None):
+                sender.data_failed(self.now, "Connection refused")
             else:
                 self.connected = True
                 sender.data_connected(self.now)
-                peer.data_connected(self.now)
+                peer.data_connected(self.now, CLIENT)
         elif isinstance(out, SendData):
             self.carried.append(out.data)
             if self.break_data:
+                self.connected = False
                 sender.data_broken(self.now)
-                peer.data_closed(self.now)
+                peer.data_broken(self.now)
                 return
             peer.data_received(out.data, self.now)
-        elif isinstance(out, CloseData) and self.connected:
-            self.connected = False
-            if not out.abort:
-                sender.data_done(self.now)
-            peer.data_closed(self.now)
+        elif isinstance(out, CloseData):
+            self.listening.pop(sender, None)
+            if self.connected:
+                self.connected = False
+                if out.report and not out.abort:
+                    sender.data_done(self.now)
+                peer.data_closed(self.now)
 
     @property
     def server_connects(self):
@@ -87,16 +97,36 @@ class Wire:
         return [(a, p, local) for who, a, p, local in self.connects if who is self.client]
 
 
-def session(commands, *, passive=True, password="secret", anonymous=False, user="alice", **wire):
-    tree = FileTree.from_spec(FILES)
-    server = FtpServerSession(tree, users={"alice": "secret"}, anonymous=anonymous,
-                              server_ip=SERVER, client_ip=CLIENT, passive_ports=iter(range(40000, 41000)))
+def new_server(tree=None, **options):
+    server = FtpServerSession(tree or FileTree.from_spec(FILES), users={"alice": "secret"},
+                              server_ip=SERVER, client_ip=CLIENT,
+                              passive_ports=iter(range(40000, 41000)), **options)
+    server.start(0.0)
+    return server
+
+
+def new_client(commands, *, passive=True, password="secret", user="alice"):
     client = FtpClient(user=user, password=password, commands=commands, passive=passive,
                        parse_size=lambda v: int(v.rstrip("B")))
-    client.connected(CLIENT, 50000, SERVER, 0.0)
+    client.endpoints(CLIENT, 50000, SERVER)
+    client.start(0.0)
+    return client
+
+
+def session(commands, *, passive=True, password="secret", anonymous=False, user="alice", **wire):
+    tree = FileTree.from_spec(FILES)
+    server = new_server(tree, anonymous=anonymous)
+    client = new_client(commands, passive=passive, password=password, user=user)
     w = Wire(server, client, **wire)
     w.run()
     return client, server, w, tree
+
+
+def replies(server, *lines: bytes, now=1.0) -> list[str]:
+    """Feed a server session command lines; the reply lines it sends back."""
+    server.receive(b"".join(line + b"\r\n" for line in lines), now)
+    text = b"".join(o.data for o in server.outputs() if isinstance(o, Send)).decode()
+    return [line for line in text.split("\r\n") if line]
 
 
 @pytest.mark.parametrize("passive", [True, False])
@@ -116,6 +146,21 @@ def test_get_ls_put_in_both_modes(passive):
             (50000 + k, 20) for k in range(1, 6)]              # from port 20 to N+k
     assert "226 Transfer complete." in client.lines
     assert any(line.startswith("5000 bytes received in") for line in client.lines)
+
+
+@pytest.mark.parametrize("passive", [True, False])
+def test_epsv4_uses_epsv_and_eprt(passive):
+    client, _server, wire, tree = session(["epsv4", "get report.txt", "put up.txt 10B"],
+                                          passive=passive)
+    assert client.errors == [] and client.received["report.txt"] == content_of("report.txt", 5000)
+    assert tree.find("/up.txt").data == content_of("up.txt", 10)
+    assert "EPSV/EPRT on IPv4 on." in client.lines
+    if passive:
+        assert any(line.startswith("229 Entering Extended Passive Mode (|||4000") for line in client.lines)
+        assert [(a, p) for a, p, _l in wire.client_connects] == [(SERVER, 40000), (SERVER, 40001)]
+    else:
+        assert client.lines.count("200 EPRT command successful. Consider using EPSV.") == 2
+        assert [(a, p) for a, p, _l in wire.server_connects] == [(CLIENT, 50001), (CLIENT, 50002)]
 
 
 def test_the_session_prints_like_the_classic_client():
@@ -150,6 +195,7 @@ def test_ascii_type_converts_line_ends_both_ways():
     (["modtime report.txt"], "213 20240101000000"),
     (["mkdir new", "rename new old", "rmdir old"], "250 Remove directory operation successful."),
     (["put docs 10B"], "553 Could not create file."),
+    (["rename docs docs/inside"], "550 Rename failed."),            # a directory into itself
 ])
 def test_reply_codes(commands, code):
     client, *_ = session(commands)
@@ -172,29 +218,34 @@ def test_a_data_connection_that_cannot_be_made_is_425():
     assert wire.server_connects == [(CLIENT, 50001, 20)]
 
 
+def test_a_refused_passive_connection_is_the_ftp_programs_connect_error():
+    client, *_ = session(["get report.txt", "pwd"], refuse_data=True)
+    assert "ftp: connect: Connection refused" in client.lines
+    assert '257 "/" is the current directory' in client.lines        # and it goes on
+
+
 def test_a_broken_data_connection_is_426():
     client, *_ = session(["get report.txt"], break_data=True)
     assert "426 Failure writing network stream." in client.lines
+    assert "get report.txt: data connection reset" in client.errors
 
 
 def test_port_to_another_host_is_refused():
     server = FtpServerSession(FileTree(), users={"a": "b"}, server_ip=SERVER, client_ip=CLIENT)
-    server.receive(b"USER a\r\nPASS b\r\nPORT 10,9,9,9,200,1\r\nPORT 10,0,1,10,300,1\r\n"
-                   b"RETR x\r\nFROB\r\nRNTO y\r\nTYPE E\r\nMODE B\r\nABOR\r\n")
-    replies = b"".join(o.data for o in server.outputs() if isinstance(o, Send)).decode().split("\r\n")
-    codes = [r[:3] for r in replies if r]
-    assert codes == ["220", "331", "230", "501", "501", "550", "500", "503", "504", "504", "225"]
-    server.receive(b"PASV\r\nPORT 10,0,1,10,200,1\r\nSTOR ../../x\r\n")
+    server.start(0.0)
     server.outputs()
+    codes = [r[:3] for r in replies(server, b"USER a", b"PASS b", b"PORT 10,9,9,9,200,1",
+                                    b"PORT 10,0,1,10,300,1", b"RETR x", b"FROB", b"RNTO y",
+                                    b"TYPE E", b"MODE B", b"ABOR")]
+    assert codes == ["331", "230", "500", "500", "550", "500", "503", "504", "504", "225"]
+    replies(server, b"PASV", b"PORT 10,0,1,10,200,1", b"STOR ../../x")
     assert server.tree.find("/x") is None            # nothing stored until the data arrives
 
 
 def test_abor_during_a_transfer():
-    tree = FileTree.from_spec(FILES)
-    server = FtpServerSession(tree, users={"a": "b"}, server_ip=SERVER, client_ip=CLIENT)
-    server.receive(b"USER a\r\nPASS b\r\nPASV\r\nRETR report.txt\r\n")
-    server.outputs()
-    server.receive(b"ABOR\r\n")
+    server = new_server()
+    replies(server, b"USER alice", b"PASS secret", b"PASV", b"RETR report.txt")
+    server.receive(b"ABOR\r\n", 1.0)
     outs = server.outputs()
     assert any(isinstance(o, CloseData) and o.abort for o in outs)
     text = b"".join(o.data for o in outs if isinstance(o, Send))
@@ -203,10 +254,10 @@ def test_abor_during_a_transfer():
 
 def test_feat_is_a_multi_line_reply_and_commands_need_login():
     server = FtpServerSession(FileTree(), users={})
-    server.receive(b"LIST\r\nFEAT\r\n")
-    text = b"".join(o.data for o in server.outputs() if isinstance(o, Send)).decode()
-    assert "530 Please login with USER and PASS.\r\n" in text
-    assert "211-Features:\r\n EPRT\r\n" in text and text.endswith("211 End\r\n")
+    server.start(0.0)
+    text = "\r\n".join(replies(server, b"LIST", b"FEAT"))
+    assert "530 Please login with USER and PASS." in text
+    assert "211-Features:\r\n EPRT\r\n" in text and text.endswith("211 End")
 
 
 def test_client_commands_are_checked():
@@ -216,11 +267,323 @@ def test_client_commands_are_checked():
         parse_command("get")
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"user": "u\r\nPASS p\r\nDELE a.txt"}, "user .* a line break"),
+    ({"password": "p\nDELE a.txt"}, "password .* a line break"),
+    ({"commands": ["get 'a\r\nDELE b'"]}, "get: .* a line break"),
+    ({"commands": ["rename a 'b\nDELE c'"]}, "rename: .* a line break"),
+    ({"commands": ["cd '\udc80'"]}, "is not text that can be sent"),
+    ({"commands": ["put big.bin 99999999999"]}, "more than netsim makes up"),
+])
+def test_what_would_not_fit_a_command_line_is_refused_before_the_run(options, message):
+    """The Python API's way in: no schema, the engine itself refuses a second command
+    smuggled into a user name, a password or a path."""
+    arguments = {"user": "alice", "password": "secret", "commands": ["ls"]} | options
+    with pytest.raises(ValueError, match=message):
+        FtpClient(**arguments)
+
+
 def test_the_tree_never_leaves_its_root_and_lists_its_files():
     tree = FileTree.from_spec(FILES)
-    from netsim.proto.ftp.tree import normalize
     assert normalize("/docs", "../../../etc/passwd") == "/etc/passwd"
     assert tree.find(normalize("/docs", "../../../etc/passwd")) is None
     listing = tree.listing()
     assert listing["/report.txt"]["sha256"] == hashlib.sha256(content_of("report.txt", 5000)).hexdigest()
     assert listing["/docs/"] == {"directory": True}
+    assert list(listing) == ["/docs/", "/docs/readme.txt", "/empty.bin", "/report.txt"]
+
+
+def test_the_data_stream_engine_forwards_and_closes_after_the_peer():
+    stream = DataStream()
+    stream.start(0.0)
+    stream.receive(b"abc", 0.1)
+    stream.send(b"xyz")
+    assert stream.outputs() == [DataUp(), DataIn(b"abc"), Send(b"xyz")]
+    stream.connection_lost(0.2)
+    assert stream.outputs() == [Close(), DataEnd()]       # our FIN before the news
+    stream.abort()
+    assert [type(o) for o in stream.outputs()] == [Abort]
+
+
+# -- the client against a hostile server ----------------------------------------------------
+
+LOGIN = [b"220 hi", b"331 pw", b"230 ok", b"215 UNIX Type: L8", b"200 binary"]
+
+
+def talk(client, *lines: bytes, now=1.0) -> list:
+    """Feed the client reply lines, one segment each; every output it had."""
+    outs = []
+    for line in lines:
+        client.receive(line + b"\r\n", now)
+        outs += client.outputs()
+    return outs
+
+
+def sent(outs) -> list[str]:
+    return [o.data.decode().rstrip("\r\n") for o in outs if isinstance(o, Send)]
+
+
+@pytest.mark.parametrize("reply", [
+    b"227 Entering Passive Mode (10,0,2,300,1,1)",        # an octet over 255
+    b"227 Entering Passive Mode (10,0,2,20,1,256)",       # a port byte over 255
+    b"227 Entering Passive Mode (10,0,2,20,1)",           # five numbers
+    b"227 Entering Passive Mode (10,0,2,20,1," + b"1" * 1000 + b")",   # 1000 digits
+    "227 Entering Passive Mode (١٠,٠,٢,٢٠,١,١)".encode(),   # Arabic-Indic digits
+])
+def test_a_227_without_six_bytes_is_the_ftp_programs_scan_failure(reply):
+    client = new_client(["get report.txt", "pwd"])
+    outs = talk(client, *LOGIN, reply)
+    assert not any(isinstance(o, ConnectData) for o in outs)
+    assert SCAN_FAILURE in client.lines and client.errors == [SCAN_FAILURE]
+    assert sent(outs)[-1] == "PWD"                        # the command failed; on to the next
+
+
+@pytest.mark.parametrize("reply, message", [
+    (b"228 Entering Long Passive Mode", "wrong server: return code must be 227"),
+    (b"502 no passive here", "Passive mode refused."),
+])
+def test_a_refused_or_wrong_passive_reply_fails_the_command(reply, message):
+    client = new_client(["ls", "pwd"])
+    outs = talk(client, *LOGIN, reply)
+    assert message in client.lines and sent(outs)[-1] == "PWD"
+
+
+@pytest.mark.parametrize("reply", [
+    b"229 Entering Extended Passive Mode (|||70000|)",
+    b"229 Entering Extended Passive Mode (|||0|)",
+    b"229 Entering Extended Passive Mode (|||-5|)",
+    b"229 Entering Extended Passive Mode (|||99999999999999999999|)",
+    b"229 Entering Extended Passive Mode (|!|5000|)",      # delimiters that differ
+    "229 Entering Extended Passive Mode (|||٥٠٠٠|)".encode(),
+])
+def test_a_229_with_a_bad_port_is_a_scan_failure(reply):
+    client = new_client(["epsv4", "ls"])
+    outs = talk(client, *LOGIN, reply)
+    assert sent(outs)[-2:] == ["EPSV", "QUIT"]
+    assert not any(isinstance(o, ConnectData) for o in outs)
+    assert client.errors == [SCAN_FAILURE]
+
+
+def test_a_229_names_a_port_on_the_control_connections_host():
+    client = new_client(["epsv4", "ls"])
+    outs = talk(client, *LOGIN, b"229 Entering Extended Passive Mode (|||40001|)")
+    assert [o for o in outs if isinstance(o, ConnectData)] == [ConnectData(SERVER, 40001, 50001, 60.0)]
+
+
+@pytest.mark.parametrize("line", ["²²² hello", "٢٢٠ ready", "22O ready", "hello", "", "2201 x"])
+def test_a_line_that_is_not_a_reply_is_a_peer_error(line):
+    """str.isdigit() is true for '²²²': int() of it raised ValueError out of the run."""
+    client = new_client(["ls"])
+    with pytest.raises(PeerError, match="^Weird server reply"):
+        client.receive(line.encode() + b"\r\n", 0.1)
+
+
+def test_a_bad_line_later_in_the_session_is_a_peer_error_too():
+    client = new_client(["ls"])
+    talk(client, *LOGIN)
+    with pytest.raises(PeerError, match="Weird server reply: '²²² hello'"):
+        client.receive("²²² hello\r\n".encode(), 1.0)
+
+
+def test_a_multi_line_reply_that_never_ends_is_cut_off():
+    client = new_client(["ls"])
+    client.receive(b"220-welcome\r\n", 0.1)
+    with pytest.raises(PeerError, match=f"a reply of more than {MAX_REPLY} bytes"):
+        for _ in range(MAX_REPLY // 10):
+            client.receive(b"220-more\r\n", 0.2)           # never "220 " again
+    assert len(client.lines) == 1                          # nothing of it kept as printed
+
+
+def test_a_reply_of_100_kb_without_crlf_is_a_peer_error():
+    client = new_client(["ls"])
+    with pytest.raises(PeerError, match="a line of more than 4096 bytes"):
+        for _ in range(100):
+            client.receive(b"2" * 1024, 0.1)
+
+
+def test_a_long_reply_that_ends_is_read_whole():
+    client = new_client(["pwd"])
+    talk(client, b"220-Welcome", b" to the server", b"220-still", b"220 ready")
+    assert client.lines[1:5] == ["220-Welcome", " to the server", "220-still", "220 ready"]
+    assert client._step == "user"
+
+
+def test_replies_out_of_order_or_unsolicited_do_not_derail_the_client():
+    client = new_client(["ls", "pwd"])
+    outs = talk(client, b"220 hi", b"331 pw", b"230 ok",
+                b"215",                                    # no system name: old IndexError
+                b"200 binary", b"227 Entering Passive Mode (10,0,2,20,156,64)",
+                b"226 Transfer complete.",                 # unsolicited: nothing was asked
+                b"250 and another")
+    assert [o for o in outs if isinstance(o, ConnectData)] == [ConnectData(SERVER, 40000, 50001, 60.0)]
+    assert "226 Transfer complete." in client.lines        # printed, and let be
+    client.data_connected(1.1)
+    assert sent(client.outputs()) == ["LIST"]
+    outs = talk(client, b"226 done before 150", now=1.2)   # RFC 959 §5.4: no 1yz, no transfer
+    assert "ls: 226 done before 150" in client.errors
+    assert CloseData(report=False) in outs and sent(outs) == ["PWD"]
+    outs = talk(client, b"150 login?", now=1.3)            # a 1yz where a final reply is due
+    assert "pwd: 150 login?" in client.errors and sent(outs) == ["QUIT"]
+
+
+def test_a_150_to_user_is_a_failed_login():
+    client = new_client(["ls"])
+    outs = talk(client, b"220 hi", b"150 what")
+    assert "Login failed." in client.lines and sent(outs) == ["USER alice", "QUIT"]
+
+
+def test_an_unsolicited_421_ends_the_session_as_lostpeer_does():
+    client = new_client(["ls"])
+    outs = talk(client, *LOGIN[:3], b"421 Timeout.")
+    assert client.finished and client.errors == ["421 Timeout."]
+    assert any(isinstance(o, Close) for o in outs)
+    client.receive(b"220 more\r\n", 2.0)                   # after the end: nothing
+    assert client.outputs() == []
+
+
+def test_the_servers_close_is_the_ftp_programs_lost_peer_line():
+    client = new_client(["ls"])
+    talk(client, *LOGIN[:2])
+    client.connection_lost(1.5)
+    assert client.lines[-1] == LOST_PEER and client.errors == [LOST_PEER]
+    assert Close("lost peer") in client.outputs()
+
+
+def test_a_server_that_says_150_and_never_connects_times_out():
+    client = new_client(["get report.txt"], passive=False)
+    outs = talk(client, *LOGIN, b"200 PORT ok", now=1.0)
+    assert ListenData(50001) in outs and sent(outs)[-1] == "RETR report.txt"
+    talk(client, b"150 Opening BINARY mode data connection", now=1.1)
+    assert client.get_timer() == pytest.approx(61.0)       # 60 s from the RETR
+    client.handle_timer(30.0)
+    assert client.outputs() == []                          # not yet
+    client.handle_timer(61.0)
+    assert client.outputs() == [CloseData(report=False), Failed(ACCEPT_TIMEOUT)]
+    assert client.get_timer() is None
+
+
+def test_the_accept_timer_stops_when_the_server_connects():
+    client = new_client(["get report.txt"], passive=False)
+    talk(client, *LOGIN, b"200 PORT ok", b"150 here it comes")
+    client.data_connected(1.5)
+    assert client.get_timer() is None
+
+
+# -- the server against a hostile client ----------------------------------------------------
+
+def logged_in(**options):
+    server = new_server(**options)
+    server.outputs()
+    replies(server, b"USER alice", b"PASS secret")
+    return server
+
+
+@pytest.mark.parametrize("arg", [
+    b"10,0,1,10,300,1", b"10,0,1,10,200,-1", b"10,0,1,10,200", b"10,0,1,10,200,1,7",
+    "١٠,٠,١,١٠,٢٠٠,١".encode(), "10,0,1,10,²,1".encode(), b"+10,0,1,10,200,1",
+    b"1_0,0,1,10,200,1", b" 10,0,1,10,200,1 x", b"10,0,1,10,0,80",     # a privileged port
+])
+def test_a_port_command_vsftpd_would_not_take_is_500(arg):
+    server = logged_in()
+    assert replies(server, b"PORT " + arg) == ["500 Illegal PORT command."]
+    assert replies(server, b"RETR report.txt") == ["425 Use PORT or PASV first."]
+
+
+@pytest.mark.parametrize("arg, reply", [
+    (b"|2|::1|50001|", "500 Bad EPRT protocol."),
+    (b"|3|10.0.1.10|50001|", "500 Bad EPRT protocol."),
+    (b"|x|10.0.1.10|50001|", "500 Bad EPRT protocol."),
+    (b"|1|10.0.1.300|50001|", "500 Bad EPRT command."),
+    (b"|1|10.0.1|50001|", "500 Bad EPRT command."),
+    (b"|1|10.0.1.10|70000|", "500 Bad EPRT command."),
+    ("|1|١٠.0.1.10|50001|".encode(), "500 Bad EPRT command."),
+    ("|1|10.0.1.10|٥٠٠٠١|".encode(), "500 Bad EPRT command."),
+    (b"|1|10.0.1.10|50001", "500 Bad EPRT command."),
+    (b"", "500 Bad EPRT command."),
+    (b"|1|10.0.9.9|50001|", "500 Illegal EPRT command."),             # FTP bounce
+    (b"|1|10.0.1.10|50001|", "200 EPRT command successful. Consider using EPSV."),
+    (b"!1!10.0.1.10!50001!", "200 EPRT command successful. Consider using EPSV."),
+])
+def test_eprt_is_read_as_rfc_2428_and_vsftpd_have_it(arg, reply):
+    assert replies(logged_in(), b"EPRT " + arg) == [reply]
+
+
+def test_a_path_longer_than_linux_takes_is_an_error_reply():
+    server = logged_in()
+    assert replies(server, b"MKD " + b"n" * 256) == ["550 Create directory operation failed."]
+    assert replies(server, b"STOR " + b"n" * 300) == ["553 Could not create file."]
+    assert replies(server, b"RETR " + b"a/" * 2040) == ["550 Failed to open file."]
+    assert not fits("/" + "a/" * 2100) and not fits("/" + "n" * 256) and fits("/" + "n" * 255)
+    server.receive(b"CWD " + b"x" * 5000, 1.0)            # past vsftpd's 4096, no CRLF yet
+    lines = replies(server, b"", b"NOOP")                 # its CRLF, then a command
+    assert lines[0] == "500 Command line too long." and lines[-1] == "200 NOOP ok."
+    assert server.cwd == "/"
+
+
+def test_directories_deeper_than_pythons_stack_still_list():
+    server = logged_in()
+    for _ in range(1500):
+        assert replies(server, b"MKD d", b"CWD d")[0].startswith("257")
+    listing = server.tree.listing()                       # a recursive walk: RecursionError
+    assert len(listing) == len(FileTree.from_spec(FILES).listing()) + 1500
+
+
+def test_a_name_that_is_not_utf_8_is_stored_and_listed():
+    server = logged_in()
+    assert replies(server, b"PASV")[0].startswith("227")
+    server.data_connected(1.0, CLIENT)
+    assert replies(server, b"STOR caf\xe9.txt") == ["150 Ok to send data (ASCII mode)."]
+    server.data_received(b"bonjour", 1.1)
+    server.data_closed(1.2)
+    assert "226 Transfer complete." in b"".join(o.data for o in server.outputs()
+                                                  if isinstance(o, Send)).decode()
+    assert server.tree.listing()["/caf\ufffd.txt"]["size"] == 7
+
+
+def test_a_dot_dot_path_stays_in_the_tree():
+    server = logged_in()
+    assert replies(server, b"CWD ../../../..", b"PWD") == ["250 Directory successfully changed.",
+                                                           '257 "/" is the current directory']
+    assert replies(server, b"DELE ../../report.txt") == ["250 Delete operation successful."]
+    assert server.tree.find("/report.txt") is None        # the tree's own, not the host's
+
+
+def test_a_passive_data_connection_from_another_host_is_refused():
+    server = logged_in()
+    replies(server, b"PASV")
+    server.data_connected(1.0, IPv4Address("10.9.9.9"))
+    assert server.outputs() == [CloseData(report=False)]
+    assert replies(server, b"RETR report.txt") == ["425 Security: Bad IP connecting."]
+
+
+def test_a_client_that_never_makes_its_passive_connection_gets_425():
+    server = logged_in(data_timeout=10.0)
+    replies(server, b"PASV")
+    assert replies(server, b"RETR report.txt", now=2.0)[0].startswith("150")
+    assert server.get_timer() == 12.0
+    server.handle_timer(12.0)
+    assert server.outputs() == [CloseData(report=False),
+                                Send(b"425 Can't open data connection.\r\n")]
+    assert replies(server, b"NOOP", now=13.0) == ["200 NOOP ok."]
+
+
+def test_an_idle_session_ends_with_vsftpds_421():
+    server = logged_in(idle_timeout=300.0)
+    assert server.get_timer() == 301.0                    # from the last command
+    server.handle_timer(301.0)
+    assert server.outputs() == [Send(b"421 Timeout.\r\n"), Close("idle")]
+    assert server.get_timer() is None
+
+
+def test_junk_commands_end_the_session_after_ten():
+    server = logged_in()
+    lines = replies(server, *[b"\xb2\xb2\xb2 x"] * 9, "٢٢٠ x".encode())
+    assert lines == ["500 Unknown command."] * 9 + ["421 Too many errors; closing control connection."]
+    assert server.closed
+
+
+def test_the_clients_close_ends_the_session_and_its_data_connection():
+    server = logged_in()
+    replies(server, b"PASV")
+    server.connection_lost(2.0)
+    assert server.outputs() == [CloseData(report=False)] and server.get_timer() is None

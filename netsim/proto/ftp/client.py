@@ -1,10 +1,12 @@
-"""An FTP client (RFC 959), sans-I/O: the commands a person types at the classic ``ftp``
-prompt, turned into the protocol, and the session printed as that client prints it.
+"""An FTP client (RFC 959, EPSV/EPRT from RFC 2428), sans-I/O: the commands a person
+types at the classic ``ftp`` prompt, turned into the protocol, and the session printed
+as that client prints it.
 
 ``ls``, ``get FILE``, ``put FILE SIZE`` (or ``put FILE "text"``), ``cd DIR``, ``pwd``,
 ``mkdir DIR``, ``rmdir DIR``, ``delete FILE``, ``rename A B``, ``size FILE``,
-``modtime FILE``, ``ascii``, ``binary``, ``passive`` (toggles the mode); ``quit`` is
-added at the end.
+``modtime FILE``, ``ascii``, ``binary``, ``passive`` (toggles the mode), ``epsv4``
+(toggles EPSV/EPRT instead of PASV/PORT, as tnftp's command does); ``quit`` is added at
+the end.
 
 Data ports, as networking courses draw them: the control connection leaves from port
 N; the k-th transfer uses N+k — in active mode the client listens there and says so
@@ -12,11 +14,21 @@ with ``PORT`` (the server connects from port 20), in passive mode it connects fr
 there to the port the server's 227 names. A new port per transfer keeps each data
 connection's four numbers apart from the last one's, still in TIME-WAIT.
 
-Inputs: :meth:`connected`, :meth:`receive` (control bytes), and for the data
-connection :meth:`data_connected`, :meth:`data_failed`, :meth:`data_received`,
-:meth:`data_closed`, :meth:`data_done`. Outputs: :class:`~netsim.proto.stream.Send`
-and ``Close`` for the control connection, :class:`ListenData` / :class:`ConnectData`
-/ :class:`SendData` / :class:`CloseData` for the data connection.
+Under the stream contract (:mod:`netsim.proto.stream`) on the control connection:
+``start`` (connected), ``receive`` (reply bytes), ``connection_lost``, and the one timer,
+the wait for the server's data connection in active mode. For the data connection:
+:meth:`data_connected`, :meth:`data_failed`, :meth:`data_received`,
+:meth:`data_closed`, :meth:`data_broken`, :meth:`data_done`; it is asked for with the
+outputs of :mod:`netsim.proto.ftp.data`.
+
+What a server sends is read as RFC 959 §4.2 has it — three ASCII digits, then a space
+or, for a reply of several lines, a hyphen and more lines up to the same code and a
+space. Bytes that are not such a reply raise :class:`~netsim.errors.PeerError` (curl's
+words, ``Weird server reply``; the ftp program has none). What the reply *says* is
+judged as the ftp program judges it: a 227 whose numbers are not six bytes is
+``Passive mode address scan failure. Shouldn't happen!`` and that command fails; a 421,
+or the server's close, ends the session with ``421 Service not available, remote server
+has closed connection``.
 """
 
 from __future__ import annotations
@@ -24,13 +36,39 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
-from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
-from netsim.proto.ftp.tree import content_of
-from netsim.proto.stream import Close, LineBuffer, Send
+from ipaddress import IPv4Address
 
-_PASV = re.compile(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)")
+from netsim.errors import PeerError
+from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
+from netsim.proto.ftp.tree import check_generated_size, content_of
+from netsim.proto.stream import Close, Failed, LineBuffer, Send, StreamEngine
+from netsim.units import parse_size as _parse_size
+
 COMMANDS = ("ls", "dir", "nlist", "get", "put", "cd", "cdup", "pwd", "mkdir", "rmdir", "delete",
-            "rename", "size", "modtime", "ascii", "binary", "passive", "quit")
+            "rename", "size", "modtime", "ascii", "binary", "passive", "epsv4", "quit")
+_NEEDS = {"get": 1, "put": 2, "cd": 1, "mkdir": 1, "rmdir": 1, "delete": 1, "rename": 2,
+          "size": 1, "modtime": 1}
+
+# RFC 959 §4.2: a reply starts with three digits — ASCII ones ("²²²" and "٢٢٠" are digits
+# to str.isdigit(), not to an FTP client) — then a space, a hyphen or the line's end.
+_REPLY = re.compile(r"[0-9]{3}(?=[ -]|$)")
+# The six numbers of a 227 (RFC 959 §4.1.2, "h1,h2,h3,h4,p1,p2") wherever they stand, as
+# the ftp program's sscanf("%d,%d,%d,%d,%d,%d") reads them after the code.
+_HOST_PORT = re.compile(r"([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+),([0-9]+)")
+# RFC 2428 §3: "229 … (<d><d><d><port><d>)", the delimiter any printable character.
+_EXTENDED = re.compile(r"\(([!-~])\1\1([0-9]+)\1\)")
+
+#: A reply line longer than this, or a reply (all its lines) bigger than MAX_REPLY, is not
+#: one an FTP server sends; reading on would let a peer grow memory without bound.
+LINE_LIMIT = 4096
+MAX_REPLY = 64 * 1024
+
+#: What the ftp program prints (netkit-ftp, 4.4BSD ftp; tnftp for EPSV and 22x codes).
+SCAN_FAILURE = "Passive mode address scan failure. Shouldn't happen!"
+LOST_PEER = "421 Service not available, remote server has closed connection"
+#: curl's words where the ftp program has none (curl has these limits; netkit waits forever).
+WEIRD_REPLY = "Weird server reply"
+ACCEPT_TIMEOUT = "Accept timeout occurred while waiting server connect"
 
 
 def parse_command(line: str) -> list[str]:
@@ -39,34 +77,62 @@ def parse_command(line: str) -> list[str]:
     words = shlex.split(line)
     if not words or words[0] not in COMMANDS:
         raise ValueError(f"unknown ftp command {line!r} (one of: {', '.join(COMMANDS)})")
-    need = {"get": 1, "put": 2, "cd": 1, "mkdir": 1, "rmdir": 1, "delete": 1, "rename": 2,
-            "size": 1, "modtime": 1}.get(words[0], 0)
+    need = _NEEDS.get(words[0], 0)
     if len(words) - 1 < need:
         raise ValueError(f"ftp command {line!r} needs {need} argument(s)")
     return words
 
 
-class FtpClient:
+def wire_text(what: str, text: str) -> str:
+    """``text`` if it can stand in a command line (RFC 959 §4.1: no CR or LF; UTF-8 as RFC
+    2640 has it), else ValueError: ``user: "u\\r\\nPASS p\\r\\nDELE a.txt"`` is three
+    commands, not a user name."""
+    if "\r" in text or "\n" in text:
+        raise ValueError(f"{what} {text!r}: a line break cannot be sent in an FTP command")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} {text!r} is not text that can be sent") from None
+    return text
+
+
+def _looks_like_size(value: str) -> bool:
+    return bool(re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*[A-Za-z]*", value))
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:60] + "…")
+
+
+class FtpClient(StreamEngine):
     def __init__(self, *, user: str, password: str, commands: list[str], passive: bool = True,
-                 server_name: str = "server", parse_size=int) -> None:
-        self.user, self.password = user, password
-        self.commands = [parse_command(c) for c in commands] + [["quit"]]
+                 server_name: str = "server", parse_size=_parse_size,
+                 data_timeout: float = 60.0) -> None:
+        super().__init__()
+        self.user = wire_text("user", user)
+        self.password = wire_text("password", password)
+        self.commands = [self._checked(parse_command(c), parse_size) for c in commands] + [["quit"]]
         self.passive = passive
+        self.extended = False                        # EPSV/EPRT (RFC 2428) instead of PASV/PORT
         self.server_name = server_name
+        self.data_timeout = data_timeout
         self._parse_size = parse_size
-        self._lines = LineBuffer(4096)
-        self._reply_lines: list[str] = []
-        self._out: list = []
+        self._lines = LineBuffer(LINE_LIMIT)
+        self._reply: list[str] = []                  # the lines of a reply still coming
+        self._reply_size = 0
+        self._awaiting = True                        # a reply is due (the greeting, first)
         self.lines: list[str] = []                   # what the ftp program printed
-        self.local_ip = self.server_ip = 0
+        self.local_ip = self.server_ip = IPv4Address(0)
         self.control_port = 0
         self._transfers = 0
+        self._data_port = 0
         self._step = "greeting"
-        self._current: list[str] | None = None
+        self.current: list[str] | None = None        # the command under way
         self._data: bytearray | None = None
-        self._data_open = self._data_done = self._reply_done = False
+        self._data_open = self._data_done = self._reply_done = self._prelim = False
         self._final_reply: tuple[int, str] | None = None
         self._upload: bytes | None = None
+        self._accept_by: float | None = None         # active mode: the server must connect by then
         self._started_at = 0.0
         self.now = 0.0
         self.received: dict[str, bytes] = {}         # get: remote name → bytes
@@ -74,55 +140,105 @@ class FtpClient:
         self.listings: list[str] = []
         self.errors: list[str] = []
         self.logged_in = False
-        self.finished = False
+        self.finished = False                        # the session is over (quit, or lost)
         self.binary = False          # TYPE A until "TYPE I" is accepted (RFC 959 §3.1.1.1)
 
-    # -- inputs -------------------------------------------------------------------------------
+    @staticmethod
+    def _checked(words: list[str], parse_size) -> list[str]:
+        """What a command puts on the control connection must fit in a line, and a size to
+        upload must be one netsim makes up — checked now, not mid-run."""
+        for k, word in enumerate(words[1:], 1):
+            if words[0] == "put" and k == 2:
+                if _looks_like_size(word):
+                    check_generated_size(parse_size(word), f"put {words[1]}")
+                continue                             # the content goes on the data connection
+            wire_text(f"{words[0]}:", word)
+        return words
 
-    def connected(self, local_ip: int, local_port: int, server_ip: int, now: float) -> None:
+    def endpoints(self, local_ip: IPv4Address, local_port: int, server_ip: IPv4Address) -> None:
+        """The control connection's addresses, known once it is being made: PORT names
+        ``local_ip``, and the data ports count from ``local_port``."""
         self.local_ip, self.control_port, self.server_ip = local_ip, local_port, server_ip
+
+    # -- the control connection -------------------------------------------------------------
+
+    def start(self, now: float) -> None:
         self.now = now
         self.lines.append(f"Connected to {self.server_name}.")
 
     def receive(self, data: bytes, now: float) -> None:
         self.now = now
         for line in self._lines.feed(data):
-            text = line.decode("utf-8", "replace")
-            if len(text) < 3 or not text[:3].isdigit():
-                self._reply_lines.append(text)           # a middle line of a long reply
-                continue
-            self._reply_lines.append(text)
-            if len(text) > 3 and text[3] == "-" and len(self._reply_lines) == 1:
-                continue                                 # the first line of a long reply
-            if len(self._reply_lines) > 1 and not (text[3:4] == " " and
-                                                    text[:3] == self._reply_lines[0][:3]):
-                continue
-            lines, self._reply_lines = self._reply_lines, []
-            self.lines.extend(lines)
-            self._on_reply(int(text[:3]), "\n".join(lines))
+            if self.finished:
+                return
+            self._line(line.decode("utf-8", "replace"))
+        if self._lines.overlong and not self.finished:
+            raise PeerError(f"{WEIRD_REPLY}: a line of more than {LINE_LIMIT} bytes")
 
-    def connection_lost(self) -> None:
-        if not self.finished:
-            self.errors.append("the server closed the control connection")
-            self.lines.append("421 Service not available, remote server has closed connection")
-            self.finished = True
+    def _line(self, text: str) -> None:
+        reply = self._reply
+        if not reply:
+            if _REPLY.match(text) is None:
+                raise PeerError(f"{WEIRD_REPLY}: {_shown(text)}")
+            reply.append(text)
+            self._reply_size = len(text)
+            if text[3:4] == "-":
+                return                               # the first line of a long reply
+        else:
+            reply.append(text)
+            self._reply_size += len(text) + 2
+            if self._reply_size > MAX_REPLY:
+                raise PeerError(f"{WEIRD_REPLY}: a reply of more than {MAX_REPLY} bytes")
+            if text[:3] != reply[0][:3] or text[3:4] not in (" ", ""):
+                return                               # a middle line of a long reply
+        self._reply = []
+        self.lines.extend(reply)
+        self._on_reply(int(reply[0][:3]), "\n".join(reply))
 
-    def data_connected(self, now: float) -> None:
+    def connection_lost(self, now: float) -> None:
         self.now = now
+        if not self.finished:
+            self._lost(LOST_PEER, print_it=True)
+
+    def get_timer(self) -> float | None:
+        return self._accept_by
+
+    def handle_timer(self, now: float) -> None:
+        self.now = now
+        if self._accept_by is None or now < self._accept_by:
+            return
+        # Active mode: the server said it would connect (or should have) and did not.
+        self._accept_by = None
+        self.errors.append(ACCEPT_TIMEOUT)
+        self._out += [CloseData(report=False), Failed(ACCEPT_TIMEOUT)]
+
+    # -- the data connection ----------------------------------------------------------------
+
+    def data_connected(self, now: float, peer: IPv4Address | None = None) -> None:
+        """The data connection is up (``peer``: where from; the ftp program does not check)."""
+        self.now = now
+        if self._step not in ("connecting", "port", "transfer") or self._data_open:
+            self._out.append(CloseData(report=False))      # nobody asked for this one
+            return
         self._data_open = True
+        self._accept_by = None
         if self._step == "connecting":
             self._transfer_command()
-        elif self._upload is not None and self._reply_done is False and self._step == "transfer":
+        elif self._step == "transfer" and self._upload is not None and self._prelim:
             self._send_upload()
 
-    def data_failed(self, now: float) -> None:
+    def data_failed(self, now: float, reason: str = "Connection timed out") -> None:
         self.now = now
         self._data_open = False
         if self._step == "connecting":
-            # As the ftp program says when its connect() to the 227 port fails.
-            self.lines.append("ftp: connect: Connection timed out")
-            self.errors.append(f"{' '.join(self._current)}: data connection failed")
+            # As the ftp program says when its connect() to the 227's port fails.
+            self.lines.append(f"ftp: connect: {reason}")
+            self.errors.append(f"{' '.join(self.current)}: data connection failed")
             self._next()
+        elif self._step in ("port", "transfer") and not self.passive:
+            # Listening on N+k failed (another socket has it): the server will not reach us.
+            self.lines.append("ftp: bind: Address already in use")
+            self.errors.append(f"{' '.join(self.current)}: data connection failed")
 
     def data_received(self, data: bytes, now: float) -> None:
         self.now = now
@@ -137,8 +253,8 @@ class FtpClient:
     def data_broken(self, now: float) -> None:
         """The data connection was reset mid-transfer: what came is kept, the transfer failed."""
         self.now = now
-        self._data_done = True
-        self.errors.append(f"{' '.join(self._current or [])}: data connection reset")
+        self._data_open, self._data_done = False, True
+        self.errors.append(f"{' '.join(self.current or [])}: data connection reset")
         self._maybe_finish_transfer()
 
     def data_done(self, now: float) -> None:
@@ -147,33 +263,46 @@ class FtpClient:
         self._data_done = True
         self._maybe_finish_transfer()
 
-    # -- the conversation -----------------------------------------------------------------------
+    # -- the conversation -------------------------------------------------------------------
 
     def _on_reply(self, code: int, text: str) -> None:
+        if code == 421:
+            # RFC 959 §4.2: the server is closing the control connection (vsftpd's idle
+            # timeout says "421 Timeout."); the ftp program calls lostpeer().
+            return self._lost(text, print_it=False)
+        if not self._awaiting:
+            return                                   # unsolicited: printed, and let be
+        ok, prelim = 200 <= code < 300, 100 <= code < 200
         step = self._step
+        self._awaiting = step == "transfer" and prelim or step == "greeting" and prelim
         if step == "greeting":
-            if code != 220:
-                return self._quit(f"no greeting: {text}")
+            if prelim:
+                return                               # "120 ready in a minute": wait for 220
+            if not ok:
+                return self._lost(f"no greeting: {text}", print_it=False)
             self._step = "user"
             self.lines.append(f"Name ({self.server_name}:{self.user}): {self.user}")
             self._send(f"USER {self.user}")
         elif step == "user":
-            if code == 230:
+            if ok:
                 return self._logged_in()
             if code != 331:
-                return self._quit(f"USER refused: {text}")
+                self.errors.append(f"login failed: {text}")
+                self.lines.append("Login failed.")
+                return self._quit(None)
             self._step = "pass"
             self.lines.append("Password:")
             self._send(f"PASS {self.password}")
         elif step == "pass":
-            if code != 230:
+            if not ok:
                 self.errors.append(f"login failed: {text}")
                 self.lines.append("Login failed.")
                 return self._quit(None)
             self._logged_in()
         elif step == "syst":
-            if code == 215:
-                self.lines.append(f"Remote system type is {text[4:].split()[0]}.")
+            words = text[4:].split()
+            if code == 215 and words:
+                self.lines.append(f"Remote system type is {words[0]}.")
             self._step = "type"
             self._send("TYPE I")
         elif step == "type":
@@ -182,46 +311,85 @@ class FtpClient:
                 self.lines.append("Using binary mode to transfer files.")
             self._next()
         elif step == "simple":
-            if code >= 400:
-                self.errors.append(f"{' '.join(self._current)}: {text}")
-            elif self._current[0] in ("ascii", "binary"):
-                self.binary = self._current[0] == "binary"
+            if not ok:
+                self.errors.append(f"{' '.join(self.current)}: {text}")
+            elif self.current[0] in ("ascii", "binary"):
+                self.binary = self.current[0] == "binary"
             self._next()
         elif step == "rnfr":
             if code != 350:
                 self.errors.append(f"rename: {text}")
                 return self._next()
             self._step = "simple"
-            self._send(f"RNTO {self._current[2]}")
+            self._send(f"RNTO {self.current[2]}")
         elif step == "port":
             if code != 200:
-                self.errors.append(f"PORT: {text}")
+                self.errors.append(f"{'EPRT' if self.extended else 'PORT'}: {text}")
+                self._out.append(CloseData(report=False))     # stop listening
                 return self._next()
             self._transfer_command()
         elif step == "pasv":
-            match = _PASV.search(text)
-            if code != 227 or match is None:
-                self.errors.append(f"PASV: {text}")
-                return self._next()
-            n = [int(g) for g in match.groups()]
-            address = int.from_bytes(bytes(n[:4]), "big")
-            # connect() first; the command goes once the data connection is up.
-            self._step = "connecting"
-            self._out.append(ConnectData(address, n[4] * 256 + n[5], self._data_port))
+            self._passive_reply(code, text)
         elif step == "transfer":
-            if code in (125, 150):
-                if self._upload is not None and self._data_open:
-                    self._send_upload()
-                return
-            self._final_reply = (code, text)
-            self._reply_done = True
-            if code >= 400:
-                self.errors.append(f"{' '.join(self._current)}: {text}")
-                self._data_done = True
-            self._maybe_finish_transfer()
+            self._transfer_reply(code, text)
         elif step == "quit":
             self.finished = True
             self._out.append(Close())
+
+    def _passive_reply(self, code: int, text: str) -> None:
+        """The server's 227 (or 229) names where to connect (RFC 959 §4.1.2, RFC 2428 §3)."""
+        wanted = 229 if self.extended else 227
+        target = None
+        if not 200 <= code < 300:
+            problem = "Passive mode refused."
+        elif code // 10 == 22 and code != wanted:
+            problem = f"wrong server: return code must be {wanted}"
+        else:
+            target = self._extended_port(text) if self.extended else self._host_port(text)
+            problem = SCAN_FAILURE if target is None else None
+        if problem is not None:
+            self.lines.append(problem)
+            self.errors.append(problem if problem == SCAN_FAILURE else
+                               f"{'EPSV' if self.extended else 'PASV'}: {text}")
+            return self._next()
+        # connect() first; the command goes once the data connection is up.
+        self._step = "connecting"
+        self._out.append(ConnectData(*target, self._data_port, self.data_timeout))
+
+    @staticmethod
+    def _host_port(text: str) -> tuple[IPv4Address, int] | None:
+        match = _HOST_PORT.search(text, 4)
+        if match is None or any(len(g) > 3 for g in match.groups()):
+            return None
+        n = [int(g) for g in match.groups()]
+        if max(n) > 255:                 # six one-byte numbers, or it is not an address
+            return None
+        return IPv4Address(bytes(n[:4])), n[4] * 256 + n[5]
+
+    def _extended_port(self, text: str) -> tuple[IPv4Address, int] | None:
+        match = _EXTENDED.search(text, 4)
+        if match is None or len(match.group(2)) > 5 or not 1 <= int(match.group(2)) <= 65535:
+            return None
+        return self.server_ip, int(match.group(2))         # the control connection's host
+
+    def _transfer_reply(self, code: int, text: str) -> None:
+        if 100 <= code < 200:
+            self._prelim = True
+            if self._upload is not None and self._data_open:
+                self._send_upload()
+            return
+        self._final_reply = (code, text)
+        self._reply_done = True
+        self._accept_by = None
+        if not 200 <= code < 300:
+            self.errors.append(f"{' '.join(self.current)}: {text}")
+            self._data_done = True
+        elif not self._prelim:
+            # RFC 959 §5.4: a transfer's data comes after a 1yz reply; without one the ftp
+            # program takes the command as failed and opens no data connection.
+            self.errors.append(f"{' '.join(self.current)}: {text}")
+            self._data_done = True
+        self._maybe_finish_transfer()
 
     def _logged_in(self) -> None:
         self.logged_in = True
@@ -230,7 +398,7 @@ class FtpClient:
 
     def _next(self) -> None:
         command = self.commands.pop(0)
-        self._current = command
+        self.current = command
         verb, args = command[0], command[1:]
         self.lines.append(f"ftp> {' '.join(shlex.quote(w) for w in command)}")
         self._step = "simple"
@@ -241,23 +409,28 @@ class FtpClient:
             self.passive = not self.passive
             self.lines.append(f"Passive mode {'on' if self.passive else 'off'}.")
             return self._next()
+        if verb == "epsv4":
+            self.extended = not self.extended
+            self.lines.append(f"EPSV/EPRT on IPv4 {'on' if self.extended else 'off'}.")
+            return self._next()
         if verb in ("ls", "dir", "nlist", "get", "put"):
             return self._begin_transfer(verb, args)
-        simple = {"cd": f"CWD {args[0] if args else ''}", "cdup": "CDUP", "pwd": "PWD",
-                  "mkdir": f"MKD {args[0] if args else ''}", "rmdir": f"RMD {args[0] if args else ''}",
-                  "delete": f"DELE {args[0] if args else ''}", "ascii": "TYPE A", "binary": "TYPE I",
-                  "size": f"SIZE {args[0] if args else ''}", "modtime": f"MDTM {args[0] if args else ''}"}
         if verb == "rename":
             self._step = "rnfr"
             return self._send(f"RNFR {args[0]}")
-        self._send(simple[verb])
+        simple = {"cd": "CWD", "cdup": "CDUP", "pwd": "PWD", "mkdir": "MKD", "rmdir": "RMD",
+                  "delete": "DELE", "size": "SIZE", "modtime": "MDTM"}
+        if verb in ("ascii", "binary"):
+            return self._send("TYPE A" if verb == "ascii" else "TYPE I")
+        self._send(simple[verb] + (f" {args[0]}" if _NEEDS.get(verb) else ""))
 
     def _begin_transfer(self, verb: str, args: list[str]) -> None:
         self._transfers += 1
-        self._data_port = self.control_port + self._transfers
+        # N+k, kept among the ports a socket may have (a long script wraps around).
+        self._data_port = 1024 + (self.control_port + self._transfers - 1024) % (65536 - 1024)
         self._data = bytearray()
         self._upload = None
-        self._data_open = self._data_done = self._reply_done = False
+        self._data_open = self._data_done = self._reply_done = self._prelim = False
         self._final_reply = None
         self._started_at = self.now
         if verb in ("get", "put"):
@@ -268,16 +441,19 @@ class FtpClient:
                 content_of(args[0], self._parse_size(value))
         if self.passive:
             self._step = "pasv"
-            self._send("PASV")
+            self._send("EPSV" if self.extended else "PASV")
+            return
+        self._step = "port"
+        self._out.append(ListenData(self._data_port))
+        p = self._data_port
+        if self.extended:
+            self._send(f"EPRT |1|{self.local_ip}|{p}|")
         else:
-            self._step = "port"
-            self._out.append(ListenData(self._data_port))
-            h = self.local_ip.to_bytes(4, "big")
-            p = self._data_port
+            h = self.local_ip.packed
             self._send(f"PORT {h[0]},{h[1]},{h[2]},{h[3]},{p >> 8},{p & 255}")
 
     def _transfer_command(self) -> None:
-        verb, args = self._current[0], self._current[1:]
+        verb, args = self.current[0], self.current[1:]
         self._step = "transfer"
         command = {"ls": "LIST", "dir": "LIST", "nlist": "NLST"}.get(verb)
         if command is not None:
@@ -286,10 +462,12 @@ class FtpClient:
             self._send(f"RETR {args[0]}")
         else:
             self._send(f"STOR {args[0]}")
+        if not self.passive and not self._data_open:
+            self._accept_by = self.now + self.data_timeout
 
     def _send_upload(self) -> None:
         data, self._upload = self._upload, None
-        self.sent[self._current[1]] = data
+        self.sent[self.current[1]] = data
         wire = data if self.binary else data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         self._out.append(SendData(wire))
         self._out.append(CloseData())
@@ -298,9 +476,9 @@ class FtpClient:
         """A transfer is over when the reply has come *and* the data connection closed."""
         if not (self._reply_done and self._data_done) or self._step != "transfer":
             return
-        verb = self._current[0]
+        verb = self.current[0]
         code, _text = self._final_reply
-        if code < 300:
+        if 200 <= code < 300 and self._prelim:
             data = bytes(self._data or b"")
             seconds = max(self.now - self._started_at, 1e-9)
             if verb in ("ls", "dir", "nlist"):
@@ -309,13 +487,17 @@ class FtpClient:
                     if data else []
             elif verb == "get":
                 # In ASCII mode the wire's CRLF line ends become the local LF.
-                self.received[self._current[1]] = data if self.binary else data.replace(b"\r\n", b"\n")
+                self.received[self.current[1]] = data if self.binary else data.replace(b"\r\n", b"\n")
                 self.lines.append(f"{len(data)} bytes received in {seconds:.3g} secs "
                                   f"({len(data) / seconds / 1024:.4g} kB/s)")
             elif verb == "put":
-                size = len(self.sent.get(self._current[1], b""))
+                size = len(self.sent.get(self.current[1], b""))
                 self.lines.append(f"{size} bytes sent in {seconds:.3g} secs "
                                   f"({size / seconds / 1024:.4g} kB/s)")
+        elif self._data_open or not self.passive:
+            # The ftp program closes its data socket (or the one it listened on) and goes on.
+            self._out.append(CloseData(report=False))
+        self._data_open = False
         self._next()
 
     def _quit(self, error: str | None) -> None:
@@ -324,18 +506,20 @@ class FtpClient:
         self.commands = [["quit"]]
         self._next()
 
+    def _lost(self, error: str, *, print_it: bool) -> None:
+        """The session is over without a QUIT: the server closed, or said 421."""
+        if print_it:
+            self.lines.append(error)
+        self.errors.append(error)
+        self.finished = True
+        self._accept_by = None
+        self._out += [CloseData(report=False), Close("lost peer")]
+
     def _send(self, command: str) -> None:
+        self._awaiting = True
         self._out.append(Send(command.encode() + b"\r\n"))
 
-    def outputs(self) -> list:
-        out, self._out = self._out, []
-        return out
-
-    # -- results --------------------------------------------------------------------------------
+    # -- results ------------------------------------------------------------------------------
 
     def received_sha256(self) -> dict[str, str]:
         return {name: hashlib.sha256(data).hexdigest() for name, data in self.received.items()}
-
-
-def _looks_like_size(value: str) -> bool:
-    return bool(re.fullmatch(r"\d+(\.\d+)?\s*[A-Za-z]*", value))

@@ -1,22 +1,28 @@
 """An FTP server session (RFC 959, EPSV/EPRT from RFC 2428, SIZE/MDTM from RFC 3659),
-sans-I/O.
+sans-I/O, on the line-server base of :mod:`netsim.proto.stream`.
 
 The session reads commands from the control connection and answers with replies;
 it never touches a socket. A file or listing travels on a *data connection* that the
-session asks its driver for:
+session asks its driver for (:mod:`netsim.proto.ftp.data`):
 
 - active mode (``PORT``/``EPRT``): :class:`ConnectData` — connect from port 20 to the
-  address the client named (RFC 959 §3.2); a PORT naming another host than the
-  client is refused (501), as servers do against the FTP bounce attack;
+  address the client named (RFC 959 §3.2). As vsftpd does, a PORT naming another host
+  than the client (the FTP bounce attack, RFC 2577 §3) or a port below 1024 is refused;
 - passive mode (``PASV``/``EPSV``): :class:`ListenData` — listen on a port the
-  driver chose, announced in the 227/229 reply; the client connects.
+  driver chose, announced in the 227/229 reply; the client connects, and a data
+  connection from any other address than the client's is refused (vsftpd's
+  ``425 Security: Bad IP connecting.``).
 
 When the connection is up (:meth:`data_connected`) the session sends with
 :class:`SendData` and :class:`CloseData` — the close is the end of the file (MODE S) —
 and replies 226 once the driver says it is done (:meth:`data_done`); it receives an
 upload with :meth:`data_received` until :meth:`data_closed`. A connection that cannot
-be made is 425, one that breaks is 426. TYPE A sends text with CRLF line ends and
-stores uploads with LF (RFC 959 §3.1.1.1).
+be made, or is not made within ``data_timeout``, is 425; one that breaks is 426. TYPE A
+sends text with CRLF line ends and stores uploads with LF (RFC 959 §3.1.1.1). A session
+with nothing to do for ``idle_timeout`` ends with vsftpd's ``421 Timeout.``.
+
+Numbers a client sends are read as vsftpd reads them: ASCII digits only ("٣" and "²"
+are digits to Python's int(), not to an FTP server), each in its range.
 
 Reply codes: 150, 200, 211, 213, 214, 215, 220, 221, 225, 226, 227, 229, 230, 250,
 257, 331, 350, 421, 425, 426, 500, 501, 503, 504, 522, 530, 550, 553.
@@ -24,16 +30,22 @@ Reply codes: 150, 200, 211, 213, 214, 215, 220, 221, 225, 226, 227, 229, 230, 25
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 
 from netsim.proto.ftp.data import CloseData, ConnectData, ListenData, SendData
-from netsim.proto.ftp.tree import FileTree, normalize
-from netsim.proto.stream import Close, LineBuffer, Send
+from netsim.proto.ftp.tree import FileTree, fits, normalize
+from netsim.proto.stream import Close, LineServer, Send
 from netsim.proto.wallclock import utc
 
 ACTIVE_DATA_PORT = 20                 # L-1, the data port next to 21 (§3.2)
-MAX_ERRORS = 10
+RESERVED_PORTS = 1024                 # vsftpd refuses to connect below (port_promiscuous=NO)
+
+_PORT_ARG = re.compile(r"[0-9]{1,3}(,[0-9]{1,3}){5}")
+_IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
+_NUMBER = re.compile(r"[0-9]{1,5}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,55 +56,91 @@ class Transferred:
     size: int
 
 
-class FtpServerSession:
+class FtpServerSession(LineServer):
+    LINE_LIMIT = 4096                 # vsftpd's VSFTP_MAX_COMMAND_LINE
+
     def __init__(self, tree: FileTree, *, users: dict[str, str], anonymous: bool = False,
-                 hostname: str = "ftp", server_ip: int = 0, client_ip: int = 0,
-                 passive_ports=None) -> None:
+                 hostname: str = "ftp", server_ip: IPv4Address | None = None,
+                 client_ip: IPv4Address | None = None, passive_ports=None,
+                 data_timeout: float = 10.0, idle_timeout: float = 300.0) -> None:
+        super().__init__()
         self.tree = tree
         self.users, self.anonymous = users, anonymous
         self.hostname = hostname
-        self.server_ip, self.client_ip = server_ip, client_ip
+        self.server_ip = server_ip if server_ip is not None else IPv4Address(0)
+        self.client_ip = client_ip                 # None: not known, nothing checked
         self._ports = passive_ports or iter(range(30000, 31000))
-        self._lines = LineBuffer(4096)
-        self._out: list = [self._reply(220, f"({hostname} FTP server ready)")]
+        self.data_timeout, self.idle_timeout = data_timeout, idle_timeout
         self.user: str | None = None
         self._pending_user: str | None = None
         self.cwd = "/"
         self.binary = False                    # TYPE A until the client asks for I
-        self._data_mode: str | None = None     # "active" or "passive", once asked
+        self._data_mode: str | None = None     # "active", "passive" or "refused", once asked
+        self._data_target: tuple[IPv4Address, int] | None = None
         self._data_up = False
-        self._transfer: tuple | None = None    # (command, path) under way
+        self._transfer: tuple | None = None    # (command, path, data) under way
         self._upload = bytearray()
         self._rename_from: str | None = None
-        self._errors = 0
-        self.closed = False
-        self.now = 0.0
+        self._idle_by: float | None = None     # the session ends if nothing comes by then
+        self._accept_by: float | None = None   # passive: the client must connect by then
 
     # -- the control connection -----------------------------------------------------------
 
-    def receive(self, data: bytes, now: float = 0.0) -> None:
+    def start(self, now: float) -> None:
         self.now = now
-        for line in self._lines.feed(data):
-            if self.closed:
-                return
-            self._command(line.decode("utf-8", "replace"))
-        if self._lines.overlong and not self.closed:
-            self._lines.overlong = False
-            self._error(500, "Command line too long.")
+        self._idle_by = now + self.idle_timeout
+        self._ok(220, f"({self.hostname} FTP server ready)")
 
-    def _command(self, line: str) -> None:
-        verb, _, arg = line.partition(" ")
-        verb = verb.upper()
-        handler = getattr(self, f"_cmd_{verb.lower()}", None) if verb.isalpha() else None
-        if handler is None:
-            return self._error(500, "Unknown command.")
+    def receive(self, data: bytes, now: float) -> None:
+        self._idle_by = now + self.idle_timeout
+        super().receive(data, now)
+
+    def connection_lost(self, now: float) -> None:
+        """The client closed the control connection: the session is over (vsftpd's
+        process exits, and its data connection and listening socket go with it)."""
+        self.now = now
+        self.closed = True
+        if self._data_mode is not None:
+            self._out.append(CloseData(report=False))
+
+    def get_timer(self) -> float | None:
+        if self.closed:
+            return None
+        if self._transfer is not None:
+            return self._accept_by
+        return self._idle_by
+
+    def handle_timer(self, now: float) -> None:
+        self.now = now
+        if self.closed:
+            return
+        if self._accept_by is not None and now >= self._accept_by:
+            self._accept_by = None
+            self._out.append(CloseData(report=False))       # stop listening
+            self._finish(425, "Can't open data connection.")
+        elif self._transfer is None and self._idle_by is not None and now >= self._idle_by:
+            self._ok(421, "Timeout.")                        # vsftpd's idle_session_timeout
+            self.closed = True
+            self._out.append(Close("idle"))
+
+    def command(self, verb: str, arg: str, handler) -> None:
         if self.user is None and verb not in ("USER", "PASS", "QUIT", "SYST", "FEAT", "NOOP"):
             return self._error(530, "Please login with USER and PASS.")
         if self._transfer is not None and verb not in ("ABOR", "NOOP", "QUIT", "STAT"):
             return self._ok(503, "Transfer in progress; wait for it, or ABOR.")
         if verb != "RNTO" and self._rename_from is not None:
             self._rename_from = None
-        handler(arg.strip())
+        # A password is the rest of the line as sent; other arguments lose outer spaces.
+        handler(arg if verb == "PASS" else arg.strip())
+
+    def unknown(self, verb: str, arg: str) -> None:
+        self._error(500, "Unknown command.")
+
+    def too_long(self) -> None:
+        self._error(500, "Command line too long.")
+
+    def too_many_errors(self) -> None:
+        self._ok(421, "Too many errors; closing control connection.")
 
     # -- login --------------------------------------------------------------------------------
 
@@ -222,48 +270,62 @@ class FtpServerSession:
     # -- the data connection ---------------------------------------------------------------------
 
     def _cmd_port(self, arg: str) -> None:
-        try:
-            numbers = [int(n) for n in arg.split(",")]
-            if len(numbers) != 6 or not all(0 <= n <= 255 for n in numbers):
-                raise ValueError
-        except ValueError:
-            return self._error(501, "Illegal PORT command.")
-        address = int.from_bytes(bytes(numbers[:4]), "big")
-        self._active(address, numbers[4] * 256 + numbers[5])
+        self._drop_data()
+        numbers = [int(n) for n in arg.split(",")] if _PORT_ARG.fullmatch(arg) else []
+        if not numbers or max(numbers) > 255:
+            return self._error(500, "Illegal PORT command.")
+        self._active(IPv4Address(bytes(numbers[:4])), numbers[4] * 256 + numbers[5], "PORT")
 
     def _cmd_eprt(self, arg: str) -> None:
-        parts = arg.split(arg[:1]) if arg else []
-        try:
-            if len(parts) != 5 or parts[1] != "1":
-                raise ValueError
-            address = int.from_bytes(bytes(int(p) for p in parts[2].split(".")), "big")
-            port = int(parts[3])
-        except ValueError:
-            return self._ok(522, "Bad EPRT: only IPv4 (protocol 1) is supported.")
-        self._active(address, port)
+        # RFC 2428 §2: EPRT <d><net-prt><d><net-addr><d><tcp-port><d>, <d> one printable
+        # character (vsftpd takes only "|").
+        self._drop_data()
+        parts = arg.split(arg[0]) if arg and "!" <= arg[0] <= "~" else []
+        if len(parts) != 5 or parts[0] or parts[4]:
+            return self._error(500, "Bad EPRT command.")
+        if parts[1] != "1":
+            return self._error(500, "Bad EPRT protocol.")        # only IPv4 here
+        address, port = parts[2], parts[3]
+        if not _IPV4.fullmatch(address) or max(int(p) for p in address.split(".")) > 255 \
+                or not _NUMBER.fullmatch(port) or int(port) > 65535:
+            return self._error(500, "Bad EPRT command.")
+        self._active(IPv4Address(address), int(port), "EPRT")
 
-    def _active(self, address: int, port: int) -> None:
-        if self.client_ip and address != self.client_ip:
-            return self._ok(501, "PORT must name your own address (no FTP bounce).")
-        if not 1 <= port <= 65535:
-            return self._error(501, "Illegal PORT command.")
+    def _active(self, address: IPv4Address, port: int, verb: str) -> None:
+        if (self.client_ip is not None and address != self.client_ip) or port < RESERVED_PORTS:
+            # vsftpd (port_promiscuous=NO): no FTP bounce, no privileged port.
+            return self._error(500, f"Illegal {verb} command.")
         self._data_mode, self._data_target = "active", (address, port)
+        if verb == "EPRT":
+            return self._ok(200, "EPRT command successful. Consider using EPSV.")
         self._ok(200, "PORT command successful. Consider using PASV.")
 
     def _cmd_pasv(self, arg: str) -> None:
         port = self._passive()
-        h = self.server_ip.to_bytes(4, "big")
+        h = self.server_ip.packed
         self._ok(227, f"Entering Passive Mode ({h[0]},{h[1]},{h[2]},{h[3]},{port >> 8},{port & 255}).")
 
     def _cmd_epsv(self, arg: str) -> None:
+        if arg.upper() == "ALL":
+            return self._ok(200, "EPSV ALL ok.")
+        if arg not in ("", "1"):
+            return self._ok(522, "Bad network protocol.")
         port = self._passive()
         self._ok(229, f"Entering Extended Passive Mode (|||{port}|)")
 
     def _passive(self) -> int:
+        self._drop_data()
         port = next(self._ports)
         self._data_mode, self._data_up = "passive", False
         self._out.append(ListenData(port))
         return port
+
+    def _drop_data(self) -> None:
+        """A new PORT or PASV replaces what the last one set up (vsftpd's port_cleanup and
+        pasv_cleanup): its listening socket or unused data connection is closed."""
+        if self._data_mode is not None:
+            self._out.append(CloseData(report=False))
+        self._data_mode, self._data_up = None, False
 
     def _cmd_list(self, arg: str, names_only: bool = False) -> None:
         target = normalize(self.cwd, arg if arg and not arg.startswith("-") else ".")
@@ -293,7 +355,7 @@ class FtpServerSession:
     def _cmd_stor(self, arg: str) -> None:
         path = normalize(self.cwd, arg)
         parent, name = self.tree.parent_of(path)
-        if not arg or parent is None or not parent.is_dir or not name or \
+        if not arg or not fits(path) or parent is None or not parent.is_dir or not name or \
                 (name in parent.children and parent.children[name].is_dir):
             return self._ok(553, "Could not create file.")
         self._upload = bytearray()
@@ -303,6 +365,9 @@ class FtpServerSession:
     def _start_transfer(self, command: str, path: str, data: bytes | None, text: str) -> None:
         if self._data_mode is None:
             return self._ok(425, "Use PORT or PASV first.")
+        if self._data_mode == "refused":
+            self._data_mode = None
+            return self._ok(425, "Security: Bad IP connecting.")
         self._transfer = (command, path, data)
         # 150 even when a passive client has connected already, as vsftpd and ProFTPD say:
         # the connection was opened for this transfer (125 is for one left open, which
@@ -311,7 +376,10 @@ class FtpServerSession:
         if self._data_up:
             self._go()
         elif self._data_mode == "active":
-            self._out.append(ConnectData(*self._data_target, local_port=ACTIVE_DATA_PORT))
+            address, port = self._data_target
+            self._out.append(ConnectData(address, port, ACTIVE_DATA_PORT, self.data_timeout))
+        else:
+            self._accept_by = self.now + self.data_timeout      # vsftpd's accept_timeout
 
     def _go(self) -> None:
         command, _path, data = self._transfer
@@ -322,23 +390,38 @@ class FtpServerSession:
 
     # -- what the driver reports about the data connection ---------------------------------------
 
-    def data_connected(self, now: float = 0.0) -> None:
+    def data_connected(self, now: float, peer: IPv4Address | None = None) -> None:
+        """The data connection is up (``peer``: the address it came from, passive mode)."""
         self.now = now
+        if self._data_mode not in ("active", "passive") or self._data_up:
+            self._out.append(CloseData(report=False))       # nobody asked for this one
+            return
+        if self._data_mode == "passive" and None not in (peer, self.client_ip) \
+                and peer != self.client_ip:
+            # vsftpd (pasv_promiscuous=NO): data only from the control connection's host.
+            self._out.append(CloseData(report=False))
+            if self._transfer is not None:
+                self._accept_by = None
+                return self._finish(425, "Security: Bad IP connecting.")
+            self._data_mode = "refused"
+            return
         self._data_up = True
+        self._accept_by = None
         if self._transfer is not None:
             self._go()
 
-    def data_failed(self, now: float = 0.0) -> None:
+    def data_failed(self, now: float, reason: str = "") -> None:
         self.now = now
         self._data_up = False
         if self._transfer is not None:
-            self._transfer, self._data_mode = None, None
-            self._ok(425, "Can't open data connection.")
+            self._finish(425, "Can't open data connection.")
+        else:
+            self._data_mode = None
 
     def data_done(self, now: float = 0.0) -> None:
         """Everything sent went out and the connection is closing: the transfer is over."""
         self.now = now
-        if self._transfer is None:
+        if self._transfer is None or self._transfer[0] == "STOR":
             return
         command, path, data = self._transfer
         self._finish(226, "Directory send OK." if command == "LIST" else "Transfer complete.")
@@ -346,14 +429,15 @@ class FtpServerSession:
 
     def data_received(self, data: bytes, now: float = 0.0) -> None:
         self.now = now
-        if self._transfer is not None and self._transfer[0] == "STOR":
+        if self._transfer is not None and self._transfer[0] == "STOR" and self._data_up:
             self._upload += data
 
     def data_closed(self, now: float = 0.0) -> None:
         """The peer closed the data connection: the end of an upload."""
         self.now = now
-        if self._transfer is None or self._transfer[0] != "STOR":
-            self._data_up = False
+        if self._transfer is None or self._transfer[0] != "STOR" or not self._data_up:
+            if self._transfer is None:
+                self._data_mode, self._data_up = None, False
             return
         _command, path, _ = self._transfer
         data = bytes(self._upload) if self.binary else bytes(self._upload).replace(b"\r\n", b"\n")
@@ -366,6 +450,8 @@ class FtpServerSession:
         self.now = now
         if self._transfer is not None:
             self._finish(426, "Failure writing network stream.")
+        else:
+            self._data_mode, self._data_up = None, False
 
     def _cmd_abor(self, arg: str) -> None:
         if self._transfer is None:
@@ -376,6 +462,8 @@ class FtpServerSession:
 
     def _finish(self, code: int, text: str) -> None:
         self._transfer, self._data_mode, self._data_up = None, None, False
+        self._accept_by = None
+        self._idle_by = self.now + self.idle_timeout
         self._ok(code, text)
 
     # -- replies -----------------------------------------------------------------------------------
@@ -392,17 +480,8 @@ class FtpServerSession:
         self._out.append(self._reply(code, text))
 
     def _error(self, code: int, text: str) -> None:
-        self._errors += 1
-        if self._errors >= MAX_ERRORS:
-            self._ok(421, "Too many errors; closing control connection.")
-            self.closed = True
-            self._out.append(Close("too many errors"))
-            return
-        self._ok(code, text)
-
-    def outputs(self) -> list:
-        out, self._out = self._out, []
-        return out
+        if not self.count_error():
+            self._ok(code, text)
 
 
 def _ls_line(node) -> str:

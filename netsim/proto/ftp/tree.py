@@ -3,7 +3,8 @@
 A scenario writes ``files: {report.txt: 200KiB, docs/readme.txt: "hello"}``: a size
 makes deterministic content (the same bytes for the same path, every run), a string is
 the content itself. Paths never leave the tree: ``..`` above the root stays at the root,
-as a chrooted server's do.
+as a chrooted server's do. Names and paths are as long as Linux lets them be (255 bytes a
+name, 4096 a path), and a directory cannot be moved into itself (rename(2)'s EINVAL).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 #: The most bytes netsim makes up for one file, body or attachment: scenarios name sizes,
 #: and a typo's 2⁶⁴ must be a located error, not a run that never ends.
 MAX_GENERATED = 64 << 20
+#: Linux's NAME_MAX and PATH_MAX: a longer name or path is ENAMETOOLONG, an error reply.
+NAME_MAX, PATH_MAX = 255, 4096
 
 
 def check_generated_size(size: int, what: str) -> int:
@@ -67,6 +70,8 @@ class FileTree:
     # -- lookups ----------------------------------------------------------------------------
 
     def find(self, path: str) -> Node | None:
+        if not fits(path):
+            return None
         node = self.root
         for part in [p for p in path.split("/") if p]:
             if not node.is_dir or part not in node.children:
@@ -89,7 +94,7 @@ class FileTree:
 
     def mkdir(self, path: str, now: float) -> bool:
         parent, name = self.parent_of(path)
-        if parent is None or not parent.is_dir or not name or name in parent.children:
+        if not fits(path) or parent is None or not parent.is_dir or not name or name in parent.children:
             return False
         parent.children[name] = Node(name, modified=now)
         return True
@@ -106,8 +111,11 @@ class FileTree:
         parent, name = self.parent_of(old)
         target_parent, target_name = self.parent_of(new)
         if parent is None or name not in parent.children or target_parent is None or \
-                not target_parent.is_dir or not target_name or target_name in target_parent.children:
+                not target_parent.is_dir or not target_name or \
+                target_name in target_parent.children or not fits(new):
             return False
+        if (new + "/").startswith(old.rstrip("/") + "/"):
+            return False                     # into itself: the tree would become a loop
         node = parent.children.pop(name)
         node.name = target_name
         target_parent.children[target_name] = node
@@ -116,18 +124,29 @@ class FileTree:
     def listing(self) -> dict:
         """Every file's path → size and SHA-256, for a run's summary."""
         out = {}
-
-        def walk(node: Node, prefix: str) -> None:
-            for name, child in sorted(node.children.items()):
+        # Depth first in name order, as a recursive walk would go, but with a stack of
+        # its own: a client may nest directories deeper than Python's.
+        stack = [("", iter(sorted(self.root.children.items())))]
+        while stack:
+            prefix, children = stack[-1]
+            for name, child in children:
                 path = f"{prefix}/{name}"
                 if child.is_dir:
                     out[path + "/"] = {"directory": True}
-                    walk(child, path)
-                else:
-                    out[path] = {"size": len(child.data),
-                                 "sha256": hashlib.sha256(child.data).hexdigest()}
-        walk(self.root, "")
+                    stack.append((path, iter(sorted(child.children.items()))))
+                    break
+                out[path] = {"size": len(child.data),
+                             "sha256": hashlib.sha256(child.data).hexdigest()}
+            else:
+                stack.pop()
         return out
+
+
+def fits(path: str) -> bool:
+    """Whether Linux would take ``path``: no name over NAME_MAX bytes, all of it within
+    PATH_MAX."""
+    encoded = path.encode("utf-8", "replace")
+    return len(encoded) <= PATH_MAX and all(len(part) <= NAME_MAX for part in encoded.split(b"/"))
 
 
 def normalize(cwd: str, path: str) -> str:
