@@ -114,6 +114,34 @@ def test_a_server_that_says_150_and_never_connects_back_times_the_client_out():
     assert "FIN-WAIT-1" in client_states(net)
 
 
+def test_a_229_with_a_bad_port_is_a_scan_failure_too():
+    net, app = run_client(b"220 hi\r\n", LOGIN | {
+        "EPSV": b"229 Entering Extended Passive Mode (|||70000|)\r\n"}, commands=["epsv4", "ls"])
+    assert app.status == "failed" and app.error == SCAN_FAILURE
+    assert app.lines[-2:] == ["ftp> quit", "221 Goodbye."]
+
+
+def test_an_unsolicited_reply_is_printed_and_let_be():
+    net, (a, b) = line(["a", "b"], delay="1ms")
+    listing = b"-rw-r--r--    1 ftp      ftp          5 Jan 01 00:00 f\r\n"
+    listener = b.tcp_listen(40000)
+
+    def data():
+        sock = yield listener.accept()
+        yield net.env.timeout(0.05)                      # after the LIST
+        yield sock.send(listing)
+        sock.close()
+
+    net.env.process(data())
+    scripted_server(net, b, b"220 hi\r\n", LOGIN | {
+        "PASV": pasv(b.ip) + b"226 Transfer complete.\r\n250 Nobody asked.\r\n",
+        "LIST": b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n"})
+    app = Ftp(a, server="b", user="alice", password="secret", commands=["ls"], at=1.0)
+    net.run(20)
+    assert "250 Nobody asked." in app.lines and app.status == "finished"
+    assert app.engine.listings == [listing.decode()]
+
+
 def test_a_passive_port_nobody_listens_on_is_connection_refused():
     net, (a, b) = line(["a", "b"], delay="1ms")
     scripted_server(net, b, b"220 hi\r\n", LOGIN | {"PASV": pasv(b.ip, 200, 1)})
