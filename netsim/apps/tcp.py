@@ -1,4 +1,5 @@
-"""``tcp-source`` and ``tcp-sink``: a bulk transfer and its receiver, checked end to end."""
+"""``tcp-source`` and ``tcp-sink``: a bulk transfer and its receiver, checked end to end —
+the engines of :mod:`netsim.proto.bulk` on the runtime's driver."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import hashlib
 import random
 
 from netsim.apps.base import App
+from netsim.proto.bulk import BulkSink, BulkSource, Received, Started
+from netsim.sim.runtime import StreamDriver, serve
 from netsim.units import parse_size, parse_time
 
 _CONNECTION_OPTIONS = {
@@ -42,22 +45,23 @@ class TcpSource(App):
         self.duration = duration
         self.options = options            # TcpConnection's: seconds and bytes
         self._rng = random.Random(self.network.rng.getrandbits(64))
-        self._hash = hashlib.sha256()
-        self.sent = 0
+        self.engine: BulkSource | None = None
         self.socket = None
         self.started_at = self.finished_at = None
 
     def start(self) -> None:
         _, dst = self.resolve(self.target)
         self.started_at = self.env.now
-        try:
-            self.socket = self.node.tcp_connect(dst, self.port, **self.options)
-        except OSError:
-            # What connect(2) says with no route: ENETUNREACH.
-            self.error = "connect: Network is unreachable"
-            self.say(f"tcp-source: {self.error}")
-            return
-        self.env.process(self._run())
+        deadline = self.at + self.duration if self.duration else None
+        self.engine = BulkSource(size=self.size, until=deadline, chunk=self.CHUNK,
+                                 randbytes=self._rng.randbytes)
+        driver = StreamDriver(self, self.engine, on_output=self._on_output, on_end=self._ended)
+        driver.connect(dst, self.port, options=self.options)
+        self.socket = driver.sock
+
+    @property
+    def sent(self) -> int:
+        return self.engine.sent if self.engine is not None else 0
 
     @property
     def done(self) -> bool:
@@ -73,31 +77,23 @@ class TcpSource(App):
         return f"{conn.bytes_acked} of {self.size if self.size is not None else self.sent} bytes " \
                f"acknowledged, connection {state}"
 
-    def _run(self):
-        sock = self.socket
-        try:
-            yield sock.connected
-        except ConnectionError as exc:
-            self.error = f"connect: {'Connection refused' if 'refused' in str(exc) else exc}"
+    def _on_output(self, out) -> None:
+        if isinstance(out, Started):
+            sock = self.socket
+            self.say(f"tcp-source: connected {sock.local[0]}:{sock.local[1]} → "
+                     f"{self.target}:{self.port}")
+
+    def _ended(self, driver) -> None:
+        if driver.refused is not None:
+            # What connect(2) says: ENETUNREACH, ECONNREFUSED, ETIMEDOUT.
+            self.error = f"connect: {driver.refused}"
             self.say(f"tcp-source: {self.error}")
             return
-        local = f"{sock.local[0]}:{sock.local[1]}"
-        self.say(f"tcp-source: connected {local} → {self.target}:{self.port}")
-        deadline = self.at + self.duration if self.duration else None
-        while (self.size is None or self.sent < self.size) and \
-                (deadline is None or self.env.now < deadline) and not sock.closed.triggered:
-            n = self.CHUNK if self.size is None else min(self.CHUNK, self.size - self.sent)
-            chunk = self._rng.randbytes(n)
-            self._hash.update(chunk)
-            self.sent += n
-            yield sock.send(chunk)
-        sock.close()
-        reason = yield sock.closed
         self.finished_at = self.env.now
         r = self.result()
         self.say(f"tcp-source: sent {self.sent} bytes in {r['duration_s']:.3f} s "
                  f"({r['goodput_bps'] / 1e6:.2f} Mbit/s), {r['retransmissions']['segments']} "
-                 f"segments retransmitted, closed ({reason})")
+                 f"segments retransmitted, closed ({driver.sock.closed.value})")
         if r.get("intact") is not None:
             self.say(f"tcp-source: receiver's SHA-256 {'matches' if r['intact'] else 'DIFFERS'}")
 
@@ -116,8 +112,9 @@ class TcpSource(App):
         acked = conn.bytes_acked if conn else 0
         retrans = {k.replace("-", "_"): v for k, v in conn.retransmissions.items()} if conn else {}
         retrans["segments"] = conn.retransmitted_segments if conn else 0
+        digest = self.engine.digest if self.engine is not None else hashlib.sha256().hexdigest()
         result = {"target": self.target, "port": self.port, "bytes_sent": self.sent,
-                  "bytes_acked": acked, "sha256_sent": self._hash.hexdigest(),
+                  "bytes_acked": acked, "sha256_sent": digest,
                   "duration_s": duration, "goodput_bps": acked * 8 / duration if duration else 0.0,
                   "retransmissions": retrans, "error": self.error,
                   "closed": conn.closed_reason if conn else None}
@@ -175,58 +172,29 @@ class TcpSink(App):
         return (0, hashlib.sha256().hexdigest()) if got is None else (got[0], got[1].hexdigest())
 
     def start(self) -> None:
-        self.listener = self.node.tcp_listen(self.port, **self.options)
-        self.env.process(self._accept())
+        self.listener = serve(self, self.port, self._accepted, options=self.options,
+                              on_output=self._on_output, on_end=lambda _driver: self._report())
 
-    def _accept(self):
-        while True:
-            sock = yield self.listener.accept()
-            self.connections += 1
-            self.say(f"tcp-sink: accepted {sock.remote[0]}:{sock.remote[1]}")
-            self._per_connection[sock.remote] = [0, hashlib.sha256()]
-            if self.read_rate or self.pause:
-                self.env.process(self._read_slowly(sock))
-            else:
-                sock.on_data = self._on_data
-                self._on_data(sock)
-                self.env.process(self._close_at_eof(sock))
+    def _accepted(self, sock) -> BulkSink:
+        self.connections += 1
+        self.say(f"tcp-sink: accepted {sock.remote[0]}:{sock.remote[1]}")
+        self._per_connection[sock.remote] = [0, hashlib.sha256()]
+        pause = (self.pause[0], sum(self.pause)) if self.pause else None     # (start, end)
+        return BulkSink(rate=self.read_rate, pause=pause)
+
+    def _on_output(self, driver, out) -> None:
+        if isinstance(out, Received):
+            self._take(driver.sock, out.data)
 
     def _take(self, sock, data: bytes) -> None:
-        if data:
-            now = self.env.now
-            self.first = now if self.first is None else self.first
-            self.last = now
-            self.bytes += len(data)
-            self._hash.update(data)
-            mine = self._per_connection[sock.remote]
-            mine[0] += len(data)
-            mine[1].update(data)
-
-    def _on_data(self, sock) -> None:
-        self._take(sock, sock.read_now())
-
-    def _close_at_eof(self, sock):
-        yield sock.eof
-        sock.close()
-        yield sock.closed
-        self._report()
-
-    def _read_slowly(self, sock):
-        # Read 1460 bytes at a time, paced to read_rate (bits per second), and not at
-        # all during the pause.
-        step = 1460 if self.read_rate else None
-        while True:
-            if self.pause and self.pause[0] <= self.env.now < sum(self.pause):
-                yield self.env.timeout(sum(self.pause) - self.env.now)
-            data = yield sock.recv(step)
-            if not data:
-                break
-            self._take(sock, data)
-            if self.read_rate:
-                yield self.env.timeout(len(data) * 8 / self.read_rate)
-        sock.close()
-        yield sock.closed
-        self._report()
+        now = self.env.now
+        self.first = now if self.first is None else self.first
+        self.last = now
+        self.bytes += len(data)
+        self._hash.update(data)
+        mine = self._per_connection[sock.remote]
+        mine[0] += len(data)
+        mine[1].update(data)
 
     def _report(self) -> None:
         self.say(f"tcp-sink: received {self.bytes} bytes, SHA-256 {self.digest[:16]}…")

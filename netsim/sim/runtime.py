@@ -72,7 +72,10 @@ class StreamDriver(Alarm):
 
     An engine may also have asyncio's flow-control calls, ``pause_writing(now)`` (a
     write is waiting for room in the send buffer) and ``resume_writing(now)`` (it is
-    all in): a server's keep-alive idle timer does not run while it is still sending.
+    all in): a server's keep-alive idle timer does not run while it is still sending;
+    and a blocking program's, ``written(now)`` (the last write is all in the send buffer,
+    where write() returns — at once or later) and ``read_size()`` (what the next read
+    asks for: None everything, a number of bytes, or 0 for not now).
     """
 
     def __init__(self, app, engine, *, layer=None,
@@ -98,15 +101,24 @@ class StreamDriver(Alarm):
         # for room in the send buffer / it is all in (an idle timer must not run meanwhile).
         self._pause = getattr(engine, "pause_writing", None)
         self._resume = getattr(engine, "resume_writing", None)
+        # A blocking program's calls, for an engine that has them: each write's return
+        # (``written(now)``: a bulk sender writes its next piece then) and how much the
+        # next read() asks for (``read_size()``: None all, n bytes, 0 not now — a slow
+        # reader's pace is its timer).
+        self._wrote = getattr(engine, "written", None)
+        self._read_size = getattr(engine, "read_size", None)
 
     # -- making the connection ---------------------------------------------------------
 
     def connect(self, address, port: int, *, local_port: int = 0,
-                timeout: float | None = None) -> "StreamDriver":
+                timeout: float | None = None, options: dict | None = None) -> "StreamDriver":
         """Open a connection from the app's node to ``address`` (a node name, an
-        ``ipaddress.IPv4Address`` or a dotted quad); the engine starts once it is up."""
+        ``ipaddress.IPv4Address`` or a dotted quad); the engine starts once it is up.
+        ``options`` are the connection's (:class:`~netsim.proto.tcp.TcpConnection`'s:
+        ``recv_buffer``, ``delayed_ack``, …)."""
         try:
-            sock = self.app.node.tcp_connect(address, port, local_port=local_port)
+            sock = self.app.node.tcp_connect(address, port, local_port=local_port,
+                                             **(options or {}))
         except OSError:
             self._refuse("Network is unreachable")
             return self
@@ -234,6 +246,10 @@ class StreamDriver(Alarm):
         if self.sock is None or self._closing:
             return
         event = self.sock.send(self.layer.send(data))
+        if self._wrote is not None:
+            # When the write returns: once its event is processed, even if it is all in
+            # the buffer already — a blocking sender's next write comes after that.
+            event.callbacks.append(self._write_returned)
         if not event.triggered:
             if self._writing is None and self._pause is not None:
                 self._guard(self._pause, self.env.now)
@@ -249,11 +265,19 @@ class StreamDriver(Alarm):
                 return
             self._read()
 
+    def _write_returned(self, _event) -> None:
+        if not self.over:
+            self._guard(self._wrote, self.env.now)
+            self.kick()
+
     def _read(self) -> None:
         if self._reading or self._writing is not None or self.over or self.sock is None:
             return
+        size = self._read_size() if self._read_size is not None else None
+        if size == 0:
+            return                          # not now: the engine's timer will say when
         self._reading = True
-        self.sock.recv().callbacks.append(self._arrived)
+        self.sock.recv(size).callbacks.append(self._arrived)
 
     def _arrived(self, event) -> None:
         self._reading = False
@@ -324,11 +348,11 @@ class StreamDriver(Alarm):
 
 def serve(app, port: int, make_engine: Callable[[object], object], *, layer=None,
           on_output: Callable[[StreamDriver, object], None] | None = None,
-          on_end: Callable[[StreamDriver], None] | None = None):
+          on_end: Callable[[StreamDriver], None] | None = None, options: dict | None = None):
     """Listen on ``port`` of the app's node and drive ``make_engine(sock)`` on every
-    connection accepted; ``layer`` is a zero-argument factory (one layer per connection).
-    Returns the listener."""
-    listener = app.node.tcp_listen(port)
+    connection accepted; ``layer`` is a zero-argument factory (one layer per connection),
+    ``options`` the connections' (as :meth:`StreamDriver.connect`'s). Returns the listener."""
+    listener = app.node.tcp_listen(port, **(options or {}))
 
     def accepted(sock) -> None:
         # After the TCP engine has finished with the segment that established it.
