@@ -38,6 +38,7 @@ class _MailClient(App):
 
     #: How the transcript marks client and server lines (as the tool prints them).
     MARKS = ("->", "<-")
+    _reported = False
 
     def start(self) -> None:
         _, address = self.resolve(self.server)
@@ -59,11 +60,25 @@ class _MailClient(App):
         if self.driver.sock is not None:
             self.driver.sock.connected.callbacks.append(self._connected)
 
+    def wrap_up(self) -> None:
+        # A tool that said its last and closed has exited, even if the peer never
+        # finished closing (the socket waits in FIN-WAIT-2): its session is reported.
+        if not self._reported and self.client is not None and self._engine_done() \
+                and getattr(self, "driver", None) is not None:
+            self._ended(self.driver)
+        super().wrap_up()
+
+    def _engine_done(self) -> bool:
+        return self.client.finished
+
     def _connected(self, event) -> None:
         if event.ok:
             self.say(f"=== Connected to {self.server}.")
 
     def _ended(self, driver: StreamDriver) -> None:
+        if self._reported:
+            return
+        self._reported = True
         if driver.refused is not None:
             self.error = f"connect: {driver.refused}"
             if driver.sock is None:
@@ -194,6 +209,9 @@ class MailSend(_MailClient):
 
     def _error_mark(self) -> str:
         return "<**"
+
+    def _engine_done(self) -> bool:
+        return self.client.done is not None
 
     def _report(self, client: SmtpClient, failure: str | None) -> None:
         done = client.done

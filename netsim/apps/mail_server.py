@@ -91,13 +91,22 @@ class MailServer(App):
         elif isinstance(out, LookUp):
             self._look_up(out)
         elif isinstance(out, Deliver):
-            ticket = out.ticket
+            self._deliver(out)
 
-            def ended(driver: StreamDriver) -> None:
-                self.relay.attempted(ticket, driver.refused, self.env.now)
+    def _deliver(self, out: Deliver) -> None:
+        """One SMTP connection for the queue. The queue hears of it when the client is
+        done (its Done output, as smtp(8) reports to qmgr and exits: a peer that never
+        finishes closing holds up nothing), or when the connection ends without that."""
+        reported = []
+
+        def report(refused: str | None) -> None:
+            if not reported:
+                reported.append(True)
+                self.relay.attempted(out.ticket, refused, self.env.now)
                 self._relay_driver.kick()
 
-            StreamDriver(self, out.client, on_end=ended).connect(str(out.address), SMTP)
+        StreamDriver(self, out.client, on_output=lambda _done: report(None),
+                     on_end=lambda driver: report(driver.refused)).connect(str(out.address), SMTP)
 
     def _look_up(self, out: LookUp) -> None:
         """getaddrinfo for the queue: the hosts table first for an address, then DNS."""

@@ -42,10 +42,12 @@ def field_text(value) -> str:
         value = value.decode("utf-8", "replace")
     text = str(value).replace("\r\n ", " ").replace("\r\n\t", "\t")
     try:
-        return str(make_header(decode_header(text)))
+        decoded = str(make_header(decode_header(text)))
     except (ValueError, LookupError, email.errors.MessageError):
-        # A malformed encoded-word, an unknown charset: show it as sent.
-        return text
+        return text                  # a malformed encoded-word, an unknown charset: as sent
+    # The standard library drops what is not base64 in a B word (=?utf-8?b?!!!?=): a
+    # field that decodes to nothing is shown as it was sent too.
+    return decoded if decoded.strip() or not text.strip() else text
 
 
 def fields(data: bytes, name: str) -> list[str]:

@@ -12,6 +12,8 @@ it keeps of a reply is bounded (a server may send endless continuation lines, or
 lines of any length): the first :data:`MAX_REPLY_LINES` lines, each cut at
 :data:`MAX_TEXT` characters, as Postfix keeps only the start of a long reply.
 
+When the session is over the client outputs its :class:`Done` (then ``Close``).
+
 The transcript marks each line as swaks prints it: ``C`` sent, ``S`` a reply that was
 the one expected, ``E`` one that was not (swaks's ``<**``), ``!`` a note of its own
 (``Remote host closed connection unexpectedly.``).
@@ -265,3 +267,6 @@ class SmtpClient(StreamEngine):
         if self.done is None:
             self.done = Done(tuple(self.delivered), dict(self.failed), self._pending_error)
             self._deadline = None
+            # For the application, before the Close: the tool is done now, whether or not
+            # the peer ever finishes closing (a mail queue goes on to its next entry).
+            self._out.append(self.done)
