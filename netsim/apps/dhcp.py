@@ -167,8 +167,7 @@ class DhcpClientApp(App):
     def _on_datagram(self, payload, _addr, now) -> None:
         msg = _parse(payload, self.node, self.socket.arrived_on, BOOTREPLY)
         if msg is not None:
-            contain(self, self.engine.receive, msg, now)
-            self.driver.kick()
+            self._contained(self.engine.receive, msg, now)
 
     def _on_arp(self, op, sha, spa, _tha, tpa, now) -> None:
         lease = self.engine.lease
@@ -176,8 +175,15 @@ class DhcpClientApp(App):
             return
         # RFC 5227 §2.1.1: a reply from the address, or another host probing for it.
         if spa == lease.address or (op == h.ARP_REQUEST and spa == 0 and tpa == lease.address):
-            contain(self, self.engine.address_in_use, now)
-            self.driver.kick()
+            self._contained(self.engine.address_in_use, now)
+
+    def _contained(self, function, *args) -> None:
+        """What the network said, into the engine inside the boundary: its failure is
+        this client's."""
+        error = contain(self, function, *args)
+        if error is not None:
+            self.error = error.message
+        self.driver.kick()
 
     def on_output(self, output) -> None:
         node = self.node

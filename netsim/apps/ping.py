@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netsim.apps.base import App
 from netsim.proto.ping import PingEngine, SendEcho
+from netsim.sim.runtime import contain
 from netsim.wire import headers as h
 from netsim.wire.addr import int_to_ip
 
@@ -55,17 +56,23 @@ class Ping(App):
         if self.engine is None:
             return
         if icmp_type == h.ICMP_ECHO_REPLY and word1 == self.ident:
-            self.engine.receive_reply(word2, ttl, length, int_to_ip(src), now)
+            self._contained(self.engine.receive_reply, word2, ttl, length, int_to_ip(src), now)
         elif icmp_type in (h.ICMP_DEST_UNREACH, h.ICMP_TIME_EXCEEDED) and len(data) >= 28:
             ihl = (data[0] & 0xF) * 4
             quoted = data[ihl:ihl + 8]
             if data[9] == h.IPPROTO_ICMP and len(quoted) == 8 and quoted[0] == h.ICMP_ECHO_REQUEST \
                     and int.from_bytes(quoted[4:6], "big") == self.ident:
-                self.engine.receive_error(int.from_bytes(quoted[6:8], "big"), icmp_type, code,
-                                          int_to_ip(src), now)
+                self._contained(self.engine.receive_error, int.from_bytes(quoted[6:8], "big"),
+                                icmp_type, code, int_to_ip(src), now)
         else:
             return
         self.driver.kick()
+
+    def _contained(self, function, *args) -> None:
+        """An ICMP message into the engine, inside the boundary: its failure is ping's."""
+        error = contain(self, function, *args)
+        if error is not None:
+            self.error = error.message
 
     @property
     def done(self) -> bool:

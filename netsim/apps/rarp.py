@@ -5,6 +5,7 @@ from __future__ import annotations
 from netsim.apps.base import App
 from netsim.proto import rarp
 from netsim.proto.host_address import unusable
+from netsim.sim.runtime import contain
 from netsim.wire import headers as h
 from netsim.wire.addr import (BROADCAST_MAC, bytes_to_mac, int_to_ip, ip_to_int, mac_to_bytes,
                               prefix_mask)
@@ -41,7 +42,7 @@ class RarpServer(App):
 
     def _receive(self, iface, op, sha, spa, tha, tpa, now) -> None:
         self._iface = iface
-        self.engine.receive(op, sha, spa, tha, tpa, now)
+        contain(self, self.engine.receive, op, sha, spa, tha, tpa, now)
         self.driver.kick()
 
     def on_output(self, output) -> None:
@@ -102,7 +103,9 @@ class RarpBoot(App):
                 self.node.trace.note(now, self.node.name, "rarp-refused", address=int_to_ip(tpa),
                                      server=int_to_ip(spa), problem=problem)
                 return "rarp-bad-address"
-        self.engine.receive(op, sha, spa, tha, tpa, now)
+        error = contain(self, self.engine.receive, op, sha, spa, tha, tpa, now)
+        if error is not None:
+            self.error = error.message
         self.driver.kick()
         return None
 

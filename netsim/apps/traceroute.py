@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netsim.apps.base import App, host_names
 from netsim.proto.traceroute import SendProbe, TracerouteEngine
+from netsim.sim.runtime import contain
 from netsim.wire import headers as h
 from netsim.wire.addr import int_to_ip
 
@@ -77,7 +78,10 @@ class Traceroute(App):
         sport = int.from_bytes(data[ihl:ihl + 2], "big")
         if sport not in self._sockets:
             return
-        self.engine.receive_icmp(src, icmp_type, code, int.from_bytes(data[ihl + 2:ihl + 4], "big"), now)
+        error = contain(self, self.engine.receive_icmp, src, icmp_type, code,
+                        int.from_bytes(data[ihl + 2:ihl + 4], "big"), now)
+        if error is not None:
+            self.error = error.message
         self.driver.kick()
 
     @property
