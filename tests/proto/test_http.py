@@ -2,6 +2,9 @@
 change, redirects and error routes, keep-alive, pipelining answered in order, HTTP/1.0
 closing after one answer, chunked bodies, and a request h11 cannot parse."""
 
+import pytest
+
+from netsim.errors import PeerError
 from netsim.proto.http import HttpServerConnection, Site, http_date, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
 from netsim.proto.stream import Close, Send
@@ -123,6 +126,7 @@ def test_a_response_that_does_not_parse_is_the_clients_error():
     client = HttpClientConnection([Request("GET", "/")], host="h")
     client.start(0.0)
     client.outputs()
-    client.receive(b"220 ftp.example.com FTP server ready\r\nWhat?\r\n\r\n", 1.0)
-    assert client.finished and client.error.startswith("bad response")
+    with pytest.raises(PeerError, match="Received HTTP/0.9 when not allowed"):   # curl's words
+        client.receive(b"220 ftp.example.com FTP server ready\r\nWhat?\r\n\r\n", 1.0)
+    assert client.finished and client.failure == "not_http"
     assert client.exchanges[0].error == client.error and client.exchanges[0].status is None
