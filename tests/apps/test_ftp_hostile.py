@@ -243,7 +243,12 @@ def test_validate_exits_2_on_a_smuggled_command(tmp_path, capsys):
     assert "apps[1].user" in capsys.readouterr().err
 
 
-def test_a_path_that_cannot_be_encoded_is_a_located_error_at_build():
-    text = PASSIVE.replace("commands: [ls,", 'commands: ["cd \\udc80",')
-    with pytest.raises(ScenarioError, match=r"apps\[1\].*is not text that can be sent"):
-        parse_scenario(text).build()
+@pytest.mark.parametrize("old, new, where", [
+    ("commands: [ls,", 'commands: ["cd \\udc80",', r"apps\[1\].*is not text that can be sent"),
+    ("files: {report.txt:", 'files: {"\\udc80": x, report.txt:',
+     r"apps\[0\].*is not a file name that can be sent"),     # LIST could not carry it
+])
+def test_a_name_that_cannot_be_encoded_is_a_located_error_at_build(old, new, where):
+    assert old in PASSIVE
+    with pytest.raises(ScenarioError, match=where):
+        parse_scenario(PASSIVE.replace(old, new)).build()

@@ -63,6 +63,10 @@ class FileTree:
     def from_spec(cls, files: dict) -> "FileTree":
         tree = cls()
         for path, value in files.items():
+            try:
+                path.encode("utf-8")            # a name a listing can carry
+            except UnicodeEncodeError:
+                raise ValueError(f"files: {path!r} is not a file name that can be sent") from None
             data = value.encode() if isinstance(value, str) else content_of(path, int(value))
             tree.write(normalize("/", path), data, 0.0)
         return tree
