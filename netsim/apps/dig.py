@@ -37,6 +37,8 @@ class Dig(App):
                                                           "name; default: the host's resolver)"},
               "trace": {"type": "boolean", "default": False,
                         "description": "dig +trace: follow the referrals from the root"},
+              "tcp": {"type": "boolean", "default": False,
+                      "description": "dig +tcp: ask over TCP (RFC 7766), not UDP"},
               "timeout": {"$ref": "#/$defs/interval", "default": "5s",
                           "description": "how long to wait (dig +time)"},
               "tries": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3,
@@ -45,10 +47,11 @@ class Dig(App):
     EXAMPLE = {"node": "alice", "at": "1s", "run": "dig", "query": "www.163.com", "server": "resolver"}
 
     def __init__(self, node, *, query: str, server: str | None = None, type: str = "A",
-                 trace: bool = False, timeout: float = 5.0, tries: int = 3, at: float = 0.0) -> None:
+                 trace: bool = False, tcp: bool = False, timeout: float = 5.0, tries: int = 3,
+                 at: float = 0.0) -> None:
         super().__init__(node, at=at)
         self.query_name, self.rdtype, self.server = query, type, server
-        self.trace, self.timeout, self.tries = trace, timeout, tries
+        self.trace, self.tcp, self.timeout, self.tries = trace, tcp, timeout, tries
         self.engine: DigEngine | None = None
         self._server_ip = 0
 
@@ -63,7 +66,8 @@ class Dig(App):
         self.socket.on_receive = self._on_datagram
         rng = self.network.rng
         self.engine = DigEngine(self.query_name, self.rdtype, int_to_ip(self._server_ip),
-                                trace=self.trace, timeout=self.timeout, tries=self.tries,
+                                trace=self.trace, tcp=self.tcp, timeout=self.timeout,
+                                tries=self.tries,
                                 new_id=lambda: rng.randrange(1 << 16))
         self.driver = self.drive(self.engine)
         self.engine.start(self.env.now)
@@ -121,7 +125,8 @@ class Dig(App):
 
     def _show_answer(self, out: Answered) -> None:
         self.lines.extend(dig_text(self.query_name, self.rdtype, out.response, out.seconds,
-                                   int_to_ip(self._server_ip), out.transport, out.size))
+                                   int_to_ip(self._server_ip), out.transport, out.size,
+                                   options="+tcp " if self.tcp else ""))
 
     def _unreachable(self, server: str) -> None:
         self.say(f";; communications error to {server}#53: timed out")
@@ -165,7 +170,8 @@ class Nslookup(Dig):
     """Asks the host's name server (or ``server``) and prints what nslookup(1) prints."""
 
     name = "nslookup"
-    SCHEMA = {key: value for key, value in Dig.SCHEMA.items() if key not in ("trace", "tries")}
+    SCHEMA = {key: value for key, value in Dig.SCHEMA.items()
+              if key not in ("trace", "tcp", "tries")}
     EXAMPLE = {"node": "alice", "at": "1s", "run": "nslookup", "query": "www.163.com"}
 
     def __init__(self, node, *, query: str, server: str | None = None, type: str = "A",
@@ -216,10 +222,10 @@ class Nslookup(Dig):
 
 
 def dig_text(name: str, rdtype: str, r: dns.message.Message, seconds: float, server: str,
-             transport: str, size: int) -> list[str]:
-    """What dig(1) prints for a response."""
+             transport: str, size: int, *, options: str = "") -> list[str]:
+    """What dig(1) prints for a response (``options``: the command line's, ``+tcp ``)."""
     flags = dns.flags.to_text(r.flags).lower()
-    lines = [f"; <<>> DiG 9.18 (netsim) <<>> {name} {rdtype}", ";; Got answer:",
+    lines = [f"; <<>> DiG 9.18 (netsim) <<>> {options}{name} {rdtype}", ";; Got answer:",
              f";; ->>HEADER<<- opcode: QUERY, status: {dns.rcode.to_text(r.rcode())}, id: {r.id}",
              f";; flags: {flags}; QUERY: {len(r.question)}, ANSWER: {_count(r.answer)}, "
              f"AUTHORITY: {_count(r.authority)}, ADDITIONAL: {_count(r.additional)}", "",

@@ -247,3 +247,22 @@ def test_a_name_server_answers_garbage_over_tcp_formerr_and_the_next_query_too()
     net.run(5)
     assert [(m.id, dns.rcode.to_text(m.rcode())) for m in heard] == [(7, "FORMERR"),
                                                                      (query.id, "NOERROR")]
+
+
+def test_dig_plus_tcp_on_an_answer_with_another_id_and_on_a_closed_port():
+    asked = []
+
+    def tcp(query, conn):
+        asked.append(query.id)
+        yield conn.send(frame(b"\x00\x01\x81\x80" + bytes(8)))          # id 1, nothing else
+        conn.close()
+
+    net, (a, b) = line(["a", "b"], delay="1ms")
+    ScriptedServer(b, udp=lambda query, reply: None, tcp=tcp)
+    wrong = Dig(a, query="www.163.com", server=b.ip, tcp=True, at=1.0)
+    refused = Dig(b, query="www.163.com", server=a.ip, tcp=True, at=1.0)   # nothing on a:53
+    net.run(5)
+    assert wrong.lines == [f";; ERROR: ID mismatch: expected ID {asked[0]}, got 1"]
+    assert wrong.status == "failed"
+    assert refused.lines == [";; communications error to 10.0.1.1#53: connection refused"]
+    assert refused.status == "failed"

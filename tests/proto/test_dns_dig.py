@@ -165,3 +165,23 @@ def test_each_try_has_a_new_id_and_silence_is_unreachable():
     _q, _lines, out = sent(dig)
     assert ids == [1000, 1001, 1002] and out == [Unreachable(SERVER)]
     assert dig.error == "no servers could be reached" and dig.attempts == 3
+
+
+def test_dig_plus_tcp_asks_over_tcp_from_the_start():
+    dig = engine(tcp=True)
+    (query,), _lines, out = sent(dig)
+    assert [type(o) for o in out] == [AskTcp] and dig.get_timer() is None   # TCP's own timer
+    dig.receive(answer_to(query), FROM_SERVER, 0.01)                 # UDP is not listened to
+    wire = answer_to(query)
+    dig.tcp_answer(wire, 0.03)
+    _q, _lines, out = sent(dig)
+    assert [(type(o), o.transport, o.size) for o in out] == [(Answered, "TCP", len(wire))]
+
+
+def test_dig_plus_tcp_refused_is_a_communications_error():
+    dig = engine(tcp=True)
+    sent(dig)
+    dig.tcp_failed("connection refused", 0.01)
+    _q, _lines, out = sent(dig)
+    assert out == [TcpFailed(SERVER, "connection refused")]
+    assert dig.finished and dig.error == f"communications error to {SERVER}#53: connection refused"

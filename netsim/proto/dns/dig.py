@@ -4,9 +4,10 @@ retry over TCP after a truncated answer — and how it takes what comes back.
 
 Asking. A query goes to the server over UDP; with no answer in ``timeout`` it is sent
 again with a new id, ``tries`` times in all, then the server is unreachable. An answer
-with TC set is asked again over TCP (RFC 7766 §5) on a connection of its own, which
-the application opens for the engine (:class:`AskTcp`) and whose outcome it hands
-back (:meth:`DigEngine.tcp_answer`, :meth:`DigEngine.tcp_failed`). ``+trace`` asks the
+with TC set is asked again over TCP (RFC 7766 §5) — with ``tcp`` (``dig +tcp``) every
+question is — on a connection of its own, which the application opens for the engine
+(:class:`AskTcp`) and whose outcome it hands back (:meth:`DigEngine.tcp_answer`,
+:meth:`DigEngine.tcp_failed`; the connection keeps its own timeout). ``+trace`` asks the
 server for the root's NS, then each referral's first server (by name; its address from
 the glue, else from the server), without recursion, until an answer or an error.
 
@@ -116,20 +117,22 @@ class Stopped:
 
 @dataclass
 class _Exchange:
-    """One question to one server, over UDP, with its retries."""
+    """One question to one server: over UDP with its retries, or over TCP."""
     server: str
     query: dns.message.Message
     then: Callable                      # then(response or None, now)
+    tcp: bool = False
     sent: int = 0
-    deadline: float | None = None
+    deadline: float | None = None       # of the UDP try (TCP's is the connection's)
+    size: int = 0                       # bytes of the answer as received
 
 
 class DigEngine:
     def __init__(self, name: str, rdtype: str, server: str, *, trace: bool = False,
-                 timeout: float = 5.0, tries: int = 3,
+                 tcp: bool = False, timeout: float = 5.0, tries: int = 3,
                  new_id: Callable[[], int]) -> None:
         self.name, self.rdtype, self.server = name, rdtype, server
-        self.trace, self.timeout, self.tries = trace, timeout, tries
+        self.trace, self.tcp, self.timeout, self.tries = trace, tcp, timeout, tries
         self._new_id = new_id
         self.attempts = 0               # queries sent, all exchanges together
         self.finished = False
@@ -145,7 +148,7 @@ class DigEngine:
         self._step_sent_at = 0.0
         self._exchange: _Exchange | None = None
         self._answered_by: _Exchange | None = None     # the exchange ``then`` is told about
-        self._tcp_query: dns.message.Message | None = None
+        self._tcp_failure = ""                          # why the last TCP exchange got nothing
         self._sent_at = 0.0
         self._out: list = []
 
@@ -162,8 +165,8 @@ class DigEngine:
     def receive(self, wire: bytes, source: tuple[str, int], now: float) -> None:
         """A datagram from ``source`` (address, port) on the lookup's UDP socket."""
         exchange = self._exchange
-        if exchange is None:
-            return                      # the lookup is over (dig has exited)
+        if exchange is None or exchange.tcp:
+            return                      # the lookup is over (dig has exited), or on TCP
         out = self._out
         if source != (exchange.server, PORT):
             out.append(Say(f";; reply from unexpected source: {source[0]}#{source[1]}, "
@@ -185,14 +188,17 @@ class DigEngine:
             return
         self._exchange = None
         self._answered_by = exchange
+        exchange.size = len(response.to_wire())     # what dig reports, re-encoded
         exchange.then(response, now)
 
     def tcp_answer(self, wire: bytes, now: float) -> None:
-        """The message that came back on the TCP connection."""
-        query = self._tcp_query
-        if query is None or self.finished:
+        """The message that came back on the TCP connection: on a connection of its own,
+        a wrong one ends the lookup."""
+        exchange = self._exchange
+        if exchange is None or not exchange.tcp:
             return
-        self._tcp_query = None
+        self._exchange = None
+        query = exchange.query
         if len(wire) < HEADER_SIZE:
             self._stop(";; ERROR: short (< header size) message")
         got = int.from_bytes(wire[:2], "big")
@@ -202,15 +208,20 @@ class DigEngine:
         mismatch = _question_mismatch(response, query)
         if mismatch is not None:
             self._stop(mismatch)
-        self._finish_answer(response, "TCP", len(wire), now)
+        self._answered_by = exchange
+        exchange.size = len(wire)
+        exchange.then(response, now)
 
     def tcp_failed(self, reason: str, now: float) -> None:
-        """The TCP connection ended with no answer (``reason``: dig's words)."""
-        if self._tcp_query is None or self.finished:
+        """The TCP connection ended with no answer (``reason``: dig's words, as
+        ``connection refused``, ``end of file``, ``timed out``)."""
+        exchange = self._exchange
+        if exchange is None or not exchange.tcp:
             return
-        self._tcp_query = None
-        self._end(f"communications error to {self.server}#{PORT}: {reason}")
-        self._out.append(TcpFailed(self.server, reason))
+        self._exchange = None
+        self._answered_by = exchange
+        self._tcp_failure = reason
+        exchange.then(None, now)
 
     def handle_timer(self, now: float) -> None:
         exchange = self._exchange
@@ -235,15 +246,35 @@ class DigEngine:
     # -- asking ----------------------------------------------------------------------------------
 
     def _ask(self, server: str, query: dns.message.Message, then, now: float) -> None:
-        self._exchange = _Exchange(server, query, then)
+        self._exchange = _Exchange(server, query, then, tcp=self.tcp)
         self._send(self._exchange, now)
 
     def _send(self, exchange: _Exchange, now: float) -> None:
         exchange.sent += 1
         self.attempts += 1
         exchange.query.id = self._new_id()          # a new id for every try, as dig does
+        if exchange.tcp:
+            self._out.append(AskTcp(exchange.server, exchange.query.to_wire()))
+            return
         exchange.deadline = now + self.timeout
         self._out.append(Ask(exchange.server, exchange.query.to_wire()))
+
+    def _ask_again_over_tcp(self, exchange: _Exchange) -> None:
+        """RFC 7766 §5: the truncated question again, same id, on a TCP connection."""
+        self._out.append(Say(";; Truncated, retrying in TCP mode."))
+        exchange.tcp, exchange.deadline = True, None
+        self._exchange = exchange
+        self._out.append(AskTcp(exchange.server, exchange.query.to_wire()))
+
+    def _no_answer(self, exchange: _Exchange) -> None:
+        """The lookup's server gave nothing: no answer to any UDP try, or a TCP
+        connection that ended without one."""
+        if exchange.tcp:
+            self._end(f"communications error to {exchange.server}#{PORT}: {self._tcp_failure}")
+            self._out.append(TcpFailed(exchange.server, self._tcp_failure))
+        else:
+            self._end("no servers could be reached")
+            self._out.append(Unreachable(exchange.server))
 
     # -- taking ------------------------------------------------------------------------------------
 
@@ -271,30 +302,22 @@ class DigEngine:
     # -- one question ---------------------------------------------------------------------------
 
     def _answer(self, response, now: float) -> None:
+        exchange = self._answered_by
         if response is None:
-            self._end("no servers could be reached")
-            self._out.append(Unreachable(self.server))
-            return
-        if response.flags & dns.flags.TC:
-            self._out.append(Say(";; Truncated, retrying in TCP mode."))
-            query = self._tcp_query = self._answered_by.query
-            self._out.append(AskTcp(self.server, query.to_wire()))
-            return
-        self._finish_answer(response, "UDP", len(response.to_wire()), now)
-
-    def _finish_answer(self, response, transport: str, size: int, now: float) -> None:
+            return self._no_answer(exchange)
+        if response.flags & dns.flags.TC and not exchange.tcp:
+            return self._ask_again_over_tcp(exchange)
         self._end(None)
         self.response = response
         self.query_time = now - self._sent_at
-        self._out.append(Answered(response, transport, self.query_time, size))
+        self._out.append(Answered(response, "TCP" if exchange.tcp else "UDP", self.query_time,
+                                  exchange.size))
 
     # -- +trace ---------------------------------------------------------------------------------
 
     def _roots(self, roots, now: float) -> None:
         if roots is None:
-            self._end("no servers could be reached")
-            self._out.append(Unreachable(self.server))
-            return
+            return self._no_answer(self._answered_by)
         self._out.append(Step(roots, roots.answer, self.server, None, now - self._sent_at))
         self._servers = [rd.target for rrset in roots.answer if rrset.rdtype == dns.rdatatype.NS
                          for rd in rrset]
