@@ -90,12 +90,21 @@ def check_scenario(data, lines: dict, source: str = "<scenario>") -> Scenario:
     return scenario
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _check_finite(scenario: Scenario, value, path: tuple) -> None:
-    """YAML reads .nan and .inf as numbers; no quantity in a network is either."""
+    """YAML reads .nan and .inf as numbers; no quantity in a network is either. YAML's
+    "\\ud800" is a lone surrogate: no encoding can write it, so no text may hold one."""
     if isinstance(value, float) and not math.isfinite(value):
         raise scenario.error(path, f"{value!r} is not a finite number")
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise scenario.error(path, f"{value!r} holds a lone surrogate, which is not a "
+                                   "character any encoding can write")
     if isinstance(value, dict):
         for key, item in value.items():
+            if isinstance(key, str) and _SURROGATE.search(key):
+                raise scenario.error(path + (key,), f"the key {key!r} holds a lone surrogate")
             _check_finite(scenario, item, path + (key,))
     elif isinstance(value, list):
         for k, item in enumerate(value):

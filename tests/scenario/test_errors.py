@@ -97,6 +97,18 @@ def test_a_rest_resource_list_holds_only_resources():
     assert "got null" in str(err)
 
 
+def test_a_lone_surrogate_is_refused_wherever_it_stands():
+    """YAML's "\\ud800" reads as a string no encoder can write: a located error, not a
+    crash when an app first puts it on the wire (found by an FTP string fuzzer)."""
+    err = error_of(GOOD.replace("target: b}", 'target: b, size: 56}').replace(
+        "name: t", 'name: t\nnote: "a\\ud800b"'))
+    assert err.path == "note" and "lone surrogate" in str(err)
+    err = error_of(GOOD.replace("run: ping, target: b}",
+                                'run: mail-send, server: b, from: "x@a.b", to: "y@a.b", '
+                                'subject: "hi \\udc80"}'))
+    assert err.path == "apps[0].subject" and err.line == 11, str(err)
+
+
 def test_cli_exits_2_with_the_message_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD.replace("[r1:eth1, b:eth0]", "[r1:eth1, r9:eth0]"))
