@@ -182,10 +182,6 @@ class HttpClientConnection(StreamEngine):
         self.finished = True
         self._out.append(Failed(self.error, reset=True))    # curl gives up: RST
 
-    def unanswered(self) -> list[Exchange]:
-        """Exchanges with no complete response: a browser sends them again elsewhere."""
-        return [e for e in self.exchanges[self._current:] if e.done_at is None]
-
     # -- sending -------------------------------------------------------------------------
 
     def _advance(self, now: float) -> None:

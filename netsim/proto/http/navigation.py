@@ -223,7 +223,7 @@ class Navigator(PoolClient):
                 fetch = Fetch(visit.number, url.reference, "GET", now, "other")
                 fetch.error = f"net::ERR_INVALID_URL ({url})"
                 fetch._next = arrived
-                self._finish(fetch, now)
+                self._finish(self._noted(fetch), now)
                 continue
             self._fetch(visit.number, url, "GET", b"", kind_of_object(url), now, arrived)
         if not wanted:
