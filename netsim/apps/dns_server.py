@@ -93,9 +93,13 @@ def serve_tcp(app, answer) -> None:
             session.reply(wire, app.env.now)
             driver.kick()
 
-        wire = answer(out.wire, later)
-        if wire is not LATER:
-            session.reply(wire, app.env.now)        # the driver writes it as it drains
+        def respond() -> None:
+            wire = answer(out.wire, later)
+            if wire is not LATER:
+                session.reply(wire, app.env.now)    # the driver writes it as it drains
+
+        if contain(app, respond) is not None:
+            session.reply(None, app.env.now)        # a bug answering it: that query only
 
     serve(app, PORT, lambda _sock: TcpSession(), on_output=on_output)
 
