@@ -164,8 +164,10 @@ class MailRelay:
         local, remote = [], []
         for rcpt in message.recipients:
             (local if self._is_local(rcpt) else remote).append(rcpt)
-        stamp = lambda rcpt: self._stamped(message.data, message.helo, peer_name, peer, by,  # noqa: E731
-                                           qid, rcpt, now)
+
+        def stamp(rcpt: str | None) -> bytes:
+            return self._stamped(message.data, message.helo, peer_name, peer, by, qid, rcpt, now)
+
         if hop_count(stamp(None)) >= self.hop_limit:
             entry = Entry(qid, message.mail_from, list(message.recipients), "", message.data,
                           now, self.retry)
