@@ -10,12 +10,12 @@ import hashlib
 from netsim.apps.base import App
 from netsim.proto.http import Answered, HttpServerConnection, Site, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
+from netsim.proto.http.url import PORT, host_header, parse_url
 from netsim.proto.stream import StreamEngine
 from netsim.sim.runtime import StreamDriver, serve
 from netsim.units import parse_size, parse_time
 from netsim.wire.addr import int_to_ip
 
-PORT = 80
 
 _RESOURCE = {
     "type": "object", "additionalProperties": False,
@@ -243,24 +243,3 @@ class HttpGet(App):
                 "headers": dict(e.headers), "bytes": len(e.body),
                 "sha256": hashlib.sha256(e.body).hexdigest(),
                 "time_s": round((e.done_at or self.env.now) - self.at, 6)}
-
-
-def host_header(host: str, port: int) -> str:
-    """The ``Host`` a request names (RFC 9110 §7.2): the port only when not 80."""
-    return host if port == PORT else f"{host}:{port}"
-
-
-def parse_url(url: str) -> tuple[str, int, str]:
-    """``http://host[:port]/path`` → (host, port, path)."""
-    if not url.startswith("http://"):
-        if url.startswith("https://"):
-            raise ValueError(f"{url!r}: https needs TLS, which netsim does not model yet")
-        raise ValueError(f"{url!r} is not an http:// URL")
-    rest = url[len("http://"):]
-    hostport, _, path = rest.partition("/")
-    host, _, port = hostport.partition(":")
-    if not host or (port and not port.isdigit()):
-        raise ValueError(f"{url!r} has no host")
-    if port and not 0 < int(port) <= 65535:
-        raise ValueError(f"{url!r}: port {port} is not 1–65535")
-    return host, int(port or PORT), "/" + path

@@ -15,7 +15,8 @@ import random
 import re
 
 from netsim.apps.base import App
-from netsim.apps.http import _SERVICE_SCHEMA, PORT, HttpService, host_header, parse_url
+from netsim.apps.http import _SERVICE_SCHEMA, HttpService
+from netsim.proto.http.url import PORT, host_header, parse_url
 from netsim.proto.http.site import Answer, error_page, http_date
 from netsim.proto.websocket import (Binary, Closed, FrameRefused, Opened, PongReceived,
                                     Refused, SentClose, SentPing, SentText, Text,
@@ -24,7 +25,9 @@ from netsim.sim.driver import EngineDriver
 from netsim.sim.runtime import StreamDriver
 from netsim.units import parse_time
 
-UPDATE = re.compile(r"#(\d+) @([\d.]+)")
+#: A quote's number and the time it was made, as the ticker writes them; ASCII digits
+#: only (\d takes '²', which int() reads) and one decimal point (float("1.2.3") raises).
+UPDATE = re.compile(r"#([0-9]{1,12}) @([0-9]{1,12}(?:\.[0-9]{1,12})?)(?![0-9.])")
 
 
 def app_rng(app: App) -> random.Random:

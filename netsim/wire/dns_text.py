@@ -7,13 +7,14 @@ from __future__ import annotations
 def dns_line(payload: bytes) -> str | None:
     """The line for a DNS message, or None when the bytes are not one."""
     # dnspython is loaded with the first DNS frame, not by every run that has none.
+    import dns.exception
     import dns.flags
     import dns.message
     import dns.rcode
     import dns.rdatatype
     try:
         m = dns.message.from_wire(payload)
-    except Exception:                                   # noqa: BLE001 — not DNS: no label
+    except (dns.exception.DNSException, ValueError):     # not DNS: no label
         return None
     if not m.question:
         return "DNS message without a question"

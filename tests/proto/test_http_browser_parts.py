@@ -8,7 +8,7 @@ from netsim.proto.http.cache import HttpCache
 from netsim.proto.http.cookies import CookieJar
 from netsim.proto.http.dates import parse_http_date
 from netsim.proto.http.page import page_text, references
-from netsim.proto.http.redirects import location, redirected
+from netsim.proto.http.redirects import redirected
 from netsim.proto.http.site import Site, http_date, resource_from_spec
 from netsim.proto.http.url import UrlError, host_problem, parse_url, resolve_reference
 from netsim.units import parse_size, parse_time
@@ -78,12 +78,6 @@ def test_redirects_change_the_method_as_browsers_do(status, method, expected):
     new_method, body = redirected(status, method, b"a=1")
     assert new_method == expected
     assert body == (b"a=1" if expected == method else b"")       # a changed method drops the body
-
-
-def test_location_is_made_absolute():
-    assert location("http://web/a/b", "/new") == "http://web/new"
-    assert location("http://web/a/b", "c") == "http://web/a/c"
-    assert location("http://web/a", "http://other/x") == "http://other/x"
 
 
 def test_a_page_names_its_objects_in_html_that_a_browser_reads():

@@ -5,7 +5,8 @@ import json
 
 from netsim.proto.http import HttpServerConnection
 from netsim.proto.http.client import HttpClientConnection, Request
-from netsim.proto.http.httpdns import HttpDnsService, read_answer
+from netsim.proto.http.httpdns import HttpDnsService
+from netsim.proto.http.httpdns_answer import parse_httpdns_answer
 from netsim.proto.http.rest import RestApi
 from netsim.proto.http.soap import (WeatherService, call_envelope, read_response, read_wsdl)
 from netsim.proto.stream import Close, Send
@@ -84,7 +85,7 @@ def test_httpdns_text_json_unknown_and_no_name():
         Request("GET", "/d?dn=www.example.com"), Request("GET", "/d?dn=WWW.example.com.&type=json"),
         Request("GET", "/d?dn=nosuch.example.com"), Request("GET", "/d")])
     assert text.body == b"10.0.2.80;10.0.2.81,60"
-    assert read_answer(text.body, text.header("Content-Type")) == (["10.0.2.80", "10.0.2.81"], 60)
-    assert read_answer(as_json.body, as_json.header("Content-Type")) == (["10.0.2.80", "10.0.2.81"], 60)
-    assert unknown.status == 200 and read_answer(unknown.body, "text/plain") == ([], None)
+    assert parse_httpdns_answer(text.body, text.header("Content-Type")) == (["10.0.2.80", "10.0.2.81"], 60)
+    assert parse_httpdns_answer(as_json.body, as_json.header("Content-Type")) == (["10.0.2.80", "10.0.2.81"], 60)
+    assert unknown.status == 200 and parse_httpdns_answer(unknown.body, "text/plain") == ([], None)
     assert missing.status == 400

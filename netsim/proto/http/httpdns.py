@@ -42,15 +42,3 @@ class HttpDnsService:
                           (json.dumps({"host": name, "ips": ips, "ttl": self.ttl}) + "\n").encode())
         text = f"{';'.join(ips)},{self.ttl}" if ips else ""
         return Answer(200, [date, ("Content-Type", "text/plain")], text.encode())
-
-
-def read_answer(body: bytes, content_type: str | None) -> tuple[list[str], int | None]:
-    """An HTTPDNS answer → (addresses, TTL)."""
-    if "json" in (content_type or ""):
-        value = json.loads(body.decode("utf-8"))
-        return list(value.get("ips", [])), value.get("ttl")
-    text = body.decode("ascii", "replace").strip()
-    if not text:
-        return [], None
-    ips, _, ttl = text.partition(",")
-    return [ip for ip in ips.split(";") if ip], int(ttl) if ttl.isdigit() else None

@@ -7,8 +7,6 @@ resource" (HEAD stays HEAD); 307 and 308 keep the method and the body (§15.4.8/
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 REDIRECTS = (301, 302, 303, 307, 308)
 #: Browsers' limit (Chrome and Firefox: 20).
 MAX_REDIRECTS = 20
@@ -21,8 +19,3 @@ def redirected(status: int, method: str, body: bytes) -> tuple[str, bytes]:
     if status in (301, 302) and method == "POST":
         return "GET", b""
     return method, body
-
-
-def location(base_url: str, value: str) -> str:
-    """A Location header (maybe relative, RFC 9110 §10.2.2) made absolute."""
-    return urljoin(base_url, value)
