@@ -370,3 +370,13 @@ def test_udp_sink_goodput_counts_the_bytes_that_arrived_after_the_first(runs):
     1000-byte payloads in 1042-byte frames give 10 Mbit/s × 1000 / 1042."""
     sink = next(a for a in runs["bottleneck"].summary["apps"] if a["app"] == "udp-sink")["result"]
     assert sink["goodput_bps"] == pytest.approx(10e6 * 1000 / 1042, rel=2e-3)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_frame_is_malformed_and_no_app_hit_its_error_boundary(runs, name):
+    """netsim's own frames always parse, and no bundled exchange makes an engine raise:
+    a ``malformed`` drop or an ``app-error`` note here is a bug, not a lesson."""
+    trace = runs[name].trace
+    malformed = [r for r in trace.records() if r.kind == "drop" and r.reason == "malformed"]
+    assert malformed == []
+    assert [n.detail for n in trace.notes if n.what == "app-error"] == []
