@@ -9,6 +9,8 @@ one; code that needs to ``yield`` uses ``env.timeout`` as usual.
 
 from __future__ import annotations
 
+import heapq
+
 from simpy.events import NORMAL
 
 
@@ -21,6 +23,22 @@ class Callback:
         self._ok = True
 
 
-def call_later(env, delay: float, function) -> None:
+def call_later(env, delay: float, function) -> Callback:
     """Call ``function(event)`` ``delay`` seconds of simulated time from now."""
-    env.schedule(Callback(function), NORMAL, delay)
+    event = Callback(function)
+    env.schedule(event, NORMAL, delay)
+    return event
+
+
+def withdraw(env, event: Callback) -> None:
+    """Take a scheduled call out of the queue before it happens. SimPy cannot cancel an
+    event, and one nobody wants any more would still move the clock to its time and keep
+    a run going to it (an asyncio idle timer cancelled long before: netsim.aio). Linear in
+    the queue's length, so for the rare timer that is given up, not for every one."""
+    queue = env._queue
+    for i, entry in enumerate(queue):
+        if entry[3] is event:               # (time, priority, id, event), as SimPy keeps them
+            queue[i] = queue[-1]
+            queue.pop()
+            heapq.heapify(queue)
+            return
