@@ -39,7 +39,9 @@ LEVELS = (
     # record kinds. It needs only wire (to describe frames) — see NEVER for what it may not.
     ("trace",),           # records, recorder, pcap, JSON Lines, tables
     ("sim",),             # SimPy: nodes, links, sockets, the application runtime
-    ("apps", "topo"),     # applications on nodes; building networks
+    # applications on nodes; building networks; users' own asyncio code on hosts (aio
+    # resolves names as every app does, and the `python` app runs its loop)
+    ("apps", "topo", "aio"),
     ("viz",),             # what is drawn from the trace
     ("scenario",),        # YAML in, a built network and its run out
     ("sweeps",),          # many scenario runs

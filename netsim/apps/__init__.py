@@ -15,6 +15,7 @@ from netsim.apps.http import HttpGet, HttpServer
 from netsim.apps.mail_clients import ImapClientApp, MailSend, Pop3Fetch
 from netsim.apps.mail_server import MailServer
 from netsim.apps.ping import Ping
+from netsim.apps.python_app import PythonApp
 from netsim.apps.rarp import RarpBoot, RarpServer
 from netsim.apps.traceroute import Traceroute
 from netsim.apps.tcp import TcpSink, TcpSource

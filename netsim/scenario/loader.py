@@ -233,6 +233,8 @@ def _check_meaning(scenario: Scenario) -> None:
             _check_ftp_file(scenario, ("apps", i, "files", path), path, value)
         for j, zone in enumerate(app.get("zones", []) if app["run"] == "dns-server" else []):
             _check_zone(scenario, ("apps", i, "zones", j), zone)
+        if app["run"] == "python":
+            _check_module(scenario, ("apps", i, "module"), app)
         for who in app.get("table", {}):
             if who not in names:
                 try:
@@ -295,6 +297,18 @@ def _check_ftp_file(scenario: Scenario, where: tuple, path: str, value) -> None:
     if isinstance(value, int) and value > MAX_FTP_FILE:
         raise scenario.error(where, f"{value} bytes is more than the {MAX_FTP_FILE // 2**20} MiB "
                                     "a file may have (its content is made in memory)")
+
+
+def _check_module(scenario: Scenario, path: tuple, app: dict) -> None:
+    """A ``run: python`` module is a Python file in the scenario's folder or below it; its
+    name becomes its full path, so the app finds it wherever the run happens."""
+    from netsim.apps.python_app import check_module
+
+    try:
+        wanted, _source = check_module(Path(scenario.source).resolve().parent, app["module"])
+    except ValueError as exc:
+        raise scenario.error(path, str(exc)) from None
+    app["module"] = str(wanted)
 
 
 def _check_zone(scenario: Scenario, path: tuple, zone: dict) -> None:

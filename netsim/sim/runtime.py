@@ -75,7 +75,10 @@ class StreamDriver(Alarm):
     all in): a server's keep-alive idle timer does not run while it is still sending;
     and a blocking program's, ``written(now)`` (the last write is all in the send buffer,
     where write() returns — at once or later) and ``read_size()`` (what the next read
-    asks for: None everything, a number of bytes, or 0 for not now).
+    asks for: None everything, a number of bytes, or 0 for not now). An event loop's
+    transport (:mod:`netsim.aio`) sets ``reads_while_writing`` (reading goes on while a
+    write waits for room) and clears ``closes_at_eof`` (after the peer's FIN our side stays
+    open until the engine's Close: half-close, as asyncio's ``eof_received`` decides).
     """
 
     def __init__(self, app, engine, *, layer=None,
@@ -107,6 +110,12 @@ class StreamDriver(Alarm):
         # reader's pace is its timer).
         self._wrote = getattr(engine, "written", None)
         self._read_size = getattr(engine, "read_size", None)
+        # An event loop's transport (netsim.aio) reads on while a write waits for room,
+        # and after the peer's FIN lets the engine decide when to close (half-close):
+        # asyncio's semantics, where a blocking program's are the default.
+        self._duplex = getattr(engine, "reads_while_writing", False)
+        self._close_at_eof = getattr(engine, "closes_at_eof", True)
+        self._eof = False                   # the peer's FIN was read: nothing more to read
 
     # -- making the connection ---------------------------------------------------------
 
@@ -271,7 +280,8 @@ class StreamDriver(Alarm):
             self.kick()
 
     def _read(self) -> None:
-        if self._reading or self._writing is not None or self.over or self.sock is None:
+        if self._reading or (self._writing is not None and not self._duplex) or self.over \
+                or self.sock is None or self._eof:
             return
         size = self._read_size() if self._read_size is not None else None
         if size == 0:
@@ -299,9 +309,10 @@ class StreamDriver(Alarm):
     def _lost(self, now: float) -> None:
         """The peer's end of stream: the engine hears it, says its last, and we close
         too (as a server whose read() returned 0 does)."""
+        self._eof = True
         self._guard(self.engine.connection_lost, now)
         self.kick()
-        if not self._closing:
+        if not self._closing and self._close_at_eof:
             self._close()
 
     def _socket_closed(self, _event) -> None:

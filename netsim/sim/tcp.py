@@ -300,13 +300,17 @@ class TcpStack:
 
     def connect(self, address, port: int, *, local_port: int = 0, **options) -> TcpSocket:
         remote_ip = self.node.network.address_of(address)
-        route = self.node.routes.lookup(remote_ip)
-        if route is None or route.iface.ip is None:
-            raise OSError(f"{self.node.name}: no route to {int_to_ip(remote_ip)}")
-        local_ip = route.iface.ip
+        if remote_ip in self.node.local_ips:
+            # To itself (127.0.0.1 or its own address): over lo, from that address, as Linux.
+            iface, local_ip = self.node.loopback, remote_ip
+        else:
+            route = self.node.routes.lookup(remote_ip)
+            if route is None or route.iface.ip is None:
+                raise OSError(f"{self.node.name}: no route to {int_to_ip(remote_ip)}")
+            iface, local_ip = route.iface, route.iface.ip
         if local_port == 0:
             local_port = self._ephemeral(local_ip, remote_ip, port)
-        conn = TcpConnection(iss=self._iss(), **self._options(options, route.iface))
+        conn = TcpConnection(iss=self._iss(), **self._options(options, iface))
         endpoint = TcpEndpoint(self, local_ip, local_port, remote_ip, port, conn)
         self.connections[(local_ip, local_port, remote_ip, port)] = endpoint
         conn.connect(self.node.env.now)
