@@ -127,3 +127,17 @@ def test_invalid_utf_8_from_a_client_gets_1007_and_a_poller_on_the_same_port_is_
     assert server.echoed == 1
     assert poll[0].startswith(b"HTTP/1.1 200 OK") and b"#4 @2.000" in poll[0]
     assert server.log[-1]["target"] == "/latest"
+
+
+def test_a_3000_byte_message_over_netsims_tcp_is_one_message_and_one_echo():
+    # RFC 6455 §6.2: a message is delivered when its last frame has come, however many TCP
+    # segments (here three at a 1460-byte MSS) carry it.
+    net, (a, b) = line(["a", "b"], delay="1ms")
+    server = WebSocketServerApp(b, every=5.0, updates=1)
+    text = "q" * 3000
+    client = WebSocketClientApp(a, url="ws://b/ticker", duration=2.0, at=1.0,
+                                send=[{"at": "0.5s", "text": text}])
+    net.run(10)
+    assert server.echoed == 1
+    assert [r["text"] for r in client.received] == ["echo: " + text]
+    assert client.result()["messages_received"] == 1 and client.closed_code == 1000

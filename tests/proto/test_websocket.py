@@ -15,7 +15,7 @@ from netsim.errors import PeerError
 from netsim.proto.http import Answered, HttpServerConnection
 from netsim.proto.http.site import Answer
 from netsim.proto.stream import Close, Failed, Send
-from netsim.proto.websocket import (RFC_SAMPLE_KEY, Closed, FrameRefused, FrameScanner,
+from netsim.proto.websocket import (RFC_SAMPLE_KEY, Binary, Closed, FrameRefused, FrameScanner,
                                     Opened, PongReceived, Refused, SentClose, SentPing, SentText,
                                     Text, WebSocketClient, WebSocketServer, accept_for)
 
@@ -416,3 +416,78 @@ def test_h11_sees_an_upgrade_request_as_wellformed():
     conn = h11.Connection(h11.SERVER)
     conn.receive_data(UPGRADE)
     assert isinstance(conn.next_event(), h11.Request)
+
+
+# -- messages, not fragments (RFC 6455 §5.4, §6.2), against the `websockets` library ----------
+
+def _pieces(data: bytes, size: int):
+    """``data`` as a TCP stream may deliver it: pieces of ``size`` bytes (a segment)."""
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def test_a_message_over_many_segments_is_one_message_to_and_from_websockets_client():
+    from websockets.client import ClientProtocol
+    from websockets.frames import Opcode as WsOpcode
+    from websockets.uri import parse_uri
+
+    theirs = ClientProtocol(parse_uri("ws://quotes/chat"))
+    theirs.send_request(theirs.connect())
+    ours = WebSocketServer(paths=("/chat",), echo="echo: ")
+    ours.receive(b"".join(theirs.data_to_send()), 0.0)
+    theirs.receive_data(sent(ours)[0])
+    [response] = theirs.events_received()
+    assert theirs.handshake_exc is None and response.status_code == 101
+    text = "é" * 1500                                   # 3000 bytes: two segments and more
+    theirs.send_text(text.encode())
+    for piece in _pieces(b"".join(theirs.data_to_send()), 1448):   # a UTF-8 character cut too
+        ours.receive(piece, 0.0)
+    data, events = sent(ours)
+    assert events == [Text(text)]                      # one message, not one per segment
+    theirs.receive_data(data)
+    [echo] = [f for f in theirs.events_received() if f.opcode is WsOpcode.TEXT]
+    assert echo.fin and echo.data.decode() == "echo: " + text
+
+
+def test_a_fragmented_message_from_websockets_is_one_message():
+    from websockets.client import ClientProtocol
+    from websockets.uri import parse_uri
+
+    theirs = ClientProtocol(parse_uri("ws://quotes/chat"))
+    theirs.send_request(theirs.connect())
+    ours = WebSocketServer(paths=("/chat",))
+    ours.receive(b"".join(theirs.data_to_send()), 0.0)
+    theirs.receive_data(sent(ours)[0])
+    assert theirs.events_received()[0].status_code == 101
+    theirs.send_text(b"one, ", fin=False)              # §5.4: text, continuation, continuation
+    theirs.send_ping(b"between")                       # §5.4: a control frame may come between
+    theirs.send_continuation(b"two, ", fin=False)
+    theirs.send_continuation(b"three", fin=True)
+    for piece in _pieces(b"".join(theirs.data_to_send()), 3):
+        ours.receive(piece, 0.0)
+    data, events = sent(ours)
+    assert events == [Text("one, two, three")]
+    theirs.receive_data(data)
+    assert [f.data for f in theirs.events_received()] == [b"between"]      # the pong
+
+
+def test_our_client_takes_a_large_message_from_websockets_server_whole():
+    from websockets.server import ServerProtocol
+
+    theirs = ServerProtocol()
+    ours = WebSocketClient("quotes", "/chat", key=RFC_SAMPLE_KEY, rng=random.Random(3))
+    ours.start(0.0)
+    theirs.receive_data(sent(ours)[0])
+    [request] = theirs.events_received()
+    theirs.send_response(theirs.accept(request))
+    ours.receive(b"".join(theirs.data_to_send()), 0.0)
+    assert sent(ours)[1] == [Opened("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")]
+    theirs.send_binary(bytes(range(256)) * 12, fin=False)
+    theirs.send_continuation(b"!", fin=True)
+    theirs.send_text("x".encode() * 3000)
+    for piece in _pieces(b"".join(theirs.data_to_send()), 536):
+        ours.receive(piece, 1.0)
+    assert sent(ours)[1] == [Binary(bytes(range(256)) * 12 + b"!"), Text("x" * 3000)]
+    ours.send_text("y" * 3000)
+    theirs.receive_data(sent(ours)[0])
+    [message] = theirs.events_received()
+    assert message.fin and message.data == b"y" * 3000
