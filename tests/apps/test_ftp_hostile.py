@@ -244,11 +244,13 @@ def test_validate_exits_2_on_a_smuggled_command(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("old, new, where", [
-    ("commands: [ls,", 'commands: ["cd \\udc80",', r"apps\[1\].*is not text that can be sent"),
+    ("commands: [ls,", 'commands: ["cd \\udc80",', r"apps\[1\].commands\[0\].*lone surrogate"),
     ("files: {report.txt:", 'files: {"\\udc80": x, report.txt:',
-     r"apps\[0\].*is not a file name that can be sent"),     # LIST could not carry it
+     r"apps\[0\].files.*lone surrogate"),     # LIST could not carry it
 ])
-def test_a_name_that_cannot_be_encoded_is_a_located_error_at_build(old, new, where):
+def test_a_name_that_cannot_be_encoded_is_a_located_error_at_load(old, new, where):
+    """The loader refuses a lone surrogate anywhere; the engines' own checks at build
+    (``is not text that can be sent``) stay for networks built in Python."""
     assert old in PASSIVE
     with pytest.raises(ScenarioError, match=where):
         parse_scenario(PASSIVE.replace(old, new)).build()
