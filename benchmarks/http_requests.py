@@ -17,8 +17,9 @@ import argparse
 import time
 
 from netsim import parse_scenario
-from netsim.apps.stream_io import batch
+from netsim.apps.base import App
 from netsim.proto.http.client import HttpClientConnection, Request
+from netsim.sim.runtime import StreamDriver
 
 SCENARIO = """
 name: http-bench
@@ -35,22 +36,37 @@ apps:
 """
 
 
-def get_many(node, count: int, done: list):
-    sock = node.tcp_connect("10.0.0.2", 80)
-    yield sock.connected
-    engine = HttpClientConnection(host="web", keep_open=True)
-    engine.start(node.env.now)
-    for _ in range(count):
-        exchange = engine.submit(Request("GET", "/1k"), node.env.now)
-        while exchange.done_at is None:
-            data, _ = batch(engine.outputs())
-            if data:
-                sock.send(data)
-            engine.receive((yield sock.recv()), node.env.now)
-        assert exchange.status == 200 and len(exchange.body) == 1024
-        done.append(exchange.done_at)
-    engine.close()
-    sock.close()
+class OneAfterAnother(HttpClientConnection):
+    """GET /1k ``count`` times on one connection, the next once the last is answered."""
+
+    def __init__(self, count: int, done: list) -> None:
+        super().__init__(host="web", keep_open=True)
+        self.wanted, self.answered = count, done
+        self.exchange = None
+
+    def start(self, now: float) -> None:
+        super().start(now)
+        self._ask(now)
+
+    def receive(self, data: bytes, now: float) -> None:
+        super().receive(data, now)
+        if self.exchange.done_at is not None:
+            assert self.exchange.status == 200 and len(self.exchange.body) == 1024
+            self.answered.append(self.exchange.done_at)
+            if len(self.answered) < self.wanted:
+                self._ask(now)
+            else:
+                self.close()
+
+    def _ask(self, now: float) -> None:
+        self.exchange = self.submit(Request("GET", "/1k"), now)
+
+
+class Bench(App):
+    name = "bench"
+
+    def start(self) -> None:
+        pass
 
 
 def main() -> None:
@@ -60,7 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     network = parse_scenario(SCENARIO).build(trace=not args.no_trace)
     done: list[float] = []
-    network.env.process(get_many(network.nodes["client"], args.requests, done))
+    client = network.nodes["client"]
+    StreamDriver(Bench(client), OneAfterAnother(args.requests, done)).connect("web", 80)
     start = time.perf_counter()
     network.run(until=3600)
     wall = time.perf_counter() - start
