@@ -165,6 +165,10 @@ class PythonApp(App):
 
     def wrap_up(self) -> None:
         self._flush()
+        if self.task is not None and not self.task.done():
+            # The run is over and the program with it: a server still serving is no leak
+            # for asyncio to warn of when its task is collected.
+            self.task._log_destroy_pending = False
         super().wrap_up()
 
     def result(self) -> dict:
