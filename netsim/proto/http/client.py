@@ -107,7 +107,7 @@ class HttpClientConnection(StreamEngine):
         #: The first bytes of the answer being read (what a failure's message quotes).
         self._head = bytearray()
         #: The body being read, gathered here (appending to ``bytes`` copies all of it
-        #: each time: a 16 MiB body in 1448-byte pieces was minutes of copying) and
+        #: each time: 8 MiB in 1 KiB pieces was 21 s of copying, against 0.06 s) and
         #: made the exchange's ``body`` when the answer ends or the connection does.
         self._body = bytearray()
 
