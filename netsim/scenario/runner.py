@@ -175,20 +175,20 @@ def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = N
 
     outdir.mkdir(parents=True, exist_ok=True)
     wanted = result.scenario.outputs if outputs is None else outputs
-    files: list[Path] = []
     trace = result.network.trace
-    if "pcap" in wanted:
-        files += write_link_pcaps(trace, outdir / "pcap", list(result.network.links))
-    if "jsonl" in wanted:
-        files.append(write_jsonl(trace, outdir / "trace.jsonl"))
-    pictures = []
-    if "sequence" in wanted:
-        pictures.append(lambda: write_sequence(trace, outdir, result.scenario.data.get("sequence", {})))
-    if "timeline" in wanted:
-        pictures.append(lambda: write_timelines(trace, outdir))
-    if "topology" in wanted:
-        pictures.append(lambda: write_topology(trace, outdir))
-    files += draw_pictures(pictures)
+    jobs = {
+        "pcap": lambda: write_link_pcaps(trace, outdir / "pcap", list(result.network.links)),
+        "jsonl": lambda: [write_jsonl(trace, outdir / "trace.jsonl")],
+        "sequence": lambda: write_sequence(trace, outdir, result.scenario.data.get("sequence", {})),
+        "timeline": lambda: write_timelines(trace, outdir),
+        "topology": lambda: write_topology(trace, outdir),
+    }
+    jobs = {name: job for name, job in jobs.items() if name in wanted}
+    # The timelines (matplotlib's heaviest pictures) beside everything else: each side
+    # then imports matplotlib while the other works (the sequence diagram needs none).
+    written = write_in_parallel({k: j for k, j in jobs.items() if k != "timeline"},
+                                {k: j for k, j in jobs.items() if k == "timeline"})
+    files = [path for name in jobs for path in written[name]]
     # The summary is always written: it is what the run found.
     path = outdir / "summary.json"
     path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -196,40 +196,36 @@ def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = N
     return files
 
 
-def draw_pictures(jobs: list) -> list[Path]:
-    """Run picture-writing jobs (each returns the paths it wrote), the first in this
-    process and the rest in a forked one when there are two cores to share: drawing is
-    most of a small run's time, and the pictures do not depend on each other. Where
-    fork is missing, other threads run (a Jupyter kernel: forking those is unsafe), or
-    the child fails, everything is drawn here, in order."""
+def write_in_parallel(here: dict, there: dict) -> dict:
+    """Run writing jobs (name → a function returning the paths it wrote): ``here`` in
+    this process and ``there`` in a forked one when there are two cores to share:
+    drawing is most of a small run's time, and the outputs do not depend on each other.
+    Where fork is missing, other threads run (a Jupyter kernel: forking those is
+    unsafe), or the child fails, everything is written here, in order."""
     import threading
-    if len(jobs) < 2 or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 \
+    if not there or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 \
             or threading.active_count() > 1:
-        return [path for job in jobs for path in job()]
-    # matplotlib and its font loaded once, before the fork, for both processes.
-    import matplotlib.figure  # noqa: F401  (imported for both processes)
-    from matplotlib import font_manager
-    font_manager.get_font(font_manager.findfont(font_manager.FontProperties()))
+        return {name: job() for name, job in {**here, **there}.items()}
     reader, writer = os.pipe()
     pid = os.fork()
-    if pid == 0:                                  # the child: draw the rest, report, leave
+    if pid == 0:                                  # the child: write its share, report, leave
         code = 0
         try:
             os.close(reader)
-            paths = [str(path) for job in jobs[1:] for path in job()]
+            paths = {name: [str(p) for p in job()] for name, job in there.items()}
             os.write(writer, json.dumps(paths).encode())
-        except BaseException:                     # noqa: BLE001  (the parent redraws and raises)
+        except BaseException:                     # noqa: BLE001  (the parent redoes it and raises)
             code = 1
         finally:
             os._exit(code)
     os.close(writer)
-    first = jobs[0]()
+    done = {name: job() for name, job in here.items()}
     with os.fdopen(reader, "rb") as pipe:
         report = pipe.read()
     _, status = os.waitpid(pid, 0)
     if status != 0 or not report:
-        return first + [path for job in jobs[1:] for path in job()]
-    return first + [Path(p) for p in json.loads(report)]
+        return {**done, **{name: job() for name, job in there.items()}}
+    return {**done, **{name: [Path(p) for p in paths] for name, paths in json.loads(report).items()}}
 
 
 def write_topology(trace, outdir: Path) -> list[Path]:
@@ -261,8 +257,8 @@ def sequence_options(spec: dict) -> dict:
 def write_sequence(trace, outdir: Path, spec: dict) -> list[Path]:
     from netsim.viz import sequence_diagram
     diagram = sequence_diagram(trace, **sequence_options(spec))
-    figure = diagram.figure()            # drawn once, saved in both picture formats
-    return [diagram.save(outdir / f"sequence.{ext}", figure) for ext in ("svg", "png", "mmd", "puml")]
+    canvas = diagram.canvas()            # drawn once, saved in both picture formats
+    return [diagram.save(outdir / f"sequence.{ext}", canvas) for ext in ("svg", "png", "mmd", "puml")]
 
 
 #: Congestion records a second sender needs for a cwnd plot of its own (a bulk transfer,

@@ -214,8 +214,10 @@ class SequenceDiagram:
             entries.append(("✗ lost or refused", DROP_COLOR))
         return entries
 
-    def figure(self):
-        from matplotlib.figure import Figure
+    def canvas(self):
+        """The picture as shapes (:class:`~netsim.viz.canvas.Canvas`), in inches: what
+        :meth:`save` writes as SVG or PNG and :meth:`figure` draws with matplotlib."""
+        from netsim.viz.canvas import Box, Canvas
 
         lay = self.layout
         n = max(1, len(self.lanes))
@@ -226,57 +228,64 @@ class SequenceDiagram:
         bottom = max(lay.bottom, 1.0)
         unit = 0.26                                 # inches per row unit
         height = min(300.0, 1.0 + unit * (bottom + 2.6))
-        fig = Figure(figsize=(width, height))
-        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        x_of = {lane: left + 0.6 + lane_gap * k for k, lane in enumerate(self.lanes)}
-        ax.set_xlim(0, width)
-        ax.set_ylim(bottom + 0.3, -2.9)
-        ax.axis("off")
-        for lane, x in x_of.items():
-            ax.plot([x, x], [-0.9, bottom], color="#bbbbbb", lw=1, ls="--", zorder=1)
-            ax.text(x, -1.25, lane, ha="center", va="center", fontsize=9, fontweight="bold",
-                    bbox=dict(boxstyle="round,pad=0.35", fc="#f2f2f2", ec="#555555"), zorder=3)
-        if self.title:
-            ax.text(0.15, -2.55, self.title, ha="left", va="center", fontsize=10, style="italic")
-        self._draw_legend(ax)
-        if self.times:
-            ax.text(0.12, -0.55, TIME_HEADER, fontsize=7, color="#666666", va="center",
-                    style="italic")
-        for mark in lay.marks:
-            self._draw_mark(ax, mark, x_of)
-        for arrow in lay.arrows:
-            self._draw(ax, arrow, x_of)
-        if self.note:
-            ax.text(0.15, bottom, self.note, fontsize=8, color="#555555", va="center")
-        return fig
+        top, per_row = -2.9, height / (bottom + 0.3 + 2.9)
+        canvas = Canvas(width, height)
 
-    def _draw_legend(self, ax) -> None:
+        def y(row: float) -> float:                 # a row → inches from the top
+            return (row - top) * per_row
+        x_of = {lane: left + 0.6 + lane_gap * k for k, lane in enumerate(self.lanes)}
+        for lane, x in x_of.items():
+            canvas.line([(x, y(-0.9)), (x, y(bottom))], "#bbbbbb", 1.0,
+                        dash=(3.7, 1.6), z=1)
+            canvas.text((x, y(-1.25)), lane, 9, "black", ha="center", va="center",
+                        bold=True, z=3, box=Box("round", 0.35, "#f2f2f2", "#555555"))
+        if self.title:
+            canvas.text((0.15, y(-2.55)), self.title, 10, "black", va="center", italic=True)
+        self._draw_legend(canvas, y)
+        if self.times:
+            canvas.text((0.12, y(-0.55)), TIME_HEADER, 7, "#666666", va="center",
+                        italic=True)
+        for mark in lay.marks:
+            self._draw_mark(canvas, y, mark, x_of)
+        for arrow in lay.arrows:
+            self._draw(canvas, y, arrow, x_of)
+        if self.note:
+            canvas.text((0.15, y(bottom)), self.note, 8, "#555555", va="center")
+        return canvas
+
+    def figure(self):
+        """The picture as a matplotlib Figure (axes in inches, y downwards)."""
+        return self.canvas().figure()
+
+    def _draw_legend(self, canvas, y) -> None:
         x = 0.15
         for name, color in self.legend():
-            ax.text(x, -2.05, "━ " + name if not name.startswith("✗") else name, fontsize=7.5,
-                    color=color, va="center", ha="left")
+            canvas.text((x, y(-2.05)), "━ " + name if not name.startswith("✗") else name,
+                        7.5, color, va="center")
             x += 0.075 * (len(name) + 3) + 0.25
 
-    def _draw_mark(self, ax, mark, x_of: dict) -> None:
-        xs = list(x_of.values()) or [1.0]
-        if mark.kind == "jump":
-            ax.plot([min(xs) - 0.4, max(xs) + 0.4], [mark.y, mark.y], color="#999999", lw=0.8,
-                    ls=(0, (1, 3)), zorder=1)
-            ax.text(0.12, mark.y, f"⋮ {mark.text}", fontsize=7, color="#555555", va="center",
-                    style="italic", bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
-            return
-        ax.plot([min(xs) - 0.4, max(xs) + 0.4], [mark.y, mark.y], color="#aaaaaa", lw=0.8,
-                ls=(0, (4, 3)), zorder=1)
-        ax.text((min(xs) + max(xs)) / 2, mark.y, mark.text, fontsize=7.5, color="#555555",
-                ha="center", va="center", style="italic", zorder=4,
-                bbox=dict(boxstyle="round,pad=0.2", fc="#fafafa", ec="#cccccc"))
+    def _draw_mark(self, canvas, y, mark, x_of: dict) -> None:
+        from netsim.viz.canvas import Box
 
-    def _draw(self, ax, arrow, x_of: dict) -> None:
+        xs = list(x_of.values()) or [1.0]
+        at = y(mark.y)
+        if mark.kind == "jump":
+            canvas.line([(min(xs) - 0.4, at), (max(xs) + 0.4, at)], "#999999", 0.8, dash=(1, 3), z=1)
+            canvas.text((0.12, at), f"⋮ {mark.text}", 7, "#555555", va="center", italic=True,
+                        box=Box("square", 0.1, "white"))
+            return
+        canvas.line([(min(xs) - 0.4, at), (max(xs) + 0.4, at)], "#aaaaaa", 0.8, dash=(4, 3), z=1)
+        canvas.text(((min(xs) + max(xs)) / 2, at), mark.text, 7.5, "#555555", ha="center",
+                    va="center", italic=True, z=4, box=Box("round", 0.2, "#fafafa", "#cccccc"))
+
+    def _draw(self, canvas, y, arrow, x_of: dict) -> None:
+        from netsim.viz.canvas import Box
+
         m = arrow.message
         color = color_of(m.protocol, m.kind)
         x0, y0 = x_of[m.src], arrow.y_send
         if self.times:
-            ax.text(0.12, y0, self.time_text(m.sent), fontsize=7, color="#666666", va="center")
+            canvas.text((0.12, y(y0)), self.time_text(m.sent), 7, "#666666", va="center")
         path = [(x0, y0)]
         for lane, y_in, y_out in arrow.hops:
             path.append((x_of[lane], y_in))
@@ -288,39 +297,31 @@ class SequenceDiagram:
             x_target = x_of[lane]
             if not reached:
                 x_target = xs + 0.55 * (x_target - xs) if x_target != xs else xs + 0.8
-            line = path + [(x_target, y_end)]
+            line = [(x, y(row)) for x, row in path + [(x_target, y_end)]]
             heading = heading if heading is not None else (line[1][0] - x0)
-            self._polyline(ax, line, color, dropped=why is not None)
-            if why is not None:
-                ax.plot([x_target], [y_end], marker="x", color=DROP_COLOR, ms=9, mew=2, zorder=4)
+            canvas.line(line, color, 1.3, cap="round", z=2)
+            if why is None:
+                canvas.head(line[-1], line[-2], color, 1.3, z=2)
+            else:
+                canvas.cross((x_target, y(y_end)), DROP_COLOR, size=9, width=2, z=4)
                 where = lane if reached else None
                 text = f"✗ {why}" + (f" at {m.drop_node}" if m.drop_node and m.drop_node != where
                                      and why == m.dropped else "")
-                ax.text(x_target + 0.15, y_end, text, fontsize=7, color=DROP_COLOR, ha="left",
-                        va="center", zorder=5,
-                        bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.8))
+                canvas.text((x_target + 0.15, y(y_end)), text, 7, DROP_COLOR, va="center",
+                            z=5, box=Box("square", 0.05, "white", alpha=0.8))
         rightward = (heading or 1.0) >= 0
         label_x = x0 + (0.12 if rightward else -0.12)
-        ax.text(label_x, arrow.label_y, m.label, fontsize=8, color=color,
-                ha="left" if rightward else "right", va="bottom", zorder=5,
-                bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.85))
+        canvas.text((label_x, y(arrow.label_y)), m.label, 8, color,
+                    ha="left" if rightward else "right", va="bottom", z=5,
+                    box=Box("square", 0.05, "white", alpha=0.85))
         if arrow.label_y > y0 - 0.1:                # moved down to make room: point back
-            ax.plot([x0, label_x], [y0, arrow.label_y], color=color, lw=0.5, alpha=0.6, zorder=2)
-
-    @staticmethod
-    def _polyline(ax, points, color: str, dropped: bool) -> None:
-        xs, ys = zip(*points)
-        if len(points) > 2:
-            ax.plot(xs[:-1], ys[:-1], color=color, lw=1.3, zorder=2, solid_capstyle="round")
-        start = points[-2]
-        style = "-" if dropped else "-|>"
-        ax.annotate("", xy=points[-1], xytext=start,
-                    arrowprops=dict(arrowstyle=style, color=color, lw=1.3, mutation_scale=11,
-                                    shrinkA=0, shrinkB=0), zorder=2)
+            canvas.line([(x0, y(y0)), (label_x, y(arrow.label_y))], color, 0.5,
+                        alpha=0.6, cap="projecting", z=2)
 
     def save(self, path: str | Path, figure=None) -> Path:
-        """Write by suffix: ``.svg``/``.png`` (picture), ``.mmd`` (Mermaid), ``.puml`` (PlantUML).
-        ``figure``: one already drawn, to save it again in another format."""
+        """Write by suffix: ``.svg``/``.png`` (picture), ``.mmd`` (Mermaid), ``.puml`` (PlantUML),
+        ``.pdf`` (through matplotlib). ``figure``: a :meth:`canvas` (or a matplotlib
+        figure) already drawn, to save it again in another format."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".mmd":
@@ -328,20 +329,25 @@ class SequenceDiagram:
         elif suffix in (".puml", ".plantuml"):
             path.write_text(self.plantuml(), encoding="utf-8")
         elif suffix in (".svg", ".png", ".pdf"):
-            from netsim.viz.render import save_figure
-            # 90 dpi keeps 8-point labels legible; the SVG is there for print.
-            save_figure(figure or self.figure(), path, dpi=90)
+            from netsim.viz.canvas import Canvas
+            drawn = figure or self.canvas()
+            if isinstance(drawn, Canvas) and suffix == ".svg":
+                path.write_text(drawn.svg(), encoding="utf-8")
+            elif isinstance(drawn, Canvas) and suffix == ".png":
+                # 90 dpi keeps 8-point labels legible; the SVG is there for print.
+                path.write_bytes(drawn.png(dpi=90))
+            else:
+                from netsim.viz.render import save_figure
+                save_figure(drawn.figure() if isinstance(drawn, Canvas) else drawn, path, dpi=90)
         else:
             raise ValueError(f"unknown diagram format {suffix!r} (svg, png, mmd, puml)")
         return path
 
     def _repr_svg_(self) -> str:
-        from netsim.viz.render import svg_text
-        return svg_text(self.figure())
+        return self.canvas().svg()
 
     def _repr_png_(self) -> bytes:
-        from netsim.viz.render import png_bytes
-        return png_bytes(self.figure(), dpi=90)
+        return self.canvas().png(dpi=90)
 
     def __len__(self) -> int:
         return len(self.messages)
