@@ -8,7 +8,7 @@ import ipaddress
 
 from netsim.apps.base import App
 from netsim.errors import AddressError
-from netsim.proto.dhcp import (BOOTREPLY, BOOTREQUEST, CLIENT_PORT, SERVER_PORT, Configure,
+from netsim.proto.dhcp import (BOOTREPLY, BROADCAST_FLAG, BOOTREQUEST, CLIENT_PORT, SERVER_PORT, Configure,
                                DhcpClient, DhcpError, DhcpMessage, DhcpServer, Pool, Probe, Reply,
                                Send, Unconfigure)
 from netsim.sim.runtime import contain
@@ -102,9 +102,11 @@ class DhcpServerApp(App):
     def on_output(self, output) -> None:
         if isinstance(output, Reply):
             payload = output.message.to_bytes()
-            if output.to == BROADCAST_IP:
-                self.node.send_udp_on(self._iface, self._iface.ip, SERVER_PORT, BROADCAST_IP,
-                                      output.port, payload)
+            if output.to == BROADCAST_IP or output.mac is not None:
+                # Onto the link it came from: broadcast, or to the client's hardware
+                # address, which cannot answer ARP before it has the address (§4.1).
+                self.node.send_udp_on(self._iface, self._iface.ip, SERVER_PORT, output.to,
+                                      output.port, payload, mac=output.mac)
             else:
                 self.socket.sendto(payload, (output.to, output.port))
         else:
@@ -132,16 +134,22 @@ class DhcpClientApp(App):
               "release": {"$ref": "#/$defs/time", "description": "give the address back at this time"},
               "probes": {"type": "integer", "minimum": 0, "maximum": 5, "default": 2,
                          "description": "ARP probes of the offered address before using it "
-                                        "(RFC 5227; 0: none)"}}
+                                        "(RFC 5227; 0: none)"},
+              "broadcast_flag": {"type": "boolean", "default": False,
+                                 "description": "set the BROADCAST flag, as dhclient -B does: "
+                                                "servers and relays then broadcast their "
+                                                "OFFER and ACK instead of unicasting them "
+                                                "(RFC 2131 §4.1)"}}
     REQUIRED: list = []
     BINDS = ("udp", CLIENT_PORT)
     EXAMPLE = {"node": "laptop", "run": "dhcp-client"}
     WAITS_FOR_NETWORK = False
 
     def __init__(self, node, *, interface: str = "eth0", release: float | None = None,
-                 probes: int = 2, at: float = 0.0) -> None:
+                 probes: int = 2, broadcast_flag: bool = False, at: float = 0.0) -> None:
         super().__init__(node, at=at)
         self.iface_name, self.release_at, self.probes = interface, release, probes
+        self.broadcast_flag = broadcast_flag
         self.engine: DhcpClient | None = None
         self.bound: Configure | None = None
         if getattr(node, "online", None) is None:
@@ -150,7 +158,7 @@ class DhcpClientApp(App):
     def start(self) -> None:
         self.iface = self.node.interface(self.iface_name)
         self.engine = DhcpClient(self.iface.mac, seed=self.network.rng.getrandbits(32),
-                                 probes=self.probes)
+                                 probes=self.probes, broadcast_flag=self.broadcast_flag)
         self.driver = self.drive(self.engine)
         self.socket = self.node.udp_open(CLIENT_PORT)
         self.socket.on_receive = self._on_datagram
@@ -188,8 +196,14 @@ class DhcpClientApp(App):
     def on_output(self, output) -> None:
         node = self.node
         if isinstance(output, Send):
-            node.send_udp_on(self.iface, output.src, CLIENT_PORT, output.to, SERVER_PORT,
-                             output.message.to_bytes())
+            payload = output.message.to_bytes()
+            if output.to == BROADCAST_IP or not output.src:
+                node.send_udp_on(self.iface, output.src, CLIENT_PORT, output.to, SERVER_PORT,
+                                 payload)
+            elif not self.socket.sendto(payload, (output.to, SERVER_PORT)):
+                # A renewal or release unicast to the server goes the way the routing
+                # table says, through the gateway when it is off-link (§4.4.5).
+                self.say("dhclient: send_packet: Network is unreachable")
         elif isinstance(output, Probe):
             node.send_arp_probe(self.iface, output.address)
         elif isinstance(output, Configure):
@@ -236,7 +250,8 @@ class DhcpClientApp(App):
 class DhcpRelay(App):
     """A relay agent on a router (RFC 1542 §4, RFC 2131 §4.1): client broadcasts go to the
     server by unicast with ``giaddr`` set to the interface they came in on; the server's
-    replies go back onto that interface as broadcasts."""
+    replies go back onto that interface, broadcast when the BROADCAST flag is set (or
+    there is no ``yiaddr``), else unicast to ``yiaddr`` at ``chaddr`` (RFC 1542 §5.4)."""
 
     name = "dhcp-relay"
     SCHEMA = {"server": {"$ref": "#/$defs/ipv4", "description": "the DHCP server's address"}}
@@ -275,7 +290,11 @@ class DhcpRelay(App):
         elif msg.op == BOOTREPLY and msg.giaddr in self.node.local_ips:
             out = self.node.local_ips[msg.giaddr]
             self.relayed["to_clients"] += 1
-            self.node.send_udp_on(out, out.ip, SERVER_PORT, BROADCAST_IP, CLIENT_PORT, payload)
+            if msg.flags & BROADCAST_FLAG or not msg.yiaddr:
+                self.node.send_udp_on(out, out.ip, SERVER_PORT, BROADCAST_IP, CLIENT_PORT, payload)
+            else:
+                self.node.send_udp_on(out, out.ip, SERVER_PORT, msg.yiaddr, CLIENT_PORT, payload,
+                                      mac=msg.chaddr)
 
     def summary_line(self) -> str:
         r = self.relayed

@@ -228,11 +228,15 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
         return True
 
     def send_udp_on(self, iface, src: int, sport: int, dst: int, dport: int,
-                    payload: bytes) -> None:
+                    payload: bytes, *, mac: bytes | None = None) -> None:
         """Send a datagram out of ``iface`` from ``src`` — which may be 0.0.0.0 — without
         consulting the routing table: DHCP's broadcasts, before a host has an address or a
-        route (RFC 2131 §4.1), and a relay's or server's broadcast back onto one link."""
-        if dst == BROADCAST_IP or dst == iface.broadcast:
+        route (RFC 2131 §4.1), and a relay's or server's broadcast back onto one link. A
+        ``mac`` goes to that hardware address without ARP: an OFFER or ACK unicast to
+        ``yiaddr`` at ``chaddr``, to a client that cannot answer ARP yet (§4.1)."""
+        if mac is not None:
+            hop = dst
+        elif dst == BROADCAST_IP or dst == iface.broadcast:
             mac, hop = BROADCAST_MAC, dst
         else:
             hop = dst
@@ -335,6 +339,10 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
                     self._deliver(frame, data, iface, hlen, total, ttl, proto, src, dst, now)
                 elif self.forwarding:
                     self._forward(frame, data, iface, hlen, total, ttl, proto, src, dst, now)
+                elif iface.ip is None and proto == h.IPPROTO_UDP:
+                    # No address yet: what dhclient's packet socket reads, an OFFER or ACK
+                    # unicast to the address it is being given (RFC 2131 §4.1).
+                    self._deliver(frame, data, iface, hlen, total, ttl, proto, src, dst, now)
                 else:
                     self.drop(frame, iface.port, "not-for-this-host")
             elif ethertype == b"\x08\x06":

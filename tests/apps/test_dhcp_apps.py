@@ -2,6 +2,9 @@
 brings (gateway, name server) next to what RARP brings, and a pool that runs out."""
 
 import pytest
+from scapy.layers.dhcp import DHCP      # imported here: its first import resolves a name
+from scapy.layers.inet import UDP
+from scapy.utils import rdpcap
 
 from netsim import load_scenario, parse_scenario, run_scenario
 from tests.conftest import SCENARIOS, tshark_fields
@@ -203,3 +206,63 @@ def test_a_forged_offer_of_an_unusable_address_is_ignored_and_the_real_servers_t
     result = client.result()
     assert client.status == "finished" and result["server"] == "10.0.0.1"
     assert result["address"] == "10.0.0.100/24" and result["router"] == "10.0.0.1"
+
+
+# -- as dhclient and dnsmasq do it (issue 20) ----------------------------------------------
+
+def test_every_dhcp_message_on_every_wire_is_dhcp_to_scapy(relayed):
+    """Scapy's BOOTP/DHCP layer, a third party, reads each one with its message type."""
+    seen = 0
+    for pcap in sorted((relayed.outdir / "pcap").glob("*.pcap")):
+        for frame in rdpcap(str(pcap)):
+            if UDP in frame and {frame[UDP].sport, frame[UDP].dport} & {67, 68}:
+                options = dict(o for o in frame[DHCP].options if isinstance(o, tuple))
+                assert options["message-type"] in range(1, 9), pcap.name
+                seen += 1
+    assert seen >= 20
+
+
+def test_the_relay_unicasts_offer_and_ack_to_yiaddr_at_chaddr(relayed):
+    """dhclient leaves the BROADCAST flag clear, so the relay sends the server's replies
+    to the address being given, at the client's hardware address (RFC 1542 §5.4), and
+    no other host on the LAN sees them."""
+    mac = relayed.network.nodes["laptop1"].interfaces["eth0"].mac.hex(":")
+    rows = tshark_fields(relayed.outdir / "pcap" / "laptop1-lan1.pcap", "eth.dst", "ip.dst",
+                         "dhcp.flags.bc", "dhcp.option.dhcp", display_filter="dhcp")
+    assert [r for r in rows if r[3] in ("2", "5")] == [[mac, "10.0.1.100", "0", "2"],
+                                                       [mac, "10.0.1.100", "0", "5"]]
+    assert {r[2] for r in rows} == {"0"}
+    rows = tshark_fields(relayed.outdir / "pcap" / "bootsrv-lan1.pcap", "dhcp.option.dhcp",
+                         display_filter="dhcp")
+    assert {r[0] for r in rows} == {"1", "3"}                   # only laptop1's broadcasts
+
+
+def test_with_the_broadcast_flag_the_relay_broadcasts(tmp_path):
+    text = TEXT.replace("  - {node: laptop1, run: ping, target: www.example.com,",
+                        "  - {node: laptop1, run: dhcp-client, broadcast_flag: true}\n"
+                        "  - {node: laptop1, at: 5s, run: ping, target: 10.0.9.80,")
+    text = text.replace("  laptop1:  {kind: host, ip: dhcp}", "  laptop1:  {kind: host}")
+    result = run_scenario(parse_scenario(text), tmp_path / "out")
+    assert app(result, "dhcp-client", "laptop1").result()["address"] == "10.0.1.100/24"
+    rows = tshark_fields(result.outdir / "pcap" / "bootsrv-lan1.pcap", "eth.dst", "ip.dst",
+                         "dhcp.flags.bc", "dhcp.option.dhcp", display_filter="dhcp")
+    assert ["ff:ff:ff:ff:ff:ff", "255.255.255.255", "1", "5"] in rows
+
+
+def test_a_renewal_at_t1_goes_to_the_server_through_the_gateway(tmp_path):
+    """RFC 2131 §4.4.5: at T1 the client unicasts its DHCPREQUEST to the server that gave
+    the lease. The server is off-link: the request goes via the router (it used to ARP
+    for 10.0.9.2 on the LAN, get no answer and only rebind by broadcast at T2)."""
+    text = TEXT.replace("lease: 1h", "lease: 20s").replace("until: 12s", "until: 16s")
+    result = run_scenario(parse_scenario(text), tmp_path / "out")
+    history = [s for _t, s in app(result, "dhcp-client", "laptop1").result()["history"]]
+    assert history == ["SELECTING", "REQUESTING", "PROBING", "BOUND", "RENEWING", "BOUND"]
+    rows = tshark_fields(result.outdir / "pcap" / "r1-lan9.pcap", "frame.time_relative",
+                         "ip.src", "ip.dst", "dhcp.option.dhcp", "dhcp.ip.client",
+                         "dhcp.ip.relay", display_filter="dhcp && frame.time_relative > 5")
+    renewal = [r[1:] for r in rows if r[4] == "10.0.1.100"]
+    assert renewal == [["10.0.1.100", "10.0.9.2", "3", "10.0.1.100", "0.0.0.0"],
+                       ["10.0.9.2", "10.0.1.100", "5", "10.0.1.100", "0.0.0.0"]]
+    rows = tshark_fields(result.outdir / "pcap" / "laptop1-lan1.pcap", "arp.dst.proto_ipv4",
+                         display_filter="arp && arp.src.proto_ipv4 == 10.0.1.100")
+    assert ["10.0.9.2"] not in rows                                # no ARP for the server

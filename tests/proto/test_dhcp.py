@@ -231,3 +231,111 @@ def test_an_offer_of_an_address_no_host_can_take_is_ignored_and_a_good_one_taken
     client.receive(forged_reply(ACK, discover.xid, yiaddr=yiaddr, mask=mask), 0.3)
     assert client.state == "REQUESTING"                    # an ACK of it is ignored too
     assert "ignored" in client.outputs()[0].text
+
+
+# -- as dhclient and dnsmasq do it (issue 20) ----------------------------------------------
+
+def ack_for(client, *, yiaddr="10.0.1.50", lease=None, t1=None, t2=None):
+    """An ACK of the client's offer, from 10.0.1.66, with the lease times given."""
+    from netsim.proto.dhcp.message import (LEASE_TIME, REBINDING_T2, RENEWAL_T1,
+                                           seconds_option)
+    reply = forged_reply(ACK, client.xid, yiaddr=yiaddr)
+    options = dict(reply.options)
+    for code, value in ((LEASE_TIME, lease), (RENEWAL_T1, t1), (REBINDING_T2, t2)):
+        if value is not None:
+            options[code] = seconds_option(value)
+    return reply.with_(options=options)
+
+
+def offered(client):
+    client.start(0.0)
+    client.outputs()
+    client.receive(forged_reply(OFFER, client.xid, yiaddr="10.0.1.50"), 0.1)
+    client.outputs()
+    return client
+
+
+def test_the_client_leaves_the_broadcast_flag_clear_and_the_server_unicasts_to_chaddr():
+    """dhclient (without -B) reads replies off a packet socket, so it does not set the
+    flag; dnsmasq then sends OFFER and ACK to yiaddr at chaddr (RFC 2131 §4.1)."""
+    client = DhcpClient(MAC_A, seed=1)
+    wire = start(client)
+    assert all(not s.message.flags for s in wire.sends)
+    server = DhcpServer(SERVER, [pool()], lease_time=600)
+    server.receive(wire.sends[0].message, ip_to_int("10.0.1.1"), 0.0)
+    offer = next(o for o in server.outputs() if isinstance(o, Reply))
+    assert (int_to_ip(offer.to), offer.port, offer.mac) == ("10.0.1.100", 68, MAC_A)
+    assert BOOTP(offer.message.to_bytes()).flags == 0          # scapy reads the flag clear
+
+
+def test_with_the_broadcast_flag_the_server_broadcasts():
+    client = DhcpClient(MAC_A, seed=1, broadcast_flag=True)
+    client.start(0.0)
+    discover = client.outputs()[0].message
+    assert BOOTP(discover.to_bytes()).flags == "B"
+    server = DhcpServer(SERVER, [pool()], lease_time=600)
+    server.receive(discover, ip_to_int("10.0.1.1"), 0.0)
+    offer = next(o for o in server.outputs() if isinstance(o, Reply))
+    assert offer.to == 0xFFFFFFFF and offer.mac is None
+
+
+def test_a_nak_through_a_relay_has_the_broadcast_flag_set():
+    """§4.3.2: with giaddr set, the server sets the flag so the relay broadcasts the NAK."""
+    server = DhcpServer(SERVER, [pool()], lease_time=600)
+    request = DhcpMessage(1, 7, MAC_A, REQUEST, giaddr=ip_to_int("10.0.1.1"),
+                          options={50: ip_to_int("10.0.1.120").to_bytes(4, "big"),
+                                   54: SERVER.to_bytes(4, "big")})
+    server.receive(request, ip_to_int("10.0.9.2"), 0.0)
+    nak = next(o for o in server.outputs() if isinstance(o, Reply))
+    assert nak.message.msg_type == NAK and nak.to == ip_to_int("10.0.1.1")
+    assert nak.message.flags & 0x8000
+
+
+def test_an_ack_of_another_address_than_the_offer_is_ignored():
+    """RFC 1122 §3.2.1.3: the client took 10.0.1.50's offer; an ACK of 10.0.1.51 is not
+    the answer to its request."""
+    client = offered(DhcpClient(MAC_A, seed=1))
+    client.receive(ack_for(client, yiaddr="10.0.1.51", lease=600), 0.2)
+    (log,) = client.outputs()
+    assert log.text == ("DHCPACK of 10.0.1.51 from 10.0.1.66 ignored: it is not 10.0.1.50, "
+                        "the address asked for")
+    assert client.state == "REQUESTING" and client.lease is None
+    client.receive(ack_for(client, lease=600), 0.3)
+    assert client.state == "PROBING"
+
+
+@pytest.mark.parametrize("lease", [0, None])
+def test_a_lease_time_of_zero_or_none_is_no_lease_as_dhclient_says(lease):
+    """A lease time of 0 was taken as absent and made an hour. dhclient: "no expiry time
+    on offered lease.", that server rejected, INIT half a second later."""
+    client = offered(DhcpClient(MAC_A, seed=1))
+    client.receive(ack_for(client, lease=lease), 0.2)
+    assert [o.text for o in client.outputs()] == ["no expiry time on offered lease."]
+    assert client.state == "INIT" and client.lease is None
+    assert client.get_timer() == pytest.approx(0.7)
+    client.handle_timer(0.7)
+    assert client.state == SELECTING
+    client.outputs()
+    client.receive(forged_reply(OFFER, client.xid, yiaddr="10.0.1.50"), 0.8)
+    assert client.state == SELECTING                            # that server is rejected
+    assert "rejected" in client.outputs()[0].text
+
+
+def test_renewal_times_as_dhclient_takes_them_and_an_infinite_lease_never_renews():
+    client = offered(DhcpClient(MAC_A, seed=1, probes=0))
+    client.receive(ack_for(client, lease=1000, t1=900, t2=800), 1.0)   # T1 past T2
+    assert client.state == BOUND and client.get_timer() == pytest.approx(1.0 + 600)
+    client = offered(DhcpClient(MAC_A, seed=1, probes=0))
+    client.receive(ack_for(client, lease=100, t2=5000), 1.0)           # T2 past the end
+    assert client._t2 == pytest.approx(1.0 + 87.5) and client._t1 == pytest.approx(51.0)
+    client = offered(DhcpClient(MAC_A, seed=1, probes=0))
+    client.receive(ack_for(client, lease=0xFFFFFFFF), 1.0)             # RFC 2132 §9.2
+    assert client.state == BOUND and client.get_timer() is None
+
+
+def test_no_probes_means_none():
+    """``probes: 0`` used to send one probe all the same."""
+    client = offered(DhcpClient(MAC_A, seed=1, probes=0))
+    client.receive(ack_for(client, lease=600), 0.2)
+    outputs = client.outputs()
+    assert client.state == BOUND and not any(isinstance(o, Probe) for o in outputs)

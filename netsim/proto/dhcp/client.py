@@ -11,10 +11,16 @@ any server, by broadcast (REBINDING); at the lease's end it stops using the
 address. DHCPNAK at any step sends it back to INIT. :meth:`release` gives the
 address back. An OFFER or ACK of an address no host can take (0.0.0.0, loopback,
 multicast, its subnet's network or broadcast address, a mask that is no prefix) is
-ignored, as systemd's client ignores a lease it cannot use.
+ignored, as systemd's client ignores a lease it cannot use; so is an ACK of another
+address than the one offered or held (RFC 1122 §3.2.1.3: the host uses the address it
+asked for). An ACK without a lease time, or with a lease time of 0, is no lease: as
+dhclient says "no expiry time on offered lease.", it rejects that server and starts
+again half a second later (a lease time of 0xffffffff is infinite, RFC 2132 §9.2).
 
-The client sets the BROADCAST flag (§4.1): with no address yet, it cannot take a
-unicast reply, so servers and relays broadcast theirs.
+Like dhclient (without ``-B``), the client leaves the BROADCAST flag clear: it reads
+replies off a packet socket before it has an address, so servers and relays unicast
+OFFER and ACK to ``yiaddr`` at its hardware address (§4.1); ``broadcast_flag=True``
+sets it, and they broadcast.
 
 Inputs: :meth:`start`, :meth:`receive`, :meth:`address_in_use`, :meth:`release`,
 :meth:`handle_timer`. Outputs: :class:`Send`, :class:`Probe`, :class:`Configure`,
@@ -37,6 +43,7 @@ from netsim.wire.addr import int_to_ip
 INIT, SELECTING, REQUESTING, PROBING, BOUND, RENEWING, REBINDING, DECLINED, RELEASED = (
     "INIT", "SELECTING", "REQUESTING", "PROBING", "BOUND", "RENEWING", "REBINDING", "DECLINED",
     "RELEASED")
+INFINITE = 0xFFFFFFFF            # RFC 2132 §9.2: a lease that never ends
 WANTED = bytes((SUBNET_MASK, ROUTER, DNS_SERVERS, DOMAIN_NAME, LEASE_TIME, RENEWAL_T1, REBINDING_T2))
 
 
@@ -76,8 +83,12 @@ class Log:
 
 class DhcpClient:
     def __init__(self, mac: bytes, *, seed: int = 0, probes: int = 2, probe_interval: float = 1.0,
-                 retransmit: float = 4.0) -> None:
+                 retransmit: float = 4.0, broadcast_flag: bool = False) -> None:
         self.mac = mac
+        self.broadcast_flag = broadcast_flag
+        #: Servers whose lease had no expiry time: their offers are not taken (dhclient's
+        #: add_reject).
+        self.rejected: set[int] = set()
         self.rng = random.Random(seed)
         self.probes, self.probe_interval = probes, probe_interval
         self.first_wait = retransmit
@@ -105,6 +116,10 @@ class DhcpClient:
         if msg.msg_type == OFFER and self.state == SELECTING:
             if self._refused(msg, now):
                 return
+            if (msg.address(SERVER_ID) or 0) in self.rejected:
+                self._log(now, f"DHCPOFFER from {int_to_ip(msg.address(SERVER_ID) or 0)} "
+                               f"rejected: it gave a lease with no expiry time")
+                return
             self.offer = msg
             self._log(now, f"{msg.type_name} of {int_to_ip(msg.yiaddr)} from "
                            f"{int_to_ip(msg.address(SERVER_ID) or 0)}")
@@ -112,7 +127,7 @@ class DhcpClient:
             self._wait = self.first_wait
             self._request(now)
         elif msg.msg_type == ACK and self.state in (REQUESTING, RENEWING, REBINDING):
-            if self._refused(msg, now):
+            if self._refused(msg, now) or self._not_asked(msg, now) or self._no_expiry(msg, now):
                 return
             self._log(now, f"DHCPACK of {int_to_ip(msg.yiaddr)} from "
                            f"{int_to_ip(msg.address(SERVER_ID) or 0)}")
@@ -135,6 +150,31 @@ class DhcpClient:
             return False
         self._log(now, f"{msg.type_name} of {int_to_ip(msg.yiaddr)} from "
                        f"{int_to_ip(msg.address(SERVER_ID) or 0)} ignored: {problem}")
+        return True
+
+    def _not_asked(self, msg: DhcpMessage, now: float) -> bool:
+        """An ACK of an address other than the one offered (REQUESTING) or held
+        (RENEWING, REBINDING) is not the answer to this request: ignored."""
+        asked = self.offer.yiaddr if self.state == REQUESTING else self.address
+        if msg.yiaddr == asked:
+            return False
+        self._log(now, f"DHCPACK of {int_to_ip(msg.yiaddr)} from "
+                       f"{int_to_ip(msg.address(SERVER_ID) or 0)} ignored: it is not "
+                       f"{int_to_ip(asked)}, the address asked for")
+        return True
+
+    def _no_expiry(self, msg: DhcpMessage, now: float) -> bool:
+        """No lease time, or 0 (dhclient's dhcpack(): "no expiry time on offered
+        lease."). While asking for a new lease, that server is rejected and the client
+        starts again in 0.5 s; while renewing, the ACK is ignored and the lease runs on."""
+        if msg.seconds(LEASE_TIME):
+            return False
+        self._log(now, "no expiry time on offered lease.")
+        if self.state == REQUESTING:
+            self.rejected.add(msg.address(SERVER_ID) or 0)
+            self.offer = None
+            self._set_state(INIT, now)              # and DISCOVER again at the timer
+            self._deadline = now + 0.5
         return True
 
     def address_in_use(self, now: float) -> None:
@@ -170,7 +210,7 @@ class DhcpClient:
             self._retry(now, self._discover_again)
         elif state == REQUESTING:
             self._retry(now, self._request)
-        elif state == DECLINED:
+        elif state in (DECLINED, INIT):
             self._discover(now)
         elif state == PROBING:
             if self._probes_sent < self.probes:
@@ -219,29 +259,45 @@ class DhcpClient:
             self._deadline = now + self._wait + self.rng.uniform(-1.0, 1.0)
 
     def _message(self, kind: int, *, ciaddr: int = 0, options: dict) -> DhcpMessage:
-        flags = 0 if ciaddr else BROADCAST_FLAG
+        flags = BROADCAST_FLAG if self.broadcast_flag and not ciaddr else 0
         return DhcpMessage(BOOTREQUEST, self.xid, self.mac, kind, ciaddr=ciaddr, flags=flags,
                            options=options)
 
     def _acked(self, msg: DhcpMessage, now: float) -> None:
-        lease = float(msg.seconds(LEASE_TIME) or 3600)
+        seconds = msg.seconds(LEASE_TIME)               # not 0 nor absent: _no_expiry
+        lease = float("inf") if seconds == INFINITE else float(seconds)
         mask = msg.address(SUBNET_MASK) or 0xFFFFFF00
         config = Configure(address=msg.yiaddr, prefix_len=bin(mask).count("1"),
                            router=msg.address(ROUTER), dns=tuple(msg.addresses(DNS_SERVERS)),
                            domain=msg.text(DOMAIN_NAME), lease=lease,
                            server=msg.address(SERVER_ID) or 0)
-        self._t1 = now + float(msg.seconds(RENEWAL_T1) or lease / 2)
-        self._t2 = now + float(msg.seconds(REBINDING_T2) or lease * 7 / 8)
-        self._expiry = now + lease
+        t1, t2 = self._renewal_times(msg, lease)
+        self._t1, self._t2, self._expiry = now + t1, now + t2, now + lease
         renewing = self.state in (RENEWING, REBINDING)
         self.lease = config
         if renewing:
             self._set_state(BOUND, now)
-            self._deadline = self._t1
+            self._deadline = self._t1 if self._t1 != float("inf") else None
+            return
+        if not self.probes:                        # probing turned off: use it at once
+            self._bind(now)
             return
         self._set_state(PROBING, now)
         self._probes_sent = 0
         self._probe(now)
+
+    @staticmethod
+    def _renewal_times(msg: DhcpMessage, lease: float) -> tuple[float, float]:
+        """T1 and T2 (RFC 2131 §4.4.5) as dhclient takes them: 0 or absent is half and
+        seven eighths of the lease; a T1 past T2 is three quarters of T2; and, as
+        systemd's client does, a T2 past the lease's end is seven eighths of it."""
+        t2 = msg.seconds(REBINDING_T2) or lease * 7 / 8
+        if t2 > lease:
+            t2 = lease * 7 / 8
+        t1 = msg.seconds(RENEWAL_T1) or lease / 2
+        if t1 > t2:
+            t1 = t2 * 3 / 4
+        return float(t1), float(t2)
 
     def _probe(self, now: float) -> None:
         self._probes_sent += 1
@@ -255,7 +311,7 @@ class DhcpClient:
         self._log(now, f"bound to {int_to_ip(config.address)}/{config.prefix_len} -- renewal in "
                        f"{self._t1 - now:g} seconds.")
         self._set_state(BOUND, now)
-        self._deadline = self._t1
+        self._deadline = self._t1 if self._t1 != float("inf") else None
 
     def _renew(self, now: float) -> None:
         """RENEWING: unicast to the server; REBINDING: broadcast to any (§4.4.5)."""

@@ -2,8 +2,9 @@
 
 Each pool is a subnet with a range of addresses and the options its clients are
 given (router, name servers, domain name). The pool for a message is the one whose
-subnet holds the relay agent's ``giaddr`` (RFC 2131 §4.3.1), or, for a client on the
-server's own link, the subnet of the interface it came in on.
+subnet holds the relay agent's ``giaddr`` (RFC 2131 §4.3.1), else the one holding
+``ciaddr`` (a renewal unicast from an off-link client, §4.4.5), else, for a client on
+the server's own link, the subnet of the interface it came in on.
 
 - DISCOVER → OFFER of the client's current lease, else the address it asked for if
   free, else the lowest free address; the offer is held for ``offer_hold`` seconds.
@@ -15,8 +16,11 @@ server's own link, the subnet of the interface it came in on.
 - DECLINE marks the address in use by someone else (abandoned for ``abandon_for``);
   RELEASE frees it.
 
-Replies go to the relay (giaddr, port 67), to ciaddr when the client has an
-address, else to the broadcast address — the client sets the BROADCAST flag.
+Replies go as §4.1 says: to the relay (giaddr, port 67; a NAK with the BROADCAST
+flag set, so the relay broadcasts it); to ciaddr when the client has an address; a NAK,
+or a reply to a client that set the BROADCAST flag, to 255.255.255.255; else unicast to
+``yiaddr`` at the client's hardware address ``chaddr`` (no ARP: the client cannot
+answer one yet) — what dnsmasq does for dhclient, which leaves the flag clear.
 
 Inputs: :meth:`receive`. Outputs: :class:`Reply`, :class:`Log`.
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netsim.proto.dhcp.message import (ACK, BOOTREPLY, BOOTREQUEST, DECLINE,
+from netsim.proto.dhcp.message import (ACK, BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, DECLINE,
                                        DISCOVER, DNS_SERVERS, DOMAIN_NAME, INFORM, LEASE_TIME, NAK,
                                        OFFER, REBINDING_T2, RELEASE, RENEWAL_T1, REQUEST,
                                        REQUESTED_IP, ROUTER, SERVER_ID, SUBNET_MASK, DhcpMessage,
@@ -40,6 +44,8 @@ class Reply:
     message: DhcpMessage
     to: int                      # IPv4 address (BROADCAST for the local broadcast)
     port: int                    # 67 to a relay, 68 to a client
+    #: The client's hardware address, for a reply unicast to ``yiaddr`` without ARP.
+    mac: bytes | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -96,7 +102,10 @@ class DhcpServer:
         if msg.op != BOOTREQUEST:
             return
         via = f"via {int_to_ip(msg.giaddr)}" if msg.giaddr else "on the local link"
-        pool = self._pool(msg.giaddr or iface_ip)
+        # The client's network: the relay's (giaddr), else the address it has (a renewal
+        # unicast from another subnet through routers, as ISC dhcpd's locate_network()
+        # takes ciaddr), else the link it came in on.
+        pool = self._pool(msg.giaddr or msg.ciaddr or iface_ip)
         mac = bytes_to_mac(msg.chaddr)
         if pool is None:
             self._log(f"{msg.type_name} from {mac} {via}: no pool serves that network")
@@ -203,17 +212,22 @@ class DhcpServer:
                 options[LEASE_TIME] = seconds_option(self.lease_time)
                 options[RENEWAL_T1] = seconds_option(self.lease_time // 2)
                 options[REBINDING_T2] = seconds_option(self.lease_time * 7 // 8)
+        flags = msg.flags
+        if kind == NAK and msg.giaddr:
+            flags |= BROADCAST_FLAG              # §4.3.2: so that the relay broadcasts it
         reply = DhcpMessage(BOOTREPLY, msg.xid, msg.chaddr, kind, ciaddr=msg.ciaddr if kind == ACK else 0,
-                            yiaddr=address, giaddr=msg.giaddr, flags=msg.flags, options=options)
+                            yiaddr=address, giaddr=msg.giaddr, flags=flags, options=options)
+        mac = None
         if msg.giaddr:
             to, port = msg.giaddr, 67
         elif msg.ciaddr and kind != NAK:
             to, port = msg.ciaddr, 68
-        else:
-            # The client set the BROADCAST flag (it has no address to unicast to yet);
-            # a NAK is always broadcast (§4.3.2).
+        elif kind == NAK or msg.flags & BROADCAST_FLAG or not address:
+            # A NAK is always broadcast (§4.3.2); so is the reply to a client that asked.
             to, port = BROADCAST, 68
-        self._out.append(Reply(message=reply, to=to, port=port))
+        else:
+            to, port, mac = address, 68, msg.chaddr
+        self._out.append(Reply(message=reply, to=to, port=port, mac=mac))
 
     def _log(self, text: str) -> None:
         self._out.append(Log(text=text))
