@@ -160,7 +160,10 @@ def test_an_age_or_a_date_that_is_no_number_or_date_is_ignored():
     cache = HttpCache()
     url = stored(cache, [("Date", "Fri, 31 Dec 99999999999999 23:59:59 GMT"), ("Age", "1e999"),
                          ("Expires", "Fri, 31 Dec 9999 23:59:59 GMT")])
-    assert cache.lookup("GET", url, 1.0).state == "stale"        # an Expires without a Date
+    # No valid Date: the Expires counts from when the response came (RFC 9110 §6.6.1), as
+    # Chrome counts it; the Age that is no number counts as none.
+    lookup = cache.lookup("GET", url, 1.0)
+    assert lookup.state == "fresh" and lookup.why.startswith("age 1 s < Expires")
 
 
 def test_http_dates_in_the_three_forms_and_what_is_not_one():
@@ -189,3 +192,81 @@ def test_what_is_no_url_raises_url_error():
         parse_url("http://web:\u0668\u0660/")                      # '٨٠': isdigit() says yes
     assert host_problem("a" * 70 + ".example") == "a label of 70 characters (at most 63)"
     assert host_problem("a..b") and host_problem("web") is None
+
+
+# -- RFC 9111 as real caches read it: lists, Vary, repeated values ------------------------
+
+def test_cache_control_on_two_lines_is_one_list_and_no_cache_is_obeyed():
+    # RFC 9110 §5.3: the lines are one list; reading only the first served this fresh.
+    cache = HttpCache()
+    url = stored(cache, [("Date", http_date(0)), ("Cache-Control", "max-age=3600"),
+                         ("Cache-Control", "no-cache")])
+    lookup = cache.lookup("GET", url, 1.0)
+    assert lookup.state == "stale" and lookup.why.startswith("no-cache")
+    assert not cache.store("GET", "http://h/n", 200, "OK",
+                           [("Cache-Control", "public"), ("Cache-Control", "no-store")], b"", 0, 0)
+    url = stored(cache, [("Date", http_date(0)), ("Cache-Control", "public"),
+                         ("Cache-Control", "max-age=60")], url="http://h/two")
+    assert cache.lookup("GET", url, 59.0).state == "fresh"       # the max-age on line two
+
+
+def test_a_directives_quoted_argument_keeps_its_commas():
+    cache = HttpCache()
+    url = stored(cache, [("Date", http_date(0)),
+                         ("Cache-Control", 'private="Set-Cookie, max-age=1", max-age=60')])
+    assert cache.lookup("GET", url, 30.0).state == "fresh"       # not max-age=1, not twice
+
+
+@pytest.mark.parametrize("headers,why", [
+    ([("Cache-Control", "max-age=3600, max-age=60")], "max-age given twice"),
+    ([("Cache-Control", "max-age=3600"), ("Cache-Control", "max-age=3600")], "max-age given twice"),
+    ([("Expires", http_date(3600)), ("Expires", http_date(7200))], "Expires given twice"),
+])
+def test_a_value_given_twice_is_stale(headers, why):
+    # RFC 9111 §4.2.1: the first occurrence, or stale; netsim takes stale.
+    cache = HttpCache()
+    url = stored(cache, [("Date", http_date(0)), *headers])
+    lookup = cache.lookup("GET", url, 1.0)
+    assert lookup.state == "stale" and why in lookup.why
+
+
+def test_expires_without_a_date_counts_from_when_the_response_came():
+    cache = HttpCache()
+    url = stored(cache, [("Expires", http_date(160))], at=100.0)
+    assert cache.lookup("GET", url, 159.0).state == "fresh"      # 60 s from its arrival
+    assert cache.lookup("GET", url, 160.0).state == "stale"
+    url = stored(cache, [("Expires", "0")], at=100.0, url="http://h/0")
+    assert cache.lookup("GET", url, 100.0).state == "stale"      # §5.3: invalid means stale
+
+
+def test_vary_uses_a_response_only_for_a_request_with_the_same_nominated_headers():
+    cache = HttpCache()
+    alice = [("Accept", "text/html"), ("Cookie", "session=alice")]
+    bob = [("Accept", "text/html"), ("Cookie", "session=bob")]
+    cache.store("GET", "http://h/me", 200, "OK",
+                [("Date", http_date(0)), ("Cache-Control", "max-age=600"), ("Vary", "Cookie"),
+                 ("ETag", '"a1"'), ("Last-Modified", http_date(0))], b"alice's", 0, 0, alice)
+    assert cache.lookup("GET", "http://h/me", 1.0, alice).state == "fresh"
+    assert cache.lookup("GET", "http://h/me", 1.0,
+                        [("Cookie", "session=alice"), ("Accept", "*/*")]).state == "fresh"
+    other = cache.lookup("GET", "http://h/me", 1.0, bob)
+    assert other.state == "stale" and other.why == "Vary: cookie differs: revalidate its ETag"
+    assert other.conditional == [("If-None-Match", '"a1"')]     # Chrome: not Last-Modified
+    assert cache.lookup("GET", "http://h/me", 1.0, []).state == "stale"     # no Cookie at all
+    cache.refresh("http://h/me", [("Date", http_date(2))], 2.0, 2.0, bob)   # 304 for bob
+    assert cache.lookup("GET", "http://h/me", 3.0, bob).state == "fresh"
+    assert cache.lookup("GET", "http://h/me", 3.0, alice).state == "stale"
+
+
+def test_vary_star_never_matches_and_without_an_etag_a_mismatch_is_a_fetch():
+    cache = HttpCache()
+    cache.store("GET", "http://h/s", 200, "OK", [("Date", http_date(0)), ("Vary", "*"),
+                ("Cache-Control", "max-age=600"), ("ETag", '"s"')], b"", 0, 0)
+    assert cache.lookup("GET", "http://h/s", 1.0).why == "Vary: * matches no request: revalidate its ETag"
+    cache.store("GET", "http://h/l", 200, "OK", [("Date", http_date(0)), ("Vary", "accept-language"),
+                ("Vary", "Cookie"), ("Cache-Control", "max-age=600")], b"", 0, 0,
+                [("Accept-Language", "en,  fr"), ("Cookie", "a=1")])
+    assert cache.lookup("GET", "http://h/l", 1.0, [("Accept-Language", "en, fr"),
+                                                  ("Cookie", "a=1")]).state == "fresh"
+    miss = cache.lookup("GET", "http://h/l", 1.0, [("Accept-Language", "en"), ("Cookie", "a=1")])
+    assert miss.state == "miss" and miss.why == "Vary: accept-language differs: fetch it"

@@ -408,3 +408,26 @@ def test_a_body_cut_short_by_the_close_or_the_timer_keeps_what_came():
     client.receive(b"HTTP/1.1 200 OK\r\n\r\nclose-delimited", 1.0)        # RFC 9112 §6.3 item 8
     client.connection_lost(2.0)
     assert client.exchanges[0].body == b"close-delimited" and client.error is None
+
+
+def test_the_browser_cache_obeys_every_cache_control_line_and_vary_cookie():
+    """RFC 9110 §5.3 and RFC 9111 §4.1 in the browser: a page with max-age=3600 on one
+    line and no-cache on another is revalidated; a page that varies by Cookie is not
+    shown to the visit after a login from the copy before it."""
+    def server(method, target, headers):
+        if target == "/login":
+            return page(extra=b"Set-Cookie: s=alice; Path=/\r\n")
+        if target == "/news":
+            return page(extra=b"Cache-Control: max-age=3600\r\nCache-Control: no-cache\r\n"
+                              b'ETag: "n1"\r\n')
+        return page(extra=b'Cache-Control: max-age=3600\r\nVary: Cookie\r\nETag: "m1"\r\n')
+
+    nav, wire = browse(server, (1.0, "http://web/news"), (2.0, "http://web/news"),
+                       (3.0, "http://web/me"), (4.0, "http://web/login"), (5.0, "http://web/me"),
+                       (6.0, "http://web/me"))
+    asked = [(target, headers.get("If-None-Match"), headers.get("Cookie"))
+             for _n, _m, target, headers in wire.requests]
+    assert asked == [("/news", None, None), ("/news", '"n1"', None),     # no-cache obeyed
+                     ("/me", None, None), ("/login", None, None),
+                     ("/me", '"m1"', "s=alice")]                         # another variant
+    assert [f.source for f in wire.fetches()][-1] == "cache"             # visit 6: fresh

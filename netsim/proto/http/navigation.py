@@ -92,6 +92,8 @@ class Fetch:
     _host: str = field(default="", repr=False, compare=False)
     _path: str = field(default="", repr=False, compare=False)
     _request_body: bytes = field(default=b"", repr=False, compare=False)
+    #: The request's own headers (no validators), which a response's Vary may name.
+    _request_headers: list = field(default_factory=list, repr=False, compare=False)
 
     def note(self) -> dict:
         # "kind" is the trace row's own key: the note calls it "role".
@@ -254,7 +256,9 @@ class Navigator(PoolClient):
             fetch.error = f"net::ERR_{'UNKNOWN_URL_SCHEME' if exc.scheme else 'INVALID_URL'} ({exc})"
             return self._finish(fetch, now)
         fetch._host, fetch._path = host, path
-        cached = self.cache.lookup(method, url, now) if self.cache else None
+        fetch._request_headers = self._request_headers(host, path, now)
+        cached = (self.cache.lookup(method, url, now, fetch._request_headers)
+                  if self.cache else None)
         fetch._cached = cached
         fetch.why = cached.why if cached else ""
         if cached is not None and cached.state == "fresh":
@@ -277,15 +281,24 @@ class Navigator(PoolClient):
 
         self._resolve(host, now, resolved)
 
+    def _request_headers(self, host: str, path: str, now: float) -> list[tuple[str, str]]:
+        """What a request for ``path`` on ``host`` says of itself at ``now`` (besides the
+        cache's validators): what the cache compares for ``Vary`` (RFC 9111 §4.1)."""
+        headers = [("User-Agent", USER_AGENT), ("Accept", ACCEPT)]
+        cookie = self.jar.header(host, path, now)
+        if cookie:
+            headers.append(("Cookie", cookie))
+        return headers
+
     def _send(self, fetch: Fetch, address, port: int, now: float) -> None:
         headers = []
         cached = fetch._cached
         if cached is not None and cached.state == "stale":
             headers += cached.conditional
             fetch.conditional = bool(cached.conditional)
-        cookie = self.jar.header(fetch._host, fetch._path, now)
-        if cookie:
-            headers.append(("Cookie", cookie))
+        # The cookies as they are now (a lookup may have taken time).
+        fetch._request_headers = self._request_headers(fetch._host, fetch._path, now)
+        headers += [(k, v) for k, v in fetch._request_headers if k == "Cookie"]
         body = fetch._request_body
         if body:
             headers.append(("Content-Type", "application/x-www-form-urlencoded"))
@@ -315,15 +328,18 @@ class Navigator(PoolClient):
 
     def _cache_answer(self, fetch: Fetch, cached, exchange: Exchange) -> None:
         if exchange.status == 304 and cached is not None and cached.stored is not None:
-            stored = self.cache.refresh(fetch.url, exchange.headers, exchange.sent_at, fetch.done_at)
-            fetch.source, fetch.body = "304", stored.body
-            fetch.headers = stored.headers
+            stored = self.cache.refresh(fetch.url, exchange.headers, exchange.sent_at,
+                                        fetch.done_at, fetch._request_headers)
+            if stored is not None:          # (not dropped meanwhile by another answer)
+                fetch.source, fetch.body = "304", stored.body
+                fetch.headers = stored.headers
             return
         if fetch.method not in ("GET", "HEAD") and exchange.status < 400:
             self.cache.invalidate(fetch.url)                 # RFC 9111 §4.4
             return
         self.cache.store(fetch.method, fetch.url, exchange.status, exchange.reason,
-                         exchange.headers, exchange.body, exchange.sent_at, fetch.done_at)
+                         exchange.headers, exchange.body, exchange.sent_at, fetch.done_at,
+                         fetch._request_headers)
 
     def _finish(self, fetch: Fetch, now: float) -> None:
         then, fetch._next = fetch._next, None
