@@ -2,14 +2,22 @@
 
 ``server.sockets[0].getsockname()`` (aioftp learns its passive port so),
 ``transport.get_extra_info("socket")`` (aiohttp and anyio set TCP_NODELAY through it):
-on a simulated host there is no file descriptor, so these answer with the simulated
-addresses and keep the options set on them, and anything that would need a real socket
-raises NotImplementedError naming the call.
+on a simulated host there is no socket, so these answer with the simulated addresses
+and keep the options set on them, and anything that would need a real socket raises
+NotImplementedError naming the call.
+
+One question libraries ask of a descriptor: is it readable now? httpcore polls an idle
+kept-alive connection's ``fileno()`` before reusing it, and takes -1 (no descriptor) for
+"the server closed it". So ``fileno()`` answers with one of two pipes of this process,
+made on first use — one that always polls readable, one that never does — chosen by
+the simulated connection's state at that moment (bytes or the peer's FIN waiting, or
+gone). Polled, it tells the truth; it is never to be read or written.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import socket
 
 
@@ -19,8 +27,9 @@ class SimSocket:
     family = socket.AF_INET
 
     def __init__(self, type_: int, sockname: tuple[str, int],
-                 peername: tuple[str, int] | None = None) -> None:
+                 peername: tuple[str, int] | None = None, readable=None) -> None:
         self.type = type_
+        self._readable = readable           # () -> bool: would a read return at once?
         self.proto = socket.IPPROTO_TCP if type_ == socket.SOCK_STREAM else socket.IPPROTO_UDP
         self._sockname = sockname
         self._peername = peername
@@ -36,7 +45,8 @@ class SimSocket:
         return self._peername
 
     def fileno(self) -> int:
-        return -1                           # no descriptor: nothing may select() on it
+        ready, idle = _pollable()
+        return ready if self._readable is not None and self._readable() else idle
 
     def setsockopt(self, level: int, option: int, value, optlen=None) -> None:
         self._options[(level, option)] = value
@@ -64,3 +74,17 @@ class SimSocket:
         kind = "stream" if self.type == socket.SOCK_STREAM else "datagram"
         peer = f" peer={self._peername}" if self._peername else ""
         return f"<netsim.aio {kind} socket {self._sockname}{peer}>"
+
+
+_PIPES: tuple[int, int] | None = None
+
+
+def _pollable() -> tuple[int, int]:
+    """(a descriptor that polls readable, one that does not): see the module's docstring."""
+    global _PIPES
+    if _PIPES is None:
+        ready, ready_w = os.pipe()
+        idle, _idle_w = os.pipe()
+        os.write(ready_w, b"!")
+        _PIPES = (ready, idle)
+    return _PIPES

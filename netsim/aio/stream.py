@@ -126,7 +126,8 @@ class TcpTransport(asyncio.Transport):
     def _established(self) -> None:
         sock = self.driver.sock
         self._extra.update(peername=sock.remote, sockname=sock.local,
-                           socket=SimSocket(socket.SOCK_STREAM, sock.local, sock.remote))
+                           socket=SimSocket(socket.SOCK_STREAM, sock.local, sock.remote,
+                                            readable=self._readable))
         if self._protocol is not None:      # a server's: its protocol is made already
             self._soon(self._protocol.connection_made, self)
         self._soon(_set_result, self.established, None)
@@ -150,6 +151,14 @@ class TcpTransport(asyncio.Transport):
         ended = _ENDED.get(reason)
         self._inbox.append(_EOF if ended is None else ended[0](ended[1], ended[2]))
         self._deliver_soon()
+
+    def _readable(self) -> bool:
+        """Would a read return at once: bytes or the peer's FIN waiting, or the end."""
+        sock = self.driver.sock
+        if self._inbox or sock is None or sock.closed.triggered or self._lost:
+            return True
+        connection = sock.connection
+        return bool(connection.available) or connection.at_eof
 
     def _wants_bytes(self) -> bool:
         return not (self._paused or self._inbox or self._closing or self._protocol is None)

@@ -268,13 +268,26 @@ def test_the_socket_stand_ins(hosts):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with pytest.raises(NotImplementedError, match=r"socket.recv\(\)"):
             sock.recv(10)
+        # Polled, the descriptor tells whether a read would return at once (httpcore asks
+        # before it reuses a kept-alive connection): not yet; once the server's FIN is in, yes.
+        idle = _polls_readable(sock)
+        await asyncio.sleep(0.1)
+        closed = _polls_readable(sock)
         return (stand_in.getsockname(), sock.getsockname(), sock.getpeername(), sock.fileno(),
-                sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), idle, closed)
 
     bob.start_async(_serve(nothing, 2121))
-    listen, local, peer, fd, nodelay = alice.run_async(main())
+    listen, local, peer, fd, nodelay, idle, closed = alice.run_async(main())
+    assert (idle, closed) == (False, True)
     assert listen == ("0.0.0.0", 2121) and local[0] == alice.ip and peer == (bob.ip, 2121)
-    assert fd == -1 and nodelay == 1
+    assert fd >= 0 and nodelay == 1
+
+
+def _polls_readable(sock) -> bool:
+    import select
+    poll = select.poll()
+    poll.register(sock.fileno(), select.POLLIN)
+    return bool(poll.poll(0))
 
 
 def test_same_seed_same_bytes(tmp_path):
