@@ -49,3 +49,23 @@ def test_aioimaplib_searches():
         return found.result, found.lines[0]
 
     assert nodes["client"].run_async(search()) == ("OK", b"1")
+
+
+@pytest.mark.xfail(strict=True, reason="netsim's IMAP server has no UID command: RFC 3501 §6.4.8 "
+                                       "(UID FETCH, UID STORE, UID SEARCH, UID COPY) is part of "
+                                       "IMAP4rev1, and clients that track messages by UID use it "
+                                       "(proto/mail/imap.py, being rewritten)")
+def test_aioimaplib_fetches_by_uid():
+    net, nodes = network("  - {node: server, run: mail-server, domain: example.org, users: {bob: bob-pw}}")
+    net.apps[0].store.deliver("bob", MESSAGE, 0.0)
+
+    async def fetch_by_uid():
+        imap = aioimaplib.IMAP4(host="server", port=143, timeout=10)
+        await imap.wait_hello_from_server()
+        await imap.login("bob", "bob-pw")
+        await imap.select("INBOX")
+        response = await imap.uid("fetch", "1", "(RFC822)")
+        await imap.logout()
+        return response.result
+
+    assert nodes["client"].run_async(fetch_by_uid()) == "OK"

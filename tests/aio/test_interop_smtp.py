@@ -91,3 +91,64 @@ def test_aiosmtpd_receives_from_netsims_mail_send(socket_calls):
     assert (mail_from, rcpt) == ("alice@example.org", ["bob@example.org"])
     assert b"Subject: from netsim" in content and b"Hello from netsim's client." in content
     assert socket_calls == []
+
+
+RELAY = """
+name: relay-to-aiosmtpd
+nodes:
+  alice:  {kind: host, ip: 10.0.0.1/24}
+  mailqq: {kind: host, ip: 10.0.0.25/24, dns: 10.0.0.53}
+  ns:     {kind: host, ip: 10.0.0.53/24}
+  mx:     {kind: host, ip: 10.0.0.26/24}
+  lan:    {kind: switch}
+links:
+  - {endpoints: [alice, lan]}
+  - {endpoints: [mailqq, lan]}
+  - {endpoints: [ns, lan]}
+  - {endpoints: [mx, lan]}
+apps:
+  - node: ns
+    run: dns-server
+    zones:
+      - origin: other.org
+        records: ["@ SOA ns admin 1 7200 900 1209600 300", "@ NS ns", "ns A 10.0.0.53",
+                  "@ MX 10 mx", "mx A 10.0.0.26"]
+  - {node: mailqq, run: mail-server, domain: qq.com, users: {alice: al-pw}}
+  - node: alice
+    at: 1s
+    run: mail-send
+    from: alice@qq.com
+    to: bob@other.org
+    subject: relayed
+    body: "Across two servers.\\n"
+    server: mailqq
+    password: al-pw
+"""
+
+
+def test_aiosmtpd_receives_from_netsims_relay(socket_calls):
+    """netsim's mail server looks up other.org's MX and relays to aiosmtpd there."""
+    from netsim import parse_scenario
+
+    net = parse_scenario(RELAY).build(seed=3)
+    got = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            got.append((session.host_name, envelope.mail_from, envelope.rcpt_tos,
+                        envelope.content))
+            return "250 2.0.0 Ok: queued"
+
+    async def serve():
+        await asyncio.get_running_loop().create_server(lambda: aiosmtpd_smtp.SMTP(Handler()),
+                                                       port=25)
+
+    net.nodes["mx"].start_async(serve())
+    net.run(until=60)
+    sender = next(a for a in net.apps if a.name == "mail-send")
+    assert sender.status == "finished", sender.lines
+    (helo, mail_from, rcpt, content), = got
+    assert (mail_from, rcpt) == ("alice@qq.com", ["bob@other.org"])
+    assert helo == "mail.qq.com"
+    assert b"Received: from" in content and b"Across two servers." in content
+    assert socket_calls == []
