@@ -50,6 +50,11 @@ def check_module(folder: Path, name: str) -> tuple[Path, str]:
 
 
 class PythonApp(App):
+    """Your own asyncio program: an async def from a module beside the scenario, on the host.
+
+    Its print() is the app's output, its return value the result, an exception its failure
+    with the traceback (see the module's docstring)."""
+
     name = "python"
     SCHEMA = {
         "module": {"type": "string", "description": "a .py file in the scenario's folder or "
@@ -64,6 +69,10 @@ class PythonApp(App):
                                          "and random seeded from the scenario's seed"},
     }
     REQUIRED = ["module"]
+    # (Run from the project's folder: a module is found from the scenario's own folder.)
+    EXAMPLE = {"node": "alice", "at": "1s", "run": "python", "module": "scenarios/asyncio_smtp.py",
+               "function": "client", "args": {"server": "mx", "messages": 3},
+               "deterministic": True}
 
     def __init__(self, node, *, module: str, function: str = "main", args: dict | None = None,
                  service: bool = False, deterministic: bool = False, at: float = 0.0) -> None:
