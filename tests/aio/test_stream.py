@@ -370,3 +370,28 @@ def test_tls_connections_and_start_tls(hosts, certificate, socket_calls):
     first, second, version = alice.run_async(client())
     assert (first, second) == (b"OVER TLS\n", b"UPGRADED\n") and version.startswith("TLSv1.")
     assert socket_calls == []
+
+
+_REAL_GETADDRINFO = socket.getaddrinfo          # before the suite's guard patches it
+_REAL_CREATE_CONNECTION = socket.create_connection
+
+
+def test_the_bridges_own_guard_refuses_name_lookups_and_connections(hosts, monkeypatch):
+    """Without the suite's patches in the way, the audit hook itself refuses them — before
+    any lookup or connection is attempted — and counts each."""
+    from netsim.aio import guard
+
+    monkeypatch.setattr(socket, "getaddrinfo", _REAL_GETADDRINFO)
+    monkeypatch.setattr(socket, "create_connection", _REAL_CREATE_CONNECTION)
+    net, alice, _bob = hosts
+    before = guard.refused
+
+    async def main():
+        for attempt in (lambda: socket.getaddrinfo("example.com", 80),
+                        lambda: socket.create_connection(("192.0.2.1", 80)),
+                        lambda: socket.gethostbyname("example.com")):
+            with pytest.raises(RealNetworkError):
+                attempt()
+        return True
+
+    assert alice.run_async(main()) and guard.refused - before == 3
