@@ -22,6 +22,22 @@ accepted). ``get_timer()`` is the engine's next deadline, or None: keep-alive id
 times, ``--max-time``, ping plans and retries are the engine's own, as aioquic's
 ``QuicConnection`` keeps its loss and idle timers.
 
+By default the driver behaves as a blocking program does: one read at a time, the next
+only once the last write is in the send buffer, and our side closed once the peer's
+FIN is read. An engine that wants another program's manners says so with optional
+members, which the driver looks for once (an engine without them costs nothing):
+
+==========================  ===========================================================
+``pause_writing(now)``      a write waits for room in the send buffer (asyncio's name);
+``resume_writing(now)``     …and is all in: an idle timer must not run meanwhile
+``written(now)``            each write has returned (a bulk sender writes its next piece)
+``read_size()``             what the next read() asks for: None all, n bytes, 0 not now
+                            (a slow reader's pace is then its timer)
+``reads_while_writing``     True: read on while a write waits (an event loop's transport)
+``closes_at_eof``           False: the engine decides when to close after the peer's FIN
+                            (half-close, as asyncio's ``eof_received`` allows)
+==========================  ===========================================================
+
 A peer's bytes the engine cannot take raise :class:`~netsim.errors.PeerError` from
 ``receive`` (engines convert their libraries' "the remote side was wrong" errors into
 it, as h11 raises ``RemoteProtocolError``); the runtime makes that the application's
