@@ -311,6 +311,7 @@ def test_same_seed_same_bytes(tmp_path):
 
         b.start_async(_serve(echo))
         end = a.run_async(client())
+        net.run()                                   # the server hears the FIN and closes too
         return end, [net.trace.frame_bytes(f) for _t, _k, _p, f, _r in net.trace.raw()]
 
     first, second = run(), run()
