@@ -57,11 +57,13 @@ class MailServer(App):
         self.hostname = hostname or f"mail.{self.domain}"
         self.store = MailStore(users)
         networks = [ipaddress.ip_network(cidr, strict=False) for cidr in relay_from or []]
-        # A POP3 session's lock makes the mailbox busy for SMTP: the lock table itself.
-        self.policy = Policy(self.hostname, {self.domain}, set(users), networks, dict(users),
-                             max_size=max_size, busy=self.store.locks)
         self.relay = MailRelay(hostname=self.hostname, domain=self.domain, store=self.store,
                                retry=retry, give_up=give_up)
+        # A POP3 session's lock makes the mailbox busy for SMTP: the lock table itself;
+        # the queue's ids are the ones the SMTP server names in "queued as".
+        self.policy = Policy(self.hostname, {self.domain}, set(users), networks, dict(users),
+                             max_size=max_size, busy=self.store.locks,
+                             queue_ids=self.relay.ids)
         self._relay_driver = EngineDriver(self.env, self.relay, self._relay_output)
 
     # -- listening ---------------------------------------------------------------------------

@@ -66,13 +66,17 @@ def test_pop3_clients_each_get_their_own_copy_and_imap_clients_share_state(relay
 
 def test_the_tools_print_their_sessions(relay):
     out = "\n".join(app(relay, "mail-send").lines)
-    assert " ->  MAIL FROM:<alice@qq.com>" in out and "<-   250 2.0.0 Ok: queued" in out
+    assert " ->  MAIL FROM:<alice@qq.com>" in out and "<-   250 2.0.0 Ok: queued as B42F230001" in out
     out = "\n".join(app(relay, "pop3-fetch", "bob-laptop").lines)
     assert "->  RETR 1" in out and "<-  +OK maildrop has 1 messages" in out
     out = "\n".join(app(relay, "imap-client", "bob-phone").lines)
     assert "C:  A004 FETCH 1:* (FLAGS ENVELOPE)" in out and "S:  * 1 FETCH (FLAGS (\\Flagged \\Seen))" in out
     out = "\n".join(app(relay, "mail-server", "mailqq").lines)
-    assert "relay=mail.163.com[10.3.0.25]:25, status=sent (250 2.0.0 Ok: queued)" in out
+    # Postfix's words: the id 163.com's server gave the message, in its reply and its log.
+    assert "B42F230001: to=<bob@163.com>, relay=mail.163.com[10.3.0.25]:25, status=sent " \
+           "(250 2.0.0 Ok: queued as 638C350001)" in out
+    assert "638C350001: to=<bob@163.com>, relay=local" in "\n".join(app(relay, "mail-server",
+                                                                         "mail163").lines)
 
 
 def test_tshark_names_smtp_pop_and_imap(relay):
@@ -155,3 +159,57 @@ def test_bad_zone_data_is_located_in_the_scenario():
     with pytest.raises(ScenarioError) as info:
         parse_scenario(text)
     assert "apps[" in str(info.value) and "zones[0].records" in str(info.value)
+
+
+LOOP = """
+name: mail-loop
+seed: 3
+until: 60s
+nodes:
+  alice: {kind: host, ip: 10.0.1.10/24, gateway: 10.0.1.1, dns: 10.0.1.53}
+  dnsa:  {kind: host, ip: 10.0.1.53/24, gateway: 10.0.1.1}
+  maila: {kind: host, ip: 10.0.1.25/24, gateway: 10.0.1.1, dns: 10.0.1.53}
+  dnsb:  {kind: host, ip: 10.0.2.53/24, gateway: 10.0.2.1}
+  mailb: {kind: host, ip: 10.0.2.25/24, gateway: 10.0.2.1, dns: 10.0.2.53}
+  swa:   {kind: switch}
+  swb:   {kind: switch}
+  r:     {kind: router}
+links:
+  - endpoints: [alice, swa]
+  - endpoints: [dnsa, swa]
+  - endpoints: [maila, swa]
+  - endpoints: [swa, r]
+  - endpoints: [dnsb, swb]
+  - endpoints: [mailb, swb]
+  - endpoints: [swb, r]
+apps:
+  - {node: dnsa, run: dns-server, zones: [{origin: loop.test, records: [
+      "@ SOA ns admin 1 7200 900 1209600 300", "@ NS ns", "ns A 10.0.1.53", "@ MX 10 mx",
+      "mx A 10.0.2.25"]}]}
+  - {node: dnsb, run: dns-server, zones: [{origin: loop.test, records: [
+      "@ SOA ns admin 1 7200 900 1209600 300", "@ NS ns", "ns A 10.0.2.53", "@ MX 10 mx",
+      "mx A 10.0.1.25"]}]}
+  - {node: maila, run: mail-server, domain: a.test, users: {alice: pw}, relay_from: [10.0.2.0/24]}
+  - {node: mailb, run: mail-server, domain: b.test, users: {bob: pw}, relay_from: [10.0.1.0/24]}
+  - {node: alice, at: 1s, run: mail-send, server: maila, from: alice@a.test, to: x@loop.test,
+     body: hi, password: pw}
+"""
+
+
+def test_a_loop_between_two_relays_ends_at_fifty_hops_with_a_bounce(tmp_path):
+    """Each relay's name server gives the other as loop.test's MX. The message goes back
+    and forth until the server that would be its 50th hop refuses it after the dot, as
+    Postfix's cleanup does (hopcount_limit), and the relay that sent it bounces it to
+    alice (before the hop limit it ran 885 hops, until the frame budget)."""
+    result = run_text(LOOP, tmp_path)
+    a, b = app(result, "mail-server", "maila"), app(result, "mail-server", "mailb")
+    assert (a.result()["received"], b.result()["received"]) == (25, 24)   # 49 hops taken
+    assert a.result()["relayed"] == b.result()["relayed"] == 24
+    (bounced,) = [e for e in a.result()["log"] if e["status"] == "bounced"]
+    assert bounced["why"] == ("host mx.loop.test[10.0.2.25] said: 554 5.4.0 Error: too many hops "
+                              "(in reply to end of DATA command)")
+    (report,) = a.result()["mailboxes"]["alice"]["INBOX"]
+    assert report["subject"] == "Undelivered Mail Returned to Sender"
+    assert a.result()["queued"] == b.result()["queued"] == []
+    data = a.store.folder("alice", "INBOX").messages[0].data
+    assert b"Status: 5.4.0" in data and b"Action: failed" in data

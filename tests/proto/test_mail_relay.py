@@ -38,8 +38,9 @@ def test_a_message_goes_by_mx_to_the_exchange_and_is_logged_as_postfix_logs_it()
     engine.attempted(deliver.ticket, None, 0.3)
     (line,) = asked(engine.outputs(), Logged)
     assert line.text.endswith("to=<bob@163.com>, relay=mail.163.com[10.3.0.25]:25, "
-                              "status=sent (250 2.0.0 Ok: queued)")
+                              "status=sent (250 2.0.0 Ok: queued as 638C350001)")
     (received,) = server.accepted
+    assert received.queue_id == "638C350001"
     assert received.data.startswith(b"Received: from alice (alice [10.1.0.100])\r\n\tby mail.qq.com")
     assert engine.queue == [] and engine.counts["relayed"] == 1 and engine.get_timer() is None
 
@@ -95,3 +96,20 @@ def test_a_message_past_the_hop_limit_bounces_and_one_for_itself_loops_back():
     assert any("mail for 163.com loops back to myself" in o.text
                for o in asked(engine.outputs(), Logged))
     assert engine.queue == []
+
+
+def test_a_refusal_bounces_in_postfix_s_words_with_the_server_s_enhanced_status():
+    engine = relay()
+    (mx,) = asked(accept(engine, to=("nobody@163.com",)), LookUp)
+    engine.looked_up(mx.ticket, None, ["10 mail.163.com."], 0.1)
+    (a,) = asked(engine.outputs(), LookUp)
+    engine.looked_up(a.ticket, None, ["10.3.0.25"], 0.2)
+    (deliver,) = asked(engine.outputs(), Deliver)
+    talk(deliver.client, SmtpServerSession(policy(), "10.1.0.25"))
+    engine.attempted(deliver.ticket, None, 0.3)
+    (entry,) = [e for e in engine.log if e["status"] == "bounced"]
+    assert entry["why"] == ("host mail.163.com[10.3.0.25] said: 550 5.1.1 <nobody@163.com>: "
+                            "Recipient address rejected: User unknown in local recipient table "
+                            "(in reply to RCPT TO command)")
+    (bounce,) = engine.store.folder("alice", "INBOX").messages
+    assert b"Status: 5.1.1" in bounce.data               # RFC 3464 §2.3.4, from RFC 2034's code

@@ -61,8 +61,10 @@ def first(data: bytes, name: str) -> str:
 
 
 def hop_count(data: bytes) -> int:
-    """How many MTAs a message has passed: its Received: fields (RFC 5321 §6.3)."""
-    return len(parse_header(data).get_all("Received", []))
+    """How many MTAs a message has passed: its Received: fields (RFC 5321 §6.3). Only
+    the header is read (a server counts them on every message it takes)."""
+    end = data.find(b"\r\n\r\n")
+    return len(parse_header(data if end < 0 else data[:end + 4]).get_all("Received", []))
 
 
 def without_comments(text: str) -> str:

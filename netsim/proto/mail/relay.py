@@ -1,11 +1,12 @@
 """A mail server's queue manager, sans-I/O: what happens to a message once the SMTP
-server has said ``250 Ok: queued`` (RFC 5321 §4.4, §4.5.4.1, §5, §6; bounces as RFC 3464
+server has said ``250 2.0.0 Ok: queued as <id>`` (RFC 5321 §4.4, §4.5.4.1, §5, §6; bounces as RFC 3464
 delivery status notifications). Postfix's qmgr and smtp(8), as one engine.
 
 Theory of operation
 -------------------
 :meth:`MailRelay.accept` takes an :class:`~netsim.proto.mail.smtp.Accepted` message,
-puts a ``Received:`` line on top and gives it a queue id. Recipients of the server's
+puts a ``Received:`` line on top under the queue id the SMTP server gave it
+(:attr:`MailRelay.ids`, which the server's :class:`~netsim.proto.mail.smtp.Policy` shares). Recipients of the server's
 own domain are delivered at once into its :class:`~netsim.proto.mail.store.MailStore`;
 the others become one queue entry per domain, and each entry is *attempted*:
 
@@ -25,8 +26,11 @@ Exchanges are tried in MX preference order, the domain itself when it has no MX
 is its next retry. An entry older than ``give_up`` when an attempt fails bounces.
 A refusal for good (5xx) bounces that recipient: a DSN from MAILER-DAEMON to the sender
 (never for a bounce: its sender is null, so two servers cannot bounce forever). A
-message that has passed ``hop_limit`` servers (its Received: lines, Postfix's
-``hopcount_limit``) or whose next hop is this server itself bounces too.
+message whose next hop is this server itself bounces too. One that has passed
+``hop_limit`` servers (its Received: lines, Postfix's ``hopcount_limit``) never gets
+here by SMTP — the server refuses it after its dot, ``554 5.4.0 Error: too many hops``,
+as Postfix's cleanup does, and the relay that sent it bounces it — but the queue counts
+too, for a message that comes another way.
 
 Every fate is a :class:`Logged` line, worded as Postfix logs it
 (``B42F230001: to=<bob@163.com>, relay=mail.163.com[10.3.0.25]:25, status=sent (250 …)``),
@@ -35,8 +39,8 @@ and an entry in :attr:`MailRelay.log`.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.mime.base import MIMEBase
@@ -45,13 +49,13 @@ from email.mime.text import MIMEText
 
 from netsim.proto.mail.headers import hop_count, mail_date
 from netsim.proto.mail.lines import crlf
-from netsim.proto.mail.smtp import Accepted
-from netsim.proto.mail.smtp_client import SmtpClient
+from netsim.proto.mail.queue_ids import QueueIds
+from netsim.proto.mail.smtp import HOP_LIMIT, Accepted
+from netsim.proto.mail.smtp_client import Reply, SmtpClient
 from netsim.proto.mail.store import MailStore
 
-#: Postfix's maximal_backoff_time and hopcount_limit; smtp(8) waits 300 s for a reply.
+#: Postfix's maximal_backoff_time; smtp(8) waits 300 s for a reply.
 MAX_WAIT = 3600.0
-HOP_LIMIT = 50
 SMTP_TIMEOUT = 300.0
 
 
@@ -112,6 +116,27 @@ def exchanges_of(records: list[str]) -> list[str]:
     return [name for _preference, name in sorted(exchanges)]
 
 
+#: An enhanced status code at the start of a reply's text (RFC 3463 §2: class.subject.detail).
+_STATUS = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?=\s|$)", re.ASCII)
+
+
+def said(peer: str, reply: Reply) -> str:
+    """A refusal as Postfix's smtp(8) words it: ``host mail.163.com[10.3.0.25] said: 550
+    5.1.1 <nobody@163.com>: … (in reply to RCPT TO command)``."""
+    if not reply.command:
+        return f"host {peer} refused to talk to me: {reply.code} {reply.text}"
+    return f"host {peer} said: {reply.code} {reply.text} (in reply to {reply.command} command)"
+
+
+def dsn_status(reply: Reply) -> str:
+    """The DSN ``Status:`` of a refusal (RFC 3464 §2.3.4): the enhanced status code the
+    server gave (RFC 2034), of the reply's own class; else ``5.0.0``, as Postfix does."""
+    match = _STATUS.match(reply.text)
+    if match and match.group(1) == str(reply.code)[0]:
+        return match.group(0)
+    return f"{str(reply.code)[0]}.0.0"
+
+
 def _fields(*pairs) -> Message:
     block = Message()
     for name, value in pairs:
@@ -132,7 +157,8 @@ class MailRelay:
         self.counts = {"received": 0, "delivered": 0, "relayed": 0, "deferred": 0, "bounced": 0}
         #: Every message's fate: queue id → what happened, in order.
         self.log: list[dict] = []
-        self._ids = 0
+        #: The queue ids of this server (its SMTP server names them in ``queued as``).
+        self.ids = QueueIds(hostname)
         self._tickets: dict[int, tuple] = {}
         self._next_ticket = 0
         self._out: list = []
@@ -158,7 +184,7 @@ class MailRelay:
     def accept(self, message: Accepted, peer: str, peer_name: str, now: float) -> None:
         """A message the SMTP server took from ``peer`` (``peer_name`` as reverse DNS
         gives it)."""
-        qid = self._queue_id()
+        qid = message.queue_id or self.ids.next()
         self.counts["received"] += 1
         by = "ESMTPSA" if message.authenticated else "ESMTP"
         local, remote = [], []
@@ -195,12 +221,13 @@ class MailRelay:
         """The SMTP connection of a :class:`Deliver` is over; ``refused`` says why it
         could not be made ("Connection refused", "Connection timed out", …)."""
         entry, _kind, (exchange, address, client) = self._tickets.pop(ticket)
-        relay = f"{exchange}[{address}]:25"
+        peer = f"{exchange}[{address}]"
+        relay = f"{peer}:25"
         done = client.done
         if refused is not None:
             entry.last_error = f"connect to {relay}: {refused}"
         elif done is None:
-            entry.last_error = f"lost connection with {relay}"
+            entry.last_error = f"lost connection with {peer}"
         else:
             for rcpt in done.delivered:
                 self.counts["relayed"] += 1
@@ -212,18 +239,18 @@ class MailRelay:
             permanent = {r: reply for r, reply in done.failed.items()
                          if reply.code and not reply.transient}
             for rcpt, reply in permanent.items():
-                self._bounce(entry, [rcpt], f"host {relay} said: {reply.code} {reply.text}", now)
+                self._bounce(entry, [rcpt], said(peer, reply), now, status=dsn_status(reply))
             entry.to = [r for r in entry.to if r not in done.delivered and r not in permanent]
             if not entry.to:
                 self.queue.remove(entry)
                 return
             reply = done.failed.get(entry.to[0]) or done.error
             if reply is not None and reply.code:
-                entry.last_error = f"host {relay} said: {reply.code} {reply.text}"
+                entry.last_error = said(peer, reply)
             elif client.lost or reply is None:
-                entry.last_error = f"lost connection with {relay}"
+                entry.last_error = f"lost connection with {peer}"
             else:
-                entry.last_error = f"conversation with {relay} timed out"
+                entry.last_error = f"conversation with {peer} timed out"
         self._next_exchange(entry, now)
 
     # -- an attempt ---------------------------------------------------------------------------
@@ -303,12 +330,6 @@ class MailRelay:
     def _is_local(self, rcpt: str) -> bool:
         return rcpt.rpartition("@")[2].lower() == self.domain
 
-    def _queue_id(self) -> str:
-        """A Postfix-looking queue id, unique per server and the same in every run."""
-        self._ids += 1
-        prefix = hashlib.sha256(self.hostname.encode()).hexdigest()[:6].upper()
-        return f"{prefix}{self._ids:04X}"
-
     def _stamped(self, data: bytes, helo: str, peer_name: str, peer: str, by: str, qid: str,
                  rcpt: str | None, now: float) -> bytes:
         """RFC 5321 §4.4: each server that takes a message puts a Received: line on top."""
@@ -338,7 +359,7 @@ class MailRelay:
         if not sender:
             return
         data = self._report(entry.id, sender, recipients, why, status, now)
-        qid = self._queue_id()
+        qid = self.ids.next()
         if self._is_local(sender):
             self._deliver(sender, data, qid, now)
         else:

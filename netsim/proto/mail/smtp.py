@@ -1,13 +1,15 @@
 """SMTP servers (RFC 5321) with submission (RFC 6409), AUTH PLAIN (RFC 4954, RFC 4616),
-SIZE (RFC 1870), 8BITMIME (RFC 6152) and PIPELINING (RFC 2920), sans-I/O.
+SIZE (RFC 1870), 8BITMIME (RFC 6152), PIPELINING (RFC 2920) and ENHANCEDSTATUSCODES
+(RFC 2034, RFC 3463), sans-I/O.
 
 :class:`SmtpServerSession` is one connection on a server, a
 :class:`~netsim.proto.stream.LineServer`; a :class:`Policy` says which domains are
 local, who exists, who may relay and what a password is. The client is
 :class:`~netsim.proto.mail.smtp_client.SmtpClient`.
 
-Reply codes the server gives (RFC 5321 §4.2.2, §4.2.3, §4.3.2), worded as Postfix
-words them:
+Reply codes the server gives (RFC 5321 §4.2.2, §4.2.3, §4.3.2), worded as Postfix 3.9
+words them, each 2xx, 4xx and 5xx with its enhanced status code (``250 2.1.5 Ok``) but
+the greeting and the replies to HELO and EHLO, as RFC 2034 §3 exempts them:
 
 ====  ==============================================================
 220   greeting                      250  OK, and EHLO's extensions
@@ -18,8 +20,22 @@ words them:
 502   command not recognized        503  bad sequence of commands
 530   authentication required       535  authentication failed
 550   user unknown                  552  message too big (SIZE)
-554   relay denied, no valid recipients
+554   relay denied, no valid recipients, too many hops
 ====  ==============================================================
+
+DATA is read as Postfix ≥ 3.9 reads it with its default ``smtpd_forbid_bare_newline =
+normalize`` (Postfix's answer to SMTP smuggling): only ``CRLF . CRLF`` ends the message
+(RFC 5321 §4.1.1.4) — a ``.`` line next to a bare LF is dropped, not taken for the end,
+so ``LF . LF`` inside a message cannot end it early and let the rest of the same write
+be a second message from another sender (§2.3.8); a line that ends in a bare LF is
+otherwise kept as if it ended in CRLF, and a stray CR inside a line becomes a space
+(``cleanup_replace_stray_cr_lf``), so no server after this one is smuggled to either.
+(Postfix's ``smtpd_forbid_bare_newline_exclusions = $mynetworks`` is not modelled: every
+client is held to it.) Nothing is answered until the end of the message: a line past
+the limit, text past ``SIZE`` (which is read on and dropped, not stored) or a message
+that has passed ``hop_limit`` servers (its ``Received:`` lines and ours; Postfix's
+``hopcount_limit``, RFC 5321 §6.3) is refused after the dot, and a message taken is
+``250 2.0.0 Ok: queued as <id>``.
 """
 
 from __future__ import annotations
@@ -29,10 +45,15 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from netsim.proto.mail.headers import hop_count
+from netsim.proto.mail.lines import TOO_LONG, SmtpLines
+from netsim.proto.mail.queue_ids import QueueIds
 from netsim.proto.stream import Close, LineServer, Send
 
 _PATH = re.compile(r"^<([^<>\s]*)>(?:\s+(.*))?$")
 MAX_RECIPIENTS = 100
+#: Postfix's hopcount_limit (RFC 5321 §6.3 asks for at least 100; Postfix counts 50).
+HOP_LIMIT = 50
 
 
 @dataclass
@@ -48,6 +69,10 @@ class Policy:
     #: ``in``, such as the store's lock table itself.
     busy: object = field(default_factory=set)
     queue_full: bool = False
+    hop_limit: int = HOP_LIMIT
+    #: Where queue ids come from: the server's queue, so that the id in ``queued as``
+    #: is the one its log uses (one of the session's own when None).
+    queue_ids: QueueIds | None = None
 
     def may_relay(self, peer, authenticated: bool) -> bool:
         return authenticated or any(peer in network for network in self.relay_from)
@@ -61,6 +86,7 @@ class Accepted:
     data: bytes                          # dot-unstuffed, CRLF lines
     helo: str
     authenticated: str | None
+    queue_id: str = ""                   # the id ``250 2.0.0 Ok: queued as`` gave it
 
 
 def reply(code: int, *lines: str) -> Send:
@@ -82,6 +108,8 @@ class SmtpServerSession(LineServer):
         self.policy = policy
         self.peer = ipaddress.ip_address(peer)
         self.submission = submission     # port 587: AUTH before MAIL (RFC 6409 §4.3)
+        self._lines = SmtpLines(self.LINE_LIMIT)
+        self._queue_ids = policy.queue_ids or QueueIds(policy.hostname)
         self.helo: str | None = None
         self.user: str | None = None
         self._reset()
@@ -89,6 +117,7 @@ class SmtpServerSession(LineServer):
         self._data: list[bytes] = []
         self._data_size = 0
         self._data_overlong = False
+        self._data_bare_lf = False       # the last data line ended in a bare LF
         self.accepted: list[Accepted] = []
 
     def start(self, now: float) -> None:
@@ -100,11 +129,20 @@ class SmtpServerSession(LineServer):
 
     # -- input ------------------------------------------------------------------------------
 
-    def line(self, line: bytes) -> None:
-        if self._in_data:
-            self._data_line(line)
-        else:
-            self.dispatch(line.decode("ascii", "replace"))
+    def receive(self, data: bytes, now: float) -> None:
+        """Each line in order, a line too long answered (or, in DATA, noted) where it
+        stood; a command that ends in a bare LF is read as if it ended in CRLF
+        (Postfix's ``normalize``)."""
+        self.now = now
+        for item in self._lines.feed(data):
+            if self.closed:
+                return
+            if item is TOO_LONG:
+                self.too_long()
+            elif self._in_data:
+                self._data_line(*item)
+            else:
+                self.dispatch(item[0].decode("ascii", "replace"))
 
     def dispatch(self, line: str) -> None:
         if not line.strip():
@@ -120,9 +158,12 @@ class SmtpServerSession(LineServer):
 
     def too_long(self) -> None:
         if self._in_data:
-            self._data_overlong = True   # the message is refused at its end (see _data_line)
+            # No reply in the middle of a message (it would answer a command the client
+            # has not sent): the message is refused after its dot (RFC 5321 §4.5.3.1.6).
+            self._data_overlong = True
+            self._data_bare_lf = False
         else:
-            self._error(500, "5.5.2 Error: line too long")
+            self._error(500, f"5.5.2 {self.policy.hostname} Error: command too long")
 
     def too_many_errors(self) -> None:
         self._ok(421, f"4.7.0 {self.policy.hostname} Error: too many errors")
@@ -131,18 +172,20 @@ class SmtpServerSession(LineServer):
 
     def _cmd_ehlo(self, arg: str) -> None:
         if not arg:
-            self._error(501, "5.5.4 Syntax: EHLO hostname")
+            self._error(501, "Syntax: EHLO hostname")        # RFC 2034 §3: no status code
             return
         self.helo = arg
         self._reset()
-        extensions = [f"SIZE {self.policy.max_size}", "8BITMIME", "PIPELINING"]
+        # What it has, in the order Postfix lists it.
+        extensions = ["PIPELINING", f"SIZE {self.policy.max_size}", "VRFY"]
         if self.submission or self.policy.passwords:
             extensions.append("AUTH PLAIN")
+        extensions += ["ENHANCEDSTATUSCODES", "8BITMIME"]
         self._out.append(reply(250, self.policy.hostname, *extensions))
 
     def _cmd_helo(self, arg: str) -> None:
         if not arg:
-            self._error(501, "5.5.4 Syntax: HELO hostname")
+            self._error(501, "Syntax: HELO hostname")
             return
         self.helo = arg
         self._reset()
@@ -235,32 +278,43 @@ class SmtpServerSession(LineServer):
         else:
             self._in_data = True
             self._data, self._data_size, self._data_overlong = [], 0, False
+            self._data_bare_lf = False
             self._ok(354, "End data with <CR><LF>.<CR><LF>")
 
-    def _data_line(self, line: bytes) -> None:
-        if line != b".":
-            # Past the size limit the text is read and dropped, as Postfix does, and
-            # refused at the end: a client cannot grow the server's memory.
-            self._data_size += len(line) + 2
-            if self._data_size <= self.policy.max_size:
-                self._data.append(line[1:] if line.startswith(b".") else line)  # §4.5.2
-            return
+    def _data_line(self, line: bytes, crlf: bool) -> None:
+        bare_lf, self._data_bare_lf = self._data_bare_lf or not crlf, not crlf
+        if line == b".":
+            if bare_lf:
+                return          # LF . LF, CRLF . LF, LF . CRLF: dropped, never the end
+            return self._end_of_data()
+        # Past the size limit the text is read and dropped, as Postfix does, and refused
+        # at the end (RFC 1870 §6.3): a client cannot grow the server's memory.
+        self._data_size += len(line) + 2
+        if self._data_size <= self.policy.max_size:
+            if line.startswith(b"."):
+                line = line[1:]                                         # §4.5.2
+            self._data.append(line.replace(b"\r", b" "))                # a stray CR
+
+    def _end_of_data(self) -> None:
         self._in_data = False
         data = b"".join(part + b"\r\n" for part in self._data)
         self._data = []
         if self._data_size > self.policy.max_size:
-            self._ok(552, "5.3.4 Message size exceeds fixed limit")
+            self._ok(552, "5.3.4 Error: message file too big")
         elif self._data_overlong:
             self._ok(500, "5.5.2 Error: message line too long")       # RFC 5321 §4.5.3.1.6
+        elif hop_count(data) + 1 >= self.policy.hop_limit:            # + 1: our Received:
+            self._ok(554, "5.4.0 Error: too many hops")
         elif self.policy.queue_full:
             self._ok(451, "4.3.0 Error: queue file write error")
         else:
+            qid = self._queue_ids.next()
             message = Accepted(self.mail_from, tuple(self.recipients), data,
-                               self.helo or "", self.user)
+                               self.helo or "", self.user, qid)
             self.accepted.append(message)
             # The reply first, then the message: the server says 250 and only then does
             # its queue manager start on the message (a DNS lookup, a local delivery).
-            self._ok(250, "2.0.0 Ok: queued")
+            self._ok(250, f"2.0.0 Ok: queued as {qid}")
             self._out.append(message)
         self._reset()
 
@@ -272,7 +326,10 @@ class SmtpServerSession(LineServer):
         self._ok(250, "2.0.0 Ok")
 
     def _cmd_vrfy(self, arg: str) -> None:
-        self._ok(252, "2.0.0 Cannot VRFY user, but will accept message")   # §3.5.3
+        if not arg:
+            self._error(501, "5.5.4 Syntax: VRFY address")
+        else:       # §3.5.3: 252, neither verified nor refused; Postfix echoes the address
+            self._ok(252, f"2.0.0 {arg}")
 
     def _cmd_quit(self, arg: str) -> None:
         self._ok(221, "2.0.0 Bye")

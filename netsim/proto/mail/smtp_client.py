@@ -36,12 +36,17 @@ LOST = "Remote host closed connection unexpectedly."
 #: What each step waits for (swaks's ``expect``).
 _EXPECT = {"greeting": 220, "ehlo": 250, "auth": 235, "mail": 250, "rcpt": 250, "data": 354,
            "body": 250, "quit": 221}
+#: The command a reply in each step answers, as Postfix's smtp(8) names it in a bounce
+#: ("… said: 550 5.1.1 … (in reply to RCPT TO command)"); the greeting answers none.
+_COMMAND = {"greeting": "", "ehlo": "EHLO", "auth": "AUTH", "mail": "MAIL FROM", "rcpt": "RCPT TO",
+            "data": "DATA", "body": "end of DATA", "quit": "QUIT"}
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
     code: int                      # 0: no reply came (a timeout, the connection lost)
     lines: tuple[str, ...]
+    command: str = ""              # what it answered ("RCPT TO"); "" for the greeting
 
     @property
     def text(self) -> str:
@@ -159,7 +164,7 @@ class SmtpClient(StreamEngine):
             self._reply_lines.append(body[:MAX_TEXT])
         if not _reply_line(text) or text[3:4] == "-":
             return                           # more lines of one reply
-        reply = Reply(int(text[:3]), tuple(self._reply_lines))
+        reply = Reply(int(text[:3]), tuple(self._reply_lines), _COMMAND[self._step])
         self._reply_lines = []
         self._flush_shown("S" if self._expected(reply) else "E")
         self._deadline = None
