@@ -14,12 +14,26 @@ moment our answer was all in the send buffer when the driver had to wait for roo
 (:meth:`pause_writing`/:meth:`resume_writing`, asyncio's flow-control calls): a
 connection still busy sending is not idle.
 
+Where a real server's behaviour is the expectation, it is nginx's: an HTTP/1.0 request
+with ``Connection: keep-alive`` is answered ``Connection: keep-alive`` and the connection
+kept (h11 speaks no HTTP/1.0 keep-alive, so the next request is read by a fresh h11
+connection); a ``HEAD`` is answered with the head its ``GET`` would have, its
+``Content-Length`` too, and no body (RFC 9110 §9.3.2); a request in absolute form
+(``GET http://host/path``, RFC 9112 §3.2.2) is for the host it names, whatever its
+``Host`` says; ``Expect: 100-continue`` on an HTTP/1.1 request with a body is answered
+``100 Continue`` at once (RFC 9110 §10.1.1), unless the body is refused first (413).
+
 What a hostile client sends gets what nginx gives it:
 
 =======================================  ==============================================
 h11 rejects the bytes (a bad request     ``400 Bad Request`` and close (nginx: "client
 line, header, Content-Length, chunk      sent invalid request", 400)
 size), or a head past ``MAX_HEAD``
+both ``Content-Length`` and              ``400`` and close: a request that can be read
+``Transfer-Encoding`` (RFC 9112 §6.3),   two ways is how requests are smuggled past a
+or ``Transfer-Encoding`` in HTTP/1.0     proxy (nginx 1.21.1 and later)
+a ``Transfer-Encoding`` not chunked      ``501`` and close (nginx: "client sent unknown
+                                         Transfer-Encoding")
 a body past ``MAX_BODY``                 ``413`` and close (``client_max_body_size``)
 a version other than HTTP/1.x            ``505`` and close
 =======================================  ==============================================
@@ -33,6 +47,7 @@ before the bytes of the write it is in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import h11
@@ -47,6 +62,8 @@ MAX_BODY = 1 << 20
 #: it only to a head still incomplete in its buffer, so one that came whole in a single
 #: read is measured here too: the answer must not depend on how TCP cut the bytes.
 MAX_HEAD = 16 * 1024
+#: A request target in absolute form: a scheme, "://", the authority, then the path.
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)(.*)\Z", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +97,7 @@ class HttpServerConnection(StreamEngine):
         self._closing = False               # close once the answers are out
         self._idle_since = 0.0
         self._writing = False               # the driver waits for send-buffer room
+        self._kept_1_0 = False              # an HTTP/1.0 keep-alive request is being read
         self.closed = False
         #: Every request answered, in order.
         self.log: list[Answered] = []
@@ -129,22 +147,24 @@ class HttpServerConnection(StreamEngine):
             try:
                 event = self.conn.next_event()
             except h11.RemoteProtocolError as exc:
-                self._refuse(400, str(exc), now)
+                # h11 hints 501 for a Transfer-Encoding it does not know, as nginx answers.
+                self._request = None            # (what h11 could not read is no request)
+                self._refuse(501 if exc.error_status_hint == 501 else 400, str(exc), now)
                 return
             if event is h11.NEED_DATA or event is h11.PAUSED:
                 return
             if isinstance(event, h11.Request):
                 self._request, self._body = event, bytearray()
-                if _head_size(event) > MAX_HEAD:
-                    self._refuse(400, "the request head is larger than this server takes", now)
-                    return
-                if not event.http_version.startswith(b"1."):
-                    self._refuse(505, f"HTTP/{event.http_version.decode()} is not spoken here",
-                                 now)
+                refusal = _refusal(event)
+                if refusal is not None:
+                    self._refuse(*refusal, now)
                     return
                 if self.conn.their_state is h11.SEND_BODY and _declared_length(event) > MAX_BODY:
                     self._refuse(413, "the body is larger than this server takes", now)
                     return
+                self._kept_1_0 = event.http_version == b"1.0" and _keep_alive_1_0(event)
+                if self.conn.they_are_waiting_for_100_continue and _has_body(event):
+                    self._continue()
             elif isinstance(event, h11.Data):
                 self._body += event.data
                 if len(self._body) > MAX_BODY:
@@ -153,6 +173,10 @@ class HttpServerConnection(StreamEngine):
             elif isinstance(event, h11.EndOfMessage) and self._request is not None:
                 self._answer(self._request, now)
                 self._request = None
+                if self._kept_1_0:
+                    self._kept_1_0 = False
+                    self._read_afresh()             # the next request, on a fresh reader
+                    continue
                 if self.conn.our_state is h11.MUST_CLOSE or self.conn.their_state is h11.MUST_CLOSE:
                     self._closing = True
                     return
@@ -161,13 +185,35 @@ class HttpServerConnection(StreamEngine):
                 self._closing = True
                 return
 
+    def _continue(self) -> None:
+        """``100 Continue`` (RFC 9110 §10.1.1), a write of its own as nginx's is."""
+        self._flush()
+        self._out.append(Send(self.conn.send(h11.InformationalResponse(
+            status_code=100, headers=[], reason=b"Continue"))))
+
+    def _read_afresh(self) -> None:
+        """A new h11 reader for what follows an HTTP/1.0 keep-alive request: the one
+        that read it holds that connection must close."""
+        trailing, closed = self.conn.trailing_data
+        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        if trailing:
+            self.conn.receive_data(bytes(trailing))
+        if closed:
+            self.conn.receive_data(b"")         # (h11 reads b"" as the end of stream)
+
     def _answer(self, request: h11.Request, now: float) -> None:
         headers = {name.decode().lower(): value.decode("latin-1") for name, value in request.headers}
-        host = headers.get("host", "").split(":")[0]
+        target = request.target.decode("latin-1")
+        host = headers.get("host", "")
+        absolute = _ABSOLUTE.match(target)
+        if absolute:                        # RFC 9112 §3.2.2: its authority, not Host
+            host, target = absolute.group(1), absolute.group(2) or "/"
+            if not target.startswith("/"):
+                target = "/" + target       # "http://h?q": the path is empty, then the query
+        host = host.rpartition("@")[2].split(":")[0].lower()
         site = self.sites.get(host) or self.sites.get("*") or next(iter(self.sites.values()))
         method = request.method.decode()
-        answer = site.respond(method, request.target.decode("latin-1"), headers, now,
-                              bytes(self._body))
+        answer = site.respond(method, target, headers, now, bytes(self._body))
         self._logged(request, answer.status)
         self._send_answer(answer, method)
 
@@ -186,18 +232,22 @@ class HttpServerConnection(StreamEngine):
         headers = [("Server", self.server_name), *answer.headers]
         body = answer.body
         chunked = answer.chunked and self.conn.their_http_version == b"1.1"
-        if answer.status in (204, 304) or method == "HEAD":
+        if answer.status in (204, 304):
             pass                             # no body, no Content-Length (RFC 9110 §8.6)
         elif chunked:
             headers.append(("Transfer-Encoding", "chunked"))
-        else:
+        else:                                # a HEAD's too: the GET's length (§9.3.2)
             headers.append(("Content-Length", str(len(body))))
-        out = [self.conn.send(h11.Response(status_code=answer.status, headers=headers,
-                                           reason=answer.reason.encode()))]
+        writer = self.conn
+        if self._kept_1_0:
+            headers.append(("Connection", "keep-alive"))
+            writer = _writer_for(method)
+        out = [writer.send(h11.Response(status_code=answer.status, headers=headers,
+                                        reason=answer.reason.encode()))]
         if body and method != "HEAD" and answer.status not in (204, 304):
             pieces = [body[i:i + CHUNK] for i in range(0, len(body), CHUNK)] if chunked else [body]
-            out += [self.conn.send(h11.Data(data=piece)) for piece in pieces]
-        out.append(self.conn.send(h11.EndOfMessage()))
+            out += [writer.send(h11.Data(data=piece)) for piece in pieces]
+        out.append(writer.send(h11.EndOfMessage()))
         self._unsent += b"".join(o for o in out if o)
 
     def _refuse(self, status: int, why: str, now: float) -> None:
@@ -236,6 +286,47 @@ def _head_size(request: h11.Request) -> int:
     """The bytes of a request's head as it came: the request line and each header line."""
     return (len(request.method) + len(request.target) + len(b"  HTTP/1.1\r\n\r\n")
             + sum(len(name) + len(value) + 4 for name, value in request.headers.raw_items()))
+
+
+def _refusal(request: h11.Request) -> tuple[int, str] | None:
+    """What nginx refuses in a request's head before reading on: (status, why)."""
+    if _head_size(request) > MAX_HEAD:
+        return 400, "the request head is larger than this server takes"
+    if not request.http_version.startswith(b"1."):
+        return 505, f"HTTP/{request.http_version.decode()} is not spoken here"
+    names = [name for name, _ in request.headers]
+    if b"transfer-encoding" in names:
+        if request.http_version == b"1.0":
+            return 400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header"
+        if b"content-length" in names:
+            return 400, ("client sent \"Content-Length\" and \"Transfer-Encoding\" headers "
+                         "at the same time")
+    return None
+
+
+def _has_body(request: h11.Request) -> bool:
+    """A request whose head announces a body (RFC 9112 §6.3): chunked, or a length > 0."""
+    return any(name == b"transfer-encoding" for name, _ in request.headers) \
+        or _declared_length(request) > 0
+
+
+def _keep_alive_1_0(request: h11.Request) -> bool:
+    """An HTTP/1.0 request that asks to keep the connection (RFC 9112 §C.2.2)."""
+    tokens = {t.strip().lower() for name, value in request.headers if name == b"connection"
+              for t in value.split(b",")}
+    return b"keep-alive" in tokens and b"close" not in tokens
+
+
+def _writer_for(method: str) -> h11.Connection:
+    """An h11 connection that has read an HTTP/1.1 ``method`` request: it writes the
+    answer to an HTTP/1.0 keep-alive request as nginx does (HTTP/1.1, not closing),
+    which the reading connection — bound to close after HTTP/1.0 — will not."""
+    writer = h11.Connection(h11.SERVER)
+    framing = b"HEAD" if method == "HEAD" else b"GET"      # all the method changes here
+    writer.receive_data(framing + b" / HTTP/1.1\r\nHost: x\r\n\r\n")
+    writer.next_event()
+    writer.next_event()
+    return writer
 
 
 def _declared_length(request: h11.Request) -> int:

@@ -21,11 +21,22 @@ after a change gets 200 with the new body and one before it gets 304. Validators
 ``ETag`` from the body's hash (``etag: auto``) and ``Last-Modified`` (the later of
 ``last_modified`` and the last change). ``If-None-Match`` is checked before
 ``If-Modified-Since`` (RFC 9110 §13.2.2).
+
+Headers as nginx's static files have them: a ``200`` says ``Accept-Ranges: bytes``, and a
+``Range: bytes=…`` of one range gets ``206 Partial Content`` with its ``Content-Range``
+(RFC 9110 §14), one that starts past the end ``416`` with ``Content-Range: bytes */len``;
+a ``Range`` of several ranges, of another unit or that does not parse is ignored, and
+so is one whose ``If-Range`` no longer matches (§13.1.5) — the whole body, ``200``, as
+§14.2 allows (nginx would send ``multipart/byteranges`` for several). A ``304`` carries
+the validators and caching headers, no ``Content-Type`` (nginx's not-modified filter
+clears it). A ``HEAD`` is answered as its ``GET`` would be; the server sends the head
+alone (RFC 9110 §9.3.2), with the GET's ``Content-Length``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
@@ -37,8 +48,9 @@ REASONS = {200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently
            303: "See Other", 304: "Not Modified", 307: "Temporary Redirect",
            308: "Permanent Redirect", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
-           422: "Unprocessable Content", 500: "Internal Server Error", 503: "Service Unavailable",
-           505: "HTTP Version Not Supported"}
+           416: "Range Not Satisfiable", 422: "Unprocessable Content",
+           500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
+           505: "HTTP Version Not Supported", 206: "Partial Content"}
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -183,8 +195,10 @@ class Site:
         if resource.expires is not None:
             out.append(("Expires", http_date(now + resource.expires)))
         if _not_modified(headers, etag, modified):
-            return Answer(304, out, b"")
-        return Answer(200, out, b"" if method == "HEAD" else body, resource.chunked)
+            return Answer(304, [(k, v) for k, v in out if k != "Content-Type"], b"")
+        if resource.chunked:                # no length known up front: no ranges (nginx)
+            return Answer(200, out, body, chunked=True)
+        return _ranged(headers, out, body, etag, modified)
 
 
     def _log_in(self, resource: Resource, date: tuple[str, str]) -> Answer:
@@ -217,6 +231,60 @@ def _not_modified(headers: dict[str, str], etag: str | None, modified: float | N
         since = parse_http_date(headers["if-modified-since"])
         return since is not None and int(modified) <= since
     return False
+
+
+def _ranged(headers: dict[str, str], out: list[tuple[str, str]], body: bytes,
+             etag: str | None, modified: float | None) -> Answer:
+    """A static body, whole (200, ``Accept-Ranges: bytes``) or the one range asked
+    (206), or 416 for a range past its end (RFC 9110 §14.1.2, §14.4, §15.3.7)."""
+    span = _one_range(headers.get("range"), len(body))
+    if span is None or not _if_range_holds(headers.get("if-range"), etag, modified):
+        return Answer(200, out + [("Accept-Ranges", "bytes")], body)
+    if span == "unsatisfiable":
+        page = error_page(416, "the range starts past the end", out[0])
+        return Answer(416, page.headers + [("Content-Range", f"bytes */{len(body)}")], page.body)
+    first, last = span
+    return Answer(206, out + [("Content-Range", f"bytes {first}-{last}/{len(body)}")],
+                  body[first:last + 1])
+
+
+_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*\Z", re.IGNORECASE)
+
+
+def _number(digits: str) -> int:
+    """ASCII digits as an int, past any body's length once they are 19 or more."""
+    return int(digits) if len(digits) < 19 else 10 ** 18
+
+
+def _one_range(value: str | None, length: int):
+    """``bytes=0-99``, ``bytes=100-``, ``bytes=-100`` → (first, last) within the body,
+    ``"unsatisfiable"``, or None: no Range, several, another unit, not one (ignored)."""
+    match = _RANGE.match(value or "")
+    if match is None:
+        return None
+    first, last = match.groups()
+    if first == "":
+        if last == "":
+            return None
+        n = _number(last)                             # the last n bytes (§14.1.1)
+        return (max(0, length - n), length - 1) if n and length else "unsatisfiable"
+    start = _number(first)
+    if last != "" and _number(last) < start:
+        return None                                   # an invalid range-spec: ignored
+    if start >= length:
+        return "unsatisfiable"
+    return start, min(_number(last), length - 1) if last != "" else length - 1
+
+
+def _if_range_holds(value: str | None, etag: str | None, modified: float | None) -> bool:
+    """§13.1.5: the Range counts only while the validator still names this body — a
+    strong ETag equal to ours, or exactly our Last-Modified."""
+    if value is None:
+        return True
+    value = value.strip()
+    if value.startswith('"') or value.startswith("W/"):
+        return etag is not None and value == etag
+    return modified is not None and value == http_date(modified)
 
 
 def error_page(status: int, text: str, date: tuple[str, str]) -> Answer:
