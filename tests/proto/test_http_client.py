@@ -431,3 +431,30 @@ def test_the_browser_cache_obeys_every_cache_control_line_and_vary_cookie():
                      ("/me", None, None), ("/login", None, None),
                      ("/me", '"m1"', "s=alice")]                         # another variant
     assert [f.source for f in wire.fetches()][-1] == "cache"             # visit 6: fresh
+
+
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_a_head_answer_is_framed_by_its_request_not_its_content_length(pipeline):
+    """RFC 9112 §6.3: a HEAD's answer ends with its head whatever Content-Length says;
+    h11 as the server answers a HEAD and a GET on one connection."""
+    import h11
+
+    client = HttpClientConnection([Request("HEAD", "/big"), Request("GET", "/small")], host="h",
+                                  pipeline=pipeline)
+    server = h11.Connection(h11.SERVER)
+    client.start(0.0)
+    for step in range(2):
+        server.receive_data(b"".join(o.data for o in client.outputs() if isinstance(o, Send)))
+        request = server.next_event()
+        assert server.next_event() == h11.EndOfMessage()
+        body = b"" if request.method == b"HEAD" else b"small"
+        answer = server.send(h11.Response(status_code=200, headers=[
+            ("Content-Length", "100000" if request.method == b"HEAD" else "5")]))
+        answer += server.send(h11.Data(data=body)) if body else b""
+        answer += server.send(h11.EndOfMessage())
+        server.start_next_cycle()
+        client.receive(answer, 1.0 + step)
+    head, get = client.exchanges
+    assert (head.status, head.header("Content-Length"), head.body) == (200, "100000", b"")
+    assert (get.status, get.body) == (200, b"small")
+    assert not client.unsolicited and client.error is None and client.finished
