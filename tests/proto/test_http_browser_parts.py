@@ -270,3 +270,56 @@ def test_vary_star_never_matches_and_without_an_etag_a_mismatch_is_a_fetch():
                                                   ("Cookie", "a=1")]).state == "fresh"
     miss = cache.lookup("GET", "http://h/l", 1.0, [("Accept-Language", "en"), ("Cookie", "a=1")])
     assert miss.state == "miss" and miss.why == "Vary: accept-language differs: fetch it"
+
+
+# -- RFC 6265 §5.1.3 and §5.3 step 5: public suffixes and IP addresses ----------------------
+
+@pytest.mark.parametrize("host,domain", [
+    ("www.example.com", "com"), ("www.example.com", ".COM"),       # a single label (a TLD)
+    ("shop.example.co.uk", "co.uk"), ("a.b.com.cn", "com.cn"),      # a registry's second level
+    ("alice.github.io", "github.io"),                               # a platform's customers
+    ("www.bank.test", "test"),                                      # any top label: the * rule
+])
+def test_a_domain_that_is_a_public_suffix_is_refused(host, domain):
+    jar = CookieJar()
+    assert jar.receive(host, "/", f"track=1; Domain={domain}", 0.0) is None
+    assert jar.cookies == {} and jar.header("other." + domain.lstrip(".").lower(), "/", 1) is None
+
+
+def test_a_registrable_domain_under_a_suffix_is_taken_and_shared_by_its_subdomains():
+    jar = CookieJar()
+    cookie = jar.receive("shop.example.co.uk", "/", "a=1; Domain=example.co.uk", 0.0)
+    assert cookie is not None and not cookie.host_only
+    assert jar.header("www.example.co.uk", "/", 1.0) == "a=1"
+    assert jar.header("other.co.uk", "/", 1.0) is None
+    assert jar.receive("bob.github.io", "/", "b=2; Domain=bob.github.io", 0.0).domain == "bob.github.io"
+    assert jar.header("alice.github.io", "/", 1.0) is None
+
+
+def test_a_public_suffix_that_is_the_host_itself_makes_a_host_only_cookie():
+    # §5.3 step 5: "If the domain-attribute is identical to the canonicalized request-host,
+    # let the domain-attribute be the empty string."
+    jar = CookieJar()
+    cookie = jar.receive("web", "/", "s=1; Domain=web", 0.0)
+    assert cookie.host_only and cookie.domain == "web"
+    assert jar.header("web", "/", 1.0) == "s=1" and jar.header("www.web", "/", 1.0) is None
+
+
+def test_a_host_that_is_an_ip_address_domain_matches_only_itself():
+    jar = CookieJar()
+    assert jar.receive("10.0.2.80", "/", "a=1; Domain=0.2.80", 0.0) is None
+    assert jar.receive("10.0.2.80", "/", "b=2; Domain=2.80", 0.0) is None
+    assert jar.receive("10.0.2.80", "/", "c=3; Domain=10.0.2.80", 0.0) is not None
+    assert jar.header("10.0.2.80", "/", 1.0) == "c=3"
+    jar.receive("www.example.com", "/", "d=4; Domain=example.com", 0.0)
+    assert jar.header("1.example.com", "/", 1.0) == "d=4"        # a host name, not an IP
+
+
+def test_the_last_domain_attribute_counts_and_an_empty_one_is_ignored():
+    jar = CookieJar()
+    cookie = jar.receive("a.example.com", "/", "x=1; Domain=other.com; Domain=example.com", 0.0)
+    assert cookie is not None and cookie.domain == "example.com"
+    cookie = jar.receive("a.example.com", "/", "y=1; Domain=example.com; Domain=", 0.0)
+    assert cookie.domain == "example.com"                        # §5.2.3: an empty one ignored
+    cookie = jar.receive("a.example.com", "/", "z=1; Domain=.", 0.0)
+    assert cookie.host_only and cookie.domain == "a.example.com"

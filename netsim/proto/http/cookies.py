@@ -1,7 +1,11 @@
 """A browser's cookie jar (RFC 6265), with no I/O: ``Set-Cookie`` read from responses,
 ``Cookie`` written for requests.
 
-Host-only cookies unless ``Domain`` widens them to subdomains (§5.3 step 6); ``Path``
+Host-only cookies unless ``Domain`` widens them to subdomains (§5.3 step 6) — never to
+a public suffix (step 5: ``Domain=com`` or ``Domain=co.uk`` is refused, from the small
+list :mod:`netsim.proto.http.public_suffix` keeps; one equal to the host itself makes a
+host-only cookie), and a host that is an IP address matches only itself (§5.1.3: only a
+host name has subdomains, so ``Domain=0.2.80`` from ``10.0.2.80`` is refused); ``Path``
 prefix matching (§5.1.4) with the default path of the request (§5.1.4); ``Max-Age`` before
 ``Expires`` (§5.3 step 3); a cookie whose expiry has passed is removed; ``Secure`` cookies
 are not sent over http://. Cookies are sent longest path first (§5.4 step 2).
@@ -16,9 +20,11 @@ character, or one longer than 4096 octets together (§6.1), is ignored, as Chrom
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from netsim.proto.http.dates import delta_seconds, parse_cookie_date
+from netsim.proto.http.public_suffix import is_public_suffix
 
 #: RFC 6265bis: the longest a cookie may live (400 days).
 MAX_AGE_LIMIT = 400 * 24 * 3600
@@ -54,8 +60,18 @@ def path_matches(request_path: str, cookie_path: str) -> bool:
             and (cookie_path.endswith("/") or path[len(cookie_path)] == "/")))
 
 
+def is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
+
+
 def domain_matches(host: str, domain: str) -> bool:
-    return host == domain or host.endswith("." + domain)
+    """RFC 6265 §5.1.3: the same name, or a host name (not an IP address) that ends
+    with ``.`` + ``domain``."""
+    return host == domain or (host.endswith("." + domain) and not is_ip_address(host))
 
 
 class CookieJar:
@@ -71,8 +87,9 @@ class CookieJar:
             return None                              # §5.2 step 2: ignored
         if len(name) + len(value) > MAX_COOKIE_SIZE or not _CONTROL.isdisjoint(name + value):
             return None
-        cookie = Cookie(name, value, host.lower(), path=default_path(path), created=now)
-        max_age = None
+        host = host.lower()
+        cookie = Cookie(name, value, host, path=default_path(path), created=now)
+        max_age = domain = None
         for attribute in attributes:
             key, _, arg = attribute.strip().partition("=")
             key, arg = key.strip().lower(), arg.strip()
@@ -84,17 +101,22 @@ class CookieJar:
                 when = parse_cookie_date(arg)
                 if when is not None:
                     cookie.expires = min(when, now + MAX_AGE_LIMIT)
-            elif key == "domain" and arg:
-                domain = arg.lstrip(".").lower()
-                if not domain_matches(host.lower(), domain):
-                    return None                      # §5.3 step 6: not for this host
-                cookie.domain, cookie.host_only = domain, False
+            elif key == "domain" and arg.removeprefix("."):
+                domain = arg.removeprefix(".").lower()     # §5.2.3; the last one counts
             elif key == "path" and arg.startswith("/"):
                 cookie.path = arg
             elif key == "secure":
                 cookie.secure = True
             elif key == "httponly":
                 cookie.http_only = True
+        if domain is not None and is_public_suffix(domain):
+            if domain != host:
+                return None                          # §5.3 step 5: a public suffix
+            domain = None                            # the host itself: host-only
+        if domain is not None:
+            if not domain_matches(host, domain):
+                return None                          # §5.3 step 6: not for this host
+            cookie.domain, cookie.host_only = domain, False
         if max_age is not None:
             cookie.expires = now + max_age if max_age > 0 else now - 1
         key = (cookie.domain, cookie.path, cookie.name)
