@@ -27,6 +27,34 @@ from netsim.units import SIZE_LIKE, parse_size
 
 CONTROL_PORT = 21
 PASSIVE_RANGE = (30000, 39999)
+_EPHEMERAL = (32768, 60999)          # Linux's ip_local_port_range
+
+
+def _ports_in_use(node) -> set[int]:
+    return set(node.tcp.listeners) | {key[1] for key in node.tcp.connections}
+
+
+def ephemeral_port(node) -> int:
+    """What bind() to port 0 gives a listening socket: a port of Linux's
+    ip_local_port_range that no socket of the node has, from a random start."""
+    lo, hi = _EPHEMERAL
+    used = _ports_in_use(node)
+    port = node.network.rng.randint(lo, hi)
+    while port in used:
+        port = lo + (port - lo + 1) % (hi - lo + 1)
+    return port
+
+
+def passive_ports(node, rng, low: int, high: int):
+    """The server's passive ports: each from a random start in ``low``–``high`` (vsftpd's
+    pasv_min_port/pasv_max_port), the first no socket of the node has; None when every
+    one is taken (the session answers 425) — never a search without end."""
+    while True:
+        used = _ports_in_use(node)
+        start = rng.randint(low, high)
+        size = high - low + 1
+        yield next((low + (start - low + k) % size for k in range(size)
+                    if low + (start - low + k) % size not in used), None)
 
 
 class _DataLink:
@@ -65,11 +93,14 @@ class _DataLink:
     def _listen(self, port: int) -> None:
         self.drop()
         token = self._wanted = object()
+        port = port or ephemeral_port(self.app.node)        # bind() to 0: the kernel's pick
         try:
             self.listener = serve(self.app, port, lambda sock: self._accepted(token),
                                   on_output=self._output, on_end=self._ended)
         except OSError:                         # the port is someone else's
             self.control.call(self.engine.data_failed, self._now(), "Address already in use")
+            return
+        self.control.call(self.engine.data_listening, self._now(), port)
 
     def _accepted(self, token) -> DataStream:
         stream = DataStream()
@@ -187,11 +218,7 @@ class FtpServer(App):
         serve(self, CONTROL_PORT, self._session, on_output=self._output, on_end=self._ended)
 
     def _ports(self):
-        rng, lo, hi = self.network.rng, *PASSIVE_RANGE
-        while True:
-            port = rng.randint(lo, hi)
-            if port not in self.node.tcp.listeners:
-                yield port
+        return passive_ports(self.node, self.network.rng, *PASSIVE_RANGE)
 
     def _session(self, sock) -> FtpServerSession:
         self.sessions += 1
@@ -245,6 +272,13 @@ class Ftp(App):
                                     "ascii, binary, passive, epsv4"},
         "mode": {"enum": ["active", "passive"], "default": "passive",
                  "description": "active: the server connects back (PORT); passive: PASV"},
+        "extended": {"type": "boolean", "default": False,
+                     "description": "as Debian's ftp (tnftp): FEAT after login, EPSV/EPRT "
+                                    "(PASV/PORT if refused), SIZE before and MDTM after a get"},
+        "skip_pasv_ip": {"type": "boolean", "default": True,
+                         "description": "connect to the control connection's host whatever "
+                                        "address a 227 names (curl's default since 7.74); "
+                                        "false: follow the 227, as old clients did"},
     }
     REQUIRED = ["server"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "ftp", "server": "server", "user": "alice",
@@ -253,19 +287,24 @@ class Ftp(App):
     DATA_TIMEOUT = 60.0
 
     def __init__(self, node, *, server: str, user: str = "anonymous", password: str = "guest@",
-                 commands: list[str] | None = None, mode: str = "passive", at: float = 0.0) -> None:
+                 commands: list[str] | None = None, mode: str = "passive",
+                 extended: bool = False, skip_pasv_ip: bool = True, at: float = 0.0) -> None:
         super().__init__(node, at=at)
         self.server, self.user, self.password = server, user, password
         self.mode = mode
         self.engine = FtpClient(user=user, password=password,
                                 commands=list(commands if commands is not None else ["ls"]),
                                 passive=mode == "passive", server_name=server,
-                                parse_size=parse_size, data_timeout=self.DATA_TIMEOUT)
+                                parse_size=parse_size, data_timeout=self.DATA_TIMEOUT,
+                                skip_pasv_ip=skip_pasv_ip, extended=extended)
         self.control: StreamDriver | None = None
         self._link: _DataLink | None = None
         self._printed = False
 
     def start(self) -> None:
+        # Data ports as the node's stack has them: the kernel's ephemeral pick on Linux,
+        # the course notes' N+1, N+2, … on the textbook stack.
+        self.engine.data_ports = "n+1" if self.node.tcp.stack == "textbook" else "ephemeral"
         _, address = self.resolve(self.server)
         address = IPv4Address(address)
         control = self.control = StreamDriver(self, self.engine, on_end=self._ended)
@@ -290,6 +329,10 @@ class Ftp(App):
             return
         self._printed = True
         self.lines.extend(self.engine.lines)
+        if self.engine.data_ports == "n+1" and self.engine.transfers:
+            self.lines.append(f"(data ports {self.engine.control_port}+1, +2, …: the textbook's "
+                              f"N+1 on stack: textbook; a Linux client takes a new ephemeral "
+                              f"port for each)")
         failure = self.control.failure
         if failure is not None:
             self.lines.append(failure)
@@ -314,6 +357,7 @@ class Ftp(App):
     def result(self) -> dict:
         e = self.engine
         return {"server": self.server, "mode": self.mode, "control_port": e.control_port,
+                "data_ports": e.data_ports,
                 "logged_in": e.logged_in, "errors": e.errors,
                 "received": {name: {"bytes": len(data),
                                     "sha256": hashlib.sha256(data).hexdigest()}

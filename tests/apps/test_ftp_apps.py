@@ -26,26 +26,46 @@ def syns(pcap):
     return [(a, int(b), c, int(d)) for a, b, c, d in rows]
 
 
-def test_active_mode_data_comes_from_port_20_to_n_plus_1(runs):
+def test_active_mode_data_comes_from_port_20_to_a_fresh_ephemeral_port(runs):
+    """On the Linux stack alice binds port 0 for each transfer, as tnftp and netkit ftp
+    do: PORT names a new ephemeral port each time, and the server connects from 20."""
     pcap = runs["ftp-active"].outdir / "pcap" / "alice-r1.pcap"
     (control, *data) = syns(pcap)
     assert control[2:] == ("10.0.2.20", 21)
-    n = control[1]
-    assert [(s[0], s[1], s[2], s[3]) for s in data] == [
-        ("10.0.2.20", 20, "10.0.1.10", n + k) for k in range(1, len(data) + 1)]
-    ports = tshark_fields(pcap, "ftp.active.port", display_filter="ftp.request.command == \"PORT\"")
-    assert [int(p[0]) for p in ports] == [n + k for k in range(1, len(data) + 1)]
+    ports = [int(p[0]) for p in tshark_fields(pcap, "ftp.active.port",
+                                              display_filter="ftp.request.command == \"PORT\"")]
+    assert [(s[0], s[1], s[2], s[3]) for s in data] == [("10.0.2.20", 20, "10.0.1.10", p)
+                                                        for p in ports]
+    assert len(set(ports)) == len(ports) == 4 and all(32768 <= p <= 60999 for p in ports)
+    assert ports != [control[1] + k for k in range(1, 5)]          # not the textbook's N+k
+    assert runs["ftp-active"].app("ftp").result()["data_ports"] == "ephemeral"
 
 
-def test_passive_mode_data_goes_from_n_plus_1_to_the_announced_port(runs):
+def test_passive_mode_data_goes_from_an_ephemeral_port_to_the_announced_port(runs):
     pcap = runs["ftp-passive"].outdir / "pcap" / "alice-r1.pcap"
     (control, *data) = syns(pcap)
-    n = control[1]
     announced = [int(p[0]) for p in tshark_fields(pcap, "ftp.passive.port",
                                                   display_filter="ftp.response.code == 227")]
     assert len(announced) == len(data) == 4
-    assert [(s[1], s[3]) for s in data] == [(n + k, p) for k, p in enumerate(announced, 1)]
+    assert [s[3] for s in data] == announced
+    assert len({s[1] for s in data}) == 4 and {s[1] for s in data}.isdisjoint(
+        {control[1] + k for k in range(1, 5)})
     assert all(s[0] == "10.0.1.10" and s[2] == "10.0.2.20" for s in data)
+
+
+@pytest.mark.parametrize("mode", ["active", "passive"])
+def test_on_the_textbook_stack_the_kth_transfer_uses_n_plus_k_and_says_so(tmp_path, mode):
+    text = (SCENARIOS / f"ftp-{mode}.yaml").read_text().replace(
+        "alice:  {kind: host, ip: 10.0.1.10/24, gateway: 10.0.1.1}",
+        "alice:  {kind: host, ip: 10.0.1.10/24, gateway: 10.0.1.1, stack: textbook}")
+    result = run_scenario(parse_scenario(text), tmp_path / "out")
+    (control, *data) = syns(result.outdir / "pcap" / "alice-r1.pcap")
+    n = control[1]
+    ends = [s[3] if mode == "active" else s[1] for s in data]
+    assert ends == [n + k for k in range(1, 5)]
+    ftp = result.app("ftp")
+    assert ftp.status == "finished" and ftp.result()["data_ports"] == "n+1"
+    assert ftp.lines[-1].startswith(f"(data ports {n}+1, +2, …: the textbook's N+1")
 
 
 @pytest.mark.parametrize("name", ["ftp-active", "ftp-passive"])

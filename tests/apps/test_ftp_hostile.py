@@ -254,3 +254,97 @@ def test_a_name_that_cannot_be_encoded_is_a_located_error_at_load(old, new, wher
     assert old in PASSIVE
     with pytest.raises(ScenarioError, match=where):
         parse_scenario(PASSIVE.replace(old, new)).build()
+
+
+# -- a third host, and a server with no port to spare (issue 20) ---------------------------
+
+def third_host_lan():
+    """alice far away (20 ms), the server and mallory near it (1 ms) on one switch."""
+    from netsim import Network, finalize
+
+    net = Network(4)
+    switch = net.add_switch("sw")
+    a, b, m = (net.add_host(name) for name in ("alice", "files", "mallory"))
+    for host, address, delay in ((a, "10.0.0.1/24", 0.020), (b, "10.0.0.2/24", 0.001),
+                                 (m, "10.0.0.66/24", 0.001)):
+        host.set_address(host.add_interface(), address)
+        net.connect(host, switch.add_interface(), delay=delay)
+    finalize(net)
+    return net, a, b, m
+
+
+def mallory(net, b, m, stolen: bytearray, states: list):
+    """Watch the server for a passive listener (a sniffer on the LAN would see the 227)
+    and connect to it at once; keep whatever comes."""
+    from netsim.apps.ftp import PASSIVE_RANGE
+
+    def run():
+        while True:
+            ports = [p for p in b.tcp.listeners if PASSIVE_RANGE[0] <= p <= PASSIVE_RANGE[1]]
+            if ports:
+                break
+            yield net.env.timeout(0.0001)
+        sock = m.tcp_connect(b.ip, ports[0])
+        yield sock.connected
+        states.append("connected")
+        while True:
+            data = yield sock.recv()
+            if not data:
+                break
+            stolen.extend(data)
+        states.append("closed by the server")
+
+    net.env.process(run())
+
+
+def test_a_third_host_that_connects_to_the_passive_port_first_gets_nothing():
+    """PASV port theft: mallory connects to the port the server just announced while
+    alice's RETR is on its way (a client whose connect() completed in the listen backlog
+    sends it). The server takes data only from the control connection's host (vsftpd's
+    pasv_promiscuous=NO): mallory's connection is closed with no byte of the file, and
+    alice hears vsftpd's 425 (without the check, mallory got all 20480 bytes)."""
+    net, a, b, m = third_host_lan()
+    server = FtpServer(b, files={"report.txt": "20KiB"}, users={"alice": "secret"})
+    heard, stolen, states = [], bytearray(), []
+    scripted_client(net, a, b.ip, [b"USER alice", b"PASS secret", b"TYPE I", b"PASV",
+                                   b"RETR report.txt", b"NOOP"], heard)
+    mallory(net, b, m, stolen, states)
+    net.run(20)
+    assert states == ["connected", "closed by the server"] and stolen == b""
+    replies = [r.decode().rstrip("\r\n") for r in heard]
+    assert replies[5:] == ["425 Security: Bad IP connecting.", "200 NOOP ok."]
+    assert server.log == []                   # nothing was sent to anyone
+
+
+def test_the_ftp_client_against_a_port_thief_fails_and_gives_nothing_away():
+    """With netsim's own client: mallory's connection is taken first and closed empty;
+    alice's connect() to the closed port is refused, her get fails, her session goes on."""
+    net, a, b, m = third_host_lan()
+    server = FtpServer(b, files={"report.txt": "20KiB"}, users={"alice": "secret"})
+    alice = Ftp(a, server="files", user="alice", password="secret",
+                commands=["get report.txt", "pwd"], at=1.0)
+    stolen, states = bytearray(), []
+    mallory(net, b, m, stolen, states)
+    net.run(20)
+    alice.wrap_up()
+    assert states == ["connected", "closed by the server"] and stolen == b""
+    assert "report.txt" not in alice.result()["received"] and server.log == []
+    assert alice.status == "failed" and '257 "/" is the current directory' in alice.lines
+
+
+def test_a_server_with_no_passive_port_free_answers_425(monkeypatch):
+    """Every port of the passive range taken: 425, and the run goes on (the port search
+    used to loop for ever inside one SimPy step)."""
+    import netsim.apps.ftp as ftp_apps
+    from netsim import line
+
+    monkeypatch.setattr(ftp_apps, "PASSIVE_RANGE", (30000, 30001))
+    net, (a, b) = line(["a", "b"], delay="1ms")
+    FtpServer(b, files={"report.txt": "2KiB"}, users={"alice": "secret"})
+    b.tcp_listen(30000)
+    b.tcp_listen(30001)
+    client = Ftp(a, server="b", user="alice", password="secret", commands=["ls", "pwd"],
+                 at=1.0)
+    net.run(10)
+    assert "425 Can't open passive connection." in client.lines
+    assert client.status == "failed" and client.lines[-1] == "221 Goodbye."

@@ -31,6 +31,7 @@ class Wire:
         self.connected = False
         self.connects: list = []                    # (who, address, port, from port)
         self.carried: list[bytes] = []              # what crossed a data connection
+        self.commands: list[str] = []               # what the client said on the control one
         self.now = 0.0
 
     def run(self):
@@ -56,6 +57,7 @@ class Wire:
 
     def _from_client(self, out):
         if isinstance(out, Send):
+            self.commands += out.data.decode().splitlines()
             self.server.receive(out.data, self.now)
         elif not isinstance(out, Close):
             self._data(self.client, self.server, out)
@@ -63,7 +65,9 @@ class Wire:
     def _data(self, sender, peer, out):
         """One data-connection output; the same for both engines, as in the driver."""
         if isinstance(out, ListenData):
-            self.listening[sender] = out.port
+            port = out.port or 45000 + len(self.connects)      # port 0: the kernel's pick
+            self.listening[sender] = port
+            sender.data_listening(self.now, port)
         elif isinstance(out, ConnectData):
             self.connects.append((sender, out.address, out.port, out.local_port))
             if self.refuse_data or out.port != self.listening.pop(peer, None):
@@ -105,18 +109,23 @@ def new_server(tree=None, **options):
     return server
 
 
-def new_client(commands, *, passive=True, password="secret", user="alice"):
+def new_client(commands, *, passive=True, password="secret", user="alice", **options):
+    """A client with the textbook's data ports (N+k: the numbers these tests expect)
+    unless ``data_ports`` says otherwise."""
+    options.setdefault("data_ports", "n+1")
     client = FtpClient(user=user, password=password, commands=commands, passive=passive,
-                       parse_size=lambda v: int(v.rstrip("B")))
+                       parse_size=lambda v: int(v.rstrip("B")), **options)
     client.endpoints(CLIENT, 50000, SERVER)
     client.start(0.0)
     return client
 
 
-def session(commands, *, passive=True, password="secret", anonymous=False, user="alice", **wire):
+def session(commands, *, passive=True, password="secret", anonymous=False, user="alice",
+            client_options=None, **wire):
     tree = FileTree.from_spec(FILES)
     server = new_server(tree, anonymous=anonymous)
-    client = new_client(commands, passive=passive, password=password, user=user)
+    client = new_client(commands, passive=passive, password=password, user=user,
+                        **(client_options or {}))
     w = Wire(server, client, **wire)
     w.run()
     return client, server, w, tree
@@ -131,6 +140,7 @@ def replies(server, *lines: bytes, now=1.0) -> list[str]:
 
 @pytest.mark.parametrize("passive", [True, False])
 def test_get_ls_put_in_both_modes(passive):
+    """With the textbook's data ports: the k-th transfer uses N+k."""
     client, server, wire, tree = session(["ls", "get report.txt", "put notes.txt 300B", "cd docs",
                                           "ls", "get readme.txt"], passive=passive)
     assert client.finished and client.errors == []
@@ -451,8 +461,11 @@ def test_the_servers_close_is_the_ftp_programs_lost_peer_line():
 
 def test_a_server_that_says_150_and_never_connects_times_out():
     client = new_client(["get report.txt"], passive=False)
-    outs = talk(client, *LOGIN, b"200 PORT ok", now=1.0)
-    assert ListenData(50001) in outs and sent(outs)[-1] == "RETR report.txt"
+    outs = talk(client, *LOGIN, now=1.0)
+    assert outs[-1] == ListenData(50001)
+    client.data_listening(1.0, 50001)                      # the driver's listener is up
+    outs = client.outputs() + talk(client, b"200 PORT ok", now=1.0)
+    assert sent(outs) == ["PORT 10,0,1,10,195,81", "RETR report.txt"]
     talk(client, b"150 Opening BINARY mode data connection", now=1.1)
     assert client.get_timer() == pytest.approx(61.0)       # 60 s from the RETR
     client.handle_timer(30.0)
@@ -464,7 +477,9 @@ def test_a_server_that_says_150_and_never_connects_times_out():
 
 def test_the_accept_timer_stops_when_the_server_connects():
     client = new_client(["get report.txt"], passive=False)
-    talk(client, *LOGIN, b"200 PORT ok", b"150 here it comes")
+    talk(client, *LOGIN)
+    client.data_listening(1.0, 50001)
+    talk(client, b"200 PORT ok", b"150 here it comes")
     client.data_connected(1.5)
     assert client.get_timer() is None
 
@@ -587,3 +602,73 @@ def test_the_clients_close_ends_the_session_and_its_data_connection():
     replies(server, b"PASV")
     server.connection_lost(2.0)
     assert server.outputs() == [CloseData(report=False)] and server.get_timer() is None
+
+
+# -- as real clients do it (issue 20) ---------------------------------------------------------
+
+@pytest.mark.parametrize("passive", [True, False])
+def test_linux_data_ports_are_the_kernels_pick_each_time(passive):
+    """tnftp, netkit ftp and curl bind port 0 (active) or connect unbound (passive): a
+    fresh ephemeral port per data connection; N+k is the textbook's model."""
+    client, _server, wire, _tree = session(["ls", "get report.txt", "put up.txt 10B"],
+                                           passive=passive,
+                                           client_options={"data_ports": "ephemeral"})
+    assert client.errors == [] and client.received["report.txt"] == content_of("report.txt", 5000)
+    if passive:
+        assert [local for *_x, local in wire.client_connects] == [0, 0, 0]     # unbound connect()
+    else:
+        listened = [45000, 45001, 45002]                  # what the Wire's "kernel" gave
+        assert [p for _a, p, _l in wire.server_connects] == listened
+        ports = [line for line in client.lines if line.startswith("200 PORT")]
+        assert len(ports) == 3
+
+
+def test_a_227_naming_another_host_is_not_followed():
+    """curl (since 7.74) and ftplib (since 3.9) connect to the control connection's peer
+    whatever address the 227 names; a hostile server cannot aim the client elsewhere."""
+    client = new_client(["ls"], server_name="files")
+    outs = talk(client, *LOGIN, b"227 Entering Passive Mode (10,9,9,9,156,64).")
+    assert [o for o in outs if isinstance(o, ConnectData)] == [ConnectData(SERVER, 40000, 50001, 60.0)]
+    assert "Skip 10.9.9.9 for data connection, reuse files instead" in client.lines
+    trusting = new_client(["ls"], skip_pasv_ip=False)     # the 1990s client: it follows
+    outs = talk(trusting, *LOGIN, b"227 Entering Passive Mode (10,9,9,9,156,64).")
+    assert [o.address for o in outs if isinstance(o, ConnectData)] == [IPv4Address("10.9.9.9")]
+    same = new_client(["ls"])
+    talk(same, *LOGIN, b"227 Entering Passive Mode (10,0,2,20,156,64).")
+    assert not any(line.startswith("Skip") for line in same.lines)
+
+
+def test_extended_is_tnftp_feat_epsv_size_and_mdtm():
+    client, server, wire, _tree = session(["get report.txt", "ls"],
+                                          client_options={"extended": True})
+    assert client.errors == [] and client.received["report.txt"] == content_of("report.txt", 5000)
+    assert client.features >= {"EPSV", "EPRT", "SIZE", "MDTM"}
+    assert client.modified == {"report.txt": "20240101000000"}
+    assert wire.commands == ["USER alice", "PASS secret", "SYST", "FEAT", "TYPE I",
+                             "SIZE report.txt", "EPSV", "RETR report.txt", "MDTM report.txt",
+                             "EPSV", "LIST", "QUIT"]
+    # tnftp prints none of the replies to SYST, FEAT, SIZE and MDTM.
+    assert not any(line.startswith(("215 ", "211", "213 ")) for line in client.lines)
+    assert "Remote system type is UNIX." in client.lines
+
+
+def test_extended_falls_back_to_pasv_and_port_when_refused():
+    client = new_client(["ls"], extended=True)
+    outs = talk(client, b"220 hi", b"331 pw", b"230 ok", b"215 UNIX Type: L8",
+                b"500 FEAT? never heard of it", b"200 binary",
+                b"500 Unknown command.")                      # EPSV refused
+    assert sent(outs)[-3:] == ["TYPE I", "EPSV", "PASV"] and client.features is None
+    talk(client, b"227 Entering Passive Mode (10,0,2,20,156,64).")
+    active = new_client(["ls"], extended=True, passive=False)
+    talk(active, b"220 hi", b"331 pw", b"230 ok", b"215 UNIX Type: L8", b"500 no FEAT",
+         b"200 binary")
+    active.data_listening(1.0, 50001)
+    outs = active.outputs() + talk(active, b"500 Bad EPRT protocol.")
+    assert sent(outs) == ["EPRT |1|10.0.1.10|50001|", "PORT 10,0,1,10,195,81"]
+
+
+def test_a_passive_port_nobody_can_have_is_425_not_a_search_without_end():
+    server = logged_in()
+    server._ports = iter(())
+    assert replies(server, b"PASV", b"EPSV") == ["425 Can't open passive connection."] * 2
+    assert replies(server, b"RETR report.txt") == ["425 Use PORT or PASV first."]

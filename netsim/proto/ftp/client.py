@@ -8,11 +8,26 @@ as that client prints it.
 (toggles EPSV/EPRT instead of PASV/PORT, as tnftp's command does); ``quit`` is added at
 the end.
 
-Data ports, as networking courses draw them: the control connection leaves from port
-N; the k-th transfer uses N+k — in active mode the client listens there and says so
-with ``PORT`` (the server connects from port 20), in passive mode it connects from
-there to the port the server's 227 names. A new port per transfer keeps each data
-connection's four numbers apart from the last one's, still in TIME-WAIT.
+Data ports (``data_ports``): a real client (tnftp, netkit ftp, curl) leaves the choice
+to the kernel — in active mode it binds port 0 and names the ephemeral port it got in
+``PORT``, in passive mode it connects without binding — so each data connection has a
+fresh port (``"ephemeral"``, what the app asks for on the Linux stack). Networking
+courses draw the textbook's model instead (``"n+1"``, on ``stack: textbook``): the
+control connection leaves from port N and the k-th transfer uses N+k. Either way a new
+port per transfer keeps each data connection's four numbers apart from the last one's,
+still in TIME-WAIT. Active mode asks for the listening socket with :class:`ListenData`
+and sends ``PORT`` once :meth:`data_listening` says which port it has.
+
+A 227 naming another host than the control connection's peer is not followed: the data
+connection goes to the control connection's host, and the session says so in curl's
+words (``Skip 10.9.9.9 for data connection, reuse server instead``: curl's default since
+7.74, as ftplib's since Python 3.9) — else a hostile or NATed server could point the
+client at any host (``skip_pasv_ip=False``: trust it, as the 1990s did).
+
+``extended=True`` is Debian's ``ftp`` (tnftp): after SYST it asks ``FEAT``, it uses
+EPSV/EPRT (falling back to PASV/PORT when the server refuses them), and a ``get`` asks
+``SIZE`` before and ``MDTM`` after the transfer where FEAT lists them; like tnftp it
+prints none of the replies to SYST, FEAT, SIZE and MDTM.
 
 Under the stream contract (:mod:`netsim.proto.stream`) on the control connection:
 ``start`` (connected), ``receive`` (reply bytes), ``connection_lost``, and the one timer,
@@ -107,13 +122,22 @@ def _shown(text: str) -> str:
 class FtpClient(StreamEngine):
     def __init__(self, *, user: str, password: str, commands: list[str], passive: bool = True,
                  server_name: str = "server", parse_size=_parse_size,
-                 data_timeout: float = 60.0) -> None:
+                 data_timeout: float = 60.0, data_ports: str = "ephemeral",
+                 skip_pasv_ip: bool = True, extended: bool = False) -> None:
         super().__init__()
         self.user = wire_text("user", user)
         self.password = wire_text("password", password)
         self.commands = [self._checked(parse_command(c), parse_size) for c in commands] + [["quit"]]
         self.passive = passive
-        self.extended = False                        # EPSV/EPRT (RFC 2428) instead of PASV/PORT
+        if data_ports not in ("ephemeral", "n+1"):
+            raise ValueError(f"data_ports {data_ports!r}: 'ephemeral' or 'n+1'")
+        self.data_ports = data_ports
+        self.skip_pasv_ip = skip_pasv_ip
+        self.extended = extended                     # EPSV/EPRT (RFC 2428) instead of PASV/PORT
+        self.tnftp = extended                        # FEAT, SIZE/MDTM, EPSV→PASV fallback
+        self.features: set[str] | None = None        # what FEAT listed (None: not asked/refused)
+        self.modified: dict[str, str] = {}           # get: remote name → MDTM's time
+        self._quiet = False                          # the reply due is not printed (tnftp)
         self.server_name = server_name
         self.data_timeout = data_timeout
         self._parse_size = parse_size
@@ -124,7 +148,7 @@ class FtpClient(StreamEngine):
         self.lines: list[str] = []                   # what the ftp program printed
         self.local_ip = self.server_ip = IPv4Address(0)
         self.control_port = 0
-        self._transfers = 0
+        self.transfers = 0                           # data transfers begun
         self._data_port = 0
         self._step = "greeting"
         self.current: list[str] | None = None        # the command under way
@@ -192,7 +216,8 @@ class FtpClient(StreamEngine):
             if text[:3] != reply[0][:3] or text[3:4] not in (" ", ""):
                 return                               # a middle line of a long reply
         self._reply = []
-        self.lines.extend(reply)
+        if not self._quiet:
+            self.lines.extend(reply)
         self._on_reply(int(reply[0][:3]), "\n".join(reply))
 
     def connection_lost(self, now: float) -> None:
@@ -227,6 +252,16 @@ class FtpClient(StreamEngine):
         elif self._step == "transfer" and self._upload is not None and self._prelim:
             self._send_upload()
 
+    def data_listening(self, now: float, port: int) -> None:
+        """Active mode: the socket asked for with ListenData listens on ``port`` (the
+        kernel's choice for port 0): name it in PORT/EPRT."""
+        self.now = now
+        if self._step != "listen":
+            return
+        self._data_port = port
+        self._step = "port"
+        self._send_port()
+
     def data_failed(self, now: float, reason: str = "Connection timed out") -> None:
         self.now = now
         self._data_open = False
@@ -235,10 +270,11 @@ class FtpClient(StreamEngine):
             self.lines.append(f"ftp: connect: {reason}")
             self.errors.append(f"{' '.join(self.current)}: data connection failed")
             self._next()
-        elif self._step in ("port", "transfer") and not self.passive:
-            # Listening on N+k failed (another socket has it): the server will not reach us.
-            self.lines.append("ftp: bind: Address already in use")
+        elif self._step == "listen":
+            # bind() on N+k failed (another socket has it): no PORT, the command fails.
+            self.lines.append(f"ftp: bind: {reason}")
             self.errors.append(f"{' '.join(self.current)}: data connection failed")
+            self._next()
 
     def data_received(self, data: bytes, now: float) -> None:
         self.now = now
@@ -273,6 +309,7 @@ class FtpClient(StreamEngine):
         if not self._awaiting:
             return                                   # unsolicited: printed, and let be
         ok, prelim = 200 <= code < 300, 100 <= code < 200
+        self._quiet = False
         step = self._step
         self._awaiting = step == "transfer" and prelim or step == "greeting" and prelim
         if step == "greeting":
@@ -303,8 +340,23 @@ class FtpClient(StreamEngine):
             words = text[4:].split()
             if code == 215 and words:
                 self.lines.append(f"Remote system type is {words[0]}.")
+            if self.tnftp:
+                self._step = "feat"
+                return self._send("FEAT", quiet=True)
             self._step = "type"
             self._send("TYPE I")
+        elif step == "feat":
+            if code == 211:            # RFC 2389 §3.2: one feature per line between the ends
+                self.features = {line.split()[0].upper() for line in text.split("\n")[1:-1]
+                                 if line.strip()}
+            self._step = "type"
+            self._send("TYPE I")
+        elif step == "size":
+            self._open_data()          # tnftp only wanted it for its progress meter
+        elif step == "mdtm":
+            if code == 213:
+                self.modified[self.current[1]] = text[4:].strip()
+            self._next()
         elif step == "type":
             if code == 200:
                 self.binary = True
@@ -323,6 +375,9 @@ class FtpClient(StreamEngine):
             self._step = "simple"
             self._send(f"RNTO {self.current[2]}")
         elif step == "port":
+            if self.tnftp and self.extended and 500 <= code < 600:
+                self.extended = False  # tnftp's epsv4bad: PORT from now on
+                return self._send_port()
             if code != 200:
                 self.errors.append(f"{'EPRT' if self.extended else 'PORT'}: {text}")
                 self._out.append(CloseData(report=False))     # stop listening
@@ -338,6 +393,9 @@ class FtpClient(StreamEngine):
 
     def _passive_reply(self, code: int, text: str) -> None:
         """The server's 227 (or 229) names where to connect (RFC 959 §4.1.2, RFC 2428 §3)."""
+        if self.tnftp and self.extended and 500 <= code < 600:
+            self.extended = False      # tnftp: "disabling epsv4 for this connection"; PASV
+            return self._send("PASV")
         wanted = 229 if self.extended else 227
         target = None
         if not 200 <= code < 300:
@@ -352,9 +410,15 @@ class FtpClient(StreamEngine):
             self.errors.append(problem if problem == SCAN_FAILURE else
                                f"{'EPSV' if self.extended else 'PASV'}: {text}")
             return self._next()
+        address, port = target
+        if self.skip_pasv_ip and int(self.server_ip) and address != self.server_ip:
+            # curl's --ftp-skip-pasv-ip (its default since 7.74), ftplib's default.
+            self.lines.append(f"Skip {address} for data connection, reuse {self.server_name} "
+                              f"instead")
+            address = self.server_ip
         # connect() first; the command goes once the data connection is up.
         self._step = "connecting"
-        self._out.append(ConnectData(*target, self._data_port, self.data_timeout))
+        self._out.append(ConnectData(address, port, self._data_port, self.data_timeout))
 
     @staticmethod
     def _host_port(text: str) -> tuple[IPv4Address, int] | None:
@@ -394,7 +458,7 @@ class FtpClient(StreamEngine):
     def _logged_in(self) -> None:
         self.logged_in = True
         self._step = "syst"
-        self._send("SYST")
+        self._send("SYST", quiet=self.tnftp)        # tnftp (verbose -1) prints no 215
 
     def _next(self) -> None:
         command = self.commands.pop(0)
@@ -425,9 +489,12 @@ class FtpClient(StreamEngine):
         self._send(simple[verb] + (f" {args[0]}" if _NEEDS.get(verb) else ""))
 
     def _begin_transfer(self, verb: str, args: list[str]) -> None:
-        self._transfers += 1
-        # N+k, kept among the ports a socket may have (a long script wraps around).
-        self._data_port = 1024 + (self.control_port + self._transfers - 1024) % (65536 - 1024)
+        self.transfers += 1
+        if self.data_ports == "n+1":
+            # N+k, kept among the ports a socket may have (a long script wraps around).
+            self._data_port = 1024 + (self.control_port + self.transfers - 1024) % (65536 - 1024)
+        else:
+            self._data_port = 0                      # the kernel's choice, each time
         self._data = bytearray()
         self._upload = None
         self._data_open = self._data_done = self._reply_done = self._prelim = False
@@ -439,12 +506,24 @@ class FtpClient(StreamEngine):
             value = args[1]
             self._upload = value.encode() if not _looks_like_size(value) else \
                 content_of(args[0], self._parse_size(value))
+        if verb == "get" and self._feature("SIZE"):
+            self._step = "size"
+            return self._send(f"SIZE {args[0]}", quiet=True)
+        self._open_data()
+
+    def _feature(self, name: str) -> bool:
+        """tnftp asks SIZE and MDTM unless FEAT answered without them."""
+        return self.tnftp and (self.features is None or name in self.features)
+
+    def _open_data(self) -> None:
         if self.passive:
             self._step = "pasv"
             self._send("EPSV" if self.extended else "PASV")
             return
-        self._step = "port"
+        self._step = "listen"
         self._out.append(ListenData(self._data_port))
+
+    def _send_port(self) -> None:
         p = self._data_port
         if self.extended:
             self._send(f"EPRT |1|{self.local_ip}|{p}|")
@@ -498,6 +577,9 @@ class FtpClient(StreamEngine):
             # The ftp program closes its data socket (or the one it listened on) and goes on.
             self._out.append(CloseData(report=False))
         self._data_open = False
+        if verb == "get" and 200 <= code < 300 and self._prelim and self._feature("MDTM"):
+            self._step = "mdtm"                      # tnftp: to set the local file's time
+            return self._send(f"MDTM {self.current[1]}", quiet=True)
         self._next()
 
     def _quit(self, error: str | None) -> None:
@@ -515,8 +597,9 @@ class FtpClient(StreamEngine):
         self._accept_by = None
         self._out += [CloseData(report=False), Close("lost peer")]
 
-    def _send(self, command: str) -> None:
+    def _send(self, command: str, *, quiet: bool = False) -> None:
         self._awaiting = True
+        self._quiet = quiet
         self._out.append(Send(command.encode() + b"\r\n"))
 
     # -- results ------------------------------------------------------------------------------

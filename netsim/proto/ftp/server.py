@@ -11,7 +11,9 @@ session asks its driver for (:mod:`netsim.proto.ftp.data`):
 - passive mode (``PASV``/``EPSV``): :class:`ListenData` — listen on a port the
   driver chose, announced in the 227/229 reply; the client connects, and a data
   connection from any other address than the client's is refused (vsftpd's
-  ``425 Security: Bad IP connecting.``).
+  ``425 Security: Bad IP connecting.``). When the driver has no free port left
+  (``passive_ports`` yields None or ends), the answer is ``425 Can't open passive
+  connection.``
 
 When the connection is up (:meth:`data_connected`) the session sends with
 :class:`SendData` and :class:`CloseData` — the close is the end of the file (MODE S) —
@@ -302,6 +304,8 @@ class FtpServerSession(LineServer):
 
     def _cmd_pasv(self, arg: str) -> None:
         port = self._passive()
+        if port is None:
+            return self._ok(425, "Can't open passive connection.")
         h = self.server_ip.packed
         self._ok(227, f"Entering Passive Mode ({h[0]},{h[1]},{h[2]},{h[3]},{port >> 8},{port & 255}).")
 
@@ -311,11 +315,15 @@ class FtpServerSession(LineServer):
         if arg not in ("", "1"):
             return self._ok(522, "Bad network protocol.")
         port = self._passive()
+        if port is None:
+            return self._ok(425, "Can't open passive connection.")
         self._ok(229, f"Entering Extended Passive Mode (|||{port}|)")
 
-    def _passive(self) -> int:
+    def _passive(self) -> int | None:
         self._drop_data()
-        port = next(self._ports)
+        port = next(self._ports, None)
+        if port is None:
+            return None                            # every port of the range is taken
         self._data_mode, self._data_up = "passive", False
         self._out.append(ListenData(port))
         return port
@@ -389,6 +397,9 @@ class FtpServerSession(LineServer):
             self._out.append(CloseData())
 
     # -- what the driver reports about the data connection ---------------------------------------
+
+    def data_listening(self, now: float, port: int) -> None:
+        """The passive listener is up on the port the 227 named: nothing to do."""
 
     def data_connected(self, now: float, peer: IPv4Address | None = None) -> None:
         """The data connection is up (``peer``: the address it came from, passive mode)."""
