@@ -18,9 +18,6 @@ from netsim.proto.http.site import http_date
 from netsim.proto.stream import Close, Send
 from netsim.units import parse_size, parse_time
 
-BODY = bytes(range(256)) * 4                  # 1024 bytes a range can be checked against
-
-
 def sites():
     www = {"/": {"body": "hello from www", "etag": "auto", "last_modified": "0s"},
            "/bytes": {"body": "1KiB", "type": "application/octet-stream", "etag": "auto",
@@ -264,3 +261,14 @@ def test_h11_reads_every_answer_the_site_gives_as_well_formed():
         reader.start_next_cycle()
     assert statuses == [200, 200, 200, 404, 404, 200, 200]
     assert bodies[1] == bodies[4] == 0 and bodies[2] == 3072 and bodies[6] == 1024
+
+
+def test_pipelined_http_1_0_keep_alive_requests_are_each_answered_and_the_last_closes():
+    sock = EngineSocket(HttpServerConnection(sites()))
+    keep = b"GET / HTTP/1.0\r\nHost: www\r\nConnection: keep-alive\r\n\r\n"
+    sock.sendall(keep + keep.replace(b"GET", b"HEAD") + b"GET /bytes HTTP/1.0\r\nHost: www\r\n\r\n")
+    heads = re.findall(rb"HTTP/1\.1 200 OK\r\n(?:[^\r]+\r\n)*\r\n", bytes(sock.inbox))
+    assert [b"Connection: keep-alive" in h for h in heads] == [True, True, False]
+    assert b"Connection: close" in heads[2] and sock.closed_by_server
+    assert [e.version for e in sock.engine.log] == ["1.0", "1.0", "1.0"]
+    assert b"Content-Length: 1024" in heads[2]

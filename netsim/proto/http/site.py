@@ -44,13 +44,13 @@ from netsim.proto.ftp.tree import check_generated_size, content_of
 from netsim.proto.http.bodies import page_html, png_of
 from netsim.proto.wallclock import EPOCH
 
-REASONS = {200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found",
-           303: "See Other", 304: "Not Modified", 307: "Temporary Redirect",
-           308: "Permanent Redirect", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
-           416: "Range Not Satisfiable", 422: "Unprocessable Content",
+REASONS = {200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content",
+           301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
+           307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request",
+           403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+           413: "Content Too Large", 416: "Range Not Satisfiable", 422: "Unprocessable Content",
            500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
-           505: "HTTP Version Not Supported", 206: "Partial Content"}
+           505: "HTTP Version Not Supported"}
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
