@@ -100,6 +100,19 @@ def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None
             raise ValueError("a streaming run writes as it goes: give it an output folder")
         from netsim.trace.stream import StreamingTrace
         trace = StreamingTrace(Path(outdir), [o for o in wanted if o in ("pcap", "jsonl")])
+    # matplotlib imported by another process while this one builds and runs the network.
+    painter = None
+    if outdir is not None and not stream and {"timeline", "topology"} & set(wanted):
+        from netsim.scenario.painter import Painter
+        painter = Painter.start(PAINTED)
+    try:
+        return _run(scenario, outdir, seed, until, wanted, trace, stream, progress, painter)
+    finally:
+        if painter is not None:
+            painter.cancel()                      # if it was not given the pictures
+
+
+def _run(scenario, outdir, seed, until, wanted, trace, stream, progress, painter) -> RunResult:
     network = scenario.build(seed=seed, trace=trace)
     end = scenario.until if until is None else until
     _run_with_progress(network, end, progress)
@@ -134,7 +147,7 @@ def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None
                     + (f" (netsim diagram {outdir} draws the sequence from trace.jsonl)"
                        if "jsonl" in wanted else ""))
             wanted = [o for o in wanted if o in ("topology", "summary")]
-        result.files += write_outputs(result, Path(outdir), wanted)
+        result.files += write_outputs(result, Path(outdir), wanted, painter)
     return result
 
 
@@ -168,8 +181,12 @@ def _streamed_files(network, outdir: Path, wanted) -> list[Path]:
     return files + ([outdir / "trace.jsonl"] if "jsonl" in wanted else [])
 
 
-def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = None) -> list[Path]:
-    """Write what ``outputs`` (default: the scenario's ``outputs:``, else everything) names."""
+def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = None,
+                  painter=None) -> list[Path]:
+    """Write what ``outputs`` (default: the scenario's ``outputs:``, else everything)
+    names; ``painter``: a :class:`~netsim.scenario.painter.Painter` started before the
+    run, to draw the matplotlib pictures."""
+    from netsim.scenario.painter import write_in_parallel
     from netsim.trace.jsonl import write_jsonl
     from netsim.trace.pcap import write_link_pcaps
 
@@ -184,48 +201,27 @@ def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = N
         "topology": lambda: write_topology(trace, outdir),
     }
     jobs = {name: job for name, job in jobs.items() if name in wanted}
-    # The timelines (matplotlib's heaviest pictures) beside everything else: each side
-    # then imports matplotlib while the other works (the sequence diagram needs none).
-    written = write_in_parallel({k: j for k, j in jobs.items() if k != "timeline"},
-                                {k: j for k, j in jobs.items() if k == "timeline"})
+    # matplotlib's pictures beside the rest (the sequence diagram needs no matplotlib):
+    # by the painter, which imported it during the run, or by a process forked now.
+    elsewhere = {name: (outdir,) for name in jobs if name in PAINTED}
+    if painter is not None and elsewhere and painter.draw(trace, elsewhere):
+        written = {name: job() for name, job in jobs.items() if name not in elsewhere}
+        painted = painter.result()
+        written.update(painted if painted is not None else
+                       {name: jobs[name]() for name in elsewhere})
+    else:
+        if painter is not None:
+            painter.cancel()
+        # The timelines (the heaviest) in the other process: each side then imports
+        # matplotlib while the other works.
+        written = write_in_parallel({k: j for k, j in jobs.items() if k != "timeline"},
+                                    {k: j for k, j in jobs.items() if k == "timeline"})
     files = [path for name in jobs for path in written[name]]
     # The summary is always written: it is what the run found.
     path = outdir / "summary.json"
     path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     files.append(path)
     return files
-
-
-def write_in_parallel(here: dict, there: dict) -> dict:
-    """Run writing jobs (name → a function returning the paths it wrote): ``here`` in
-    this process and ``there`` in a forked one when there are two cores to share:
-    drawing is most of a small run's time, and the outputs do not depend on each other.
-    Where fork is missing, other threads run (a Jupyter kernel: forking those is
-    unsafe), or the child fails, everything is written here, in order."""
-    import threading
-    if not there or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 \
-            or threading.active_count() > 1:
-        return {name: job() for name, job in {**here, **there}.items()}
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:                                  # the child: write its share, report, leave
-        code = 0
-        try:
-            os.close(reader)
-            paths = {name: [str(p) for p in job()] for name, job in there.items()}
-            os.write(writer, json.dumps(paths).encode())
-        except BaseException:                     # noqa: BLE001  (the parent redoes it and raises)
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(writer)
-    done = {name: job() for name, job in here.items()}
-    with os.fdopen(reader, "rb") as pipe:
-        report = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not report:
-        return {**done, **{name: job() for name, job in there.items()}}
-    return {**done, **{name: [Path(p) for p in paths] for name, paths in json.loads(report).items()}}
 
 
 def write_topology(trace, outdir: Path) -> list[Path]:
@@ -292,3 +288,7 @@ def write_timelines(trace, outdir: Path) -> list[Path]:
     if pages is not None:
         files.append(_save(pages, outdir / "waterfall.png"))
     return files
+
+
+#: The pictures matplotlib draws, which a painter process draws beside the run.
+PAINTED = {"timeline": write_timelines, "topology": write_topology}

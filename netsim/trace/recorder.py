@@ -174,6 +174,19 @@ class Trace:
         if self.enabled:
             self.notes.append(Note(time, node, what, detail))
 
+    def __getstate__(self) -> dict:
+        """What a copy in another process needs (the pictures drawn beside the run):
+        the records, not the cache of decoded frames nor the no-op bound to a trace off."""
+        state = dict(self.__dict__)
+        state["_described"] = {}
+        state.pop("record", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if not self.enabled:
+            self.record = self._record_nothing
+
     # -- reading (called by outputs) ----------------------------------------------
 
     def __len__(self) -> int:
