@@ -43,7 +43,8 @@ def run(resolver: Resolver, table: dict, names: list[str]) -> float:
                     done = True
                 elif isinstance(out, SendQuery):
                     query = dns.message.from_wire(out.wire)
-                    resolver.receive(to_wire(table[out.server].respond(query), udp=True), 0.0)
+                    resolver.receive(to_wire(table[out.server].respond(query), udp=True), 0.0,
+                                     out.server, out.port)
     return time.perf_counter() - start
 
 

@@ -3,6 +3,7 @@ real ones print (BIND 9's dig, the nslookup of bind9-host)."""
 
 from __future__ import annotations
 
+import dns.edns
 import dns.flags
 import dns.message
 import dns.rcode
@@ -67,8 +68,8 @@ class Dig(App):
         rng = self.network.rng
         self.engine = DigEngine(self.query_name, self.rdtype, int_to_ip(self._server_ip),
                                 trace=self.trace, tcp=self.tcp, timeout=self.timeout,
-                                tries=self.tries,
-                                new_id=lambda: rng.randrange(1 << 16))
+                                tries=self.tries, new_id=lambda: rng.randrange(1 << 16),
+                                cookie=rng.randbytes(8), edns=self.name == "dig")
         self.driver = self.drive(self.engine)
         self.engine.start(self.env.now)
         self.driver.kick()
@@ -126,7 +127,7 @@ class Dig(App):
     def _show_answer(self, out: Answered) -> None:
         self.lines.extend(dig_text(self.query_name, self.rdtype, out.response, out.seconds,
                                    int_to_ip(self._server_ip), out.transport, out.size,
-                                   options="+tcp " if self.tcp else ""))
+                                   options="+tcp " if self.tcp else "", cookie=self.engine.cookie))
 
     def _unreachable(self, server: str) -> None:
         self.say(f";; communications error to {server}#53: timed out")
@@ -222,14 +223,18 @@ class Nslookup(Dig):
 
 
 def dig_text(name: str, rdtype: str, r: dns.message.Message, seconds: float, server: str,
-             transport: str, size: int, *, options: str = "") -> list[str]:
-    """What dig(1) prints for a response (``options``: the command line's, ``+tcp ``)."""
+             transport: str, size: int, *, options: str = "",
+             cookie: bytes | None = None) -> list[str]:
+    """What dig(1) prints for a response (``options``: the command line's, ``+tcp ``;
+    ``cookie``: the client COOKIE dig sent)."""
     flags = dns.flags.to_text(r.flags).lower()
+    additional = _count(r.additional) + (1 if r.edns >= 0 else 0)     # the OPT is one
     lines = [f"; <<>> DiG 9.18 (netsim) <<>> {options}{name} {rdtype}", ";; Got answer:",
              f";; ->>HEADER<<- opcode: QUERY, status: {dns.rcode.to_text(r.rcode())}, id: {r.id}",
              f";; flags: {flags}; QUERY: {len(r.question)}, ANSWER: {_count(r.answer)}, "
-             f"AUTHORITY: {_count(r.authority)}, ADDITIONAL: {_count(r.additional)}", "",
-             ";; QUESTION SECTION:"]
+             f"AUTHORITY: {_count(r.authority)}, ADDITIONAL: {additional}", ""]
+    lines += opt_pseudosection(r, cookie)
+    lines += [";; QUESTION SECTION:"]
     lines += [f";{q.name.to_text():<23} IN\t{dns.rdatatype.to_text(q.rdtype)}" for q in r.question]
     for title, section in (("ANSWER", r.answer), ("AUTHORITY", r.authority),
                            ("ADDITIONAL", r.additional)):
@@ -239,6 +244,35 @@ def dig_text(name: str, rdtype: str, r: dns.message.Message, seconds: float, ser
                 lines += [_tabbed(line) for line in rrset.to_text().splitlines()]
     lines += ["", f";; Query time: {round(seconds * 1000)} msec",
               f";; SERVER: {server}#53({server}) ({transport})", f";; MSG SIZE  rcvd: {size}"]
+    return lines
+
+
+def opt_pseudosection(r: dns.message.Message, cookie: bytes | None) -> list[str]:
+    """The ``;; OPT PSEUDOSECTION:`` block (BIND 9.18's ``dns_message_pseudosectiontotext``):
+    the EDNS version, flags and UDP size, then each option — a COOKIE as one hex string,
+    marked ``(good)`` when a server cookie follows ours, ``(echoed)`` when only ours came
+    back, ``(bad)`` when ours did not; others as hex bytes and their printable text. dig
+    prints the QUESTION SECTION right after it, without a blank line."""
+    if r.edns < 0:
+        return []
+    flags = "".join(f" {name}" for bit, name in ((dns.flags.DO, "do"), (0x4000, "co"))
+                    if r.ednsflags & bit)
+    mbz = r.ednsflags & 0xFFFF & ~(dns.flags.DO | 0x4000)
+    udp = f"; MBZ: 0x{mbz:04x}, udp: {r.payload}" if mbz else f"; udp: {r.payload}"
+    lines = [";; OPT PSEUDOSECTION:", f"; EDNS: version: {r.edns}, flags:{flags}{udp}"]
+    for option in r.options:
+        data = option.to_wire() or b""
+        if option.otype == dns.edns.COOKIE:
+            if cookie is not None and len(data) >= 8 and data[:8] == cookie[:8]:
+                mark = " (good)" if len(data) >= 16 else " (echoed)"
+            else:
+                mark = " (bad)"
+            lines.append(f"; COOKIE: {data.hex()}{mark}")
+            continue
+        name = "NSID:" if option.otype == dns.edns.NSID else f"OPT={int(option.otype)}:"
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in data)
+        shown = f" {''.join(f'{b:02x} ' for b in data)}(\"{text}\")" if data else ""
+        lines.append(f"; {name}{shown}")
     return lines
 
 

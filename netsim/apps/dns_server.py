@@ -6,6 +6,8 @@ message).
 
 from __future__ import annotations
 
+import random
+
 import dns.exception
 import dns.flags
 import dns.message
@@ -13,7 +15,9 @@ import dns.rcode
 import dns.rdatatype
 
 from netsim.apps.base import App
-from netsim.proto.dns import Authority, Resolved, Resolver, SendQuery, ZoneError, load_zone, to_wire
+from netsim.proto.dns import (Authority, Release, Resolved, Resolver, SendQuery, ZoneError, load_zone,
+                              to_wire)
+from netsim.proto.dns.edns import answer_edns, client_opt
 from netsim.proto.dns.queries import format_error, read_query
 from netsim.proto.dns.resolver import is_loopback
 from netsim.proto.dns.tcp import Answer, Query, TcpQuery, TcpSession
@@ -33,50 +37,72 @@ def recursive_answer(query, rcode: int, found=None) -> dns.message.Message:
     response = dns.message.make_response(query)
     response.flags |= dns.flags.RA
     response.set_rcode(rcode)
+    answer_edns(query, response)            # a version we do not speak: BADVERS
     if found is not None:
         response.answer = found.answer
         response.authority = found.authority
     return response
 
 
+def engine_rng(app, what: str) -> random.Random:
+    """A generator of the app's own, seeded from the scenario's seed and where it runs:
+    the same run draws the same IDs and ports, and no other flow's draws move."""
+    return random.Random(f"{app.network.seed}:dns:{app.node.name}:{what}")
+
+
 class Resolving:
-    """A :class:`~netsim.proto.dns.Resolver` engine at work on a node: its queries go
-    upstream over UDP (TCP after a truncated answer) from a socket of their own, and
-    each finished lookup goes to ``answered(tag, response, upstream_queries)``. Only
-    what comes from the server asked, port 53, reaches the engine (RFC 5452 §4.2)."""
+    """A :class:`~netsim.proto.dns.Resolver` engine at work on a node: each UDP query
+    goes upstream from a socket on the port the engine drew (closed again at its
+    :class:`~netsim.proto.dns.Release`), TCP after a truncated answer, and each finished
+    lookup goes to ``answered(tag, response, resolved)``. Only what comes from port 53
+    reaches the engine (RFC 5452 §4.2); the engine checks the address, port and ID."""
 
     def __init__(self, app, engine: Resolver, answered) -> None:
         self.app, self.engine, self.answered = app, engine, answered
         self.driver = EngineDriver(app.env, engine, self._on_output)
-        self.upstream = app.node.udp_open()
-        self.upstream.on_receive = self._from_upstream
+        self.sockets: dict[int, object] = {}
+
+    @staticmethod
+    def port_free(app):
+        return lambda port: port not in app.node.udp_sockets
 
     def lookup(self, query, tag) -> None:
         q = query.question[0]
         self.engine.lookup(q.name, q.rdtype, (query, tag), self.app.env.now)
         self.driver.kick()
 
-    def _from_upstream(self, payload: bytes, addr, now: float) -> None:
-        if addr[1] == PORT:
-            self._heard(payload, addr[0], now)
+    def _socket(self, port: int):
+        sock = self.sockets.get(port)
+        if sock is None:
+            sock = self.sockets[port] = self.app.node.udp_open(port)
+            sock.on_receive = lambda payload, addr, now: self._from_upstream(payload, addr, now, port)
+        return sock
 
-    def _heard(self, wire: bytes, server: str, now: float) -> None:
+    def _from_upstream(self, payload: bytes, addr, now: float, port: int) -> None:
+        if addr[1] == PORT:
+            self._heard(payload, addr[0], now, port)
+
+    def _heard(self, wire: bytes, server: str, now: float, port: int | None) -> None:
         # A server's bad bytes are ignored by the engine (the query times out and the
         # next server is asked); the boundary is for a bug.
-        contain(self.app, self.engine.receive, wire, now, server)
+        contain(self.app, self.engine.receive, wire, now, server, port)
         self.driver.kick()
 
     def _on_output(self, output) -> None:
         if isinstance(output, SendQuery):
             if output.tcp:
                 ask_tcp(self.app, output.server, output.wire, self.engine.timeout,
-                        lambda wire: self._heard(wire, output.server, self.app.env.now))
+                        lambda wire: self._heard(wire, output.server, self.app.env.now, None))
             else:
-                self.upstream.sendto(output.wire, (output.server, PORT))
+                self._socket(output.port).sendto(output.wire, (output.server, PORT))
+        elif isinstance(output, Release):
+            sock = self.sockets.pop(output.port, None)
+            if sock is not None:
+                sock.close()
         elif isinstance(output, Resolved):
             query, tag = output.tag
             self.answered(tag, recursive_answer(query, output.response.rcode(), output.response),
-                          output.upstream)
+                          output)
 
 
 def serve_tcp(app, answer) -> None:
@@ -177,19 +203,18 @@ class DnsServer(App):
         self.hints = [(h["name"], h["address"]) for h in root_hints or []]
         self.queries = 0
         self.recursed = 0
-        self._chained: dict[int, tuple] = {}          # our query id → (client query, reply_to)
+        self._chained: dict[int, tuple] = {}     # our socket's port → (client query, reply_to, …)
+        self._rng = engine_rng(self, "recursive")
 
     def start(self) -> None:
         self.socket = self.node.udp_open(PORT)
         self.socket.on_receive = self._on_datagram
         serve_tcp(self, lambda wire, later: self._answer(wire, udp=False, reply_to=later))
         if self.recursion == "iterative":
-            self.resolving = Resolving(self, Resolver(root_hints=self.hints, seed=self.network.seed,
-                                                      do_not_query=self._is_self),
-                                       lambda reply_to, response, _n: self._send(response, reply_to))
-        elif self.recursion == "recursive":
-            self.upstream = self.node.udp_open()
-            self.upstream.on_receive = self._from_upstream
+            engine = Resolver(root_hints=self.hints, rng=engine_rng(self, "resolver"),
+                              do_not_query=self._is_self, port_free=Resolving.port_free(self))
+            self.resolving = Resolving(self, engine,
+                                       lambda reply_to, response, _done: self._send(response, reply_to))
 
     def _answer(self, wire: bytes, *, udp: bool, reply_to):
         """The answer's bytes, None (none: a message a server drops), or LATER (the
@@ -200,8 +225,11 @@ class DnsServer(App):
             return format_error(wire)
         self.queries += 1
         response = self.authority.respond(query, udp=udp)
+        # A referral or a name in none of our zones: recursion's (a FORMERR or BADVERS
+        # is the query's own fault, and answered as it is).
         if self.recursion != "none" and query.flags & dns.flags.RD and \
-                not response.flags & dns.flags.AA:
+                not response.flags & dns.flags.AA and \
+                response.rcode() in (dns.rcode.NOERROR, dns.rcode.REFUSED):
             self.recursed += 1
             self._recurse(query, response, reply_to)
             return LATER
@@ -232,25 +260,27 @@ class DnsServer(App):
             return
         ask = dns.message.make_query(q.name, q.rdtype)
         ask.flags |= dns.flags.RD
-        ask.id = self.network.rng.randrange(1 << 16)
-        self._chained[ask.id] = (query, reply_to, servers[0], ask.question)
-        self.upstream.sendto(ask.to_wire(), (servers[0], PORT))
+        client_opt(ask, do=True)
+        # A socket of its own (a random port) and a random ID for every query (RFC 5452 §9.1).
+        upstream = self.node.udp_open()
+        ask.id = self._rng.randrange(1 << 16)
+        self._chained[upstream.port] = (query, reply_to, servers[0], ask)
+        upstream.on_receive = lambda payload, addr, _now: contain(
+            self, self._take_upstream, payload, addr, upstream)
+        upstream.sendto(ask.to_wire(), (servers[0], PORT))
 
-    def _from_upstream(self, payload, addr, _now) -> None:
-        contain(self, self._take_upstream, payload, addr)
-
-    def _take_upstream(self, payload: bytes, addr) -> None:
+    def _take_upstream(self, payload: bytes, addr, upstream) -> None:
         try:
             response = dns.message.from_wire(payload)
         except dns.exception.DNSException:              # the server's garbage: ignored
             return
-        waiting = self._chained.get(response.id)
+        query, reply_to, server, ask = self._chained[upstream.port]
         # Only the answer from the server asked, to the question asked (RFC 5452 §9.1).
-        if waiting is None or (addr[0], addr[1]) != (waiting[2], PORT) or \
-                response.question != waiting[3]:
+        if (addr[0], addr[1]) != (server, PORT) or response.id != ask.id or \
+                not response.flags & dns.flags.QR or response.question != ask.question:
             return
-        del self._chained[response.id]
-        query, reply_to = waiting[:2]
+        del self._chained[upstream.port]
+        upstream.close()
         self._send(recursive_answer(query, response.rcode(), response), reply_to)
 
     def _send(self, response, reply_to) -> None:
@@ -286,6 +316,18 @@ class DnsResolver(App):
         "forward": {"type": "string", "description": "ask this resolver instead (node or IPv4)"},
         "timeout": {"$ref": "#/$defs/interval", "default": "2s",
                     "description": "how long to wait for a server before the next"},
+        "qname_minimisation": {"type": "boolean", "default": True,
+                               "description": "tell each server only one label more than "
+                                              "its zone, as Unbound does (RFC 9156); false: "
+                                              "the textbook's full name at every step"},
+        "randomize": {"type": "boolean", "default": True,
+                      "description": "a random ID and source port per query, and only "
+                                     "records in the bailiwick of the server asked (RFC "
+                                     "5452); false: a 1990s resolver — counted IDs, one "
+                                     "port, every record believed"},
+        "cache_size": {"type": "integer", "minimum": 1, "default": 10000,
+                       "description": "records and negative answers the cache holds; the "
+                                      "least recently used goes first"},
     }
     REQUIRED: list = []
     SERVICE = True
@@ -294,13 +336,16 @@ class DnsResolver(App):
                "root_hints": [{"name": "a.root-servers.net", "address": "198.41.0.4"}]}
 
     def __init__(self, node, *, root_hints: list[dict] | None = None, forward: str | None = None,
-                 timeout: float = 2.0, at: float = 0.0) -> None:
+                 timeout: float = 2.0, qname_minimisation: bool = True, randomize: bool = True,
+                 cache_size: int = 10000, at: float = 0.0) -> None:
         super().__init__(node, at=at)
         if not root_hints and not forward:
             raise ValueError("a resolver needs root_hints or forward")
         self.hints = [(h["name"], h["address"]) for h in root_hints or []]
         self.forward_to = forward
         self.timeout = timeout
+        self.options = {"qname_minimisation": qname_minimisation, "randomize": randomize,
+                        "cache_size": cache_size}
         self.clients = 0
         #: Each client question answered: when, what, and how many queries it cost upstream.
         self.lookups: list[dict] = []
@@ -308,7 +353,8 @@ class DnsResolver(App):
     def start(self) -> None:
         forward = int_to_ip(self.resolve(self.forward_to)[1]) if self.forward_to else None
         self.engine = Resolver(root_hints=self.hints, forward=forward, timeout=self.timeout,
-                               seed=self.network.seed, do_not_query=self._is_self)
+                               rng=engine_rng(self, "resolver"), do_not_query=self._is_self,
+                               port_free=Resolving.port_free(self), **self.options)
         self.resolving = Resolving(self, self.engine, self._answered)
         self.socket = self.node.udp_open(PORT)
         self.socket.on_receive = self._on_datagram
@@ -329,15 +375,19 @@ class DnsResolver(App):
         if query is None:
             return format_error(wire)
         self.clients += 1
+        if query.edns > 0:                                  # RFC 6891 §6.1.3: BADVERS
+            return to_wire(recursive_answer(query, dns.rcode.NOERROR), udp=not callable(reply_to))
         self.resolving.lookup(query, reply_to)
         return LATER
 
-    def _answered(self, reply_to, response, upstream: int) -> None:
+    def _answered(self, reply_to, response, resolved: Resolved) -> None:
         q = response.question[0]
+        upstream = resolved.upstream
         self.lookups.append({"t": round(self.env.now, 6), "name": q.name.to_text(),
                              "type": dns.rdatatype.to_text(q.rdtype),
                              "rcode": dns.rcode.to_text(response.rcode()),
-                             "upstream_queries": upstream, "from_cache": upstream == 0})
+                             "upstream_queries": upstream, "from_cache": upstream == 0,
+                             "asked": list(resolved.asked)})
         if callable(reply_to):                              # a TCP client's session
             reply_to(to_wire(response, udp=False))
         else:                                               # a UDP client's address
@@ -345,11 +395,20 @@ class DnsResolver(App):
 
     def summary_line(self) -> str:
         e = self.engine
-        return (f"dns-resolver: {self.clients} client queries, {e.upstream_queries} sent upstream, "
+        line = (f"dns-resolver: {self.clients} client queries, {e.upstream_queries} sent upstream, "
                 f"{e.cache_hits} answered from the cache")
+        if e.unwanted:
+            line += f", {e.unwanted} unwanted replies dropped"
+        if not e.randomize:
+            line += f" (randomize: false — IDs counted up, every query from port {e.fixed_port})"
+        elif not e.qname_minimisation and not e.forward:
+            line += " (qname_minimisation: false — every server asked the full name)"
+        return line
 
     def result(self) -> dict:
         e = self.engine
         return {"client_queries": self.clients, "upstream_queries": e.upstream_queries,
-                "cache_hits": e.cache_hits, "lookups": self.lookups,
+                "cache_hits": e.cache_hits, "unwanted_replies": e.unwanted,
+                "out_of_bailiwick_dropped": e.out_of_bailiwick, "cache_evicted": e.cache.evicted,
+                "answer_space": e.answer_space, "lookups": self.lookups,
                 "cache": e.cache_entries(self.env.now)}

@@ -9,6 +9,8 @@ answer in simulated time, as a real one waits in getaddrinfo.
 
 from __future__ import annotations
 
+import random
+
 from netsim.sim.driver import EngineDriver
 from netsim.sim.runtime import contain
 from netsim.wire.addr import ip_to_int
@@ -28,7 +30,8 @@ def hosts_entry(network, name: str) -> int | None:
 
 
 class NameService:
-    """A node's stub resolver and its UDP socket, made on the first DNS lookup."""
+    """A node's stub resolver, made on the first DNS lookup, and the UDP socket of each
+    lookup (on the port the engine drew; closed when the lookup ends, as glibc's)."""
 
     def __init__(self, node) -> None:
         from netsim.proto.dns.stub import StubResolver      # dnspython only when DNS is used
@@ -37,10 +40,10 @@ class NameService:
         self.env = node.env
         self.name = "getaddrinfo"           # who a contained failure is noted for
         self.engine = StubResolver(list(getattr(node, "dns_servers", [])),
-                                   seed=node.network.seed)
+                                   rng=random.Random(f"{node.network.seed}:dns:{node.name}:stub"),
+                                   port_free=lambda port: port not in node.udp_sockets)
         self.driver = EngineDriver(node.env, self.engine, self._on_output)
-        self.socket = node.udp_open()
-        self.socket.on_receive = self._on_datagram
+        self.sockets: dict[int, object] = {}
 
     def lookup(self, name: str, rdtype: str = "A"):
         event = self.node.env.event()
@@ -50,18 +53,27 @@ class NameService:
         self.driver.kick()
         return event
 
-    def _on_datagram(self, payload, addr, now) -> None:
+    def _on_datagram(self, payload, addr, now, port: int) -> None:
         if addr[1] != PORT:
             return                          # not from a name server's port: not an answer
         # The stub drops what it cannot use; the boundary is for a bug.
-        contain(self, self.engine.receive, payload, ip_to_int(addr[0]), now)
+        contain(self, self.engine.receive, payload, ip_to_int(addr[0]), now, port)
         self.driver.kick()
 
     def _on_output(self, output) -> None:
-        from netsim.proto.dns.stub import Ask
+        from netsim.proto.dns.stub import Ask, Release
 
         if isinstance(output, Ask):
-            self.socket.sendto(output.wire, (output.server, PORT))
+            sock = self.sockets.get(output.port)
+            if sock is None:
+                sock = self.sockets[output.port] = self.node.udp_open(output.port)
+                sock.on_receive = lambda payload, addr, now, port=output.port: \
+                    self._on_datagram(payload, addr, now, port)
+            sock.sendto(output.wire, (output.server, PORT))
+        elif isinstance(output, Release):
+            sock = self.sockets.pop(output.port, None)
+            if sock is not None:
+                sock.close()
         else:
             output.tag.succeed(output)
 

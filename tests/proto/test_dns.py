@@ -7,7 +7,8 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from netsim.proto.dns import Authority, Resolved, Resolver, SendQuery, ZoneError, load_zone, to_wire
+from netsim.proto.dns import (Authority, Release, Resolved, Resolver, SendQuery, ZoneError, load_zone,
+                              to_wire)
 
 SOA = "@ SOA ns1 admin 1 7200 900 1209600 300"
 ROOT = Authority([load_zone(".", [SOA.replace("ns1", "a.root-servers.net."),
@@ -21,7 +22,8 @@ COM = Authority([load_zone("com", [SOA, "@ NS a.gtld-servers.net.",
                                    "ns.other.net. A 10.0.7.53"])])
 DOMAIN = Authority([load_zone("163.com", [SOA, "@ NS ns1", "ns1 A 10.0.3.53", "@ MX 10 mail",
                                           "mail 600 A 10.0.3.25", "www 300 CNAME mail",
-                                          "big TXT " + " ".join(f'"{"x" * 200}"' for _ in range(4))])])
+                                          "big TXT " + " ".join(f'"{"x" * 200}"' for _ in range(8)),
+                                          "medium TXT " + " ".join(f'"{"x" * 200}"' for _ in range(4))])])
 OTHER = Authority([load_zone("other.net", [SOA, "@ NS ns", "ns A 10.0.7.53"]),
                    load_zone("glueless.com", [SOA, "@ NS ns.other.net.", "www A 10.0.8.80"])])
 
@@ -32,6 +34,7 @@ class Wire:
         self.silent = set(silent)
         self.now = 0.0
         self.sent = []
+        self.open_ports = set()
 
     def run(self, resolver, until=60.0):
         results = []
@@ -41,7 +44,12 @@ class Wire:
                 if isinstance(out, Resolved):
                     results.append(out)
                     continue
+                if isinstance(out, Release):
+                    self.open_ports.remove(out.port)
+                    continue
                 assert isinstance(out, SendQuery)
+                if not out.tcp:
+                    self.open_ports.add(out.port)
                 query = dns.message.from_wire(out.wire)        # dnspython parses what we send
                 self.sent.append((out.server, query.question[0].name.to_text(), out.tcp))
                 if out.server in self.silent:
@@ -50,7 +58,7 @@ class Wire:
                 wire = to_wire(response, udp=not out.tcp)
                 dns.message.from_wire(wire)
                 self.now += 0.01
-                resolver.receive(wire, self.now)
+                resolver.receive(wire, self.now, out.server, out.port)
             if not outs:
                 timer = resolver.get_timer()
                 if timer is None or timer > until:
@@ -190,11 +198,11 @@ def spoofs_then_answers(resolver, spoof):
     wire = Wire(SERVERS)
     real_receive = resolver.receive
 
-    def receive(data, now, server=None):
+    def receive(data, now, server, port):
         query = dns.message.from_wire(asked[-1][1])
         fake, source = spoof(query, asked[-1][0])
-        real_receive(fake, now, source)
-        real_receive(data, now, server if server is not None else asked[-1][0])
+        real_receive(fake, now, source, port)
+        real_receive(data, now, server, port)
 
     asked = []
     real_outputs = resolver.outputs

@@ -5,7 +5,7 @@ import dns.flags
 import dns.message
 
 from netsim.proto.dns import Authority, load_zone, to_wire
-from netsim.proto.dns.stub import NOT_KNOWN, TRY_AGAIN, Answer, Ask, StubResolver
+from netsim.proto.dns.stub import NOT_KNOWN, TRY_AGAIN, Answer, Ask, Release, StubResolver
 
 ZONE = Authority([load_zone("example.com", ["@ SOA ns admin 1 7200 900 1209600 300", "@ NS ns",
                                             "ns A 10.0.0.53", "www CNAME web", "web A 10.0.0.80",
@@ -22,12 +22,15 @@ def run(stub, answering=(1,), until=60.0):
             if isinstance(out, Answer):
                 answers.append(out)
                 continue
+            if isinstance(out, Release):
+                continue
             assert isinstance(out, Ask)
             query = dns.message.from_wire(out.wire)
             assert query.flags & dns.flags.RD                 # a stub asks for recursion
             asked.append((now, out.server))
             if out.server in answering:
-                stub.receive(to_wire(ZONE.respond(query, udp=True), udp=True), out.server, now)
+                stub.receive(to_wire(ZONE.respond(query, udp=True), udp=True), out.server, now,
+                             out.port)
             outs += stub.outputs()
         timer = stub.get_timer()
         if timer is None or timer > until:
@@ -79,6 +82,6 @@ def test_no_servers_and_garbage():
     assert stub.outputs()[0].error == TRY_AGAIN
     stub = StubResolver([1])
     stub.lookup("www.example.com", "A", "t", 0.0)
-    stub.outputs()
-    stub.receive(b"\x00garbage", 1, 0.1)
+    (ask,) = stub.outputs()
+    stub.receive(b"\x00garbage", 1, 0.1, ask.port)
     assert stub.outputs() == [] and stub.get_timer() == 5.0

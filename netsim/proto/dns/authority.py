@@ -1,13 +1,17 @@
-"""An authoritative name server's answers (RFC 1034 §4.3.2, RFC 1035 §4.1, RFC 2308).
+"""An authoritative name server's answers (RFC 1034 §4.3.2, RFC 1035 §4.1, RFC 2308,
+RFC 4592, RFC 6891).
 
 :class:`Authority` holds zones written in the master-file format (RFC 1035 §5) and
 answers a query message with a response message: the records asked for with AA set;
 a CNAME and, inside the zone, what it points to; a referral — the child zone's NS
 records in the authority section and their addresses ("glue") in the additional
-section, AA clear — for a name below a delegation; NXDOMAIN or an empty answer with
-the zone's SOA for negative caching (RFC 2308 §3); REFUSED for a name in no zone it
-serves. A response larger than 512 bytes over UDP is cut to its header and question
-with TC set (RFC 1035 §4.2.1), and the client asks again over TCP.
+section, AA clear — for a name below a delegation; a wildcard's records under the
+name asked (RFC 4592 §3.3.1: ``*.163.com`` answers for any name below ``163.com``
+that does not exist); NXDOMAIN, or an empty answer (NODATA, also for an empty
+non-terminal: a name with no records but names below it, RFC 8020 §2), with the
+zone's SOA for negative caching, its TTL the lesser of the SOA's own and its MINIMUM
+(RFC 2308 §3); REFUSED for a name in no zone it serves. A query with EDNS gets an
+OPT back and an answer as big as it said it can take (:mod:`netsim.proto.dns.edns`).
 
 Wire format, names and record data are dnspython's; the logic is ours.
 """
@@ -25,8 +29,10 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-#: RFC 1035 §4.2.1: the most a UDP response may carry without EDNS.
-UDP_LIMIT = 512
+from netsim.proto.dns.edns import UDP_LIMIT, answer_edns, to_wire
+from netsim.proto.dns.queries import format_error, read_query
+
+__all__ = ["UDP_LIMIT", "Authority", "ZoneError", "load_zone", "to_wire"]
 
 
 class ZoneError(ValueError):
@@ -57,6 +63,14 @@ class Authority:
     def __init__(self, zones: list[dns.zone.Zone]) -> None:
         self.zones = sorted(zones, key=lambda z: len(z.origin), reverse=True)
         self.answered = 0
+        self._names: dict[int, set] = {}      # per zone: every name that exists in it
+
+    def answer(self, wire: bytes, *, udp: bool = True) -> bytes | None:
+        """A query's bytes in, the answer's bytes out (None: a message a server drops)."""
+        query = read_query(wire)
+        if query is None:
+            return format_error(wire)
+        return to_wire(self.respond(query, udp=udp), udp=udp)
 
     def zone_for(self, name: dns.name.Name) -> dns.zone.Zone | None:
         """The closest enclosing zone this server has (the longest origin)."""
@@ -69,6 +83,9 @@ class Authority:
         self.answered += 1
         response = dns.message.make_response(query)
         response.flags &= ~dns.flags.RA
+        answer_edns(query, response)
+        if response.rcode() == dns.rcode.BADVERS:
+            return response
         if len(query.question) != 1 or query.opcode() != dns.opcode.QUERY:
             response.set_rcode(dns.rcode.FORMERR if len(query.question) != 1 else dns.rcode.NOTIMP)
             return response
@@ -95,9 +112,14 @@ class Authority:
             return
         response.flags |= dns.flags.AA
         node = zone.get_node(name)
-        if node is None:
-            if not response.answer:
-                response.set_rcode(dns.rcode.NXDOMAIN)
+        if node is None and not self._exists(zone, name):
+            node = zone.get_node(self._wildcard(zone, name))     # RFC 4592 §3.3.1
+            if node is None:
+                if not response.answer:
+                    response.set_rcode(dns.rcode.NXDOMAIN)
+                response.authority.append(_soa(zone))
+                return
+        if node is None:                                         # an empty non-terminal
             response.authority.append(_soa(zone))
             return
         found = node.get_rdataset(dns.rdataclass.IN, rdtype)
@@ -116,6 +138,29 @@ class Authority:
             return
         response.authority.append(_soa(zone))          # NODATA (RFC 2308 §2.2)
 
+    def _exists(self, zone, name) -> bool:
+        """Whether ``name`` exists in ``zone``: it has records, or a name below it has
+        (an empty non-terminal, RFC 4592 §2.2.2)."""
+        names = self._names.get(id(zone))
+        if names is None:
+            names = set()
+            for owner in zone.nodes:
+                while owner not in names and owner.is_subdomain(zone.origin):
+                    names.add(owner)
+                    if owner == zone.origin:
+                        break
+                    owner = owner.parent()
+            self._names[id(zone)] = names
+        return name in names
+
+    def _wildcard(self, zone, name) -> dns.name.Name:
+        """The source of synthesis for a name that does not exist (RFC 4592 §3.3.1): the
+        ``*`` label under its closest encloser — the longest ancestor that exists."""
+        encloser = name.parent()
+        while encloser != zone.origin and not self._exists(zone, encloser):
+            encloser = encloser.parent()
+        return dns.name.Name((b"*",) + encloser.labels)
+
     @staticmethod
     def _additional(response, zone, rdataset) -> None:
         names = [rd.exchange if rdataset.rdtype == dns.rdatatype.MX else rd.target for rd in rdataset]
@@ -124,18 +169,6 @@ class Authority:
                 a = zone.get_rdataset(target, dns.rdatatype.A)
                 if a is not None:
                     response.additional.append(_rrset(target, a))
-
-
-def to_wire(response: dns.message.Message, *, udp: bool) -> bytes:
-    """The response's bytes; over UDP, cut to header and question with TC if too big."""
-    wire = response.to_wire()
-    if udp and len(wire) > UDP_LIMIT:
-        short = dns.message.Message(id=response.id)
-        short.flags = response.flags | dns.flags.TC
-        short.set_rcode(response.rcode())
-        short.question = list(response.question)
-        wire = short.to_wire()
-    return wire
 
 
 def _delegation(zone, name):
@@ -156,5 +189,9 @@ def _rrset(name, rdataset) -> dns.rrset.RRset:
 
 
 def _soa(zone) -> dns.rrset.RRset:
+    """The SOA that goes with a negative answer, its TTL the lesser of its own and its
+    MINIMUM field: how long the answer may be cached (RFC 2308 §3)."""
     soa = zone.get_rdataset(zone.origin, dns.rdatatype.SOA)
-    return _rrset(zone.origin, soa)
+    rrset = _rrset(zone.origin, soa)
+    rrset.ttl = min(soa.ttl, soa[0].minimum)
+    return rrset

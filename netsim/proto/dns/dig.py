@@ -2,7 +2,11 @@
 with a lookup — one question with retries, ``+trace``'s walk down from the root, the
 retry over TCP after a truncated answer — and how it takes what comes back.
 
-Asking. A query goes to the server over UDP; with no answer in ``timeout`` it is sent
+Asking. Every query is made as dig 9.18 makes it (``dighost.c``'s ``setup_lookup``): RD
+(but not in ``+trace``'s walk), AD (``+adflag``, on by default), and an OPT record
+(``+edns=0``) advertising 1232 bytes with a client COOKIE (RFC 7873 §5.1: eight bytes,
+the same for the whole run); nslookup's (``edns=False``) carry RD alone, as
+``make_empty_lookup`` leaves them. A query goes to the server over UDP; with no answer in ``timeout`` it is sent
 again with a new id, ``tries`` times in all, then the server is unreachable. An answer
 with TC set is asked again over TCP (RFC 7766 §5) — with ``tcp`` (``dig +tcp``) every
 question is — on a connection of its own, which the application opens for the engine
@@ -41,6 +45,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from netsim.errors import PeerError
+from netsim.proto.dns.edns import client_opt
 from netsim.proto.dns.queries import HEADER_SIZE
 
 PORT = 53
@@ -130,10 +135,12 @@ class _Exchange:
 class DigEngine:
     def __init__(self, name: str, rdtype: str, server: str, *, trace: bool = False,
                  tcp: bool = False, timeout: float = 5.0, tries: int = 3,
-                 new_id: Callable[[], int]) -> None:
+                 new_id: Callable[[], int], cookie: bytes | None = None,
+                 edns: bool = True) -> None:
         self.name, self.rdtype, self.server = name, rdtype, server
         self.trace, self.tcp, self.timeout, self.tries = trace, tcp, timeout, tries
         self._new_id = new_id
+        self.cookie, self.edns = cookie, edns
         self.attempts = 0               # queries sent, all exchanges together
         self.finished = False
         self.error: str | None = None
@@ -158,9 +165,9 @@ class DigEngine:
         self._sent_at = now
         if self.trace:
             self._out.append(Say(f"; <<>> DiG 9.18 (netsim) <<>> +trace {self.name} {self.rdtype}"))
-            self._ask(self.server, dns.message.make_query(".", "NS"), self._roots, now)
+            self._ask(self.server, self._query(".", "NS"), self._roots, now)
         else:
-            self._ask(self.server, dns.message.make_query(self.name, self.rdtype), self._answer, now)
+            self._ask(self.server, self._query(self.name, self.rdtype), self._answer, now)
 
     def receive(self, wire: bytes, source: tuple[str, int], now: float) -> None:
         """A datagram from ``source`` (address, port) on the lookup's UDP socket."""
@@ -244,6 +251,14 @@ class DigEngine:
         return self._exchange.deadline if self._exchange is not None else None
 
     # -- asking ----------------------------------------------------------------------------------
+
+    def _query(self, name, rdtype) -> dns.message.Message:
+        """A query as dig makes one: RD and AD set, EDNS(0) with 1232 bytes and a COOKIE."""
+        query = dns.message.make_query(name, rdtype)
+        if self.edns:
+            query.flags |= dns.flags.AD
+            client_opt(query, cookie=self.cookie)
+        return query
 
     def _ask(self, server: str, query: dns.message.Message, then, now: float) -> None:
         self._exchange = _Exchange(server, query, then, tcp=self.tcp)
@@ -332,7 +347,7 @@ class DigEngine:
         self._ns = sorted(self._servers)[0]
         address = self._glue.get(self._ns)
         if address is None:
-            self._ask(self.server, dns.message.make_query(self._ns, "A"), self._ns_address, now)
+            self._ask(self.server, self._query(self._ns, "A"), self._ns_address, now)
         else:
             self._ask_referred(address, now)
 
@@ -344,7 +359,7 @@ class DigEngine:
         self._ask_referred(addresses[0], now)
 
     def _ask_referred(self, address: str, now: float) -> None:
-        query = dns.message.make_query(self.name, self.rdtype)
+        query = self._query(self.name, self.rdtype)
         query.flags &= ~dns.flags.RD
         self._step_sent_at = now
         self._ask(address, query, self._referred, now)

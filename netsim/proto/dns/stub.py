@@ -8,14 +8,23 @@ it), NXDOMAIN ("Name or service not known"), or SERVFAIL/REFUSED ("Temporary
 failure in name resolution", as getaddrinfo's EAI_AGAIN). The stub keeps no cache:
 caching is the recursive server's job.
 
+As glibc (``res_send.c``, RFC 5452 §9.1): every lookup gets a random ID, and its
+queries leave from a socket of their own — a random port from Linux's ephemeral range,
+both drawn from the seeded generator — that closes when the lookup ends; an answer is
+one that comes to that port, from a server asked, port 53 (the application checks the
+port), with QR set, that ID and the question asked. No OPT record: glibc sends EDNS
+only with ``options edns0``.
+
 Inputs: :meth:`lookup`, :meth:`receive`, :meth:`handle_timer`. Outputs:
-:class:`Ask` (a query for a server over UDP) and :class:`Answer`.
+:class:`Ask` (a query for a server over UDP, from a port), :class:`Release` (the port
+is no lookup's any more) and :class:`Answer`.
 """
 
 from __future__ import annotations
 
-import itertools
+import random
 from dataclasses import dataclass
+from typing import Callable
 
 import dns.exception
 import dns.flags
@@ -25,6 +34,8 @@ import dns.rcode
 import dns.rdatatype
 
 NOT_KNOWN = "Name or service not known"
+#: Linux's ip_local_port_range: where a socket bound to port 0 gets its port.
+EPHEMERAL = (32768, 60999)
 TRY_AGAIN = "Temporary failure in name resolution"
 
 
@@ -32,6 +43,13 @@ TRY_AGAIN = "Temporary failure in name resolution"
 class Ask:
     server: int                 # IPv4 address as an int
     wire: bytes
+    port: int                   # the lookup's source port
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """No lookup waits on UDP ``port`` any more: its socket can close."""
+    port: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,43 +65,55 @@ class Answer:
 class _Lookup:
     tag: object
     query: dns.message.Message
+    port: int
     sent: int = 0
     deadline: float | None = None
 
 
 class StubResolver:
     def __init__(self, servers: list[int], *, timeout: float = 5.0, attempts: int = 2,
-                 seed: int = 0) -> None:
+                 seed: int = 0, rng: random.Random | None = None,
+                 port_free: Callable[[int], bool] | None = None) -> None:
         self.servers = list(servers)
         self.timeout, self.attempts = timeout, attempts
-        self._ids = itertools.count((seed * 4099) % 50000 + 1)
-        self._pending: dict[int, _Lookup] = {}
+        self.rng = rng if rng is not None else random.Random(seed)
+        self.port_free = port_free or (lambda _port: True)
+        self._pending: dict[int, _Lookup] = {}        # by port
         self._out: list = []
         self.queries_sent = 0
 
     def lookup(self, name: str, rdtype: str | int, tag: object, now: float) -> None:
         query = dns.message.make_query(name, rdtype)
-        query.id = next(self._ids) & 0xFFFF
+        query.id = self.rng.randrange(1 << 16)
         query.flags |= dns.flags.RD
-        lookup = _Lookup(tag, query)
         if not self.servers:
             self._out.append(Answer(tag=tag, name=name, addresses=(), error=TRY_AGAIN))
             return
-        self._pending[query.id] = lookup
+        lookup = _Lookup(tag, query, self._draw_port())
+        self._pending[lookup.port] = lookup
         self._send(lookup, now)
 
-    def receive(self, wire: bytes, server: int, now: float) -> None:
-        # As glibc's send_dg: bytes that do not parse, an answer from a server not in
-        # the list, to another id or question, are dropped and the lookup waits on.
+    def _draw_port(self) -> int:
+        lo, hi = EPHEMERAL
+        for _ in range(1000):
+            port = self.rng.randint(lo, hi)
+            if port not in self._pending and self.port_free(port):
+                return port
+        raise RuntimeError("no free UDP port for a lookup")
+
+    def receive(self, wire: bytes, server: int, now: float, port: int) -> None:
+        """A datagram from ``server`` to ``port``. As glibc's send_dg: bytes that do not
+        parse, an answer from a server not in the list, to another port, id or question,
+        or without QR, are dropped and the lookup waits on."""
         try:
             response = dns.message.from_wire(wire)
         except dns.exception.DNSException:
             return
-        lookup = self._pending.get(response.id)
-        if lookup is None or server not in self.servers or not response.flags & dns.flags.QR \
-                or response.question != lookup.query.question:
+        lookup = self._pending.get(port)
+        if lookup is None or response.id != lookup.query.id or server not in self.servers or \
+                not response.flags & dns.flags.QR or response.question != lookup.query.question:
             return
-        del self._pending[response.id]
+        self._end(lookup)
         q = lookup.query.question[0]
         name = q.name.to_text(omit_final_dot=True)
         rcode = response.rcode()
@@ -104,10 +134,10 @@ class StubResolver:
                                 server=server))
 
     def handle_timer(self, now: float) -> None:
-        for qid, lookup in list(self._pending.items()):
+        for lookup in list(self._pending.values()):
             if lookup.deadline is not None and now >= lookup.deadline:
                 if lookup.sent >= self.attempts * len(self.servers):
-                    del self._pending[qid]
+                    self._end(lookup)
                     q = lookup.query.question[0]
                     self._out.append(Answer(tag=lookup.tag, name=q.name.to_text(omit_final_dot=True),
                                             addresses=(), error=TRY_AGAIN))
@@ -119,7 +149,11 @@ class StubResolver:
         lookup.sent += 1
         lookup.deadline = now + self.timeout
         self.queries_sent += 1
-        self._out.append(Ask(server=server, wire=lookup.query.to_wire()))
+        self._out.append(Ask(server=server, wire=lookup.query.to_wire(), port=lookup.port))
+
+    def _end(self, lookup: _Lookup) -> None:
+        del self._pending[lookup.port]
+        self._out.append(Release(lookup.port))
 
     # -- sans-I/O contract ----------------------------------------------------------------------
 
