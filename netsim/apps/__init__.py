@@ -9,6 +9,7 @@ from netsim.apps.base import App, resolve
 from netsim.apps.browser import Browser
 from netsim.apps.dhcp import DhcpClientApp, DhcpRelay, DhcpServerApp
 from netsim.apps.dig import Dig, Nslookup
+from netsim.apps.dns_attack import DnsPoison
 from netsim.apps.dns_server import DnsResolver, DnsServer
 from netsim.apps.ftp import Ftp, FtpGet, FtpPut, FtpServer
 from netsim.apps.http import HttpGet, HttpServer
