@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from netsim.trace.outfiles import open_new, refuse_links, write_into_place
 from netsim.trace.summary import frame_counts
 
 
@@ -99,6 +100,7 @@ def run_scenario(scenario, outdir: str | Path | None = None, *, seed: int | None
         if outdir is None:
             raise ValueError("a streaming run writes as it goes: give it an output folder")
         from netsim.trace.stream import StreamingTrace
+        refuse_links(Path(outdir), ["pcap", "trace.jsonl", "summary.json"])
         trace = StreamingTrace(Path(outdir), [o for o in wanted if o in ("pcap", "jsonl")])
     # matplotlib imported by another process while this one builds and runs the network.
     painter = None
@@ -193,8 +195,12 @@ def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = N
     outdir.mkdir(parents=True, exist_ok=True)
     wanted = result.scenario.outputs if outputs is None else outputs
     trace = result.network.trace
+    # A symbolic link planted where a file or folder goes is refused before anything is
+    # written (the writers refuse or replace one planted later: netsim.trace.outfiles).
+    refuse_links(outdir, planned_names(result, wanted, outdir))
     jobs = {
-        "pcap": lambda: write_link_pcaps(trace, outdir / "pcap", list(result.network.links)),
+        "pcap": lambda: write_link_pcaps(trace, outdir / "pcap", list(result.network.links),
+                                         root=outdir),
         "jsonl": lambda: [write_jsonl(trace, outdir / "trace.jsonl")],
         "sequence": lambda: write_sequence(trace, outdir, result.scenario.data.get("sequence", {})),
         "timeline": lambda: write_timelines(trace, outdir),
@@ -219,9 +225,30 @@ def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = N
     files = [path for name in jobs for path in written[name]]
     # The summary is always written: it is what the run found.
     path = outdir / "summary.json"
-    path.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with open_new(path, "w") as out:
+        out.write(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n")
     files.append(path)
     return files
+
+
+#: What each output writes in the output folder (the timelines' cwnd-NODE.png also).
+OUTPUT_NAMES = {"jsonl": ["trace.jsonl"],
+                "sequence": [f"sequence.{ext}" for ext in ("svg", "png", "mmd", "puml")],
+                "timeline": ["timeline.png", "cwnd.png", "waterfall.png"],
+                "topology": ["topology.png"]}
+
+
+def planned_names(result: RunResult, wanted, outdir: Path) -> list[str]:
+    """Every name under ``outdir`` the outputs ``wanted`` may write."""
+    from netsim.trace.pcap import file_name
+    names = ["summary.json"]
+    for output in wanted:
+        names += OUTPUT_NAMES.get(output, [])
+    if "timeline" in wanted:
+        names += [p.name for p in outdir.glob("cwnd-*.png")]
+    if "pcap" in wanted:
+        names += ["pcap"] + [f"pcap/{file_name(link)}" for link in result.network.links]
+    return names
 
 
 def write_topology(trace, outdir: Path) -> list[Path]:
@@ -231,7 +258,7 @@ def write_topology(trace, outdir: Path) -> list[Path]:
 
 def _save(fig, path: Path) -> Path:
     from netsim.viz.render import save_figure
-    return save_figure(fig, path)
+    return write_into_place(path, lambda part: save_figure(fig, part))
 
 
 def sequence_options(spec: dict) -> dict:
@@ -254,7 +281,8 @@ def write_sequence(trace, outdir: Path, spec: dict) -> list[Path]:
     from netsim.viz import sequence_diagram
     diagram = sequence_diagram(trace, **sequence_options(spec))
     canvas = diagram.canvas()            # drawn once, saved in both picture formats
-    return [diagram.save(outdir / f"sequence.{ext}", canvas) for ext in ("svg", "png", "mmd", "puml")]
+    return [write_into_place(outdir / f"sequence.{ext}", lambda part: diagram.save(part, canvas))
+            for ext in ("svg", "png", "mmd", "puml")]
 
 
 #: Congestion records a second sender needs for a cwnd plot of its own (a bulk transfer,

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
+from netsim.trace.outfiles import open_new
 from netsim.trace.recorder import KIND_NAMES, Cause, Note, Port, Trace
 
 
@@ -69,7 +70,9 @@ def meta_row(trace: Trace) -> dict:
 
 
 def write_jsonl(trace: Trace, path: Path) -> Path:
-    with path.open("w", encoding="utf-8") as out:
+    """The trace as JSON Lines at ``path``, never written through a link planted there
+    (:func:`netsim.trace.outfiles.open_new`)."""
+    with open_new(Path(path), "w") as out:
         out.write(json.dumps(meta_row(trace), ensure_ascii=False, separators=(",", ":")) + "\n")
         for _key, row in trace_rows(trace):
             out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from netsim.trace.outfiles import make_folder, open_new
 from netsim.trace.recorder import TX, Trace
 
 _PCAP_NS_MAGIC = 0xA1B23C4D
@@ -41,18 +42,21 @@ def file_name(link: str, limit: int = 120) -> str:
     return f"{link.encode()[:limit - 16].decode(errors='ignore')}-{digest}.pcap"
 
 
-def write_link_pcaps(trace: Trace, directory: Path, links: list[str] | None = None) -> list[Path]:
+def write_link_pcaps(trace: Trace, directory: Path, links: list[str] | None = None, *,
+                     root: Path | None = None) -> list[Path]:
     """Write ``<directory>/<link>.pcap`` for every link (empty files for silent links),
     in one pass over the records in time order, each frame written as it comes: no
-    capture is held in memory."""
-    directory.mkdir(parents=True, exist_ok=True)
+    capture is held in memory. Nothing is written through a symbolic link at a file,
+    nor at a folder between ``root`` (the output folder; default ``directory``) and it
+    (:mod:`netsim.trace.outfiles`)."""
+    directory = make_folder(Path(directory), directory if root is None else root)
     ports = trace.ports
     names = links if links is not None else sorted({p.link for p in ports if p.link})
     paths = {name: directory / file_name(name) for name in names}
     files = {}
     try:
         for name, path in paths.items():
-            files[name] = path.open("wb")
+            files[name] = open_new(path, "wb", root=root if root is not None else directory)
             files[name].write(pcap_bytes([]))
         for t, kind, port, frame, _reason in trace.ordered():
             if kind == TX:

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from netsim.trace.jsonl import meta_row, note_row, record_row
+from netsim.trace.outfiles import open_new
 from netsim.trace.pcap import _RECORD, file_name, pcap_bytes
 from netsim.trace.layout import (DROP, FRAME_SHIFT, PORT_MASK, PORT_SHIFT, REASON_MASK,
                                  REASON_SHIFT, RX, TX)
@@ -162,15 +163,15 @@ class StreamingTrace(Trace):
     def _pcap(self, link: str):
         out = self._pcaps.get(link)
         if out is None:
-            self.directory.joinpath("pcap").mkdir(parents=True, exist_ok=True)
-            out = self._pcaps[link] = (self.directory / "pcap" / file_name(link)).open("wb")
+            # Never through a link planted at pcap/ or at the file (netsim.trace.outfiles).
+            out = self._pcaps[link] = open_new(self.directory / "pcap" / file_name(link), "wb",
+                                               root=self.directory)
             out.write(pcap_bytes([]))
         return out
 
     def _open_jsonl(self):
         if self._jsonl is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._jsonl = (self.directory / "trace.jsonl").open("w", encoding="utf-8")
+            self._jsonl = open_new(self.directory / "trace.jsonl", "w")
             self._jsonl.write(json.dumps(meta_row(self), ensure_ascii=False,
                                          separators=(",", ":")) + "\n")
         return self._jsonl
