@@ -32,9 +32,6 @@ def test_aioimaplib_logs_in_selects_and_fetches(socket_calls):
     assert socket_calls == []
 
 
-@pytest.mark.xfail(strict=True, reason="netsim's IMAP server has no SEARCH: RFC 3501 §6.4.4 makes "
-                                       "it part of every IMAP4rev1 server; it answers 'BAD ... "
-                                       "Unknown command' (proto/mail/imap.py, being rewritten)")
 def test_aioimaplib_searches():
     net, nodes = network("  - {node: server, run: mail-server, domain: example.org, users: {bob: bob-pw}}")
     net.apps[0].store.deliver("bob", MESSAGE, 0.0)
@@ -51,10 +48,6 @@ def test_aioimaplib_searches():
     assert nodes["client"].run_async(search()) == ("OK", b"1")
 
 
-@pytest.mark.xfail(strict=True, reason="netsim's IMAP server has no UID command: RFC 3501 §6.4.8 "
-                                       "(UID FETCH, UID STORE, UID SEARCH, UID COPY) is part of "
-                                       "IMAP4rev1, and clients that track messages by UID use it "
-                                       "(proto/mail/imap.py, being rewritten)")
 def test_aioimaplib_fetches_by_uid():
     net, nodes = network("  - {node: server, run: mail-server, domain: example.org, users: {bob: bob-pw}}")
     net.apps[0].store.deliver("bob", MESSAGE, 0.0)

@@ -363,16 +363,18 @@ def test_envelope_is_rfc_3501_shaped():
     assert env[5] == [[None, None, "bob", "163.com"]] and env[9] == "<1@qq.com>"
 
 
-def test_imaplib_talks_to_the_server():
+def imaplib_client(server, now=0.0):
+    """The standard library's IMAP client, connected to ``server`` (an engine, started
+    here) through a fake socket: what it sends the server receives at once, and what the
+    server said waits in a buffer that imaplib reads from."""
     import imaplib
     import io
-    store = store_with_mail(1)
-    server = ImapServerSession(store, "mail.163.com")
-    server.start(0.0)
+    server.start(now)
 
     class Imap(imaplib.IMAP4):
         def open(self, host="", port=0, timeout=None):
             self.host, self.port = host, port
+            self.sock = None
             self.buffer = io.BytesIO(b"".join(o.data for o in server.outputs()))
 
         def readline(self):
@@ -382,7 +384,7 @@ def test_imaplib_talks_to_the_server():
             return self.buffer.read(size)
 
         def send(self, data):
-            server.receive(data, 0.0)
+            server.receive(data, now)
             rest = self.buffer.read()
             self.buffer = io.BytesIO(rest + b"".join(o.data for o in server.outputs()
                                                      if isinstance(o, Send)))
@@ -390,7 +392,13 @@ def test_imaplib_talks_to_the_server():
         def shutdown(self):
             pass
 
-    client = Imap()
+    return Imap()
+
+
+def test_imaplib_talks_to_the_server():
+    store = store_with_mail(1)
+    server = ImapServerSession(store, "mail.163.com")
+    client = imaplib_client(server)
     assert client.login("bob", "secret")[0] == "OK"
     assert client.select("INBOX") == ("OK", [b"1"])
     typ, data = client.fetch("1", "(BODY[])")

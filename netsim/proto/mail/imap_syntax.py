@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import re
 
-_ATOM = re.compile(rb"[^\s()\"{]+(?:\[[^\]]*\](?:<[0-9.]+>)?)?")
+#: An atom, with any bracketed parts whole: ``\\Seen``, ``[Gmail]/Sent``, and a FETCH
+#: attribute such as ``BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>`` whose section holds
+#: spaces and parentheses (RFC 3501 §9: section, partial).
+_ATOM = re.compile(rb"(?:[^\s()\"{\[]|\[[^\]]*\])+(?:<[0-9.]+>)?")
 _LITERAL = re.compile(rb"\{([0-9]+)(\+?)\}", re.ASCII)
 _LITERAL_AT_END = re.compile(rb"\{([0-9]+)(\+?)\}\r?$", re.ASCII)
 #: More digits than any limit here: ``int()`` is not asked to read them.
 _MAX_DIGITS = 12
+#: A command whose literal is a message (RFC 3501 §6.3.11).
+_APPEND = re.compile(rb"[^ \r\n]+ (?:APPEND) ", re.IGNORECASE)
 
 
 class ImapSyntaxError(ValueError):
@@ -37,13 +42,15 @@ class ImapReader:
     announces, the literal's bytes and the rest of the line. :meth:`feed` gives them in
     order, with an :class:`ImapSyntaxError` in place of a line that was too long (the
     rest of it is skipped), :data:`CONTINUE` when a synchronizing literal is awaited,
-    and a :class:`LiteralTooBig` after which it reads nothing more."""
+    and a :class:`LiteralTooBig` after which it reads nothing more. A literal in an
+    APPEND command (a whole message) may be up to ``append_limit``."""
 
     overlong = False                    # what LineServer asks of its line buffer
 
-    def __init__(self, *, line_limit: int, literal_limit: int) -> None:
+    def __init__(self, *, line_limit: int, literal_limit: int, append_limit: int = 0) -> None:
         self.line_limit = line_limit
         self.literal_limit = literal_limit
+        self.append_limit = max(append_limit, literal_limit)
         self._buffer = bytearray()
         self._scan = 0                  # where the part of the line after a literal begins
         self._skipping = False
@@ -84,8 +91,9 @@ class ImapReader:
                 self._scan = 0
                 continue
             digits = match.group(1)
-            size = int(digits) if len(digits) <= _MAX_DIGITS else self.literal_limit + 1
-            if size > self.literal_limit or end + 1 + size > self.line_limit + self.literal_limit:
+            limit = self.append_limit if _APPEND.match(buffer) else self.literal_limit
+            size = int(digits) if len(digits) <= _MAX_DIGITS else limit + 1
+            if size > limit or end + 1 + size > self.line_limit + limit:
                 out.append(LiteralTooBig("Literal size too large"))
                 self.broken = True
                 self._restart()
@@ -164,6 +172,25 @@ def parse(data: bytes, *, max_lists: int | None = None) -> list:
     return root
 
 
+def text_of(value) -> str:
+    """An astring argument (atom, quoted string or literal) as text; a list or NIL
+    where a string belongs is a syntax error."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise ImapSyntaxError("Invalid arguments.")
+
+
+def arguments(args: list, least: int, most: int | None = None) -> list:
+    """A command's arguments, if there are ``least`` to ``most`` of them."""
+    if len(args) < least:
+        raise ImapSyntaxError("Missing arguments.")
+    if most is not None and len(args) > most:
+        raise ImapSyntaxError("Invalid arguments.")
+    return args
+
+
 def quote(value) -> bytes:
     """A Python value as IMAP data: None → NIL, str → quoted, bytes → literal, list → ( )."""
     if value is None:
@@ -174,13 +201,16 @@ def quote(value) -> bytes:
         return b"(" + b" ".join(quote(v) for v in value) + b")"
     if isinstance(value, int):
         return str(value).encode()
-    text = str(value)
-    if "\r" in text or "\n" in text:
-        return quote(text.encode())
-    return b'"' + text.replace("\\", "\\\\").replace('"', '\\"').encode() + b'"'
+    try:
+        data = str(value).encode("utf-8", "surrogateescape")    # a header's 8-bit bytes
+    except UnicodeEncodeError:                                  # a lone surrogate of its own
+        data = str(value).encode("utf-8", "replace")
+    if not data.isascii() or any(c in data for c in b"\r\n\0"):
+        return quote(data)              # §4.3: a quoted string is 7-bit, without CR or LF
+    return b'"' + data.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
 
 
-_SEQUENCE = re.compile(r"(\*|[0-9]{1,9})(?::(\*|[0-9]{1,9}))?", re.ASCII)
+_SEQUENCE = re.compile(r"(\*|[0-9]{1,10})(?::(\*|[0-9]{1,10}))?", re.ASCII)
 
 
 def sequence_set(spec: str, count: int) -> list[int]:
@@ -202,3 +232,30 @@ def sequence_set(spec: str, count: int) -> list[int]:
                 seen.add(n)
                 numbers.append(n)
     return numbers
+
+
+class SequenceSet:
+    """A sequence-set (RFC 3501 §9) read once and asked about numbers: message numbers
+    or UIDs, ``*`` standing for the largest in use, a range in either order. Unlike
+    :func:`sequence_set` it lists nothing, so ``1:4294967295`` costs no more than ``1``."""
+
+    def __init__(self, spec: str) -> None:
+        self.ranges: list[tuple[int | None, int | None]] = []
+        for part in spec.split(","):
+            match = _SEQUENCE.fullmatch(part)
+            if match is None:
+                raise ImapSyntaxError("Invalid messageset")
+            first, last = match.group(1), match.group(2) or match.group(1)
+            a, b = (None if x == "*" else int(x) for x in (first, last))
+            if a == 0 or b == 0:
+                raise ImapSyntaxError("Invalid messageset")
+            self.ranges.append((a, b))
+
+    def __contains__(self, pair: tuple[int, int]) -> bool:
+        """``(number, largest) in set``: whether ``number`` is in it when ``*`` is ``largest``."""
+        number, largest = pair
+        for a, b in self.ranges:
+            a, b = largest if a is None else a, largest if b is None else b
+            if min(a, b) <= number <= max(a, b):
+                return True
+        return False

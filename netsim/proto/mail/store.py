@@ -1,6 +1,9 @@
 """Mailboxes: one store per mail server, shared by its SMTP delivery, POP3 and IMAP
 sessions (RFC 1939 §8 calls it a maildrop; RFC 3501 §2.3 gives each message a UID and
-flags). Folders hold messages in arrival order; a message's bytes never change."""
+flags). Folders hold messages in arrival order; a message's bytes never change. Folder
+names are hierarchical with ``/`` (RFC 3501 §5.1.1); ``INBOX`` is any case and cannot be
+deleted; each folder's UIDVALIDITY is new whenever a name is created or renamed, so no
+client can take one folder's UIDs for another's (§2.3.1.1)."""
 
 from __future__ import annotations
 
@@ -46,12 +49,25 @@ class Folder:
         return message
 
 
+DELIMITER = "/"
+
+
+class FolderError(Exception):
+    """A folder operation that cannot be done; ``code`` is RFC 5530's response code."""
+
+    def __init__(self, code: str, text: str) -> None:
+        self.code, self.text = code, text
+        super().__init__(f"[{code}] {text}")
+
+
 class MailStore:
     def __init__(self, users: dict[str, str], *, uidvalidity: int = 1) -> None:
         self.passwords = dict(users)
         self._uidvalidity = uidvalidity
         self.folders: dict[str, dict[str, Folder]] = {
             user: {"INBOX": Folder("INBOX", uidvalidity)} for user in users}
+        #: user → the folder names they subscribed to (RFC 3501 §6.3.6); INBOX at first.
+        self.subscribed: dict[str, set[str]] = {user: {"INBOX"} for user in users}
         #: user → the session holding the POP3 maildrop lock (RFC 1939 §8).
         self.locks: dict[str, object] = {}
         #: Called with (user, folder name) whenever a folder changes, so IMAP sessions
@@ -71,9 +87,63 @@ class MailStore:
         return folders.get(name)
 
     def create(self, user: str, name: str) -> Folder:
-        self._uidvalidity += 1
-        folder = self.folders[user][name] = Folder(name, self._uidvalidity)
+        """A new folder, and its superiors that are missing (§6.3.3: ``a/b`` makes ``a``)."""
+        folders = self.folders[user]
+        parts = name.split(DELIMITER)
+        for i in range(1, len(parts)):
+            superior = DELIMITER.join(parts[:i])
+            if superior and self.folder(user, superior) is None:
+                folders[superior] = Folder(superior, self._next_validity())
+        folder = folders[name] = Folder(name, self._next_validity())
         return folder
+
+    def delete(self, user: str, name: str) -> None:
+        """§6.3.4: INBOX cannot go, nor (here) a folder with folders below it."""
+        folder = self.folder(user, name)
+        if folder is None:
+            raise FolderError("NONEXISTENT", f"Mailbox doesn't exist: {name}")
+        if folder.name == "INBOX":
+            raise FolderError("CANNOT", "INBOX can't be deleted.")
+        if any(other.startswith(folder.name + DELIMITER) for other in self.folders[user]):
+            raise FolderError("CANNOT", "Mailbox has children, delete them first")
+        del self.folders[user][folder.name]
+        self.changed(user, folder.name, None)
+
+    def rename(self, user: str, old: str, new: str) -> None:
+        """§6.3.5: the folder and every folder below it take the new name, each with a
+        new UIDVALIDITY; renaming INBOX moves its messages to the new folder and leaves
+        INBOX, empty."""
+        folders = self.folders[user]
+        source = self.folder(user, old)
+        if source is None:
+            raise FolderError("NONEXISTENT", f"Mailbox doesn't exist: {old}")
+        if self.folder(user, new) is not None:
+            raise FolderError("ALREADYEXISTS", "Target mailbox already exists")
+        if new.startswith(source.name + DELIMITER):
+            raise FolderError("CANNOT", "Can't rename mailbox under its own child.")
+        if source.name == "INBOX":
+            target = self.create(user, new)
+            target.messages, source.messages = source.messages, []
+            target.uidnext = source.uidnext
+            self.changed(user, "INBOX", None)
+            return
+        old = source.name
+        moving = [name for name in folders if name == old or name.startswith(old + DELIMITER)]
+        parts = new.split(DELIMITER)
+        for i in range(1, len(parts)):                    # the new name's superiors
+            superior = DELIMITER.join(parts[:i])
+            if superior and self.folder(user, superior) is None and superior not in moving:
+                folders[superior] = Folder(superior, self._next_validity())
+        for name in moving:
+            folder = folders.pop(name)
+            folder.name = new + name[len(old):]
+            folder.uidvalidity = self._next_validity()
+            folders[folder.name] = folder
+            self.changed(user, name, None)
+
+    def _next_validity(self) -> int:
+        self._uidvalidity += 1
+        return self._uidvalidity
 
     def deliver(self, user: str, data: bytes, now: float) -> StoredMessage:
         message = self.folders[user]["INBOX"].add(data, now, {"\\Recent"})
