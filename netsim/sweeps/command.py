@@ -69,8 +69,8 @@ def _plot(frame, spec: str, reference, outdir: Path) -> Path:
         raise ScenarioError(str(exc), path="--plot", source="command line") from None
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{metric}-{parameter}")
     path = outdir / f"sweep-{safe.strip('-')}.png"
-    figure.savefig(path, dpi=110)
-    return path
+    from netsim.trace.outfiles import write_into_place
+    return write_into_place(path, lambda part: figure.savefig(part, dpi=110))
 
 
 def _medians(frame, spec: str, reference) -> str:

@@ -13,6 +13,10 @@ import os
 from netsim.progress import Progress
 from netsim.sweeps.worker import run_job
 
+#: How long a scheduler has to accept the connection, do Dask's handshake and say who it
+#: is, before the sweep gives up on it (a peer that accepts and says nothing hung it).
+SCHEDULER_TIMEOUT = 10.0
+
 
 def run_jobs(jobs, *, scheduler: str | None = None, workers: int | None = None,
              progress: Progress | None = None) -> list[dict]:
@@ -65,6 +69,7 @@ def _on_dask(jobs, scheduler: str, progress) -> list[dict]:
         raise ScenarioError("--scheduler needs Dask: pip install 'netsim[cluster]'",
                             path="--scheduler", source="command line") from None
     rows: list[dict] = []
+    check_scheduler(scheduler)
     try:
         client = Client(scheduler, timeout="20s")
     except (OSError, TimeoutError, ValueError) as exc:
@@ -79,3 +84,44 @@ def _on_dask(jobs, scheduler: str, progress) -> list[dict]:
             rows.append(future.result())
             _tick(progress, rows, len(jobs), len(jobs) - len(rows))
     return rows
+
+
+def check_scheduler(address: str, timeout: float | None = None) -> None:
+    """That a Dask scheduler answers at ``address``: connect, do Dask's handshake and
+    ask its ``identity``, all within ``timeout`` seconds — else a clear error, where
+    ``Client(address)`` waited for ever on a peer that accepts and says nothing. The
+    asking runs in a thread of its own (a Jupyter kernel already runs an event loop)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+
+    from netsim.errors import ScenarioError
+
+    timeout = SCHEDULER_TIMEOUT if timeout is None else timeout
+
+    async def identity():
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            await comm.close()
+
+    def ask():
+        return asyncio.run(asyncio.wait_for(identity(), timeout))
+
+    def fail(why: str) -> ScenarioError:
+        return ScenarioError(f"no Dask scheduler at {address}: {why}", path="--scheduler",
+                             source="command line")
+
+    with ThreadPoolExecutor(1, thread_name_prefix="netsim-scheduler-check") as pool:
+        try:
+            reply = pool.submit(ask).result()
+        except TimeoutError:
+            raise fail(f"nothing answered Dask's handshake within {timeout:g} s") from None
+        except (OSError, ValueError) as exc:
+            raise fail(str(exc) or type(exc).__name__) from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        kind = reply.get("type") if isinstance(reply, dict) else type(reply).__name__
+        raise fail(f"the peer says it is {kind!r}, not a Scheduler")

@@ -123,3 +123,71 @@ def test_the_python_api_returns_the_table(tmp_path):
     assert frame["ping@a.avg_ms"].tolist()[0] < frame["ping@a.avg_ms"].tolist()[-1]
     assert Path(scenario).exists()
 
+
+
+# -- a peer that is no scheduler, and cells a spreadsheet would run (issue 20) --------------
+
+@pytest.mark.loopback_cluster
+def test_a_scheduler_address_where_nothing_answers_the_handshake_is_a_clear_error(
+        tmp_path, capsys, monkeypatch):
+    """A loopback listener that accepts and says nothing (no Dask scheduler): the sweep
+    used to hang in Client(); now it gives up after the handshake timeout, exit 2."""
+    import socket
+    import threading
+
+    from netsim.sweeps import execute
+
+    monkeypatch.setattr(execute, "SCHEDULER_TIMEOUT", 1.0)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    accepted = []
+
+    def accept():
+        try:
+            while True:
+                accepted.append(listener.accept()[0])     # and never a byte back
+        except OSError:
+            return
+
+    threading.Thread(target=accept, daemon=True).start()
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    started = time.monotonic()
+    try:
+        code = main(["sweep", str(scenario), "--vary", "links[0].delay=5ms", "--scheduler",
+                     address, "-o", str(tmp_path / "out"), "-q"])
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+    assert code == 2 and time.monotonic() - started < 30
+    err = capsys.readouterr().err
+    assert f"no Dask scheduler at {address}: nothing answered Dask's handshake within 1 s" in err
+    assert accepted                                        # it did connect, and waited
+
+
+def test_csv_cells_a_spreadsheet_would_take_for_formulas_are_prefixed():
+    """OWASP's CSV Injection advice: a text cell starting = + - @ tab or CR gets a '."""
+    from netsim.sweeps.table import csv_frame, to_frame
+    frame = to_frame([{"run": 0, "v": "=HYPERLINK(\"http://x\")", "n": -3, "error": "+1"},
+                      {"run": 1, "v": "@SUM(A1)", "n": 2.5, "error": "-2"},
+                      {"run": 2, "v": "\tx", "n": 0, "error": "\rcmd"},
+                      {"run": 3, "v": "ok", "n": -0.5, "error": ""}], ["v"])
+    safe = csv_frame(frame)
+    assert list(safe["v"]) == ["'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "'\tx", "ok"]
+    assert list(safe["error"]) == ["'+1", "'-2", "'\rcmd", ""]
+    assert list(safe["n"]) == [-3, 2.5, 0, -0.5]            # numbers stay numbers
+    assert list(frame["v"])[0] == "=HYPERLINK(\"http://x\")"   # the frame itself untouched
+
+
+def test_the_written_csv_has_the_cells_defused_and_the_parquet_the_values(tmp_path):
+    from netsim.sweeps.table import to_frame, write_table
+    frame = to_frame([{"run": 0, "links[0].delay": "=1+2", "error": "@x"},
+                      {"run": 1, "links[0].delay": "5ms", "error": ""}], ["links[0].delay"])
+    csv, parquet = write_table(frame, tmp_path / "out")
+    table = pd.read_csv(csv, keep_default_na=False)
+    assert list(table["links[0].delay"]) == ["'=1+2", "5ms"] and list(table["error"]) == ["'@x", ""]
+    assert list(pd.read_parquet(parquet)["links[0].delay"]) == ["=1+2", "5ms"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["sweep.csv", "sweep.parquet"]
