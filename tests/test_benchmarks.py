@@ -43,6 +43,20 @@ def test_scale_builds_routes_and_pings_and_prints_its_figures():
     sent, received = re.search(r"pings_sent=(\d+) received=(\d+)", lines[1]).groups()
     assert sent == received == str(6 * 3 * 2)
     assert [line.split("=")[0] for line in lines[2:]] == ["build_s", "run_s", "peak_rss_mb"]
+    assert re.search(r" routes_s=[\d.]+$", lines[2])
+
+
+def test_scale_builds_only_when_asked_and_prints_the_route_time():
+    lines = run("scale.py", "--routers", "12", "--hosts", "1", "--build-only")
+    assert lines[0].startswith("routers=12 nodes=") and "largest_routing_table=" in lines[0]
+    assert re.fullmatch(r"build_s=[\d.]+ routes_s=[\d.]+", lines[1]) and len(lines) == 2
+
+
+def test_tcp_flows_prints_the_set_up_cost_per_flow():
+    lines = run("tcp_flows.py", "--flows", "5")
+    assert lines[0].startswith("flows=5 size=1024 templates=")
+    assert re.fullmatch(r"run_ms_per_flow=[\d.]+", lines[1])
+    assert re.fullmatch(r"template_ms_per_flow=[\d.]+", lines[2])
 
 
 def test_small_run_prints_the_median_wall_time():
