@@ -1,63 +1,71 @@
 """The pictures drawn by a painter process beside the run are those drawn in this one,
 a long trace is drawn by a fork after the run instead, and a failing run leaves no
-process behind."""
+process behind.
 
-import os
+The runs happen in a fresh interpreter: a pytest-xdist worker has a thread of its own,
+and netsim forks no process that has other threads (it draws everything in-process).
+"""
+
 import pickle
-
-import pytest
+import subprocess
+import sys
 
 from netsim import load_scenario, run_scenario
+from tests.conftest import ROOT, SCENARIOS
+
+SCRIPT = r"""
+import os, sys
+from pathlib import Path
+from netsim import load_scenario, run_scenario
 from netsim.scenario import painter
-from tests.conftest import SCENARIOS
 
+out = Path(sys.argv[1])
 PICTURES = ("timeline.png", "topology.png", "sequence.png", "sequence.svg")
-
-
 def pictures(folder):
     return {name: (folder / name).read_bytes() for name in PICTURES}
-
-
-@pytest.fixture(scope="module")
-def drawn_here(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("here")
-    saved = painter.can_fork
-    painter.can_fork = lambda: False
+def scenario():
+    return load_scenario(Path(sys.argv[2]) / "router-chain.yaml")
+def no_child_left():
     try:
-        run_scenario(load_scenario(SCENARIOS / "router-chain.yaml"), folder)
-    finally:
-        painter.can_fork = saved
-    return pictures(folder)
-
-
-@pytest.mark.skipif(not painter.can_fork(), reason="needs fork and two cores")
-def test_the_painter_draws_what_this_process_draws(drawn_here, tmp_path, monkeypatch):
-    started = []
-    real = painter.Painter.start
-    monkeypatch.setattr(painter.Painter, "start",
-                        classmethod(lambda cls, p: started.append(1) or real.__func__(cls, p)))
-    result = run_scenario(load_scenario(SCENARIOS / "router-chain.yaml"), tmp_path)
-    assert started and pictures(tmp_path) == drawn_here
-    assert {p.name for p in result.files} >= set(PICTURES)
-
-
-@pytest.mark.skipif(not painter.can_fork(), reason="needs fork and two cores")
-def test_a_long_trace_is_drawn_after_the_run_instead(drawn_here, tmp_path, monkeypatch):
-    monkeypatch.setattr(painter, "COPY_LIMIT", 10)
-    run_scenario(load_scenario(SCENARIOS / "router-chain.yaml"), tmp_path)
-    assert pictures(tmp_path) == drawn_here
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)                     # no painter left behind
-
-
-@pytest.mark.skipif(not painter.can_fork(), reason="needs fork and two cores")
-def test_a_run_that_fails_stops_its_painter(tmp_path):
-    scenario = load_scenario(SCENARIOS / "router-chain.yaml")
-    scenario.build = lambda **_: (_ for _ in ()).throw(RuntimeError("the build broke"))
-    with pytest.raises(RuntimeError, match="the build broke"):
-        run_scenario(scenario, tmp_path)
-    with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+assert painter.can_fork()
+saved = painter.can_fork
+painter.can_fork = lambda: False
+run_scenario(scenario(), out / "here")
+painter.can_fork = saved
+here = pictures(out / "here")
+
+started = []
+real = painter.Painter.start
+painter.Painter.start = classmethod(lambda cls, p: started.append(1) or real.__func__(cls, p))
+result = run_scenario(scenario(), out / "painted")
+assert started and pictures(out / "painted") == here, "the painter drew other pictures"
+assert {p.name for p in result.files} >= set(PICTURES)
+assert no_child_left()
+
+painter.COPY_LIMIT = 10                            # too long a trace to copy: a fork after
+run_scenario(scenario(), out / "forked")
+assert pictures(out / "forked") == here and no_child_left()
+
+broken = scenario()
+broken.build = lambda **_: (_ for _ in ()).throw(RuntimeError("the build broke"))
+try:
+    run_scenario(broken, out / "broken")
+except RuntimeError:
+    pass
+assert no_child_left(), "a failing run left its painter"
+print("ok")
+"""
+
+
+def test_the_painter_draws_what_one_process_draws_and_leaves_nothing(tmp_path):
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), str(SCENARIOS)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
 def test_a_trace_copied_to_another_process_reads_the_same():
