@@ -52,6 +52,12 @@ def test_scale_builds_only_when_asked_and_prints_the_route_time():
     assert re.fullmatch(r"build_s=[\d.]+ routes_s=[\d.]+", lines[1]) and len(lines) == 2
 
 
+def test_sequence_diagram_prints_its_drawing_time():
+    lines = run("sequence_diagram.py", "--runs", "1")
+    assert lines[0].startswith("scenario=router-chain messages=60 files=4 first_s=")
+    assert re.fullmatch(r"median_s=[\d.]+", lines[-1])
+
+
 def test_tcp_flows_prints_the_set_up_cost_per_flow():
     lines = run("tcp_flows.py", "--flows", "5")
     assert lines[0].startswith("flows=5 size=1024 templates=")
