@@ -36,6 +36,8 @@ members, which the driver looks for once (an engine without them costs nothing):
 ``reads_while_writing``     True: read on while a write waits (an event loop's transport)
 ``closes_at_eof``           False: the engine decides when to close after the peer's FIN
                             (half-close, as asyncio's ``eof_received`` allows)
+``tls_ready(now, info)``    after a :class:`StartTls`: the handshake is done (``info``:
+                            :class:`~netsim.proto.tls.layer.TlsInfo`); speak again
 ==========================  ===========================================================
 
 A peer's bytes the engine cannot take raise :class:`~netsim.errors.PeerError` from
@@ -45,7 +47,14 @@ failure and closes the connection. Any other exception is a bug.
 
 Between the socket and the engine sits one *layer* slot (:class:`Passthrough` here;
 TLS over ``ssl.MemoryBIO`` is the other occupant): it turns the engine's bytes into the
-socket's and back, and may have bytes of its own to send (a handshake).
+socket's and back, and may have bytes of its own to send (a handshake). With implicit
+TLS (HTTPS, SMTPS on 465, IMAPS, POP3S) the layer is there from the first byte and the
+engine starts once the handshake is done. With STARTTLS (RFC 3207, RFC 2595) the engine
+asks for it: it emits :class:`StartTls` after its last cleartext bytes (a server after
+its ``220 Ready to start TLS``, a client once that reply came), the driver puts a TLS
+layer in the slot, drops any cleartext that came after the command (RFC 3207 §6: it
+could be an attacker's injection) and calls ``tls_ready(now, info)`` once the handshake
+is done.
 """
 
 from __future__ import annotations
@@ -83,6 +92,12 @@ class Failed:
     connection is closed after it (reset if ``reset``)."""
     message: str
     reset: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StartTls:
+    """Everything after this goes through TLS (RFC 3207 §4, RFC 2595 §4): the driver
+    starts a TLS handshake in the layer slot as the connection's client or server."""
 
 
 class StreamEngine:
