@@ -41,6 +41,9 @@ class Network:
         self.nodes: dict = {}
         self.links: dict[str, Link] = {}
         self.apps: list = []
+        #: The run's TLS — PKI, key log, sessions (:mod:`netsim.apps.tls`), made by its
+        #: first TLS application; None in a run without TLS.
+        self.tls = None
         self._macs: set[bytes] = set()
 
     # -- building ---------------------------------------------------------------------

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Callable
 
 from netsim.errors import PeerError, strict
-from netsim.proto.stream import Abort, Close, Failed, Passthrough, Send
+from netsim.proto.stream import Abort, Close, Failed, Passthrough, Send, StartTls
 from netsim.sim.driver import Alarm
 from netsim.sim.schedule import call_later
 
@@ -81,13 +81,16 @@ class StreamDriver(Alarm):
     open until the engine's Close: half-close, as asyncio's ``eof_received`` decides).
     """
 
-    def __init__(self, app, engine, *, layer=None,
+    def __init__(self, app, engine, *, layer=None, starttls=None,
                  on_output: Callable[[object], None] | None = None,
                  on_end: Callable[["StreamDriver"], None] | None = None) -> None:
         super().__init__(app.env, engine.get_timer)
         self.app = app
         self.engine = engine
         self.layer = layer if layer is not None else Passthrough()
+        # STARTTLS: the factory of the TLS layer the engine may ask for (StartTls).
+        self.starttls = starttls
+        self._upgrading = False             # a StartTls handshake is under way
         self.on_output = on_output
         self.on_end = on_end
         self.sock = None
@@ -202,6 +205,8 @@ class StreamDriver(Alarm):
                         self._abort()
                 elif kind is Failed:
                     self._fail(out.message, out.reset)
+                elif kind is StartTls:
+                    self._start_tls()
                 elif self.on_output is not None:
                     inside, self._in_output = self._in_output, True
                     self.on_output(out)
@@ -297,14 +302,46 @@ class StreamDriver(Alarm):
         if not data:
             self._lost(now)
             return
-        plain, back = self.layer.receive(data, now)
+        try:
+            plain, back = self.layer.receive(data, now)
+        except PeerError as exc:
+            self._layer_failed(exc, now)
+            return
         if back:
             self.sock.send(back)
         if not self._started and self.layer.ready():
             self._start(now)
+        elif self._upgrading and self.layer.ready():
+            self._upgrading = False
+            self._guard(self.engine.tls_ready, now, self.layer.info())
         if plain:
             self._guard(self.engine.receive, plain, now)
         self.kick()
+
+    def _start_tls(self) -> None:
+        """The engine's StartTls: its cleartext is written; from here on a TLS layer."""
+        if self.starttls is None:
+            raise RuntimeError(f"{type(self.engine).__name__} asked for STARTTLS, "
+                               "but its application gave no TLS layer")
+        self.layer = self.starttls()
+        self._upgrading = True
+        first = self.layer.start(self.env.now)
+        if first and self.sock is not None and not self._closing:
+            self.sock.send(first)
+
+    def _layer_failed(self, error: PeerError, now: float) -> None:
+        """The layer refused the peer (a TLS certificate, an alert, not TLS at all): the
+        alert the layer queued goes out, the engine hears why (``tls_failed(error, now)``
+        if it has it, to word it as its real tool does), and the connection closes."""
+        alert = self.layer.pending() if hasattr(self.layer, "pending") else b""
+        if alert:
+            self.sock.send(alert)
+        app_error(self.app, error.message, cause="peer")
+        hook = getattr(self.engine, "tls_failed", None)
+        if hook is not None:
+            self._guard(hook, error, now)
+            self.kick()
+        self._fail(error.message, error.reset)
 
     def _lost(self, now: float) -> None:
         """The peer's end of stream: the engine hears it, says its last, and we close
@@ -327,6 +364,11 @@ class StreamDriver(Alarm):
 
     def _close(self) -> None:
         self._closing = self.over = True
+        closing = getattr(self.layer, "close", None)
+        if closing is not None:
+            last = closing()                # TLS: close_notify before the FIN
+            if last:
+                self.sock.send(last)
         self.sock.close()
         if self.sock.closed.triggered:
             self._end()
@@ -358,11 +400,13 @@ class StreamDriver(Alarm):
 
 
 def serve(app, port: int, make_engine: Callable[[object], object], *, layer=None,
+          starttls=None,
           on_output: Callable[[StreamDriver, object], None] | None = None,
           on_end: Callable[[StreamDriver], None] | None = None, options: dict | None = None):
     """Listen on ``port`` of the app's node and drive ``make_engine(sock)`` on every
     connection accepted; ``layer`` is a zero-argument factory (one layer per connection),
-    ``options`` the connections' (as :meth:`StreamDriver.connect`'s). Returns the listener."""
+    ``starttls`` one for a connection whose engine asks for TLS (StartTls), ``options``
+    the connections' (as :meth:`StreamDriver.connect`'s). Returns the listener."""
     listener = app.node.tcp_listen(port, **(options or {}))
 
     def accepted(sock) -> None:
@@ -372,7 +416,7 @@ def serve(app, port: int, make_engine: Callable[[object], object], *, layer=None
     def start(sock) -> None:
         engine = make_engine(sock)
         driver = StreamDriver(app, engine, layer=layer() if layer is not None else None,
-                              on_end=on_end)
+                              starttls=starttls, on_end=on_end)
         if on_output is not None:
             driver.on_output = lambda out: on_output(driver, out)
         driver.attach(sock)

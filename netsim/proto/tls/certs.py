@@ -90,28 +90,35 @@ class Pki:
     ca_pem: bytes
     ca_name: str
     credentials: dict[str, Credential] = field(default_factory=dict)
+    _ca: tuple = field(default=(), repr=False)
 
     @classmethod
-    def build(cls, seed: int, servers: dict[str, list[str]],
+    def build(cls, seed: int, servers: dict[str, list[str]] | None = None,
               faults: dict[str, str] | None = None,
               ca_name: str = "netsim Scenario CA") -> "Pki":
-        """``servers``: server label (a node name) → the names its certificate is for
-        (DNS names and addresses, the first one its subject CN); ``faults``: label → one
-        of :data:`FAULTS`."""
-        faults = faults or {}
+        """The CA, and a credential per entry of ``servers``: server label (a node name)
+        → the names its certificate is for (DNS names and addresses, the first one its
+        subject CN); ``faults``: label → one of :data:`FAULTS`."""
         ca_key = _key(seed, "ca")
         ca_subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "netsim"),
                                 x509.NameAttribute(NameOID.COMMON_NAME, ca_name)])
         ca_cert = _ca_certificate(seed, "ca", ca_key, ca_subject)
         pki = cls(seed=seed, ca_pem=_pem(ca_cert), ca_name=ca_name)
-        for label in sorted(servers):
-            fault = faults.get(label)
-            if fault is not None and fault not in FAULTS:
-                raise ValueError(f"unknown certificate fault {fault!r} (one of {', '.join(FAULTS)})")
-            names = [str(n) for n in servers[label]] or [label]
-            pki.credentials[label] = _server_credential(seed, label, names, fault,
-                                                        ca_key, ca_cert)
+        pki._ca = (ca_key, ca_cert)
+        for label in sorted(servers or {}):
+            pki.issue(label, servers[label], (faults or {}).get(label))
         return pki
+
+    def issue(self, label: str, names: list[str], fault: str | None = None) -> Credential:
+        """A credential for the server ``label`` (its key drawn from the seed and the
+        label, so the order servers are issued in changes nothing)."""
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown certificate fault {fault!r} (one of {', '.join(FAULTS)})")
+        names = [str(n) for n in names] or [label]
+        ca_key, ca_cert = self._ca
+        credential = _server_credential(self.seed, label, names, fault, ca_key, ca_cert)
+        self.credentials[label] = credential
+        return credential
 
     def credential(self, label: str) -> Credential:
         return self.credentials[label]
