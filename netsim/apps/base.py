@@ -49,6 +49,11 @@ class App:
     #: network-online.target does; the DHCP client itself does not wait.
     WAITS_FOR_NETWORK = True
 
+    @classmethod
+    def port_of(cls, args: dict) -> int:
+        """The port a server app given ``args`` binds (its BINDS default unless told)."""
+        return args.get("port", cls.BINDS[1])
+
     def __init__(self, node, *, at: float = 0.0) -> None:
         self.node = node
         self.network = node.network

@@ -14,6 +14,7 @@ import ipaddress
 
 from netsim.apps.base import App
 from netsim.apps.http_pool import PoolDriver
+from netsim.apps.tls import TLS_SCHEMA, handshake_timing, tls_options
 from netsim.apps.names import hosts_entry, lookup
 from netsim.proto.http.navigation import (FetchDone, Lookup, Navigator, Visit, VisitDone,
                                           VisitStarted, final)
@@ -48,6 +49,8 @@ class Browser(App):
         "cache": {"type": "boolean", "default": True, "description": "use the HTTP cache"},
         "httpdns": {"type": "string",
                     "description": "resolve names by HTTPDNS at this address, not by DNS"},
+        "tls": {**TLS_SCHEMA, "description": "for https:// URLs: {version, alpn, verify} "
+                                             "(it trusts the scenario's CA)"},
     }
     REQUIRED = ["url"]
     EXAMPLE = {"node": "alice", "run": "browser", "url": "http://www.example.com/index.html",
@@ -56,7 +59,7 @@ class Browser(App):
     def __init__(self, node, *, url: str, version: str = "1.1", connections: int = 6,
                  pipeline: bool = False, visits: list | None = None, method: str = "GET",
                  body: str | None = None, cache: bool = True, httpdns: str | None = None,
-                 at: float = 0.0) -> None:
+                 tls: dict | bool | None = None, at: float = 0.0) -> None:
         plan = []
         for visit in visits or [at]:
             if isinstance(visit, dict):              # its own page: GET unless it says
@@ -74,7 +77,10 @@ class Browser(App):
             pipeline=pipeline, cache=cache,
             httpdns=ipaddress.IPv4Address(httpdns) if httpdns else None,
             hosts=self._hosts_entry)
-        self.runner = PoolDriver(self, self.engine, self._output, self._failed)
+        #: Each TLS handshake: where, when, what it agreed (the summary's ``tls``).
+        self.handshakes: list[dict] = []
+        self.runner = PoolDriver(self, self.engine, self._output, self._failed,
+                                 tls=tls_options(tls), handshake=self._handshake)
 
     def start(self) -> None:
         self.runner.kick()                  # arms the first visit's time
@@ -96,6 +102,18 @@ class Browser(App):
             self.say(f"visit {visit.number} at {visit.start:g} s: {visit.method} {visit.url}")
         elif kind is VisitDone:
             self._report(out.visit)
+
+    def _handshake(self, connection, driver) -> None:
+        info = driver.layer.info()
+        record = {"t": round(self.env.now, 6), "host": connection.origin.server_name,
+                  "connection": connection.number, **info.as_dict(),
+                  **handshake_timing(driver)}
+        self.handshakes.append(record)
+        resumed = ", resumed" if info.resumed else ""
+        self.say(f"  TLS: {info.version} {info.cipher} with {record['host']}"
+                 f"{f', ALPN {info.alpn}' if info.alpn else ''}{resumed}: handshake "
+                 f"{record['handshake_ms']:.1f} ms = {record['handshake_rtts']:g} RTT "
+                 f"after TCP's")
 
     def _resolved(self, host: str, answer) -> None:
         addresses = [ipaddress.IPv4Address(a) for a in answer.addresses] if not answer.error else []
@@ -143,8 +161,11 @@ class Browser(App):
         return f"{len(self.engine.visits)} of {len(self.engine.plan)} visits loaded"
 
     def result(self) -> dict:
-        return {"url": self.url, "version": self.version, "visits": self.visits,
-                "cookies": sorted(f"{c.name}@{c.domain}{c.path}" for c in self.jar.cookies.values())}
+        out = {"url": self.url, "version": self.version, "visits": self.visits,
+               "cookies": sorted(f"{c.name}@{c.domain}{c.path}" for c in self.jar.cookies.values())}
+        if self.handshakes:
+            out["tls"] = self.handshakes
+        return out
 
 
 def _row(f, start: float) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 
 from netsim.apps.base import App
+from netsim.apps.tls import TLS_SCHEMA, tls_options, tls_world
 from netsim.proto.http import Answered, HttpServerConnection, Site, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
-from netsim.proto.http.url import PORT, host_header, parse_url
+from netsim.proto.http.url import PORT, TLS_PORT, host_header, is_https, parse_url
 from netsim.proto.stream import StreamEngine
 from netsim.sim.runtime import StreamDriver, serve
 from netsim.units import parse_size, parse_time
@@ -56,14 +57,31 @@ class HttpService(App):
     BINDS = ("tcp", PORT)
     handlers: dict
 
-    def __init__(self, node, *, port: int = PORT, keep_alive: float = 5.0, at: float = 0.0) -> None:
+    #: ALPN protocols this server speaks over TLS (RFC 7301), in its order of preference.
+    ALPN: tuple[str, ...] = ("http/1.1",)
+
+    @classmethod
+    def port_of(cls, args: dict) -> int:
+        return args.get("port", TLS_PORT if tls_options(args.get("tls")) is not None else PORT)
+
+    def __init__(self, node, *, port: int | None = None, keep_alive: float = 5.0,
+                 tls: dict | bool | None = None, at: float = 0.0) -> None:
         super().__init__(node, at=at)
-        self.port, self.keep_alive = port, keep_alive
+        self.tls = tls_options(tls)
+        self.port = port if port is not None else (TLS_PORT if self.tls is not None else PORT)
+        self.keep_alive = keep_alive
         self.log: list[dict] = []
         self.connections = 0
 
     def start(self) -> None:
-        serve(self, self.port, self._accepted, on_output=self.engine_output)
+        layer = None
+        if self.tls is not None:
+            # A certificate for every site it serves (and its node's name and address).
+            world = tls_world(self.network)
+            names = [host for host in getattr(self, "handlers", {}) if host != "*"]
+            layer = world.server_layer(world.server_context(self, names, self.tls,
+                                                            alpn=self.ALPN))
+        serve(self, self.port, self._accepted, layer=layer, on_output=self.engine_output)
 
     def _accepted(self, sock) -> StreamEngine:
         self.connections += 1
@@ -96,7 +114,9 @@ class HttpService(App):
 
 _SERVICE_SCHEMA = {
     "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": PORT,
-             "description": "TCP port"},
+             "description": "TCP port (443 with tls)"},
+    "tls": {**TLS_SCHEMA, "description": "serve over TLS (HTTPS): true, or {version, alpn, "
+                                         "fault} — a certificate from the scenario's CA"},
     "keep_alive": {"$ref": "#/$defs/interval", "default": "5s",
                    "description": "how long an idle persistent connection is kept open"},
 }
@@ -117,9 +137,9 @@ class HttpServer(HttpService):
         "/index.html": {"body": "4KiB", "cache_control": "max-age=60", "etag": "auto"},
         "/old": {"redirect": 301, "to": "/index.html"}}}}
 
-    def __init__(self, node, *, sites: dict, port: int = PORT, keep_alive: float = 5.0,
-                 at: float = 0.0) -> None:
-        super().__init__(node, port=port, keep_alive=keep_alive, at=at)
+    def __init__(self, node, *, sites: dict, port: int | None = None, keep_alive: float = 5.0,
+                 tls: dict | bool | None = None, at: float = 0.0) -> None:
+        super().__init__(node, port=port, keep_alive=keep_alive, tls=tls, at=at)
         self.handlers = {host: Site(host, {path: resource_from_spec(path, spec, parse_time, parse_size)
                                            for path, spec in resources.items()})
                          for host, resources in sites.items()}
@@ -132,7 +152,7 @@ class HttpGet(App):
     name = "http-get"
     TARGETS = ("host",)
     SCHEMA = {
-        "url": {"$ref": "#/$defs/http_url", "description": "http://host[:port]/path"},
+        "url": {"$ref": "#/$defs/http_url", "description": "http://host[:port]/path or https://…"},
         "method": {"enum": ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
                    "default": "GET", "description": "the request method"},
         "headers": {"type": "object", "propertyNames": {"$ref": "#/$defs/token"},
@@ -142,16 +162,21 @@ class HttpGet(App):
         "version": {"enum": ["1.0", "1.1"], "default": "1.1", "description": "HTTP version"},
         "max_time": {"$ref": "#/$defs/interval",
                      "description": "give up after this long, as curl --max-time does"},
+        "tls": {**TLS_SCHEMA, "description": "for an https:// URL: {version, alpn, verify} "
+                                             "(verify: false is curl -k)"},
     }
     REQUIRED = ["url"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "http-get", "url": "http://web/index.html"}
 
     def __init__(self, node, *, url: str, method: str = "GET", headers: dict | None = None,
                  body: str | None = None, version: str = "1.1", max_time: float | None = None,
-                 at: float = 0.0) -> None:
+                 tls: dict | bool | None = None, at: float = 0.0) -> None:
         super().__init__(node, at=at)
         self.url, self.max_time = url, max_time
         self.host, self.port, self.path = parse_url(url)
+        self.secure = is_https(url)
+        self.tls = tls_options(tls) if tls_options(tls) is not None else {}
+        self.driver: StreamDriver | None = None
         self.request = Request(method, self.path, list((headers or {}).items()),
                                (body or "").encode())
         self.version = version
@@ -163,12 +188,19 @@ class HttpGet(App):
         self.say(f"*   Trying {int_to_ip(self.address)}:{self.port}...")
         # --max-time counts from the start, the connect included: the engine's timer
         # once connected, the driver's connect timeout before.
-        self.engine = HttpClientConnection([self.request], host=host_header(self.host, self.port),
+        self.engine = HttpClientConnection([self.request],
+                                           host=host_header(self.host, self.port, self.secure),
                                            version=self.version, max_time=self.max_time,
                                            since=self.at)
         left = None if self.max_time is None else max(0.0, self.at + self.max_time - self.env.now)
-        StreamDriver(self, self.engine, on_output=self._output, on_end=self._ended).connect(
-            self.address, self.port, timeout=left)
+        layer = None
+        if self.secure:
+            world = tls_world(self.network)
+            context = world.client_context(self.tls, alpn=("http/1.1",))
+            layer = world.client_layer(context, self, self.host, self.port)
+        self.driver = StreamDriver(self, self.engine, layer=layer, on_output=self._output,
+                                   on_end=self._ended)
+        self.driver.connect(self.address, self.port, timeout=left)
 
     def _output(self, out) -> None:
         from netsim.proto.http.client import Done
@@ -217,9 +249,33 @@ class HttpGet(App):
     def _sent(self) -> None:
         engine = self.engine
         self.say(f"* Connected to {self.host} ({int_to_ip(self.address)}) port {self.port}")
-        for line in engine.sent_heads[0] if engine.sent_heads else []:
-            self.say(f"> {line}")
-        self.say(">")
+        if self.secure:
+            self._handshake_lines()
+        if engine.sent_heads:
+            for line in engine.sent_heads[0]:
+                self.say(f"> {line}")
+            self.say(">")
+
+    def _handshake_lines(self) -> None:
+        """What curl -v says of the TLS handshake (lib/vtls/openssl.c), once it is done."""
+        layer = self.driver.layer
+        self.say("* ALPN: curl offers http/1.1")
+        if not layer.ready():
+            return                       # refused: the error buffer's line follows
+        info = layer.info()
+        self.say(f"* SSL connection using {info.version} / {info.cipher}")
+        if info.alpn:
+            self.say(f"* ALPN: server accepted {info.alpn}")
+        cert = layer.peer_certificate()
+        if cert:
+            self.say("* Server certificate:")
+            self.say(f"*  subject: {_dn(cert.get('subject', ()))}")
+            self.say(f"*  start date: {cert.get('notBefore')}")
+            self.say(f"*  expire date: {cert.get('notAfter')}")
+            self.say(f"*  issuer: {_dn(cert.get('issuer', ()))}")
+            self.say("*  SSL certificate verify ok.")
+        elif not self.tls.get("verify", True):
+            self.say("*  SSL certificate verify result: not checked (-k), continuing anyway.")
 
     def wrap_up(self) -> None:
         # A run that ends with no answer yet: what curl -v had printed by then.
@@ -243,3 +299,11 @@ class HttpGet(App):
                 "headers": dict(e.headers), "bytes": len(e.body),
                 "sha256": hashlib.sha256(e.body).hexdigest(),
                 "time_s": round((e.done_at or self.env.now) - self.at, 6)}
+
+
+def _dn(name) -> str:
+    """``getpeercert()``'s name → curl's ``O=netsim; CN=…``."""
+    return "; ".join(f"{_SHORT.get(k, k)}={v}" for rdn in name for k, v in rdn)
+
+
+_SHORT = {"commonName": "CN", "organizationName": "O", "countryName": "C"}

@@ -12,6 +12,7 @@ from typing import Callable
 
 from netsim.proto.http.pool import Established, Finished, Kick, Open, PoolConnection, ResponseDone
 from netsim.sim.driver import Alarm
+from netsim.apps.tls import tls_world
 from netsim.sim.runtime import StreamDriver, contain
 
 _CONNECTION_EVENTS = (Established, ResponseDone, Finished)
@@ -24,9 +25,15 @@ class PoolDriver(Alarm):
     is ``failed(message)``."""
 
     def __init__(self, app, engine, handle: Callable[[object], None],
-                 failed: Callable[[str], None]) -> None:
+                 failed: Callable[[str], None], tls: dict | None = None,
+                 handshake: Callable[[object, StreamDriver], None] | None = None) -> None:
         super().__init__(app.env, engine.get_timer)
         self.app, self.engine, self.handle, self.failed = app, engine, handle, failed
+        #: The app's ``tls`` options for https origins (None: its defaults).
+        self.tls = tls
+        #: ``handshake(connection, driver)`` once an https connection's TLS is up.
+        self.handshake = handshake
+        self._tls_context = None
         self.drivers: dict[PoolConnection, StreamDriver] = {}
         self.broken = False
         self._carrying = False
@@ -64,7 +71,8 @@ class PoolDriver(Alarm):
         kind = type(out)
         if kind is Open:
             connection = out.connection
-            driver = StreamDriver(self.app, connection, on_output=self._reported,
+            driver = StreamDriver(self.app, connection, layer=self._layer(connection.origin),
+                                  on_output=self._reported,
                                   on_end=lambda d, c=connection: self._ended(c, d))
             self.drivers[connection] = driver
             driver.connect(connection.origin.address, connection.origin.port)
@@ -75,7 +83,20 @@ class PoolDriver(Alarm):
         else:
             self.handle(out)
 
+    def _layer(self, origin):
+        """TLS under every connection to an https origin; nothing under http ones."""
+        if not origin.secure:
+            return None
+        world = tls_world(self.app.network)
+        if self._tls_context is None:
+            self._tls_context = world.client_context(self.tls or {}, alpn=("http/1.1",))
+        return world.client_layer(self._tls_context, self.app, origin.server_name, origin.port)
+
     def _reported(self, event) -> None:
+        if type(event) is Established and self.handshake is not None:
+            driver = self.drivers.get(event.connection)
+            if driver is not None and getattr(driver.layer, "info", None) is not None:
+                self.handshake(event.connection, driver)
         if type(event) in _CONNECTION_EVENTS:
             self.call(self.engine.connection_event, event, self.env.now)
 

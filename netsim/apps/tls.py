@@ -73,7 +73,7 @@ class TlsWorld:
         """The OpenSSL context of a TLS server on ``app``'s node: a certificate for
         ``names``, the node's name and its addresses."""
         node = app.node
-        label = f"{node.name}-{app.name}" if node.name in self.servers else node.name
+        label = f"{node.name}-{app.port}" if node.name in self.servers else node.name
         certified = list(dict.fromkeys([*names, node.name, *_addresses(node)]))
         self.servers[label] = certified
         credential = self.pki.issue(label, certified, options.get("fault"))
@@ -132,6 +132,15 @@ class _Remembering:
                                         != "TLSv1.3"):
                 self._sessions[self._key] = session
         return result
+
+
+def handshake_timing(driver) -> dict:
+    """How long a client's TLS handshake took after TCP's, in ms and in round trips of
+    the path (the least RTT TCP measured by then: SYN → SYN-ACK, the handshake's own)."""
+    tls = driver.ready_at - driver.connected_at
+    rtt = getattr(getattr(driver.sock._endpoint.conn, "rtt", None), "min_rtt", None)
+    return {"handshake_ms": round(tls * 1000, 3),
+            "handshake_rtts": round(tls / rtt, 1) if rtt else None}
 
 
 def _addresses(node) -> list[str]:

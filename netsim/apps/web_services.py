@@ -32,9 +32,10 @@ class RestApiApp(HttpService):
     EXAMPLE = {"node": "api", "run": "rest-api", "data": {"users": [
         {"id": 6, "name": "alice", "cars": [{"id": 88, "model": "Model 3"}]}]}}
 
-    def __init__(self, node, *, data: dict, version: str = "v1", port: int = PORT,
-                 keep_alive: float = 5.0, at: float = 0.0) -> None:
-        super().__init__(node, port=port, keep_alive=keep_alive, at=at)
+    def __init__(self, node, *, data: dict, version: str = "v1", port: int | None = None,
+                 keep_alive: float = 5.0, tls: dict | bool | None = None,
+                 at: float = 0.0) -> None:
+        super().__init__(node, port=port, keep_alive=keep_alive, tls=tls, at=at)
         self.api = RestApi(data, version=version)
         self.handlers = {"*": self.api}
 
@@ -63,9 +64,10 @@ class SoapServiceApp(HttpService):
     EXAMPLE = {"node": "weather", "run": "soap-service",
                "cities": {"Beijing": {"weather": "sunny", "temperature": "3/-6 °C"}}}
 
-    def __init__(self, node, *, cities: dict, path: str = "/WeatherWS.asmx", port: int = PORT,
-                 keep_alive: float = 5.0, at: float = 0.0) -> None:
-        super().__init__(node, port=port, keep_alive=keep_alive, at=at)
+    def __init__(self, node, *, cities: dict, path: str = "/WeatherWS.asmx", port: int | None = None,
+                 keep_alive: float = 5.0, tls: dict | bool | None = None,
+                 at: float = 0.0) -> None:
+        super().__init__(node, port=port, keep_alive=keep_alive, tls=tls, at=at)
         host = node.name if port == PORT else f"{node.name}:{port}"
         self.service = WeatherService(cities, path=path, host=host)
         self.handlers = {"*": self.service}
@@ -89,8 +91,9 @@ class HttpDnsServer(HttpService):
     EXAMPLE = {"node": "httpdns", "run": "httpdns-server",
                "records": {"www.example.com": ["10.0.2.80"]}}
 
-    def __init__(self, node, *, records: dict, ttl: int = 60, port: int = PORT,
-                 keep_alive: float = 5.0, at: float = 0.0) -> None:
-        super().__init__(node, port=port, keep_alive=keep_alive, at=at)
+    def __init__(self, node, *, records: dict, ttl: int = 60, port: int | None = None,
+                 keep_alive: float = 5.0, tls: dict | bool | None = None,
+                 at: float = 0.0) -> None:
+        super().__init__(node, port=port, keep_alive=keep_alive, tls=tls, at=at)
         self.service = HttpDnsService(records, ttl=ttl)
         self.handlers = {"*": self.service}

@@ -113,9 +113,10 @@ class WebSocketServerApp(HttpService):
     EXAMPLE = {"node": "quotes", "run": "websocket-server", "every": "500ms"}
 
     def __init__(self, node, *, path: str = "/ticker", symbols: list[str] | None = None,
-                 every: float = 1.0, updates: int = 20, port: int = PORT, keep_alive: float = 5.0,
+                 every: float = 1.0, updates: int = 20, port: int | None = None,
+                 keep_alive: float = 5.0, tls: dict | bool | None = None,
                  at: float = 0.0) -> None:
-        super().__init__(node, port=port, keep_alive=keep_alive, at=at)
+        super().__init__(node, port=port, keep_alive=keep_alive, tls=tls, at=at)
         self.path = path
         self.ticker = Ticker(symbols or ["AAPL", "MSFT", "NVDA"], app_rng(self), every=every,
                              count=updates)

@@ -210,8 +210,8 @@ def _check_meaning(scenario: Scenario) -> None:
     for i, app in enumerate(data.get("apps", [])):
         binds = getattr(APPS[app["run"]], "BINDS", None)
         if binds is not None and app.get("node") in nodes:
-            protocol, default = binds
-            key = (app["node"], protocol, app.get("port", default))
+            protocol, _ = binds
+            key = (app["node"], protocol, APPS[app["run"]].port_of(app))
             if app["run"] == "dhcp-client" and nodes[app["node"]].get("ip") == "dhcp":
                 raise err(("apps", i, "run"), f"{app['node']} has 'ip: dhcp', which runs its "
                                               "DHCP client already")

@@ -223,6 +223,8 @@ def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = N
         written = write_in_parallel({k: j for k, j in jobs.items() if k != "timeline"},
                                     {k: j for k, j in jobs.items() if k == "timeline"})
     files = [path for name in jobs for path in written[name]]
+    if "pcap" in wanted and result.network.tls is not None:
+        files += write_tls_files(result.network.tls, outdir)
     # The summary is always written: it is what the run found.
     path = outdir / "summary.json"
     with open_new(path, "w") as out:
@@ -238,10 +240,29 @@ OUTPUT_NAMES = {"jsonl": ["trace.jsonl"],
                 "topology": ["topology.png"]}
 
 
+def write_tls_files(world, outdir: Path) -> list[Path]:
+    """Beside the captures of a run with TLS: ``keys.log`` (the session secrets in
+    SSLKEYLOGFILE format, for ``tshark -o tls.keylog_file:keys.log``) and ``certs/``
+    (the scenario CA and each server's chain and key)."""
+    path = outdir / "keys.log"
+    with open_new(path, "w") as out:
+        out.write(world.keylog_text())
+    files = [path]
+    for name, data in world.files().items():
+        cert = outdir / "certs" / name
+        with open_new(cert, "wb", root=outdir) as out:
+            out.write(data)
+        files.append(cert)
+    return files
+
+
 def planned_names(result: RunResult, wanted, outdir: Path) -> list[str]:
     """Every name under ``outdir`` the outputs ``wanted`` may write."""
     from netsim.trace.pcap import file_name
     names = ["summary.json"]
+    world = result.network.tls
+    if "pcap" in wanted and world is not None:
+        names += ["keys.log", "certs"] + [f"certs/{name}" for name in world.files()]
     for output in wanted:
         names += OUTPUT_NAMES.get(output, [])
     if "timeline" in wanted:

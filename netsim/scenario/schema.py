@@ -44,10 +44,10 @@ DEFS = {
     # What an HTTP (or WebSocket) message carries as written: h11 and wsproto write
     # ASCII and refuse spaces and line breaks where RFC 9110 forbids them, so a value
     # that could not go on the wire is refused here, with its line, not mid-run.
-    "http_url": {"type": "string", "pattern": _URL.format(scheme="http"),
-                 "description": "an http:// URL such as 'http://web/index.html' (ASCII, no spaces)"},
-    "ws_url": {"type": "string", "pattern": _URL.format(scheme="ws"),
-               "description": "a ws:// URL such as 'ws://quotes/ticker' (ASCII, no spaces)"},
+    "http_url": {"type": "string", "pattern": _URL.format(scheme="https?"),
+                 "description": "an http:// or https:// URL such as 'http://web/index.html' (ASCII, no spaces)"},
+    "ws_url": {"type": "string", "pattern": _URL.format(scheme="wss?"),
+               "description": "a ws:// or wss:// URL such as 'ws://quotes/ticker' (ASCII, no spaces)"},
     "url_path": {"type": "string", "pattern": r"^/[!-~]*$",
                  "description": "a path such as '/index.html' (ASCII, no spaces)"},
     # No '[' or ']': RFC 3986 §3.2.2 has them only around an IPv6 literal host, which

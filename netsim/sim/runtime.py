@@ -119,6 +119,11 @@ class StreamDriver(Alarm):
         self._duplex = getattr(engine, "reads_while_writing", False)
         self._close_at_eof = getattr(engine, "closes_at_eof", True)
         self._eof = False                   # the peer's FIN was read: nothing more to read
+        #: When the connection was asked for, and when TCP had it established (a TLS
+        #: handshake's round trips are counted against the SYN's).
+        self.connect_at: float | None = None
+        self.connected_at: float | None = None
+        self.ready_at: float | None = None  # the engine started (after TLS, if any)
 
     # -- making the connection ---------------------------------------------------------
 
@@ -128,6 +133,7 @@ class StreamDriver(Alarm):
         ``ipaddress.IPv4Address`` or a dotted quad); the engine starts once it is up.
         ``options`` are the connection's (:class:`~netsim.proto.tcp.TcpConnection`'s:
         ``recv_buffer``, ``delayed_ack``, …)."""
+        self.connect_at = self.env.now
         try:
             sock = self.app.node.tcp_connect(address, port, local_port=local_port,
                                              **(options or {}))
@@ -166,6 +172,7 @@ class StreamDriver(Alarm):
         self.sock = sock
         sock.closed.callbacks.append(self._socket_closed)
         now = self.env.now
+        self.connected_at = now
         first = self.layer.start(now)
         if first:
             sock.send(first)
@@ -175,6 +182,7 @@ class StreamDriver(Alarm):
 
     def _start(self, now: float) -> None:
         self._started = True
+        self.ready_at = now
         self._guard(self.engine.start, now)
 
     # -- the engine's side -------------------------------------------------------------
@@ -215,7 +223,10 @@ class StreamDriver(Alarm):
             self._write(bytes(pending))
         if self.over:
             return
-        self.want(engine.get_timer())
+        # An engine's deadlines count from its start: none while a TLS handshake runs
+        # (a keep-alive idle timer would otherwise close a connection still shaking hands).
+        if self._started:
+            self.want(engine.get_timer())
         self._read()
 
     def call(self, function, *args) -> None:

@@ -85,3 +85,15 @@ def test_no_servers_and_garbage():
     (ask,) = stub.outputs()
     stub.receive(b"\x00garbage", 1, 0.1, ask.port)
     assert stub.outputs() == [] and stub.get_timer() == 5.0
+
+
+def test_a_name_no_query_can_carry_is_not_known_and_nothing_is_sent():
+    # A mail peer's 70-letter label reached the relay's MX lookup: dnspython raised
+    # LabelTooLong out of the stub (found by the hostile-peer fuzzer).
+    from netsim.proto.dns.stub import NOT_KNOWN, StubResolver
+    stub = StubResolver([167772161])
+    for name in ("a" * 70 + ".com", "x." * 130 + "com", "a..b", "\ufffd\ufffdexample"):
+        stub.lookup(name, "MX", name, 0.0)
+    answers = stub.outputs()
+    assert [a.error for a in answers] == [NOT_KNOWN] * 4
+    assert stub.queries_sent == 0

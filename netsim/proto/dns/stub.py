@@ -83,7 +83,14 @@ class StubResolver:
         self.queries_sent = 0
 
     def lookup(self, name: str, rdtype: str | int, tag: object, now: float) -> None:
-        query = dns.message.make_query(name, rdtype)
+        try:
+            query = dns.message.make_query(name, rdtype)
+        except (dns.name.LabelTooLong, dns.name.NameTooLong, dns.name.EmptyLabel,
+                dns.name.IDNAException):
+            # A name no query can carry (a peer's 200-letter label, an empty one): glibc's
+            # res_mkquery refuses it, and getaddrinfo says EAI_NONAME, asking no server.
+            self._out.append(Answer(tag=tag, name=name, addresses=(), error=NOT_KNOWN))
+            return
         query.id = self.rng.randrange(1 << 16)
         query.flags |= dns.flags.RD
         if not self.servers:

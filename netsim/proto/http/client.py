@@ -175,6 +175,16 @@ class HttpClientConnection(StreamEngine):
             self.finished = True
             self._out.append(Done())
 
+    def tls_failed(self, error, now: float) -> None:
+        """The TLS layer under this connection refused the server (its certificate, an
+        alert, not TLS): nothing was sent; the failure is worded as the tool words it."""
+        if self.finished:
+            return
+        kind = "tls_certificate" if error.kind == "certificate" else "tls_handshake"
+        self._set_failure(kind, self.wording.response(kind, error=error))
+        self.finished = True
+        self._out.append(Failed(self.error))
+
     def get_timer(self) -> float | None:
         return None if self.finished else self.deadline
 

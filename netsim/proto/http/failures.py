@@ -21,7 +21,14 @@ kind                        Chrome                                             c
 ``empty``                   net::ERR_EMPTY_RESPONSE                            (52) Empty reply from server
 ``reset``                   net::ERR_CONNECTION_RESET                          (56) Recv failure: Connection reset by peer
 ``timeout``                 net::ERR_TIMED_OUT                                 (28) Operation timed out after N milliseconds …
+``tls_certificate``         NET::ERR_CERT_AUTHORITY_INVALID,                   (60) SSL certificate problem: …
+                            NET::ERR_CERT_COMMON_NAME_INVALID,                 (60) SSL: no alternative certificate subject
+                            NET::ERR_CERT_DATE_INVALID                         name matches target host name '…'
+``tls_handshake``           net::ERR_SSL_PROTOCOL_ERROR                        (35) TLS connect error: …
 ==========================  =================================================  ===============================================
+
+A TLS failure's detail is the layer's :class:`~netsim.proto.tls.layer.TlsError`: which
+fault a refused certificate has (authority, name, date) and OpenSSL's words for it.
 
 ``empty`` and ``reset`` before any byte of a response are what a persistent connection
 that the server closed as the request crossed it looks like: a browser sends such a
@@ -95,7 +102,19 @@ class _Chrome(Wording):
                "Network is unreachable": "ADDRESS_UNREACHABLE",
                "Connection timed out": "CONNECTION_TIMED_OUT"}
 
+    CERT = {"authority": "CERT_AUTHORITY_INVALID", "name": "CERT_COMMON_NAME_INVALID",
+            "date": "CERT_DATE_INVALID"}
+
     def response(self, kind: str, **detail) -> str:
+        if kind == "tls_certificate":
+            # The interstitial's code, in capitals as Chrome shows it ("Your connection
+            # is not private … NET::ERR_CERT_AUTHORITY_INVALID").
+            return f"NET::ERR_{self.CERT.get(detail['error'].fault, 'CERT_INVALID')}"
+        if kind == "tls_handshake":
+            alert = detail["error"].alert
+            if alert in ("handshake failure", "protocol version", "insufficient security"):
+                return "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH"
+            return "net::ERR_SSL_PROTOCOL_ERROR"
         return f"net::ERR_{self.CODES[kind]}"
 
     def connect(self, reason: str, host: str, port: int) -> str:
@@ -130,6 +149,16 @@ class _Curl(Wording):
         if kind == "timeout":
             return 28, (f"Operation timed out after {detail.get('ms', 0):.0f} milliseconds "
                         f"with {detail.get('received', 0)} bytes received")
+        if kind == "tls_certificate":
+            error = detail.get("error")
+            if error is not None and error.fault == "name":
+                # lib/vtls/openssl.c's verifyhost(): curl checks the name itself.
+                return 60, ("SSL: no alternative certificate subject name matches target "
+                            f"host name '{error.hostname}'")
+            return 60, f"SSL certificate problem: {error.verify_message if error else ''}"
+        if kind == "tls_handshake":
+            error = detail.get("error")
+            return 35, f"TLS connect error: {error.message if error else 'handshake failed'}"
         return 8, "Weird server reply"
 
     def connect(self, reason: str, host: str, port: int) -> str:

@@ -37,7 +37,8 @@ from netsim.proto.http.httpdns_answer import parse_httpdns_answer
 from netsim.proto.http.page import is_html, page_text, references
 from netsim.proto.http.pool import Job, PoolClient
 from netsim.proto.http.redirects import MAX_REDIRECTS, REDIRECTS, redirected
-from netsim.proto.http.url import PORT, UrlError, host_problem, parse_url, path_of, resolve_reference
+from netsim.proto.http.url import (PORT, UrlError, host_problem, is_https, parse_url, path_of,
+                                   resolve_reference)
 
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) netsim-browser/1.0"
 ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
@@ -303,7 +304,7 @@ class Navigator(PoolClient):
         if body:
             headers.append(("Content-Type", "application/x-www-form-urlencoded"))
         fetch.address = str(address)
-        origin = self.origin(fetch._host, address, port)
+        origin = self.origin(fetch._host, address, port, secure=is_https(fetch.url))
         origin.fetch(Request(fetch.method, fetch._path, headers, body), now, tag=fetch)
 
     def job_done(self, job: Job, now: float) -> None:

@@ -119,6 +119,9 @@ class PoolConnection(StreamEngine):
     def connection_lost(self, now: float) -> None:
         self.http.connection_lost(now)
 
+    def tls_failed(self, error, now: float) -> None:
+        self.http.tls_failed(error, now)
+
     def get_timer(self) -> float | None:
         return self.http.get_timer()
 
@@ -145,9 +148,12 @@ class Origin:
 
     def __init__(self, client: "PoolClient", host: str, address, port: int, *,
                  version: str = "1.1", limit: int = 6, pipeline: bool = False,
-                 user_agent: str, accept: str) -> None:
+                 user_agent: str, accept: str, secure: bool = False) -> None:
         self.client = client
         self.host, self.address, self.port = host, address, port
+        #: https: every connection of this origin runs over TLS (its name: ``server_name``).
+        self.secure = secure
+        self.server_name = host.rpartition(":")[0] if host.endswith(f":{port}") else host
         self.version, self.limit, self.pipeline = version, limit, pipeline
         self.user_agent, self.accept = user_agent, accept
         self.connections: list[PoolConnection] = []
@@ -274,14 +280,17 @@ class PoolClient:
         self._later: list[Kick] = []
         self._current: PoolConnection | None = None
 
-    def origin(self, host: str, address, port: int, *, limit: int | None = None) -> Origin:
-        """The pool for ``host:port`` (made on first use, at ``address``)."""
-        origin = self.origins.get((host, port))
+    def origin(self, host: str, address, port: int, *, limit: int | None = None,
+               secure: bool = False) -> Origin:
+        """The pool for ``host:port`` (made on first use, at ``address``); ``secure``: an
+        https origin, another from the http one on the same host and port (RFC 6454)."""
+        key = (host, port) if not secure else ("https", host, port)
+        origin = self.origins.get(key)
         if origin is None:
-            origin = self.origins[(host, port)] = Origin(
-                self, host_header(host, port), address, port, version=self.version,
+            origin = self.origins[key] = Origin(
+                self, host_header(host, port, secure), address, port, version=self.version,
                 limit=self.limit if limit is None else limit, pipeline=self.pipeline,
-                user_agent=self.user_agent, accept=self.accept)
+                user_agent=self.user_agent, accept=self.accept, secure=secure)
         return origin
 
     # Which goes first when one event leads to several things on the wire: a request

@@ -18,6 +18,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 PORT = 80
+TLS_PORT = 443                           # https (RFC 9110 §4.2.2)
 
 #: RFC 1035 §2.3.4 (and RFC 1123 §2.1): a label is at most 63 octets, a name 253
 #: characters in text; a host name is letters, digits and hyphens (and '_', which
@@ -44,19 +45,26 @@ class UrlError(ValueError):
         self.reference = reference
 
 
-def host_header(host: str, port: int) -> str:
-    """The ``Host`` a request names (RFC 9110 §7.2): the port only when not 80."""
-    return host if port == PORT else f"{host}:{port}"
+def host_header(host: str, port: int, secure: bool = False) -> str:
+    """The ``Host`` a request names (RFC 9110 §7.2): the port only when not the scheme's
+    default (80, or 443 for https)."""
+    return host if port == (TLS_PORT if secure else PORT) else f"{host}:{port}"
+
+
+def is_https(url: str) -> bool:
+    """Whether ``url`` is an https:// one: TLS under HTTP (RFC 9110 §4.2.2)."""
+    return url.startswith("https://")
 
 
 def parse_url(url: str) -> tuple[str, int, str]:
-    """``http://host[:port]/path`` → (host, port, path)."""
-    if not url.startswith("http://"):
-        if url.startswith("https://"):
-            raise UrlError(f"{url!r}: https needs TLS, which netsim does not model yet",
-                           scheme=True)
-        raise UrlError(f"{url!r} is not an http:// URL", scheme=True)
-    rest = url[len("http://"):]
+    """``http://host[:port]/path`` or ``https://…`` → (host, port, path); the port is the
+    scheme's default (80, 443) when the URL gives none."""
+    if url.startswith("https://"):
+        rest, default = url[len("https://"):], TLS_PORT
+    elif url.startswith("http://"):
+        rest, default = url[len("http://"):], PORT
+    else:
+        raise UrlError(f"{url!r} is not an http:// or https:// URL", scheme=True)
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.partition(":")
     # ASCII digits only: str.isdigit() is true for '²' and '٨', which int() then reads.
@@ -66,7 +74,7 @@ def parse_url(url: str) -> tuple[str, int, str]:
         raise UrlError(f"{url!r}: port {port} is not 1–65535")
     if not _HOST_CHARS.match(host.lower()):
         raise UrlError(f"{url!r}: {host!r} is not a host name")
-    return host, int(port or PORT), "/" + path
+    return host, int(port or default), "/" + path
 
 
 def host_problem(host: str) -> str | None:
@@ -97,7 +105,8 @@ def resolve_reference(base: str, reference: str) -> str:
         parts = urlsplit(url)
     except ValueError as exc:              # 'http://[bad/': "Invalid IPv6 URL"
         raise UrlError(f"{reference!r}: {exc}", reference=reference) from None
-    if parts.scheme != "http" or not url[len("http:"):].startswith("//"):
+    scheme = parts.scheme
+    if scheme not in ("http", "https") or not url[len(scheme) + 1:].startswith("//"):
         return url
     host, colon, port = parts.netloc.rpartition("@")[2].partition(":")
     if not host.isascii():
@@ -108,12 +117,12 @@ def resolve_reference(base: str, reference: str) -> str:
                            reference=reference) from None
     path = _escape(parts.path or "/", _PATH_ESCAPE)
     query = "?" + _escape(parts.query, _QUERY_ESCAPE) if parts.query else ""
-    return f"http://{host.lower()}{colon}{port}{path}{query}"
+    return f"{scheme}://{host.lower()}{colon}{port}{path}{query}"
 
 
 def path_of(url: str) -> str:
-    """The path of an http:// URL, without its query (``/`` if it has none)."""
-    rest = url[len("http://"):] if url.startswith("http://") else url
+    """The path of an http:// or https:// URL, without its query (``/`` if none)."""
+    rest = url.partition("://")[2] if url.startswith(("http://", "https://")) else url
     path = "/" + rest.partition("/")[2]
     return path.partition("?")[0].partition("#")[0]
 

@@ -10,12 +10,17 @@ class RttEstimator:
                  granularity: float = 0.001) -> None:
         self.srtt: float | None = None
         self.rttvar: float | None = None
+        #: The least sample (Linux's tcp_min_rtt): the path's round trip without queueing
+        #: or an ARP lookup in front of the first segment.
+        self.min_rtt: float | None = None
         self.rto_min, self.rto_max, self.granularity = rto_min, rto_max, granularity
         self.rto = rto_initial
         self.backoffs = 0
 
     def sample(self, rtt: float) -> None:
         """A new measurement (§2.2/2.3), from a segment that was never retransmitted."""
+        if self.min_rtt is None or rtt < self.min_rtt:
+            self.min_rtt = rtt
         if self.srtt is None:
             self.srtt, self.rttvar = rtt, rtt / 2
         else:

@@ -155,6 +155,11 @@ class TlsLayer:
                        resumed=self._tls.session_reused,
                        server_name=self.server_hostname)
 
+    def peer_certificate(self) -> dict:
+        """The peer's certificate as ``ssl`` decodes a verified one (empty when it was not
+        verified, as with ``verify: false``)."""
+        return self._tls.getpeercert() or {}
+
     @property
     def session(self) -> ssl.SSLSession | None:
         """The session to resume on a next connection (a TLS 1.3 ticket arrives after the
