@@ -191,7 +191,7 @@ def test_a_server_that_does_not_speak_http_is_a_loud_failure_and_the_run_goes_on
     ("{node: b, run: http-server, sites: {'*': {/x: {type: \"text/html\\n\"}}}}",
      "apps[0].sites.*./x.type: 'text/html\\n' is not a header value"),
     ("{node: b, run: http-server, sites: {'*': {/x: {embeds: [a b]}}}}", "apps[0].sites.*./x.embeds[0]"),
-    ("{node: a, run: http-get, url: 'http://b/é'}", "apps[0].url: 'http://b/é' is not an http:// URL"),
+    ("{node: a, run: http-get, url: 'http://b/é'}", "apps[0].url: 'http://b/é' is not an http:// or https:// URL"),
     ("{node: a, run: http-get, url: 'http://b:70000/'}", "apps[0]: 'http://b:70000/': port 70000"),
     ("{node: a, run: http-get, url: 'http://b/', headers: {X-A: \"1\\r\\nX-B: 2\"}}", "apps[0].headers.X-A"),
     ("{node: a, run: rest-client, url: 'http://b/v1', calls: [{method: GET, path: /a b}]}",
@@ -250,7 +250,7 @@ def test_links_and_redirects_a_browser_cannot_follow_fail_that_fetch_only(tmp_pa
     result = run_scenario(scenario, tmp_path)
     browser = result.network.apps[1]
     lines = "\n".join(browser.lines)
-    assert "GET mailto:x@y  FAILED: net::ERR_UNKNOWN_URL_SCHEME ('mailto:x@y' is not an http:// URL)" in lines
+    assert "GET mailto:x@y  FAILED: net::ERR_UNKNOWN_URL_SCHEME ('mailto:x@y' is not an http:// or https:// URL)" in lines
     assert "GET /a.png  200 OK" in lines
     assert "net::ERR_INVALID_URL ('http://b:0/x': port 0 is not 1–65535)" in lines
     assert "GET ftp://b/f  FAILED: net::ERR_UNKNOWN_URL_SCHEME" in lines
