@@ -3,7 +3,7 @@ RFC 3691), sans-I/O: the server session.
 
 The session has the states of RFC 3501 §3 and every command of §6 a mail client sends
 to read a folder: in any state CAPABILITY, NOOP, LOGOUT; not authenticated LOGIN and
-AUTHENTICATE PLAIN (RFC 4616; STARTTLS is refused, no TLS here, and not advertised);
+AUTHENTICATE PLAIN (RFC 4616) and STARTTLS (RFC 2595, below);
 authenticated SELECT, EXAMINE, CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST,
 LSUB, STATUS, APPEND (:mod:`~netsim.proto.mail.imap_folders`); selected CHECK, CLOSE,
 UNSELECT, EXPUNGE, SEARCH, FETCH, STORE, COPY, MOVE and UID FETCH/STORE/SEARCH/COPY/MOVE
@@ -26,6 +26,16 @@ command.``; before LOGIN one list per command (``a1 BAD Too many '('``, as Dovec
 imap-login) and three bad commands, after it twenty, then ``* BYE Too many invalid IMAP
 commands.``.
 
+TLS (RFC 2595, RFC 8314) as Dovecot's imap-login has it: ``tls=True`` is IMAPS on 993;
+``starttls=True`` advertises ``STARTTLS`` before LOGIN and answers it ``OK Begin TLS
+negotiation now.``, dropping whatever the client sent after it; the client asks
+CAPABILITY again inside TLS (RFC 3501 §6.2.1). Without TLS configured STARTTLS is ``BAD
+TLS support isn't enabled.``; inside TLS ``BAD TLS is already active.``
+``auth_needs_tls`` is Dovecot's ``disable_plaintext_auth = yes``: before TLS the
+capabilities say ``LOGINDISABLED`` instead of ``AUTH=PLAIN`` (RFC 3501 §6.2.3) and LOGIN
+or AUTHENTICATE is ``NO [PRIVACYREQUIRED] Plaintext authentication disallowed on
+non-secure (SSL/TLS) connections.``
+
 Its client is :class:`~netsim.proto.mail.imap_client.ImapClient`.
 """
 
@@ -41,6 +51,7 @@ from netsim.proto.mail.imap_messages import MessageCommands
 from netsim.proto.mail.imap_syntax import (CONTINUE, ImapReader, ImapSyntaxError, LiteralTooBig,
                                            arguments, parse, text_of)
 from netsim.proto.mail.store import MailStore
+from netsim.proto.mail.tls_session import TlsServerSession
 from netsim.proto.stream import Close, LineServer, Send
 
 __all__ = ["CAPABILITIES", "ImapServerSession", "envelope", "flag_list", "imap_date"]
@@ -48,6 +59,8 @@ __all__ = ["CAPABILITIES", "ImapServerSession", "envelope", "flag_list", "imap_d
 #: What the server has (RFC 3501 §7.2.1), after LOGIN; before it, AUTH=PLAIN as well.
 CAPABILITIES = "IMAP4rev1 LITERAL+ CHILDREN MOVE UNSELECT"
 PRE_LOGIN_CAPABILITIES = CAPABILITIES + " AUTH=PLAIN"
+PLAINTEXT_DISALLOWED = ("[PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure "
+                        "(SSL/TLS) connections.")
 #: A command line, and a literal in it; APPEND's literal is a whole message.
 LINE_LIMIT = 8192
 LITERAL_LIMIT = 8192
@@ -61,14 +74,17 @@ _TAG = re.compile(rb"[!#$&',\-./0-9:;<=>?@A-Z\[\]^_`a-z|}~]{1,100}")
 _NO_EXPUNGES = {"FETCH", "STORE", "SEARCH", "COPY", "MOVE"}
 
 
-class ImapServerSession(FolderCommands, MessageCommands, LineServer):
+class ImapServerSession(TlsServerSession, FolderCommands, MessageCommands, LineServer):
     MAX_ERRORS = MAX_ERRORS_BEFORE_LOGIN
 
     def __init__(self, store: MailStore, hostname: str, now: float = 0.0, *,
-                 append_limit: int = APPEND_LIMIT) -> None:
+                 append_limit: int = APPEND_LIMIT, starttls: bool = False, tls: bool = False,
+                 auth_needs_tls: bool = False) -> None:
         super().__init__()
-        self._lines = ImapReader(line_limit=LINE_LIMIT, literal_limit=LITERAL_LIMIT,
-                                 append_limit=append_limit)
+        self._append_limit = append_limit
+        self._lines = self._new_reader()
+        self._init_tls(starttls=starttls, tls=tls)
+        self.auth_needs_tls = auth_needs_tls
         self.store = store
         self.hostname = hostname
         self.now = now
@@ -82,8 +98,47 @@ class ImapServerSession(FolderCommands, MessageCommands, LineServer):
         store.watchers.append(self._on_change)
 
     def start(self, now: float) -> None:
-        self._out.append(Send(f"* OK [CAPABILITY {PRE_LOGIN_CAPABILITIES}] {self.hostname} "
+        self.start_secure()
+        self._out.append(Send(f"* OK [CAPABILITY {self._capabilities()}] {self.hostname} "
                               "IMAP4rev1 server ready\r\n".encode()))
+
+    def _capabilities(self) -> str:
+        """What it has now: after LOGIN the command set; before it STARTTLS (if TLS can
+        start) and AUTH=PLAIN, or LOGINDISABLED while a password may not be sent."""
+        if self.user:
+            return CAPABILITIES
+        words = [CAPABILITIES]
+        if self.starttls_offered and not self.secure:
+            words.append("STARTTLS")
+        words.append("AUTH=PLAIN" if self._plaintext_ok else "LOGINDISABLED")
+        return " ".join(words)
+
+    @property
+    def _plaintext_ok(self) -> bool:
+        return self.secure or not self.auth_needs_tls
+
+    # -- TLS ----------------------------------------------------------------------------------
+
+    def receive(self, data: bytes, now: float) -> None:
+        """LineServer's loop, stopping at STARTTLS: the rest is dropped unread."""
+        self.now = now
+        items = self._lines.feed(data)
+        for n, item in enumerate(items):
+            if self.closed:
+                return
+            if self._upgrading:
+                self._drop_pending(len(items) - n)
+                return
+            self.line(item)
+        if self._upgrading:
+            self._drop_pending()
+
+    def _new_reader(self) -> ImapReader:
+        return ImapReader(line_limit=LINE_LIMIT, literal_limit=LITERAL_LIMIT,
+                          append_limit=self._append_limit)
+
+    def _forget_for_tls(self) -> None:
+        self._sasl_tag = None
 
     def connection_lost(self, now: float) -> None:
         self._forget()
@@ -160,7 +215,7 @@ class ImapServerSession(FolderCommands, MessageCommands, LineServer):
     # -- any state ----------------------------------------------------------------------------
 
     def _cmd_capability(self, tag, args) -> None:
-        self._untagged(f"CAPABILITY {CAPABILITIES if self.user else PRE_LOGIN_CAPABILITIES}")
+        self._untagged(f"CAPABILITY {self._capabilities()}")
         self._tagged(tag, "OK", "CAPABILITY completed")
 
     def _cmd_noop(self, tag, args) -> None:
@@ -211,6 +266,8 @@ class ImapServerSession(FolderCommands, MessageCommands, LineServer):
         self._authenticate(tag, user_text, password_text)
 
     def _authenticate(self, tag: str, user: str, password: str) -> None:
+        if not self._plaintext_ok:
+            return self._tagged(tag, "NO", PLAINTEXT_DISALLOWED)
         if not self.store.check_password(user, password):
             return self._tagged(tag, "NO", "[AUTHENTICATIONFAILED] invalid credentials")
         self.user = user
@@ -218,7 +275,16 @@ class ImapServerSession(FolderCommands, MessageCommands, LineServer):
         self._tagged(tag, "OK", f"[CAPABILITY {CAPABILITIES}] Logged in")
 
     def _cmd_starttls(self, tag, args) -> None:
-        self._bad(tag, "TLS support isn't enabled.")        # Dovecot without ssl = yes
+        """RFC 3501 §6.2.1, in Dovecot's words (login-common's client_cmd_starttls); after
+        LOGIN the imap process knows no such command."""
+        if self.user is not None:
+            return self._syntax_error(tag, "STARTTLS", "Unknown command.")
+        if self.secure:
+            return self._bad(tag, "TLS is already active.")
+        if not self.starttls_offered:
+            return self._bad(tag, "TLS support isn't enabled.")    # Dovecot without ssl = yes
+        self._tagged(tag, "OK", "Begin TLS negotiation now.")
+        self._begin_tls()
 
     # -- selecting (§6.3.1, §6.3.2) ------------------------------------------------------------
 

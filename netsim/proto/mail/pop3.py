@@ -10,13 +10,26 @@ It answers as Dovecot does: ``-ERR Unknown command: FROB``; a line past 512 octe
 (RFC 2449 §4 allows 255) is ``-ERR Input line too long.`` and the end of the session;
 after :attr:`MAX_ERRORS` failed commands in a row, ``-ERR Too many bad commands.``
 and the end. The client is :class:`~netsim.proto.mail.pop3_client.Pop3Client`.
+
+TLS (RFC 2595, RFC 8314) as Dovecot's pop3-login has it: ``tls=True`` is POP3S on 995
+(inside TLS from the first byte); ``starttls=True`` lists ``STLS`` in CAPA and answers it
+``+OK Begin TLS negotiation now.`` in the AUTHORIZATION state (after it, ``-ERR Unknown
+command: STLS``: RFC 2595 §4 allows it only there), dropping what the client sent after
+it and the USER name given before (:mod:`~netsim.proto.mail.tls_session`).
+``auth_needs_tls`` is Dovecot's ``disable_plaintext_auth = yes``: before TLS, CAPA lists
+no USER and USER/PASS are ``-ERR [AUTH] Plaintext authentication disallowed on
+non-secure (SSL/TLS) connections.``
 """
 
 from __future__ import annotations
 
 from netsim.proto.mail.lines import dot_stuff
 from netsim.proto.mail.store import MailStore
-from netsim.proto.stream import Close, LineServer, Send
+from netsim.proto.mail.tls_session import TlsServerSession
+from netsim.proto.stream import Close, LineBuffer, LineServer, Send
+
+PLAINTEXT_DISALLOWED = ("[AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) "
+                        "connections.")
 
 
 def _number(text: str) -> int | None:
@@ -27,12 +40,15 @@ def _number(text: str) -> int | None:
     return int(text)
 
 
-class Pop3ServerSession(LineServer):
+class Pop3ServerSession(TlsServerSession, LineServer):
     MAX_ERRORS = 20                      # Dovecot's CLIENT_MAX_BAD_COMMANDS
     LINE_LIMIT = 512
 
-    def __init__(self, store: MailStore, hostname: str) -> None:
+    def __init__(self, store: MailStore, hostname: str, *, starttls: bool = False,
+                 tls: bool = False, auth_needs_tls: bool = False) -> None:
         super().__init__()
+        self._init_tls(starttls=starttls, tls=tls)
+        self.auth_needs_tls = auth_needs_tls
         self.store = store
         self.hostname = hostname
         self.user: str | None = None
@@ -41,6 +57,7 @@ class Pop3ServerSession(LineServer):
         self._deleted: set[int] = set()
 
     def start(self, now: float) -> None:
+        self.start_secure()
         self._out.append(Send(f"+OK {self.hostname} POP3 server ready\r\n".encode()))
 
     def connection_lost(self, now: float) -> None:
@@ -49,6 +66,29 @@ class Pop3ServerSession(LineServer):
         self.closed = True
 
     # -- the line-server hooks ----------------------------------------------------------------
+
+    def receive(self, data: bytes, now: float) -> None:
+        """LineServer's loop, stopping at STLS: the rest is dropped unread (RFC 2595 §3.1)."""
+        self.now = now
+        lines = self._lines.feed(data)
+        for n, line in enumerate(lines):
+            if self.closed:
+                return
+            if self._upgrading:
+                self._drop_pending(len(lines) - n)
+                return
+            self.line(line)
+        if self._upgrading:
+            self._drop_pending()
+        elif self._lines.overlong and not self.closed:
+            self._lines.overlong = False
+            self.too_long()
+
+    def _new_reader(self) -> LineBuffer:
+        return LineBuffer(self.LINE_LIMIT)
+
+    def _forget_for_tls(self) -> None:
+        self._name = None                   # RFC 2595 §4: USER again, inside TLS
 
     def line(self, line: bytes) -> None:
         self.dispatch(line.decode("ascii", "replace"))
@@ -72,15 +112,38 @@ class Pop3ServerSession(LineServer):
     # -- AUTHORIZATION ----------------------------------------------------------------------
 
     def _cmd_capa(self, arg: str) -> None:
-        self._multi("Capability list follows", ["USER", "UIDL", "TOP", "IMPLEMENTATION netsim"])
+        capabilities = ["USER"] if self._plaintext_ok else []
+        capabilities += ["UIDL", "TOP"]
+        if self.starttls_offered and not self.secure and self.user is None:
+            capabilities.append("STLS")
+        self._multi("Capability list follows", capabilities + ["IMPLEMENTATION netsim"])
+
+    def _cmd_stls(self, arg: str) -> None:
+        """RFC 2595 §4, in Dovecot's words (login-common's client_cmd_starttls)."""
+        if self.user is not None:
+            return self.unknown("STLS", arg)     # only in the AUTHORIZATION state
+        if self.secure:
+            return self._err("TLS is already active.")
+        if not self.starttls_offered:
+            return self._err("TLS support isn't enabled.")
+        self._ok("Begin TLS negotiation now.")
+        self._begin_tls()
+
+    @property
+    def _plaintext_ok(self) -> bool:
+        return self.secure or not self.auth_needs_tls
 
     def _cmd_user(self, arg: str) -> None:
         if self.user is not None:
             return self._err("already authenticated")
+        if not self._plaintext_ok:
+            return self._err(PLAINTEXT_DISALLOWED)
         self._name = arg
         self._ok("send PASS")                       # never say whether the user exists
 
     def _cmd_pass(self, arg: str) -> None:
+        if self.user is None and not self._plaintext_ok:
+            return self._err(PLAINTEXT_DISALLOWED)
         if self.user is not None or self._name is None:
             return self._err("send USER first")
         name, self._name = self._name, None

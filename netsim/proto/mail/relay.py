@@ -32,6 +32,17 @@ here by SMTP — the server refuses it after its dot, ``554 5.4.0 Error: too man
 as Postfix's cleanup does, and the relay that sent it bounces it — but the queue counts
 too, for a message that comes another way.
 
+With ``starttls`` the queue's SMTP client starts TLS whenever the next hop offers it,
+as Postfix's ``smtp_tls_security_level = may`` (opportunistic TLS, RFC 3207 §4.1 and
+RFC 7435): no certificate is checked, a server that offers no STARTTLS gets the message
+in the clear, and a handshake that fails defers the message (``Cannot start TLS:
+handshake failure``; Postfix would retry that host in the clear at once, which is not
+modelled). The glue reports a finished handshake with :meth:`MailRelay.secured`, logged
+as Postfix logs it: ``Untrusted TLS connection established to …`` (the scenario's CA is
+in no system trust store, so Postfix's default ``smtp_tls_CApath`` cannot verify it).
+The ``Received:`` line says how the message came (RFC 3848): ``ESMTP``, ``ESMTPA``
+(authenticated), ``ESMTPS`` (inside TLS) or ``ESMTPSA`` (both).
+
 Every fate is a :class:`Logged` line, worded as Postfix logs it
 (``B42F230001: to=<bob@163.com>, relay=mail.163.com[10.3.0.25]:25, status=sent (250 …)``),
 and an entry in :attr:`MailRelay.log`.
@@ -148,8 +159,10 @@ class MailRelay:
     """The queue of one mail server (see the module's docstring)."""
 
     def __init__(self, *, hostname: str, domain: str, store: MailStore, retry: float = 30.0,
-                 give_up: float = 600.0, hop_limit: int = HOP_LIMIT) -> None:
+                 give_up: float = 600.0, hop_limit: int = HOP_LIMIT,
+                 starttls: bool = False) -> None:
         self.hostname = hostname
+        self.starttls = starttls
         self.domain = domain
         self.store = store
         self.retry, self.give_up, self.hop_limit = retry, give_up, hop_limit
@@ -186,7 +199,8 @@ class MailRelay:
         gives it)."""
         qid = message.queue_id or self.ids.next()
         self.counts["received"] += 1
-        by = "ESMTPSA" if message.authenticated else "ESMTP"
+        # RFC 3848's transmission types: S inside TLS, A authenticated.
+        by = "ESMTP" + ("S" if message.tls else "") + ("A" if message.authenticated else "")
         local, remote = [], []
         for rcpt in message.recipients:
             (local if self._is_local(rcpt) else remote).append(rcpt)
@@ -217,6 +231,12 @@ class MailRelay:
         else:
             self._connect(entry, name, ipaddress.ip_address(records[0]), now)
 
+    def secured(self, ticket: int, words: str, now: float) -> None:
+        """The :class:`Deliver`'s client is inside TLS now (``words``: the handshake as
+        Postfix logs it, ``TLSv1.3 with cipher … (256/256 bits)``)."""
+        _entry, _kind, (exchange, address, _client) = self._tickets[ticket]
+        self._say(f"Untrusted TLS connection established to {exchange}[{address}]:25: {words}")
+
     def attempted(self, ticket: int, refused: str | None, now: float) -> None:
         """The SMTP connection of a :class:`Deliver` is over; ``refused`` says why it
         could not be made ("Connection refused", "Connection timed out", …)."""
@@ -226,6 +246,8 @@ class MailRelay:
         done = client.done
         if refused is not None:
             entry.last_error = f"connect to {relay}: {refused}"
+        elif client.tls_error is not None:
+            entry.last_error = "Cannot start TLS: handshake failure"   # smtp(8)'s words
         elif done is None:
             entry.last_error = f"lost connection with {peer}"
         else:
@@ -300,7 +322,8 @@ class MailRelay:
 
     def _connect(self, entry: Entry, exchange: str, address, now: float) -> None:
         client = SmtpClient(helo=self.hostname, mail_from=entry.mail_from, recipients=entry.to,
-                            data=entry.data, timeout=SMTP_TIMEOUT)
+                            data=entry.data, timeout=SMTP_TIMEOUT,
+                            starttls="may" if self.starttls else None)
         ticket = self._ticket(entry, "SMTP", (exchange, address, client))
         self._out.append(Deliver(ticket, exchange, address, client))
 

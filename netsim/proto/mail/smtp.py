@@ -36,6 +36,18 @@ the limit, text past ``SIZE`` (which is read on and dropped, not stored) or a me
 that has passed ``hop_limit`` servers (its ``Received:`` lines and ours; Postfix's
 ``hopcount_limit``, RFC 5321 §6.3) is refused after the dot, and a message taken is
 ``250 2.0.0 Ok: queued as <id>``.
+
+TLS (RFC 3207, RFC 8314), as a Postfix configured for it answers: ``starttls=True``
+offers ``STARTTLS`` in EHLO (``smtpd_tls_security_level = may``) and ``tls=True`` is a
+session inside TLS from its first byte (SMTPS on 465). ``auth_needs_tls`` is Postfix's
+``smtpd_tls_auth_only = yes``: no AUTH advertised or taken before TLS (``503 5.5.1
+Error: authentication not enabled``), so a password never crosses in the clear;
+``tls_required`` is submission's ``smtpd_tls_security_level = encrypt`` (the master.cf
+submission entry): every command but EHLO, HELO, STARTTLS, NOOP, RSET and QUIT is
+``530 5.7.0 Must issue a STARTTLS command first``. After ``220 2.0.0 Ready to start
+TLS`` the session drops what the client sent after the command and forgets its EHLO
+and any AUTH (:mod:`~netsim.proto.mail.tls_session`); a message taken inside TLS is
+marked so, for its ``Received: … with ESMTPS`` line (RFC 3848).
 """
 
 from __future__ import annotations
@@ -48,12 +60,15 @@ from dataclasses import dataclass, field
 from netsim.proto.mail.headers import hop_count
 from netsim.proto.mail.lines import TOO_LONG, SmtpLines
 from netsim.proto.mail.queue_ids import QueueIds
+from netsim.proto.mail.tls_session import TlsServerSession
 from netsim.proto.stream import Close, LineServer, Send
 
 _PATH = re.compile(r"^<([^<>\s]*)>(?:\s+(.*))?$")
 MAX_RECIPIENTS = 100
 #: Postfix's hopcount_limit (RFC 5321 §6.3 asks for at least 100; Postfix counts 50).
 HOP_LIMIT = 50
+#: What Postfix takes before TLS when TLS is required (smtpd.c's SMTPD_CMD_FLAG_PRE_TLS).
+_PRE_TLS = {"EHLO", "HELO", "STARTTLS", "NOOP", "RSET", "QUIT"}
 
 
 @dataclass
@@ -87,6 +102,7 @@ class Accepted:
     helo: str
     authenticated: str | None
     queue_id: str = ""                   # the id ``250 2.0.0 Ok: queued as`` gave it
+    tls: bool = False                    # it came inside TLS (RFC 3848: ESMTPS)
 
 
 def reply(code: int, *lines: str) -> Send:
@@ -96,18 +112,23 @@ def reply(code: int, *lines: str) -> Send:
     return Send(text.encode())
 
 
-class SmtpServerSession(LineServer):
+class SmtpServerSession(TlsServerSession, LineServer):
     """One SMTP connection on a server. After ``MAX_ERRORS`` error replies the session
     ends with ``421 4.7.0 <host> Error: too many errors`` (Postfix's
-    ``smtpd_hard_error_limit``, 20)."""
+    ``smtpd_hard_error_limit``, 20). TLS as the module says."""
 
     MAX_ERRORS = 20
 
-    def __init__(self, policy: Policy, peer, *, submission: bool = False) -> None:
+    def __init__(self, policy: Policy, peer, *, submission: bool = False,
+                 starttls: bool = False, tls: bool = False, auth_needs_tls: bool = False,
+                 tls_required: bool = False) -> None:
         super().__init__()
         self.policy = policy
         self.peer = ipaddress.ip_address(peer)
         self.submission = submission     # port 587: AUTH before MAIL (RFC 6409 §4.3)
+        self._init_tls(starttls=starttls, tls=tls)
+        self.auth_needs_tls = auth_needs_tls
+        self.tls_required = tls_required
         self._lines = SmtpLines(self.LINE_LIMIT)
         self._queue_ids = policy.queue_ids or QueueIds(policy.hostname)
         self.helo: str | None = None
@@ -121,7 +142,24 @@ class SmtpServerSession(LineServer):
         self.accepted: list[Accepted] = []
 
     def start(self, now: float) -> None:
+        self.start_secure()
         self._out.append(reply(220, f"{self.policy.hostname} ESMTP netsim"))
+
+    # -- TLS (RFC 3207) ---------------------------------------------------------------------
+
+    def _new_reader(self) -> SmtpLines:
+        return SmtpLines(self.LINE_LIMIT)
+
+    def _forget_for_tls(self) -> None:
+        """RFC 3207 §4.2: the client's EHLO and AUTH are forgotten; it says EHLO again."""
+        self.helo = None
+        self.user = None
+        self._reset()
+
+    @property
+    def _auth_offered(self) -> bool:
+        return (self.submission or bool(self.policy.passwords)) and \
+            (self.secure or not self.auth_needs_tls)
 
     def _reset(self) -> None:
         self.mail_from: str | None = None
@@ -134,8 +172,13 @@ class SmtpServerSession(LineServer):
         stood; a command that ends in a bare LF is read as if it ended in CRLF
         (Postfix's ``normalize``)."""
         self.now = now
-        for item in self._lines.feed(data):
+        items = self._lines.feed(data)
+        for n, item in enumerate(items):
             if self.closed:
+                return
+            if self._upgrading:
+                # After "220 Ready to start TLS": the rest is dropped unread (RFC 3207 §6).
+                self._drop_pending(len(items) - n)
                 return
             if item is TOO_LONG:
                 self.too_long()
@@ -143,6 +186,8 @@ class SmtpServerSession(LineServer):
                 self._data_line(*item)
             else:
                 self.dispatch(item[0].decode("ascii", "replace"))
+        if self._upgrading:
+            self._drop_pending()
 
     def dispatch(self, line: str) -> None:
         if not line.strip():
@@ -151,6 +196,9 @@ class SmtpServerSession(LineServer):
         super().dispatch(line)
 
     def command(self, verb: str, arg: str, handler) -> None:
+        if self.tls_required and not self.secure and verb not in _PRE_TLS:
+            self._error(530, "5.7.0 Must issue a STARTTLS command first")
+            return
         handler(arg.strip())
 
     def unknown(self, verb: str, arg: str) -> None:
@@ -178,7 +226,9 @@ class SmtpServerSession(LineServer):
         self._reset()
         # What it has, in the order Postfix lists it.
         extensions = ["PIPELINING", f"SIZE {self.policy.max_size}", "VRFY"]
-        if self.submission or self.policy.passwords:
+        if self.starttls_offered and not self.secure:
+            extensions.append("STARTTLS")
+        if self._auth_offered:
             extensions.append("AUTH PLAIN")
         extensions += ["ENHANCEDSTATUSCODES", "8BITMIME"]
         self._out.append(reply(250, self.policy.hostname, *extensions))
@@ -193,7 +243,9 @@ class SmtpServerSession(LineServer):
 
     def _cmd_auth(self, arg: str) -> None:
         mechanism, _, initial = arg.partition(" ")
-        if self.helo is None:
+        if not self._auth_offered and (self.submission or self.policy.passwords):
+            self._error(503, "5.5.1 Error: authentication not enabled")  # smtpd_tls_auth_only
+        elif self.helo is None:
             self._error(503, "5.5.1 Error: send EHLO first")
         elif self.user is not None:
             self._error(503, "5.5.1 Error: already authenticated")
@@ -213,6 +265,18 @@ class SmtpServerSession(LineServer):
                 self._ok(235, "2.7.0 Authentication successful")
             else:
                 self._error(535, "5.7.8 Error: authentication failed")
+
+    def _cmd_starttls(self, arg: str) -> None:
+        """RFC 3207 §4, worded as Postfix's smtpd.c starttls_cmd words it."""
+        if arg:
+            self._error(501, "5.5.4 Syntax: STARTTLS")
+        elif self.secure:
+            self._error(554, "5.5.1 Error: TLS already active")
+        elif not self.starttls_offered:
+            self._error(502, "5.5.1 Error: command not implemented")
+        else:
+            self._ok(220, "2.0.0 Ready to start TLS")
+            self._begin_tls()
 
     def _cmd_mail(self, arg: str) -> None:
         if self.helo is None:
@@ -310,7 +374,7 @@ class SmtpServerSession(LineServer):
         else:
             qid = self._queue_ids.next()
             message = Accepted(self.mail_from, tuple(self.recipients), data,
-                               self.helo or "", self.user, qid)
+                               self.helo or "", self.user, qid, self.secure)
             self.accepted.append(message)
             # The reply first, then the message: the server says 250 and only then does
             # its queue manager start on the message (a DNS lookup, a local delivery).

@@ -16,7 +16,19 @@ When the session is over the client outputs its :class:`Done` (then ``Close``).
 
 The transcript marks each line as swaks prints it: ``C`` sent, ``S`` a reply that was
 the one expected, ``E`` one that was not (swaks's ``<**``), ``!`` a note of its own
-(``Remote host closed connection unexpectedly.``).
+(``Remote host closed connection unexpectedly.``), ``=`` information (swaks's ``===``);
+inside TLS the marks are ``c``, ``s`` and ``e`` (swaks's `` ~>``, ``<~ ``, ``<~*``).
+
+TLS (RFC 3207, RFC 8314): ``tls=True`` is inside TLS from the first byte (``swaks
+--tls-on-connect``, SMTPS on 465; the driver's layer does the handshake before the
+greeting). ``starttls="require"`` is ``swaks --tls``: STARTTLS after EHLO, or ``Host did
+not advertise STARTTLS`` and QUIT; a refusal is ``STARTTLS attempted but failed``.
+``starttls="may"`` is Postfix's ``smtp_tls_security_level = may``: STARTTLS when
+offered, the clear otherwise (or when the server refuses it). After the handshake the
+client forgets the server's extensions and says EHLO again (§4.2), and prints swaks's
+``=== TLS started with cipher TLSv1.3:TLS_AES_256_GCM_SHA384:256``. A handshake that
+fails (``tls_failed``) is swaks's ``*** TLS startup failed (connect(): error:0A000086:SSL
+routines::certificate verify failed)`` — then nothing more is sent, as swaks exits.
 """
 
 from __future__ import annotations
@@ -25,7 +37,8 @@ import base64
 from dataclasses import dataclass
 
 from netsim.proto.mail.lines import dot_stuff, shown
-from netsim.proto.stream import Close, LineBuffer, Send, StreamEngine
+from netsim.proto.mail.tls_session import TlsStarted, cipher_bits, openssl_error
+from netsim.proto.stream import Close, Failed, LineBuffer, Send, StartTls, StreamEngine
 
 #: Lines longer than this are dropped (swaks reads any length; memory must be bounded).
 MAX_LINE = 1 << 20
@@ -34,11 +47,12 @@ MAX_TEXT = 512
 LOST = "Remote host closed connection unexpectedly."
 
 #: What each step waits for (swaks's ``expect``).
-_EXPECT = {"greeting": 220, "ehlo": 250, "auth": 235, "mail": 250, "rcpt": 250, "data": 354,
-           "body": 250, "quit": 221}
+_EXPECT = {"greeting": 220, "ehlo": 250, "starttls": 220, "tls": 0, "auth": 235, "mail": 250,
+           "rcpt": 250, "data": 354, "body": 250, "quit": 221}
 #: The command a reply in each step answers, as Postfix's smtp(8) names it in a bounce
 #: ("… said: 550 5.1.1 … (in reply to RCPT TO command)"); the greeting answers none.
-_COMMAND = {"greeting": "", "ehlo": "EHLO", "auth": "AUTH", "mail": "MAIL FROM", "rcpt": "RCPT TO",
+_COMMAND = {"greeting": "", "ehlo": "EHLO", "starttls": "STARTTLS", "tls": "STARTTLS",
+            "auth": "AUTH", "mail": "MAIL FROM", "rcpt": "RCPT TO",
             "data": "DATA", "body": "end of DATA", "quit": "QUIT"}
 
 
@@ -83,8 +97,20 @@ class SmtpClient(StreamEngine):
     exchange; the server's PIPELINING is noted but not used."""
 
     def __init__(self, *, helo: str, mail_from: str, recipients: list[str], data: bytes,
-                 auth: tuple[str, str] | None = None, timeout: float = 30.0) -> None:
+                 auth: tuple[str, str] | None = None, timeout: float = 30.0,
+                 starttls: str | None = None, tls: bool = False) -> None:
         super().__init__()
+        if starttls not in (None, "may", "require"):
+            raise ValueError(f"starttls is None, 'may' or 'require', not {starttls!r}")
+        self.starttls = None if tls else starttls
+        self.implicit_tls = tls
+        self.secure = tls                    # inside TLS now
+        self.tls_info = None
+        #: The TLS layer's refusal (a TlsError), if the handshake failed.
+        self.tls_error = None
+        #: What the glue may give: a zero-argument callable → (TlsInfo, the server
+        #: certificate's subject as swaks prints it, "/CN=mail.163.com", or None).
+        self.describe_tls = None
         self.helo, self.mail_from = helo, mail_from
         self.recipients = list(recipients)
         self.data = data
@@ -114,6 +140,49 @@ class SmtpClient(StreamEngine):
     def start(self, now: float) -> None:
         self.now = now
         self._deadline = now + self.timeout            # for the greeting
+        if self.implicit_tls and self.describe_tls is not None:
+            info, subject = self.describe_tls()
+            self._tls_started(info, subject)
+
+    # -- TLS ---------------------------------------------------------------------------------
+
+    def tls_ready(self, now: float, info) -> None:
+        """The handshake after STARTTLS is done: swaks's lines, then EHLO again."""
+        self.now = now
+        subject = self.describe_tls()[1] if self.describe_tls is not None else None
+        self._tls_started(info, subject)
+        if self._step == "tls":
+            self._step = "ehlo"
+            self._send(f"EHLO {self.helo}")
+
+    def _tls_started(self, info, subject: str | None) -> None:
+        self.secure = True
+        self.tls_info = info
+        if info is not None:
+            self.transcript.append(("=", f"TLS started with cipher {info.version}:"
+                                         f"{info.cipher}:{cipher_bits(info.cipher)}"))
+        self.transcript.append(("=", "TLS no local certificate set"))
+        if subject is not None:
+            self.transcript.append(("=", f'TLS peer DN="{subject}"'))
+        self._out.append(TlsStarted(info))
+
+    def tls_failed(self, error, now: float) -> None:
+        """The handshake failed (a certificate refused, an alert): swaks's words, and the
+        end — swaks exits there, sending nothing more."""
+        if self.done is not None:
+            return
+        self.now = now
+        self.tls_error = error
+        message = f"TLS startup failed (connect(): {openssl_error(error)})"
+        self.transcript.append(("!", message))
+        if not self.implicit_tls:
+            self.transcript.append(("!", "STARTTLS attempted but failed"))
+        failure = Reply(0, (message,), "STARTTLS")
+        self.failed.update({a: failure for a in self.recipients if a not in self.failed})
+        self.delivered = []
+        self._pending_error = failure
+        self._finish()
+        self._out.append(Failed(message))
 
     def receive(self, data: bytes, now: float) -> None:
         self.now = now
@@ -149,7 +218,9 @@ class SmtpClient(StreamEngine):
         self._flush_shown("E")
         message = f"Timeout ({self.timeout:g} secs) waiting for server response"
         self.transcript.append(("E", message))
-        if self._step == "quit":
+        if self._step in ("quit", "tls"):
+            if self._step == "tls":          # no handshake came: swaks's TLS startup failed
+                self._pending_error = Reply(0, (message,), "STARTTLS")
             self._finish()                   # swaks gives up: its exit closes the socket
             self._out.append(Close())
         else:
@@ -175,12 +246,13 @@ class SmtpClient(StreamEngine):
         return reply.code == expect or (self._step == "rcpt" and reply.code == 251)
 
     def _flush_shown(self, mark: str) -> None:
+        mark = mark.lower() if self.secure else mark
         self.transcript += [(mark, line) for line in self._shown]
         self._shown = []
 
     def _send(self, command: str) -> None:
         shown_as = command if not command.startswith("AUTH PLAIN ") else "AUTH PLAIN ********"
-        self.transcript.append(("C", shown_as))
+        self.transcript.append(("c" if self.secure else "C", shown_as))
         self._out.append(Send(command.encode() + b"\r\n"))
         self._deadline = self.now + self.timeout
 
@@ -194,18 +266,33 @@ class SmtpClient(StreamEngine):
         elif step == "ehlo":
             if reply.code != 250:
                 return self._quit_after(reply)
+            self.extensions = {}             # RFC 3207 §4.2: nothing from before TLS is kept
             for line in reply.lines[1:]:
                 key, _, value = line.partition(" ")
                 self.extensions[key.upper()] = value
-            if self.auth is not None:
-                if "AUTH" not in self.extensions:
-                    return self._quit_after(Reply(0, ("server offers no AUTH",)))
-                user, password = self.auth
-                token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
-                self._step = "auth"
-                self._send(f"AUTH PLAIN {token}")
+            if self.starttls is not None and not self.secure:
+                if "STARTTLS" in self.extensions:
+                    self._step = "starttls"
+                    self._send("STARTTLS")
+                    return
+                if self.starttls == "require":
+                    self.transcript.append(("!", "Host did not advertise STARTTLS"))
+                    return self._quit_after(Reply(0, ("Host did not advertise STARTTLS",)))
+            self._after_ehlo()
+        elif step == "starttls":
+            if reply.code == 220:
+                self._step = "tls"
+                self._out.append(StartTls())
+            elif self.starttls == "may" and reply.code:
+                self._after_ehlo()           # opportunistic: on in the clear
             else:
-                self._mail()
+                self.transcript.append(("!", "STARTTLS attempted but failed"))
+                self._pending_error = reply if reply.code else Reply(0, reply.lines, "STARTTLS")
+                self.failed.update({a: self._pending_error for a in self.recipients})
+                self._finish()               # swaks exits here (29), no QUIT
+                self._out.append(Close())
+        elif step == "tls":
+            pass                             # a reply inside the handshake's time: none expected
         elif step == "auth":
             if reply.code != 235:
                 return self._quit_after(reply)
@@ -248,6 +335,17 @@ class SmtpClient(StreamEngine):
         elif step == "quit":
             self._finish()
             self._out.append(Close())
+
+    def _after_ehlo(self) -> None:
+        """EHLO answered (inside TLS if TLS was to be): AUTH if asked for, else MAIL."""
+        if self.auth is None:
+            return self._mail()
+        if "AUTH" not in self.extensions:
+            return self._quit_after(Reply(0, ("server offers no AUTH",)))
+        user, password = self.auth
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        self._step = "auth"
+        self._send(f"AUTH PLAIN {token}")
 
     def _mail(self) -> None:
         self._step = "mail"
