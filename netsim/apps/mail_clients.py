@@ -2,7 +2,14 @@
 session as the command-line tools do (swaks, fetchmail -v, an IMAP transcript). Each is
 thin glue: its engine (:mod:`netsim.proto.mail`) runs on the one
 :class:`~netsim.sim.runtime.StreamDriver`, and its result is read from the engine when
-the connection is over."""
+the connection is over.
+
+``tls`` (RFC 8314) puts each on TLS: on the protocol's TLS port (465, 995, 993: the
+default with ``tls``) from the first byte, on any other by STARTTLS (STLS), required —
+``swaks --tls``, fetchmail's ``--sslproto``, imaplib's ``starttls()``. The certificate
+is checked against the scenario's CA with the server's name (swaks with
+``--tls-verify``; ``tls: {verify: false}`` is swaks without it), and a refusal is
+worded as each tool words it."""
 
 from __future__ import annotations
 
@@ -10,9 +17,11 @@ import random
 from email.message import EmailMessage
 
 from netsim.apps.base import App
-from netsim.apps.mail_common import IMAP, POP3, SMTP, SUBMISSION, body_sha256, sim_date
+from netsim.apps.mail_common import (IMAP, IMAPS, POP3, POP3S, SMTP, SMTPS, SUBMISSION,
+                                     body_sha256, sim_date)
 from netsim.apps.mail_server import MailServer
 from netsim.apps.names import hosts_entry, lookup
+from netsim.apps.tls import TLS_SCHEMA, tls_options, tls_world
 from netsim.proto.ftp.tree import check_generated_size
 from netsim.proto.mail import ImapClient, Pop3Client, SmtpClient
 from netsim.proto.mail.imap_client import action_commands
@@ -23,22 +32,51 @@ from netsim.sim.runtime import StreamDriver
 from netsim.wire.addr import int_to_ip, ip_to_int
 
 
-def transcript_lines(transcript, *, client="->", server="<-", error=None) -> list[str]:
+def transcript_lines(transcript, *, client="->", server="<-", error=None,
+                     tls=None) -> list[str]:
     """An engine's transcript as the tool prints it: ``C`` sent, ``S`` received, ``E`` a
-    reply that was not the one expected (swaks's ``<**``), ``!`` the tool's own words."""
+    reply that was not the one expected (swaks's ``<**``), ``!`` the tool's own words,
+    ``=`` its information; ``c``, ``s``, ``e`` the same inside TLS, marked with ``tls``
+    (swaks's `` ~>``, ``<~ ``, ``<~*``) or as outside."""
     marks = {"C": client, "S": server, "E": error or server}
-    return [f"*** {line}" if d == "!" else f"{marks[d]}  {line}" for d, line in transcript]
+    inside = dict(zip("cse", tls or (marks["C"], marks["S"], marks["E"])))
+    marks.update(inside)
+    out = []
+    for mark, line in transcript:
+        if mark == "!":
+            out.append(f"*** {line}")
+        elif mark == "=":
+            out.append(f"=== {line}")
+        else:
+            out.append(f"{marks[mark]}  {line}")
+    return out
+
+
+def peer_subject(layer) -> str | None:
+    """The server certificate's subject as OpenSSL's X509_NAME_oneline writes it (what
+    swaks prints as ``TLS peer DN="/CN=mail.163.com"``), read from a TLS layer."""
+    from cryptography import x509
+    tls = getattr(layer, "_tls", None)      # the layer's SSLObject (TlsLayer keeps it)
+    der = tls.getpeercert(binary_form=True) if tls is not None else None
+    if not der:
+        return None
+    subject = x509.load_der_x509_certificate(der).subject
+    return "".join(f"/{attr.rfc4514_attribute_name}={attr.value}" for attr in subject)
 
 
 class _MailClient(App):
     """What the three clients share: find the server, connect, converse, report."""
 
     PORT = SMTP
+    TLS_PORT = SMTPS
     TARGETS = ("server",)
 
-    #: How the transcript marks client and server lines (as the tool prints them).
+    #: How the transcript marks client and server lines (as the tool prints them), and
+    #: inside TLS (None: the same).
     MARKS = ("->", "<-")
+    TLS_MARKS: tuple[str, str, str] | None = None
     _reported = False
+    tls: dict | None = None
 
     def start(self) -> None:
         _, address = self.resolve(self.server)
@@ -55,7 +93,21 @@ class _MailClient(App):
     def _open(self, address: int, port: int) -> None:
         """Connect to ``server`` and let the engine talk; :meth:`_ended` reports."""
         self.say(f"=== Trying {self.server}:{port}...")
-        self.driver = StreamDriver(self, self.client, on_end=self._ended)
+        layer = starttls = None
+        if self.tls is not None:
+            world = tls_world(self.network)
+            context = world.client_context(self.tls)
+            host = self.server
+
+            def starttls():
+                return world.client_layer(context, self, host, port)
+            if port == self.TLS_PORT:
+                layer, starttls = starttls(), None
+        self.driver = StreamDriver(self, self.client, layer=layer, starttls=starttls,
+                                   on_end=self._ended)
+        driver = self.driver
+        if hasattr(self.client, "describe_tls"):
+            self.client.describe_tls = lambda: (driver.layer.info(), peer_subject(driver.layer))
         self.driver.connect(int_to_ip(address), port)
         if self.driver.sock is not None:
             self.driver.sock.connected.callbacks.append(self._connected)
@@ -87,8 +139,29 @@ class _MailClient(App):
                 self.say(f"*** Error connecting to {self.server}:{self.port}: {self.error}")
             return
         self.lines.extend(transcript_lines(self.client.transcript, client=self.MARKS[0],
-                                           server=self.MARKS[1], error=self._error_mark()))
-        self._report(self.client, driver.failure)
+                                           server=self.MARKS[1], error=self._error_mark(),
+                                           tls=self.TLS_MARKS))
+        failure = driver.failure
+        if failure is not None and any(line == failure for _m, line in self.client.transcript):
+            self.error = failure                 # the tool's words are in its transcript
+            failure = None
+            self._report_tls_failure()
+            return
+        self._report(self.client, failure)
+
+    def _report_tls_failure(self) -> None:
+        """After a refused handshake the tool's own lines said it all."""
+
+    def tls_result(self) -> dict:
+        """For the result: ``{"port": …, "tls": {version, cipher} or {error}}`` with TLS,
+        nothing without it (so a cleartext run's summary is what it was)."""
+        if self.tls is None:
+            return {}
+        info = getattr(self.client, "tls_info", None) if self.client else None
+        error = getattr(self.client, "tls_error", None) if self.client else None
+        tls = {"version": info.version, "cipher": info.cipher} if info is not None else \
+            {"error": error.message if error is not None else None}
+        return {"port": self.port, "tls": tls}
 
     def _error_mark(self) -> str | None:
         return None
@@ -120,6 +193,9 @@ class MailSend(_MailClient):
         "port": {"type": "integer", "minimum": 1, "maximum": 65535,
                  "description": "587 with a password (submission), else 25"},
         "password": {"$ref": "#/$defs/ascii_line", "description": "AUTH PLAIN with the sender's user name"},
+        "tls": {**TLS_SCHEMA, "description": (
+            "submit over TLS: port 465 from the first byte (the default with a password, RFC "
+            "8314), else STARTTLS required (swaks --tls); true or {version, verify}")},
     }
     REQUIRED = ["from", "to"]
     EXAMPLE = {"node": "alice", "at": "1s", "run": "mail-send", "from": "alice@qq.com",
@@ -128,8 +204,9 @@ class MailSend(_MailClient):
 
     def __init__(self, node, *, to, cc=None, subject: str = "", body: str = "",
                  attachment: int | None = None, server: str | None = None, port: int | None = None,
-                 password: str | None = None, at: float = 0.0, **kwargs) -> None:
+                 password: str | None = None, tls=None, at: float = 0.0, **kwargs) -> None:
         super().__init__(node, at=at)
+        self.tls = tls_options(tls)
         self.sender = kwargs.pop("from")
         self.to = [to] if isinstance(to, str) else list(to)
         self.cc = [cc] if isinstance(cc, str) else list(cc or [])
@@ -138,12 +215,15 @@ class MailSend(_MailClient):
             check_generated_size(attachment, "attachment")
         self.server = server
         self.password = password
+        if port is None and self.tls is not None and password:
+            port = SMTPS
         self.port = port or (SUBMISSION if password else SMTP)
         self.client: SmtpClient | None = None
         self.data = b""
         self._message_id = ""
 
     MARKS = (" ->", "<- ")
+    TLS_MARKS = (" ~>", "<~ ", "<~*")
 
     def start(self) -> None:
         self.data = self._compose()
@@ -202,9 +282,12 @@ class MailSend(_MailClient):
 
     def _submit(self, address: int) -> None:
         user = self.sender.rpartition("@")[0]
+        implicit = self.tls is not None and self.port == SMTPS
         self.client = SmtpClient(helo=self.node.name, mail_from=self.sender,
                                  recipients=self.to + self.cc, data=self.data,
-                                 auth=(user, self.password) if self.password else None)
+                                 auth=(user, self.password) if self.password else None,
+                                 starttls="require" if self.tls is not None and not implicit
+                                 else None, tls=implicit)
         self._open(address, self.port)
 
     def _error_mark(self) -> str:
@@ -265,7 +348,8 @@ class MailSend(_MailClient):
         done = self.client.done if self.client else None
         return {"from": self.sender, "message_id": self._message_id, "arrived": self.arrived(),
                 "to": self.to, "cc": self.cc, "subject": self.subject,
-                "server": self.server, "port": self.port, "size": len(self.data),
+                "server": self.server, "port": self.port, **self.tls_result(),
+                "size": len(self.data),
                 "body_sha256": body_sha256(self.data),
                 "accepted_for": list(done.delivered) if done else [],
                 "refused": {r: str(x) for r, x in done.failed.items()} if done else {}}
@@ -281,21 +365,30 @@ class Pop3Fetch(_MailClient):
               "password": {"$ref": "#/$defs/ascii_line", "description": "its password"},
               "delete": {"type": "boolean", "default": False,
                          "description": "delete what was downloaded (at QUIT)"},
-              "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": POP3,
-                       "description": "the server's port"}}
+              "port": {"type": "integer", "minimum": 1, "maximum": 65535,
+                       "description": "the server's port (110; 995 with tls)"},
+              "tls": {**TLS_SCHEMA, "description": (
+                  "over TLS: port 995 from the first byte (fetchmail --ssl), else STLS "
+                  "required; true or {version, verify}")}}
     REQUIRED = ["server", "user", "password"]
     EXAMPLE = {"node": "laptop", "at": "5s", "run": "pop3-fetch", "server": "mail163",
                "user": "bob", "password": "secret"}
 
+    TLS_PORT = POP3S
+
     def __init__(self, node, *, server: str, user: str, password: str, delete: bool = False,
-                 port: int = POP3, at: float = 0.0) -> None:
+                 port: int | None = None, tls=None, at: float = 0.0) -> None:
         super().__init__(node, at=at)
         self.server, self.user, self.password = server, user, password
-        self.delete, self.port = delete, port
+        self.tls = tls_options(tls)
+        self.delete = delete
+        self.port = port if port is not None else (POP3S if self.tls is not None else POP3)
         self.client: Pop3Client | None = None
 
     def _engine(self) -> Pop3Client:
-        return Pop3Client(self.user, self.password, delete=self.delete, server=self.server)
+        implicit = self.tls is not None and self.port == POP3S
+        return Pop3Client(self.user, self.password, delete=self.delete, server=self.server,
+                          starttls=self.tls is not None and not implicit, tls=implicit)
 
     def _report(self, c: Pop3Client, failure: str | None) -> None:
         if failure is not None:
@@ -314,6 +407,7 @@ class Pop3Fetch(_MailClient):
         if c is None:
             return {"server": self.server, "user": self.user, "messages": []}
         return {"server": self.server, "user": self.user, "deleted": self.delete,
+                **self.tls_result(),
                 "bytes_downloaded": sum(len(r.data) for r in c.retrieved),
                 "messages": [{"number": r.number, "uid": r.uid,
                               **summary_of(StoredMessage(0, r.data, 0.0))} for r in c.retrieved]}
@@ -333,26 +427,34 @@ class ImapClientApp(_MailClient):
                               ["list", "headers", "open N", "flag N [\\\\Flag]", "unflag N",
                                "move N Folder", "copy N Folder", "create Folder", "delete N",
                                "expunge", "noop", "select Folder", "examine Folder"])},
-              "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": IMAP,
-                       "description": "the server's port"}}
+              "port": {"type": "integer", "minimum": 1, "maximum": 65535,
+                       "description": "the server's port (143; 993 with tls)"},
+              "tls": {**TLS_SCHEMA, "description": (
+                  "over TLS: port 993 from the first byte (imaplib's IMAP4_SSL), else STARTTLS "
+                  "required (starttls()); true or {version, verify}")}}
     REQUIRED = ["server", "user", "password"]
     EXAMPLE = {"node": "phone", "at": "6s", "run": "imap-client", "server": "mail163",
                "user": "bob", "password": "secret", "actions": ["list", "headers", "open 1"]}
 
     def __init__(self, node, *, server: str, user: str, password: str,
-                 actions: list[str] | None = None, port: int = IMAP, at: float = 0.0) -> None:
+                 actions: list[str] | None = None, port: int | None = None, tls=None,
+                 at: float = 0.0) -> None:
         super().__init__(node, at=at)
         self.server, self.user, self.password = server, user, password
+        self.tls = tls_options(tls)
         self.actions = list(actions if actions is not None else ["list", "headers"])
         for action in self.actions:
             action_commands(action)                  # a bad action is an error now
-        self.port = port
+        self.port = port if port is not None else (IMAPS if self.tls is not None else IMAP)
         self.client: ImapClient | None = None
 
     MARKS = ("C:", "S:")
+    TLS_PORT = IMAPS
 
     def _engine(self) -> ImapClient:
-        return ImapClient(self.user, self.password, self.actions)
+        implicit = self.tls is not None and self.port == IMAPS
+        return ImapClient(self.user, self.password, self.actions,
+                          starttls=self.tls is not None and not implicit, tls=implicit)
 
     def _report(self, c: ImapClient, failure: str | None) -> None:
         if failure is not None or c.errors:
@@ -367,6 +469,7 @@ class ImapClientApp(_MailClient):
         if c is None:
             return {"server": self.server, "user": self.user}
         return {"server": self.server, "user": self.user, "actions": self.actions,
+                **self.tls_result(),
                 "folders": c.folders, "bytes_downloaded": c.bytes_downloaded,
                 "messages": {str(n): {("body_sha256" if k == "body" else k):
                                       (body_sha256(v) if k == "body" else v) for k, v in m.items()}

@@ -75,5 +75,6 @@ def tls_label(payload: bytes) -> str | None:
     return "TLS " + ", ".join(merged)
 
 
+#: STARTTLS (RFC 3207, RFC 2595) hands SMTP's, POP's and IMAP's connections over to TLS.
 TLS = register(Protocol("TLS", "#6c3483", tcp_ports=(443, 465, 993, 995),
-                        stream_label=tls_label, tshark="TLS"))
+                        stream_label=tls_label, tshark="TLS", upgrades_from=("SMTP", "POP", "IMAP")))

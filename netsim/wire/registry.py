@@ -84,9 +84,10 @@ class Protocol:
     #: ``HTTP/JSON`` starts with it); None where tshark may name such a frame by a
     #: protocol netsim does not draw (UDP's ``ECHO``, TCP's ``FTP-DATA``) or nothing fixed.
     tshark: str | None = None
-    #: The protocol whose connections this one takes over (WebSocket after HTTP's
-    #: ``101 Switching Protocols``, RFC 6455 §4): its frames appear on that one's ports.
-    upgrades_from: str = ""
+    #: The protocol(s) whose connections this one takes over (WebSocket after HTTP's
+    #: ``101 Switching Protocols``, RFC 6455 §4; TLS after SMTP's, POP's and IMAP's
+    #: STARTTLS, RFC 3207, RFC 2595): its frames appear on their ports.
+    upgrades_from: str | tuple[str, ...] = ""
     #: The data connections its control connection opens (FTP), or None.
     data: DataConnections | None = None
 
@@ -160,7 +161,11 @@ def filter_words() -> list[str]:
 
 def upgrades_of(name: str) -> list[Protocol]:
     """The protocols that take over connections of ``name`` (HTTP → WebSocket)."""
-    return [p for p in _PROTOCOLS.values() if p.upgrades_from == name]
+    return [p for p in _PROTOCOLS.values() if name in _names(p.upgrades_from)]
+
+
+def _names(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) and value else tuple(value or ())
 
 
 def data_protocol_on_port(port: int) -> str | None:

@@ -51,8 +51,9 @@ def test_each_port_word_and_name_is_one_protocols():
         # colour of its own and a name tshark must agree with.
         if p.udp_ports or p.tcp_ports or p.messages:
             assert p.color and p.tshark, p.name
-        if p.upgrades_from:
-            assert registry.find(p.upgrades_from) is not None, p.name
+        for name in ([p.upgrades_from] if isinstance(p.upgrades_from, str) else p.upgrades_from):
+            if name:
+                assert registry.find(name) is not None, p.name
         if p.data is not None:
             assert registry.find(p.data.protocol) is not None, p.name
 

@@ -13,6 +13,14 @@ server closing first is ``socket error: EOF``, and ``timeout`` seconds without a
 ``socket error: timed out``. A response it can read but whose data has the wrong
 shape (a FETCH of ``FLAGS "x"``, an ENVELOPE of three fields) is noted, not fatal: what
 could be read is kept.
+
+TLS (RFC 3501 §6.2.1, RFC 2595, RFC 8314) as imaplib does it: ``tls=True`` is
+``IMAP4_SSL`` (993, TLS from the first byte); ``starttls=True`` is ``starttls()`` before
+LOGIN — ``TLS not supported by server`` when the capabilities lack STARTTLS, ``Couldn't
+establish TLS session`` when the server refuses it, and CAPABILITY asked again inside
+TLS. A handshake that fails is the ``ssl`` module's error, ``[SSL:
+CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer
+certificate``.
 """
 
 from __future__ import annotations
@@ -20,9 +28,10 @@ from __future__ import annotations
 import re
 
 from netsim.errors import PeerError
+from netsim.proto.mail.tls_session import TlsStarted
 from netsim.proto.mail.headers import field_text
 from netsim.proto.mail.imap_syntax import CONTINUE, ImapReader, ImapSyntaxError, parse, quote
-from netsim.proto.stream import Close, Send, StreamEngine
+from netsim.proto.stream import Close, Failed, Send, StartTls, StreamEngine
 
 #: imaplib's _MAXLINE.
 MAX_LINE = 1_000_000
@@ -75,9 +84,16 @@ class ImapClient(StreamEngine):
     """LOGIN, SELECT INBOX, the actions, LOGOUT — one command at a time, tagged A001…"""
 
     def __init__(self, user: str, password: str, actions: list[str], *,
-                 timeout: float = 60.0) -> None:
+                 timeout: float = 60.0, starttls: bool = False, tls: bool = False) -> None:
         super().__init__()
-        self._commands = [f"LOGIN {quote(user).decode()} {quote(password).decode()}",
+        self.starttls = starttls and not tls
+        self.secure = tls
+        self.tls_info = None
+        self.tls_error = None
+        #: What the glue may give: a zero-argument callable → (TlsInfo, subject).
+        self.describe_tls = None
+        self.capabilities: list[str] = []
+        self._commands = (["STARTTLS"] if self.starttls else []) + [f"LOGIN {quote(user).decode()} {quote(password).decode()}",
                           "SELECT INBOX"] + [action_commands(a) for a in actions] + ["LOGOUT"]
         self._reader = ImapReader(line_limit=MAX_LINE, literal_limit=MAX_LITERAL)
         self.timeout = timeout
@@ -99,6 +115,8 @@ class ImapClient(StreamEngine):
 
     def start(self, now: float) -> None:
         self._deadline = now + self.timeout
+        if self.secure and self.describe_tls is not None:
+            self._secured(self.describe_tls()[0])       # IMAPS: the handshake came first
 
     def receive(self, data: bytes, now: float) -> None:
         if self.finished:
@@ -123,6 +141,45 @@ class ImapClient(StreamEngine):
     def get_timer(self) -> float | None:
         return None if self.finished else self._deadline
 
+    # -- TLS ---------------------------------------------------------------------------------
+
+    def tls_ready(self, now: float, info) -> None:
+        """starttls()'s handshake is done: imaplib asks CAPABILITY again, then goes on."""
+        self._secured(info)
+        self._deadline = now + self.timeout
+        self._commands.insert(0, "CAPABILITY")
+        self._next()
+
+    def _secured(self, info) -> None:
+        """Inside TLS: the transcript says with what (imaplib prints nothing; its
+        socket's ``version()`` and ``cipher()`` say this)."""
+        self.secure = True
+        self.tls_info = info
+        if info is not None:
+            self.transcript.append(("=", f"TLS: {info.version}, cipher {info.cipher}"))
+        self._out.append(TlsStarted(info))
+
+    def tls_failed(self, error, now: float) -> None:
+        """The handshake failed: the ssl module's exception, as a script using imaplib
+        dies of it."""
+        if self.finished:
+            return
+        self.tls_error = error
+        self.finished = True
+        if getattr(error, "kind", None) == "certificate":
+            message = ("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                       f"{error.verify_message}")
+        elif getattr(error, "kind", None) == "alert":
+            reason = error.alert.upper().replace(" ", "_")
+            family = "SSLV3" if error.alert in ("handshake failure", "bad certificate",
+                                               "certificate expired",
+                                               "certificate unknown") else "TLSV1"
+            message = f"[SSL: {family}_ALERT_{reason}] {family.lower()} alert {error.alert}"
+        else:
+            message = str(error)
+        self.errors.append(message)
+        self._out.append(Failed(message))
+
     def handle_timer(self, now: float) -> None:
         if self.finished or self._deadline is None or now < self._deadline:
             return
@@ -137,6 +194,9 @@ class ImapClient(StreamEngine):
         self.transcript.append(("S", (first[:100] + ("…" if len(first) > 100 else ""))
                                 + (f" <{len(data)} bytes>" if literal else "")))
         head, _, rest = first.partition(" ")
+        found = _CAPABILITY_CODE.search(first)
+        if found is not None:
+            self.capabilities = found.group(1).upper().split()
         if head == "+":
             return                                     # a continuation nobody asked for
         if head != "*" and (head != self._waiting or not self._started):
@@ -160,6 +220,12 @@ class ImapClient(StreamEngine):
             self._untagged(words[1:])
             return
         status = _upper(words[1]) if len(words) > 1 else "BAD"
+        if self._current == "STARTTLS":
+            if status != "OK":
+                raise PeerError("Couldn't establish TLS session")     # imaplib's words
+            self._waiting = None
+            self._out.append(StartTls())
+            return
         if status != "OK":
             text = " ".join(w if isinstance(w, str) else "…" for w in words[1:])
             self.errors.append(f"{self._current}: {text[:200]}")
@@ -175,6 +241,8 @@ class ImapClient(StreamEngine):
         elif number is not None and kind == "EXPUNGE":
             self.messages = {(k if k < number else k - 1): v
                              for k, v in self.messages.items() if k != number}
+        elif words and _upper(words[0]) == "CAPABILITY":
+            self.capabilities = [_upper(w) for w in words[1:] if isinstance(w, str)]
         elif words and _upper(words[0]) == "LIST" and isinstance(words[-1], (str, bytes)):
             self.folders.append(field_text(words[-1]))
 
@@ -202,6 +270,8 @@ class ImapClient(StreamEngine):
             self._out.append(Close())
             return
         command = self._commands.pop(0)
+        if command == "STARTTLS" and "STARTTLS" not in self.capabilities:
+            raise PeerError("TLS not supported by server")            # imaplib's words
         self._tag_number += 1
         tag = f"A{self._tag_number:03d}"
         self._waiting, self._current = tag, command
@@ -211,6 +281,8 @@ class ImapClient(StreamEngine):
 
 
 _BAD = object()
+#: A response code naming the capabilities: ``* OK [CAPABILITY IMAP4rev1 …] ready``.
+_CAPABILITY_CODE = re.compile(r"\[CAPABILITY ([^\]]*)\]", re.ASCII)
 #: imaplib's tagre: a tag of ours (A and digits), a status word, its text.
 _TAGGED = re.compile(r"A[0-9]+ [A-Z]+ ", re.ASCII)
 

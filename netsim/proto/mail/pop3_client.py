@@ -14,7 +14,17 @@ fetchmail does, it still says QUIT:
 - ``timeout`` seconds (fetchmail's default, 300) with nothing from the server:
   ``timeout after 300 seconds waiting for server mail.163.com.`` (no QUIT).
 
-Transcript marks: ``C`` sent, ``S`` received, ``!`` fetchmail's own report.
+TLS (RFC 2595, RFC 8314) as fetchmail does it: ``tls=True`` is POP3S on 995 (``--ssl``:
+TLS from the first byte); ``starttls=True`` asks CAPA first and, when it lists STLS,
+says STLS and then CAPA again inside TLS (fetchmail's ``capa_probe``, RFC 2595 §4)
+before USER; a server without STLS fails the session, ``mail.163.com: upgrade to TLS
+failed.``, as fetchmail does when TLS is required (``--sslproto``). A finished handshake
+is fetchmail's ``SSL/TLS: using protocol TLSv1.3, cipher …, 256/256 secret/processed
+bits``; a refused certificate its ``Server certificate verification error: …`` and
+``OpenSSL reported: error:0A000086:SSL routines::certificate verify failed``.
+
+Transcript marks: ``C`` sent, ``S`` received, ``!`` fetchmail's own report, ``=`` its
+information (inside TLS ``c`` and ``s``).
 """
 
 from __future__ import annotations
@@ -23,7 +33,8 @@ import re
 from dataclasses import dataclass
 
 from netsim.proto.mail.lines import shown
-from netsim.proto.stream import Close, LineBuffer, Send, StreamEngine
+from netsim.proto.mail.tls_session import TlsStarted, cipher_bits, openssl_error
+from netsim.proto.stream import Close, Failed, LineBuffer, Send, StartTls, StreamEngine
 
 MAX_LINE = 1 << 20
 #: The most a message may hold (a maildrop sized as a large mailbox): past it the
@@ -46,8 +57,17 @@ class Pop3Client(StreamEngine):
     """One fetchmail session against one maildrop."""
 
     def __init__(self, user: str, password: str, *, delete: bool = False,
-                 seen: set[str] | None = None, server: str = "", timeout: float = 300.0) -> None:
+                 seen: set[str] | None = None, server: str = "", timeout: float = 300.0,
+                 starttls: bool = False, tls: bool = False) -> None:
         super().__init__()
+        self.starttls = starttls and not tls
+        self.implicit_tls = tls
+        self.secure = tls
+        self.tls_info = None
+        self.tls_error = None
+        #: What the glue may give: a zero-argument callable → (TlsInfo, subject).
+        self.describe_tls = None
+        self.capabilities: list[str] = []
         self.user, self.password, self.delete = user, password, delete
         self.server = server
         self.timeout = timeout
@@ -70,6 +90,40 @@ class Pop3Client(StreamEngine):
 
     def start(self, now: float) -> None:
         self._deadline = now + self.timeout
+        if self.implicit_tls and self.describe_tls is not None:
+            self._secured(self.describe_tls()[0])       # POP3S: the handshake came first
+
+    # -- TLS ---------------------------------------------------------------------------------
+
+    def tls_ready(self, now: float, info) -> None:
+        """STLS's handshake is done: fetchmail's line, then CAPA again (capa_probe)."""
+        self.secure = True
+        self._secured(info)
+        self.transcript.append(("=", f"{self.server}: upgrade to TLS succeeded."))
+        self._deadline = now + self.timeout
+        self._command("CAPA", True)
+
+    def _secured(self, info) -> None:
+        self.tls_info = info
+        if info is not None:
+            bits = cipher_bits(info.cipher)
+            self.transcript.append(("=", f"SSL/TLS: using protocol {info.version}, cipher "
+                                         f"{info.cipher}, {bits}/{bits} secret/processed bits"))
+        self._out.append(TlsStarted(info))
+
+    def tls_failed(self, error, now: float) -> None:
+        """fetchmail's report of a handshake that failed (socket.c's SSLOpen)."""
+        if self.finished:
+            return
+        self.tls_error = error
+        if getattr(error, "kind", None) == "certificate":
+            self.transcript.append(("!", "Server certificate verification error: "
+                                         f"{error.verify_message}"))
+        self.transcript.append(("!", f"OpenSSL reported: {openssl_error(error)}"))
+        self._fail(f"{self.server}: upgrade to TLS failed." if not self.implicit_tls
+                   else "SSL connection failed.")
+        self.finished = True
+        self._out.append(Failed(self.error))
 
     def receive(self, data: bytes, now: float) -> None:
         if self.finished:
@@ -119,7 +173,7 @@ class Pop3Client(StreamEngine):
             self._multi.append(line[1:] if line.startswith(b".") else line)
             return
         text = line.decode("utf-8", "replace")
-        self.transcript.append(("S", shown(text)))
+        self.transcript.append(("s" if self.secure else "S", shown(text)))
         if text.startswith("+OK") and multi:
             self._status, self._multi, self._multi_size = text, [], 0
             return
@@ -139,9 +193,25 @@ class Pop3Client(StreamEngine):
 
     def _answered(self, command: str, status: str, body: list[bytes] | None) -> None:
         verb, _, arg = command.partition(" ")
-        if verb == "greeting":
-            self._command(f"USER {self.user}")
-            self._queue += [(f"PASS {self.password}", False), ("STAT", False), ("UIDL", True)]
+        if verb == "greeting" and self.starttls:
+            self._command("CAPA", True)
+        elif verb == "CAPA":
+            self.capabilities = [line.decode("utf-8", "replace").split(" ")[0].upper()
+                                 for line in body or []]
+            if self.secure:
+                self._login()
+            elif "STLS" in self.capabilities:
+                self._command("STLS")
+            else:
+                self._fail(f"{self.server}: upgrade to TLS failed.")    # STLS required
+                self._quit()
+            return
+        elif verb == "STLS":
+            self._waiting = None
+            self._out.append(StartTls())
+            return
+        elif verb == "greeting":
+            self._login()
         elif verb == "STAT":
             match = _STAT.match(status)
             if match is None:
@@ -176,10 +246,14 @@ class Pop3Client(StreamEngine):
             command, multi = self._queue.pop(0)
             self._command(command, multi)
 
+    def _login(self) -> None:
+        self._command(f"USER {self.user}")
+        self._queue += [(f"PASS {self.password}", False), ("STAT", False), ("UIDL", True)]
+
     def _command(self, command: str, multi: bool = False) -> None:
         self._waiting = (command, multi)
         shown_as = "PASS ********" if command.startswith("PASS ") else command
-        self.transcript.append(("C", shown_as))
+        self.transcript.append(("c" if self.secure else "C", shown_as))
         self._out.append(Send(command.encode() + b"\r\n"))
 
     # -- the end ---------------------------------------------------------------------------

@@ -320,8 +320,9 @@ class SmtpClient(StreamEngine):
                 return self._quit_after(reply)
             self._step = "body"
             stuffed = dot_stuff(self.data)
-            self.transcript.append(("C", f"<{len(self.data)} bytes of message>"))
-            self.transcript.append(("C", "."))
+            mark = "c" if self.secure else "C"
+            self.transcript.append((mark, f"<{len(self.data)} bytes of message>"))
+            self.transcript.append((mark, "."))
             self._out.append(Send(stuffed))
             self._deadline = self.now + self.timeout
         elif step == "body":
