@@ -80,9 +80,10 @@ def _describe(data: bytes) -> Description:
         payload = len(l4) - (l4[12] >> 4) * 4
         for port in (dport, sport) if payload else ():
             app = registry.on_port("tcp", port)
-            line = _stream_line(app, l4[len(l4) - payload:]) if app is not None else None
+            name, line = _stream_line(app, l4[len(l4) - payload:]) if app is not None \
+                else ("", None)
             if line is not None:
-                return Description(app.name, s, d, line, sport, dport)
+                return Description(name, s, d, line, sport, dport)
         text = "TCP " + ",".join(names or ["-"]) + f" seq={seq}"
         if flags & 0x10:
             text += f" ack={ack}"
@@ -92,13 +93,19 @@ def _describe(data: bytes) -> Description:
     return Description("IPv4", s, d, f"IPv4 protocol {proto} {s} → {d}")
 
 
-def _stream_line(app: registry.Protocol, payload: bytes) -> str | None:
-    """A TCP payload's label: the protocol's own, or for a protocol of lines its name
-    and the first line (a command, a reply, a request line)."""
+def _stream_line(app: registry.Protocol, payload: bytes) -> tuple[str, str | None]:
+    """A TCP payload's protocol and label: the protocol's own, or for a protocol of
+    lines its name and the first line (a command, a reply, a request line) — unless a
+    protocol that takes its connections over knows the bytes (TLS records after SMTP's,
+    POP's or IMAP's STARTTLS, RFC 3207: no text line starts with a record header)."""
     if app.stream_label is not None:
-        return app.stream_label(payload)
+        return app.name, app.stream_label(payload)
+    for other in registry.upgrades_of(app.name):
+        line = other.stream_label(payload) if other.stream_label is not None else None
+        if line is not None:
+            return other.name, line
     first = payload.split(b"\n", 1)[0].rstrip(b"\r")
-    return f"{app.name} {first[:80].decode('ascii', 'replace')}"
+    return app.name, f"{app.name} {first[:80].decode('ascii', 'replace')}"
 
 
 def _describe_arp(data: bytes, ethertype: int) -> Description:

@@ -187,3 +187,21 @@ def test_the_relay_delivers_opportunistically_to_any_certificate(tmp_path):
     (arrived,) = app(result, "mail-send").result()["arrived"]
     assert "with ESMTP id" in arrived["received"][0]
     assert "Untrusted TLS" not in "\n".join(app(result, "mail-server", "mailqq").lines)
+
+
+def test_the_diagram_shows_where_the_cleartext_ends(run):
+    """On port 25 the records after STARTTLS are drawn as TLS (not as SMTP text lines of
+    binary): the registry's TLS takes SMTP's, POP's and IMAP's connections over."""
+    from scapy.utils import RawPcapReader
+    from netsim.viz.labels import Labeller
+    from netsim.wire.describe import describe
+    labeller = Labeller()
+    frames = [data for data, _meta in RawPcapReader(str(run.outdir / "pcap" / "mail163-sw163.pcap"))]
+    labels = [labeller.label(data) for data in frames]          # every frame, in order
+    drawn = [(lab.protocol, lab.text) for data, lab in zip(frames, labels)
+             if 25 in (describe(data).sport, describe(data).dport) and lab.kind != "ack"]
+    starttls = drawn.index(("SMTP", "220 2.0.0 Ready to start TLS"))
+    assert drawn[starttls + 1] == ("TLS", "TLS ClientHello (SNI mail.163.com)")
+    after = [p for p, _text in drawn[starttls + 1:]]
+    # TLS records, and TCP's own for a record's tail segments and the FINs: no SMTP.
+    assert "SMTP" not in after and after.count("TLS") >= 15
