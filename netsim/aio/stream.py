@@ -272,7 +272,7 @@ class TcpTransport(asyncio.Transport):
         self._eof_written = True
         # shutdown(SHUT_WR): FIN after what is queued, and reading goes on. The driver
         # closes only whole connections, so this one call goes to the socket itself.
-        self.driver.sock.close()
+        self.driver.sock.shutdown()
 
     def get_write_buffer_size(self) -> int:
         return self._waiting

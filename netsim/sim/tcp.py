@@ -45,7 +45,6 @@ from netsim.wire.headers import UNREACH_FRAG_NEEDED, parse_tcp, parse_tcp_option
 
 _EPHEMERAL = (32768, 60999)
 _CAN_SEND = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
-_NOT_YET_CONNECTED = frozenset({State.LISTEN, State.SYN_SENT})
 
 
 #: The stack a node has unless the scenario says (``stack:``, ``defaults: {stack: …}``).
@@ -109,10 +108,13 @@ class TcpSocket:
         return self._endpoint.read(max_bytes)
 
     def close(self) -> None:
-        """Send FIN after the queued data (``shutdown(SHUT_WR)``; reading may go on)."""
-        self._endpoint.close_when_flushed()
+        """``close()``: FIN after the queued data, and the connection is the stack's
+        (on Linux, FIN-WAIT-2 lasts ``tcp_fin_timeout``, 60 s, if the peer never closes)."""
+        self._endpoint.close_when_flushed(orphan=True)
 
-    shutdown = close
+    def shutdown(self) -> None:
+        """``shutdown(SHUT_WR)``: FIN after the queued data; reading goes on."""
+        self._endpoint.close_when_flushed(orphan=False)
 
     def abort(self) -> None:
         """Reset the connection (RST)."""
@@ -159,7 +161,8 @@ class TcpEndpoint:
         self.name = (f"{int_to_ip(local_ip)}:{local_port}>{int_to_ip(remote_ip)}:{remote_port}")
         self.socket = TcpSocket(self)
         self.driver = EngineDriver(stack.node.env, conn, self._on_output)
-        self._close_requested = False
+        #: The engine's close or shutdown, to call once the socket's bytes are all queued.
+        self._close_requested = None
         #: (first seq, end seq, cause) of the retransmission being sent, if any.
         self._resending: tuple[int, int, str] | None = None
 
@@ -176,19 +179,21 @@ class TcpEndpoint:
                     event, _ = sock._send_waiters.popleft()
                     event.succeed()
                 sock._send_waiters = deque((e, n - taken) for e, n in sock._send_waiters)
-        if self._close_requested and not sock._pending:
-            self._close_requested = False
-            self.conn.close(self.stack.node.env._now)
+        if self._close_requested is not None and not sock._pending:
+            close, self._close_requested = self._close_requested, None
+            close(self.stack.node.env._now)
         self.driver.kick()
 
-    def close_when_flushed(self) -> None:
-        """Close now, or once the socket's queued bytes are in the send buffer."""
-        self._close_requested = True
-        state = self.conn.state
-        if state in _NOT_YET_CONNECTED or (state in _CAN_SEND and not self.socket._pending):
-            self._close_requested = False
-            self.conn.close(self.stack.node.env._now)
-            self.driver.kick()
+    def close_when_flushed(self, orphan: bool = True) -> None:
+        """Close (``orphan``) or shut down now, or once the socket's queued bytes are in
+        the send buffer."""
+        conn = self.conn
+        self._close_requested = conn.close if orphan else conn.shutdown
+        if conn.state in _CAN_SEND and self.socket._pending:
+            return                                  # flush() closes when they are in
+        close, self._close_requested = self._close_requested, None
+        close(self.stack.node.env._now)
+        self.driver.kick()
 
     def abort(self) -> None:
         self.conn.abort(self.stack.node.env._now)

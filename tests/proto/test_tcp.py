@@ -125,6 +125,8 @@ def test_every_table_entry_is_exercised():
     p = TcpPair(); p.server.listen(); p.client.connect(0.0); p.step(); p.server.close(p.now)
     p.run(until=p.now + 0.5); p.client.close(p.now); p.run()
     pairs.append(p)
+    p = TcpPair(dict(fin_timeout=5.0)); p.server.listen(); p.client.connect(0.0)  # an orphan
+    p.run(until=1.0); p.client.close(p.now); p.run(until=10.0); pairs.append(p)
     for p in pairs:
         for conn in (p.client, p.server):
             for e in p.events[id(conn)]:

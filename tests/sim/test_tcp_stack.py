@@ -111,3 +111,78 @@ def test_sending_nothing_completes_at_once():
     net.env.process(talk())
     net.run(1)
     assert len(done) == 1
+
+
+def _close_segments(net):
+    """The TCP flags each end sent from the first FIN on, in order: ("client", "FA"), …"""
+    from scapy.layers.inet import TCP
+    from scapy.layers.l2 import Ether
+    out = []
+    for rec in net.trace.records():
+        if rec.kind == "tx" and rec.node in ("client", "server") and rec.protocol == "TCP":
+            flags = str(Ether(net.trace.frame_bytes(rec.frame))[TCP].flags)
+            if out or "F" in flags:
+                out.append((rec.node, flags))
+    return out
+
+
+def _echo_once(stack):
+    net, (client, _r, server) = line(["client", "r", "server"], delay="2ms")
+    for node in (client, server):
+        node.tcp.use_stack(stack)
+
+    def server_side(node):
+        sock = yield node.tcp_listen(7).accept()
+        while (yield sock.recv()):
+            pass
+        sock.close()                             # at once after read() returned 0
+
+    def client_side(node):
+        sock = node.tcp_connect("10.0.2.2", 7)
+        yield sock.connected
+        sock.close()
+
+    net.env.process(server_side(server))
+    net.env.process(client_side(client))
+    net.run(5)
+    return net
+
+
+def test_linux_closes_in_three_segments_when_the_server_closes_at_eof():
+    """tcp_fin's ping-pong mode: the ACK of the client's FIN waits, and the server's
+    prompt close() carries it (FIN / FIN+ACK / ACK, as in most real Linux captures)."""
+    assert _close_segments(_echo_once("linux")) == [
+        ("client", "FA"), ("server", "FA"), ("client", "A")]
+
+
+def test_the_textbook_stack_closes_in_four_segments():
+    assert _close_segments(_echo_once("textbook")) == [
+        ("client", "FA"), ("server", "A"), ("server", "FA"), ("client", "A")]
+
+
+def test_an_orphan_in_fin_wait_2_is_gone_after_60_seconds_a_shut_down_socket_waits():
+    net, (client, _r, server) = line(["client", "r", "server"], delay="2ms")
+    held = []
+
+    def server_side(node, port):
+        held.append((yield node.tcp_listen(port).accept()))                 # never closes
+
+    ends = {}
+
+    def client_side(node, port, end):
+        sock = node.tcp_connect("10.0.2.2", port)
+        yield sock.connected
+        getattr(sock, end)()
+        ends[end] = (yield sock.closed), node.env.now
+
+    net.env.process(server_side(server, 7))
+    net.env.process(server_side(server, 8))
+    net.env.process(client_side(client, 7, "close"))
+    net.env.process(client_side(client, 8, "shutdown"))
+    net.run(120)
+    reason, when = ends["close"]
+    assert reason == "fin-timeout" and 60 < when < 60.1
+    assert "shutdown" not in ends                       # RFC 9293: waits for the FIN
+    states = [n.detail["new"] for n in net.trace.notes if n.what == "tcp-state"
+              and n.node == "client"]
+    assert states.count("FIN-WAIT-2") == 2 and states.count("CLOSED") == 1

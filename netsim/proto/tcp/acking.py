@@ -47,6 +47,7 @@ class Acknowledging:
         if self._fin_queued and ack > self._fin_seq:
             if self.state is State.FIN_WAIT_1:
                 self._transition("rcv_ack_of_fin")
+                self._enter_fin_wait_2(now)
             elif self.state is State.CLOSING:
                 self._transition("rcv_ack_of_fin")
                 self._enter_time_wait(now)

@@ -57,7 +57,7 @@ class TcpConnection(Acknowledging, Sending):
                  time_wait: float | None = None, initial_space: int | None = None,
                  wscale: int | None = None, fin_with_data: bool = False,
                  ts_offset: int = 0, old_seq_window_probe: bool = False,
-                 persist_max: float = 60.0) -> None:
+                 persist_max: float = 60.0, fin_timeout: float | None = None) -> None:
         self.state = State.CLOSED
         self.mss = mss                      # what we can receive (told to the peer)
         self.send_mss = mss                 # what we may send (the peer's MSS, ours at most)
@@ -92,6 +92,10 @@ class TcpConnection(Acknowledging, Sending):
         self._latest_ooo: int | None = None     # the most recent segment held past a gap
         self.quickack = quickack                 # segments ACKed at once, at the start
         self.time_wait = time_wait
+        # How long an orphaned connection (closed, not shut down) waits in FIN-WAIT-2 for
+        # the peer's FIN: Linux's tcp_fin_timeout; None waits for ever, as RFC 9293 does.
+        self.fin_timeout = fin_timeout
+        self.orphaned = False
         self.fin_with_data = fin_with_data
         # Zero-window probes: one byte of new data (RFC 9293 §3.8.6.1), or Linux's empty
         # segment one below SND.UNA that the receiver must answer with an ACK.
@@ -117,7 +121,7 @@ class TcpConnection(Acknowledging, Sending):
         self._persist_at: float | None = None
         self._persist_backoff = 0
         self._delack_at: float | None = None
-        self._timewait_at: float | None = None
+        self._timewait_at: float | None = None     # TIME-WAIT's end, or FIN-WAIT-2's
         self._retries = 0
         self._timed: tuple[int, float] | None = None     # (seq acked when sample ends, sent at)
         self._ack_pending = False
@@ -189,7 +193,17 @@ class TcpConnection(Acknowledging, Sending):
         return data
 
     def close(self, now: float) -> None:
-        """Send FIN once the queued data is out (both close() and shutdown(SHUT_WR))."""
+        """close(): send FIN once the queued data is out, and leave the connection to the
+        stack (orphaned: in FIN-WAIT-2 it waits ``fin_timeout`` for the peer's FIN, as
+        Linux's tcp_close arms tcp_fin_timeout)."""
+        self.orphaned = True
+        self.shutdown(now)
+        if self.state is State.FIN_WAIT_2:
+            self._enter_fin_wait_2(now)
+
+    def shutdown(self, now: float) -> None:
+        """shutdown(SHUT_WR): send FIN once the queued data is out; reading goes on, and
+        FIN-WAIT-2 lasts until the peer's FIN."""
         self._now = now
         if self.state in (State.LISTEN, State.SYN_SENT):
             self._transition("close")
@@ -202,8 +216,6 @@ class TcpConnection(Acknowledging, Sending):
         self._fin_seq = self.tx.end_seq               # right after the last data byte
         self._transition("close")
         self._output(now)
-
-    shutdown = close
 
     def abort(self, now: float) -> None:
         """Send RST and forget the connection (RFC 9293 §3.10.5)."""
@@ -237,6 +249,11 @@ class TcpConnection(Acknowledging, Sending):
         self._now = now
         if self._timewait_at is not None and now >= self._timewait_at:
             self._timewait_at = None
+            if self.state is State.FIN_WAIT_2:
+                # Linux's FIN-WAIT-2 timewait socket expires: gone without a segment.
+                self._transition("fin_timeout")
+                self._finish("fin-timeout")
+                return
             self._transition("timeout_2msl")
             self._finish("normal")
             return
@@ -434,7 +451,10 @@ class TcpConnection(Acknowledging, Sending):
         if fin and not self.rx.fin:
             self.rx.fin = True
             self.rcv_nxt += 1
-            self._ack_now()
+            if self.delayed_ack and self.state is State.ESTABLISHED:
+                self._schedule_fin_ack(now)
+            else:
+                self._ack_now()
             self._out.append(ev.PeerClosed())
             if self.state is State.ESTABLISHED:
                 self._transition("rcv_fin")
@@ -444,6 +464,24 @@ class TcpConnection(Acknowledging, Sending):
                 self._transition("rcv_fin")
                 self._enter_time_wait(now)
 
+    def _schedule_fin_ack(self, now: float) -> None:
+        """The peer's FIN in ESTABLISHED, as Linux's tcp_fin answers it: the ACK is
+        scheduled (inet_csk_schedule_ack) and the connection enters ping-pong mode
+        (inet_csk_enter_pingpong_mode), which ends quick-ACK mode — the application is
+        expected to answer soon. So __tcp_ack_snd_check sends it at once only when more
+        than a full segment has come since the last ACK; otherwise it waits for the
+        delayed-ACK timer, and a close() (or data) before then carries it: the close
+        takes three segments, FIN / FIN+ACK / ACK, as in most real captures. On a stack
+        without delayed ACKs (the textbook's) the ACK goes at once: four segments."""
+        self._ack_pending = True
+        if self.rcv_nxt - self._last_ack_sent > self.send_mss:
+            self._ack_due = True                     # more than one full segment unACKed
+            self._delack_at = None
+            return
+        self._ack_due = False
+        if self._delack_at is None:
+            self._delack_at = now + self.delayed_ack
+
     # -- bookkeeping -------------------------------------------------------------------------------
 
     def _transition(self, event: str) -> None:
@@ -452,6 +490,13 @@ class TcpConnection(Acknowledging, Sending):
             raise TcpError(f"no transition from {self.state} on {event}")
         self._out.append(ev.StateChanged(old=str(self.state), new=str(new)))
         self.state = new
+
+    def _enter_fin_wait_2(self, now: float) -> None:
+        """Our FIN is acknowledged. An orphaned connection gets ``fin_timeout`` for the
+        peer's FIN (tcp_rcv_state_process → tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)); one
+        only shut down waits for ever (RFC 9293)."""
+        if self.orphaned and self.fin_timeout is not None and self._timewait_at is None:
+            self._timewait_at = now + self.fin_timeout
 
     def _enter_time_wait(self, now: float) -> None:
         self._rto_at = self._persist_at = None

@@ -12,13 +12,18 @@ window scale's unit (``__tcp_select_window``: 64240 is sent as 502), an initial 
 (RFC 6928, ``TCP_INIT_CWND``), CUBIC (``tcp_congestion_control=cubic``), delayed ACKs
 of 40 ms (``TCP_DELACK_MIN``) after a quick-ACK start of 16 segments
 (``TCP_MAX_QUICKACKS``), the FIN riding on the last data segment when the application
-closes before it leaves, TIME-WAIT of 60 s (``TCP_TIMEWAIT_LEN``), and zero-window
+closes before it leaves, the ACK of the peer's FIN delayed so that a prompt close()
+carries it on our FIN (``tcp_fin`` enters ping-pong mode: a close in three segments),
+an orphaned connection's FIN-WAIT-2 ended after 60 s (``tcp_fin_timeout``), TIME-WAIT
+of 60 s (``TCP_TIMEWAIT_LEN``), and zero-window
 probes as ``tcp_xmit_probe_skb`` sends them — no data, the sequence number one below
 SND.UNA (Wireshark calls it a keep-alive) — backing off to ``TCP_RTO_MAX``, 120 s.
 
 ``textbook`` — the stack networking textbooks and the Mathis model describe: no SACK, no
-timestamps, an initial window per RFC 5681, NewReno, an ACK for every segment, a FIN of
-its own, TIME-WAIT 2·MSL, one-byte zero-window probes.
+timestamps, an initial window per RFC 5681, NewReno, an ACK for every segment (the
+peer's FIN too, at once: the four-segment close textbooks draw, FIN / ACK / FIN / ACK), a
+FIN of its own, FIN-WAIT-2 until the peer's FIN (RFC 9293 has no timeout), TIME-WAIT
+2·MSL, one-byte zero-window probes.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from netsim.proto.tcp.cubic import Cubic
 
 LINUX = {"sack": True, "timestamps": True, "wscale": 7, "initial_space": 65536,
          "recv_buffer": 6291456, "initial_window": 10, "congestion": Cubic, "delayed_ack": 0.04,
-         "quickack": 16, "fin_with_data": True, "time_wait": 60.0,
+         "quickack": 16, "fin_with_data": True, "time_wait": 60.0, "fin_timeout": 60.0,
          "old_seq_window_probe": True, "persist_max": 120.0}
 TEXTBOOK = {"sack": False, "timestamps": False, "congestion": NewReno, "delayed_ack": 0.0}
 STACKS = {"linux": LINUX, "textbook": TEXTBOOK}

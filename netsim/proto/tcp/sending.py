@@ -155,6 +155,7 @@ class Sending:
             elif self._fin_queued and self.snd_nxt == self._fin_seq:
                 self._emit(Segment(self.snd_nxt, self.rcv_nxt, FIN | ACK, self._window_field()))
                 self._ack_pending = False
+                self._delack_at = None               # it carries the ACK that was waiting
                 self.snd_nxt += 1
                 self.snd_max = max(self.snd_max, self.snd_nxt)
                 self._arm_rto(now, keep=True)

@@ -18,6 +18,7 @@ listed per state. The table, read row by row, is the RFC's state diagram::
     FIN_WAIT_1 --rcv_fin--> CLOSING --rcv_ack_of_fin--> TIME_WAIT   (simultaneous close)
     ESTABLISHED --rcv_fin--> CLOSE_WAIT --close--> LAST_ACK --rcv_ack_of_fin--> CLOSED
     TIME_WAIT --timeout_2msl--> CLOSED
+    FIN_WAIT_2 --fin_timeout--> CLOSED      (Linux's tcp_fin_timeout, an orphan only)
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ TRANSITIONS: dict[tuple[State, str], State] = {
     (S.CLOSE_WAIT, "close"): S.LAST_ACK,
     (S.LAST_ACK, "rcv_ack_of_fin"): S.CLOSED,
     (S.TIME_WAIT, "timeout_2msl"): S.CLOSED,
+    (S.FIN_WAIT_2, "fin_timeout"): S.CLOSED,
 }
 
 #: States in which the connection is synchronized (RFC 9293 §3.5.2).
