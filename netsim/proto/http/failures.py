@@ -97,7 +97,9 @@ class _Chrome(Wording):
              "incomplete_chunked": "INCOMPLETE_CHUNKED_ENCODING",
              "length_mismatch": "CONTENT_LENGTH_MISMATCH",
              "truncated": "RESPONSE_HEADERS_TRUNCATED", "empty": "EMPTY_RESPONSE",
-             "reset": "CONNECTION_RESET", "timeout": "TIMED_OUT"}
+             "reset": "CONNECTION_RESET", "timeout": "TIMED_OUT",
+             "http2": "HTTP2_PROTOCOL_ERROR", "quic": "QUIC_PROTOCOL_ERROR",
+             "quic_timeout": "QUIC_HANDSHAKE_FAILED"}
     CONNECT = {"Connection refused": "CONNECTION_REFUSED",
                "Network is unreachable": "ADDRESS_UNREACHABLE",
                "Connection timed out": "CONNECTION_TIMED_OUT"}
@@ -149,6 +151,10 @@ class _Curl(Wording):
         if kind == "timeout":
             return 28, (f"Operation timed out after {detail.get('ms', 0):.0f} milliseconds "
                         f"with {detail.get('received', 0)} bytes received")
+        if kind == "http2":
+            return 16, "Error in the HTTP2 framing layer"
+        if kind in ("quic", "quic_timeout"):
+            return 95, f"HTTP/3 error: {detail.get('why', 'QUIC connection failed')}"
         if kind == "tls_certificate":
             error = detail.get("error")
             if error is not None and error.fault == "name":
