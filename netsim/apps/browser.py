@@ -28,7 +28,10 @@ class Browser(App):
     name = "browser"
     SCHEMA = {
         "url": {"$ref": "#/$defs/http_url", "description": "the page: http://host[:port]/path"},
-        "version": {"enum": ["1.0", "1.1"], "default": "1.1", "description": "HTTP version"},
+        "version": {"enum": ["1.0", "1.1", "2"], "default": "1.1",
+                    "description": "HTTP version: 1.0, 1.1, or 2 (one connection per origin, "
+                                   "the page's objects as concurrent streams; over https by "
+                                   "ALPN h2, over http with prior knowledge, h2c)"},
         "connections": {"type": "integer", "minimum": 1, "maximum": 64, "default": 6,
                         "description": "connections per host at once"},
         "pipeline": {"type": "boolean", "default": False,
@@ -144,6 +147,11 @@ class Browser(App):
                  f"{cache['revalidated_304']} revalidated (304), {cache['changed_200']} changed (200), "
                  f"{record['redirects']} redirects"
                  + (f"; FAILED: {record['error']}" if "error" in record else ""))
+        if self.version in ("2", "3") and record["requests"]:
+            compression = "HPACK" if record["http_versions"] != ["3"] else "QPACK"
+            heads = record["header_bytes"]
+            self.say(f"  header sections on the wire ({compression}): {heads['sent']:,} B sent, "
+                     f"{heads['received']:,} B received over {', '.join(f'HTTP/{v}' for v in record['http_versions'])}")
 
     @property
     def visits(self) -> list[dict]:

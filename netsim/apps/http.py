@@ -1,6 +1,8 @@
-"""The web over HTTP/1.x, first part: ``http-server`` (virtual hosts with resources,
-validators, caching headers, redirects and error routes; keep-alive and pipelining) and
-``http-get`` (one request, printed as ``curl -v`` prints it), on TCP port 80.
+"""The web over HTTP/1.x and HTTP/2, first part: ``http-server`` (virtual hosts with
+resources, validators, caching headers, redirects and error routes; keep-alive and
+pipelining; HTTP/2 by ALPN ``h2`` over TLS or with prior knowledge in cleartext, as
+nginx's ``http2 on``) and ``http-get`` (one request, printed as ``curl -v`` prints it),
+on TCP port 80.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from netsim.apps.base import App
 from netsim.apps.tls import TLS_SCHEMA, tls_options, tls_world
 from netsim.proto.http import Answered, HttpServerConnection, Site, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
+from netsim.proto.http.h2server import Http2ServerConnection
+from netsim.proto.http.negotiate import ServerByPreface
 from netsim.proto.http.url import PORT, TLS_PORT, host_header, is_https, parse_url
 from netsim.proto.stream import StreamEngine
 from netsim.sim.runtime import StreamDriver, serve
@@ -57,8 +61,9 @@ class HttpService(App):
     BINDS = ("tcp", PORT)
     handlers: dict
 
-    #: ALPN protocols this server speaks over TLS (RFC 7301), in its order of preference.
-    ALPN: tuple[str, ...] = ("http/1.1",)
+    #: ALPN protocols this server speaks over TLS (RFC 7301), in its order of preference:
+    #: HTTP/2 first, as nginx with ``http2 on`` offers it.
+    ALPN: tuple[str, ...] = ("h2", "http/1.1")
 
     @classmethod
     def port_of(cls, args: dict) -> int:
@@ -88,9 +93,22 @@ class HttpService(App):
         return self.make_engine(sock)
 
     def make_engine(self, sock) -> StreamEngine:
-        """The engine for one accepted connection: HTTP/1.x with the keep-alive timeout."""
+        """The engine for one accepted connection: HTTP/2 if the client's first bytes
+        are its preface (after ALPN ``h2``, or ``h2c`` with prior knowledge), else
+        HTTP/1.x; either with the keep-alive timeout."""
+        return ServerByPreface(lambda: self.http1_engine(sock), lambda: self.http2_engine(sock))
+
+    def http1_engine(self, sock) -> HttpServerConnection:
         return HttpServerConnection(self.handlers, server_name=f"netsim ({self.node.name})",
                                     keep_alive=self.keep_alive)
+
+    def http2_engine(self, sock) -> Http2ServerConnection:
+        return Http2ServerConnection(self.handlers, server_name=f"netsim ({self.node.name})",
+                                     keep_alive=self.keep_alive, alt_svc=self.alt_svc())
+
+    def alt_svc(self) -> str | None:
+        """The ``Alt-Svc`` this server announces (RFC 7838); None: no alternative."""
+        return None
 
     def engine_output(self, driver: StreamDriver, out) -> None:
         """An engine's own output on one connection: an answered request is logged."""

@@ -89,7 +89,9 @@ class PoolDriver(Alarm):
             return None
         world = tls_world(self.app.network)
         if self._tls_context is None:
-            self._tls_context = world.client_context(self.tls or {}, alpn=("http/1.1",))
+            # HTTP/2 is asked for by ALPN, HTTP/1.1 offered beside it (RFC 9113 §3.2).
+            alpn = ("h2", "http/1.1") if self.engine.version == "2" else ("http/1.1",)
+            self._tls_context = world.client_context(self.tls or {}, alpn=alpn)
         return world.client_layer(self._tls_context, self.app, origin.server_name, origin.port)
 
     def _reported(self, event) -> None:

@@ -111,6 +111,9 @@ class WebSocketServerApp(HttpService):
         **_SERVICE_SCHEMA,
     }
     EXAMPLE = {"node": "quotes", "run": "websocket-server", "every": "500ms"}
+    #: WebSocket is an HTTP/1.1 upgrade here (RFC 6455); over HTTP/2 it would be
+    #: RFC 8441's extended CONNECT, which this server does not speak.
+    ALPN = ("http/1.1",)
 
     def __init__(self, node, *, path: str = "/ticker", symbols: list[str] | None = None,
                  every: float = 1.0, updates: int = 20, port: int | None = None,
@@ -130,7 +133,7 @@ class WebSocketServerApp(HttpService):
         EngineDriver(self.env, self.ticker, self._push).kick()
 
     def make_engine(self, sock) -> WebSocketServer:
-        return WebSocketServer(paths=(self.path,), http=super().make_engine(sock), echo="echo: ")
+        return WebSocketServer(paths=(self.path,), http=self.http1_engine(sock), echo="echo: ")
 
     def _push(self, text: str) -> None:
         """An update: to every open WebSocket at once."""

@@ -17,4 +17,5 @@ from netsim.proto import mail_descriptor  # noqa: E402,F401
 from netsim.proto import ftp_descriptor  # noqa: E402,F401
 from netsim.proto import http_descriptor  # noqa: E402,F401
 from netsim.proto import websocket_descriptor  # noqa: E402,F401
+from netsim.proto import http2_descriptor  # noqa: E402,F401
 from netsim.proto import tls_descriptor  # noqa: E402,F401

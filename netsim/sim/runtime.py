@@ -79,6 +79,8 @@ class StreamDriver(Alarm):
     transport (:mod:`netsim.aio`) sets ``reads_while_writing`` (reading goes on while a
     write waits for room) and clears ``closes_at_eof`` (after the peer's FIN our side stays
     open until the engine's Close: half-close, as asyncio's ``eof_received`` decides).
+    Over TLS, an engine with ``negotiated(info, now)`` hears what the handshake agreed
+    (the ALPN protocol) just before ``start``.
     """
 
     def __init__(self, app, engine, *, layer=None, starttls=None,
@@ -113,6 +115,8 @@ class StreamDriver(Alarm):
         # reader's pace is its timer).
         self._wrote = getattr(engine, "written", None)
         self._read_size = getattr(engine, "read_size", None)
+        # What TLS agreed (ALPN: h2 or http/1.1), told before the engine starts.
+        self._negotiated = getattr(engine, "negotiated", None)
         # An event loop's transport (netsim.aio) reads on while a write waits for room,
         # and after the peer's FIN lets the engine decide when to close (half-close):
         # asyncio's semantics, where a blocking program's are the default.
@@ -183,6 +187,9 @@ class StreamDriver(Alarm):
     def _start(self, now: float) -> None:
         self._started = True
         self.ready_at = now
+        info = getattr(self.layer, "info", None)
+        if info is not None and self._negotiated is not None:
+            self._guard(self._negotiated, info(), now)
         self._guard(self.engine.start, now)
 
     # -- the engine's side -------------------------------------------------------------

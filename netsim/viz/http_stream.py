@@ -15,6 +15,7 @@ import re
 from dataclasses import replace
 
 from netsim.errors import FrameError
+from netsim.viz.http2_stream import http2_units, is_preface
 from netsim.wire import headers as h
 
 REQUEST_LINE = re.compile(rb"[A-Z]+ \S+ HTTP/1\.[01]\r\n")
@@ -199,14 +200,20 @@ def _frame_responses(data: bytes, methods: list[str]) -> tuple[list, bool]:
 def http_messages(segments: list, trace) -> list:
     """The HTTP (and WebSocket) messages of one connection, from its segments that carry
     data (``Message`` objects in the order they were sent, retransmitted copies too)."""
-    client = next(m for m in segments if is_http_request(_seq_payload(m, trace)[1]))
+    client = next(m for m in segments if is_http_request(_seq_payload(m, trace)[1])
+                  or is_preface(_seq_payload(m, trace)[1]))
     mine = [m for m in segments if (m.src, m.sport) == (client.src, client.sport)]
     theirs = [m for m in segments if (m.src, m.sport) != (client.src, client.sport)]
     streams = {True: _Stream(mine, trace), False: _Stream(theirs, trace)}
-    requests, methods, upgrade_at = _frame_requests(bytes(streams[True].data))
-    responses, upgraded = _frame_responses(bytes(streams[False].data), methods)
-    if upgraded and upgrade_at is not None:
-        _ws_frames(bytes(streams[True].data), upgrade_at, requests)
+    http2 = is_preface(bytes(streams[True].data[:24]))
+    if http2:
+        requests = http2_units(bytes(streams[True].data), client=True)
+        responses = http2_units(bytes(streams[False].data), client=False)
+    else:
+        requests, methods, upgrade_at = _frame_requests(bytes(streams[True].data))
+        responses, upgraded = _frame_responses(bytes(streams[False].data), methods)
+        if upgraded and upgrade_at is not None:
+            _ws_frames(bytes(streams[True].data), upgrade_at, requests)
     out = []
     for from_client, units in ((True, requests), (False, responses)):
         stream = streams[from_client]
@@ -217,7 +224,7 @@ def http_messages(segments: list, trace) -> list:
             first, last = carriers[0], carriers[-1]
             if len(carriers) > 1:
                 label += f" ({len(carriers)} segments)"
-            protocol = "WebSocket" if label.startswith("WS ") else "HTTP"
+            protocol = "HTTP2" if http2 else "WebSocket" if label.startswith("WS ") else "HTTP"
             out.append(replace(first, label=label, protocol=protocol, kind="text",
                                length=end - start, received=last.received,
                                dropped=last.dropped, dropped_at=last.dropped_at,

@@ -91,6 +91,9 @@ class Labeller:
         #: (address, port) of each data connection end a control line announced →
         #: the data protocol it carries (FTP's PORT, 227 → FTP-DATA).
         self._data_ends: dict[tuple[bytes, int], str] = {}
+        #: Connections (both directions' keys) that began with HTTP/2's preface in
+        #: cleartext (h2c): each of their segments is HTTP/2's, mid-frame ones too.
+        self._h2c: set[tuple] = set()
 
     def label(self, data: bytes, why: str = "") -> Label:
         """The label of one frame; ``why`` is the trace's trigger for it (``timeout``…)."""
@@ -102,6 +105,10 @@ class Labeller:
             return self._bpdu(data, d.label)
         protocol = registry.find(d.protocol)
         lines = protocol is not None and protocol.lines
+        if d.protocol == "HTTP2" or self._h2c and d.protocol in ("TCP", "HTTP"):
+            h2c = self._http2(data, d)
+            if h2c is not None:
+                return h2c
         if d.protocol not in ("ICMP", "UDP", "TCP") and not lines:
             return Label(d.protocol, d.label)     # labelled by its own bytes (DNS, DHCP, RARP)
         hlen = (data[14] & 0xF) * 4
@@ -136,6 +143,26 @@ class Labeller:
             # An application's command or reply line is drawn in its protocol's colour.
             return label._replace(protocol=d.protocol) if label.kind == "text" else label
         return Label(d.protocol, d.label)
+
+    def _http2(self, data: bytes, d) -> Label | None:
+        """A segment of an h2c connection: TCP's label where TCP has something to say
+        (a retransmission, an ACK), else the frames it starts with — or, for a segment
+        in the middle of a frame, what it continues."""
+        key = (data[26:30], d.sport, data[30:34], d.dport)
+        if d.protocol == "HTTP2" and d.label.startswith("HTTP2 Magic"):
+            self._h2c.update({key, (key[2], key[3], key[0], key[1])})
+        if key not in self._h2c:
+            return None
+        hlen = (data[14] & 0xF) * 4
+        total = int.from_bytes(data[16:18], "big")
+        try:
+            label = self._tcp_label(data, data[14 + hlen:14 + total], "")
+        except FrameError as exc:
+            return Label("malformed", f"malformed TCP ({exc})")
+        if label.kind not in ("text", "data"):
+            return label._replace(protocol="HTTP2") if "retransmission" in label.kind else label
+        text = d.label if d.protocol == "HTTP2" else "HTTP2 (a frame continued)"
+        return Label("HTTP2", text, "data")
 
     def _data_connection(self, data: bytes, d, l4: bytes, label: Label) -> Label | None:
         """A protocol with data connections (FTP) in two colours: everything on its

@@ -168,9 +168,11 @@ def _connection(m: Message) -> frozenset:
 
 
 def _http_connections(found: list[Message]) -> dict[frozenset, list[Message]]:
-    """The TCP connections that speak HTTP (a request line in them, whatever the port),
+    """The TCP connections that speak HTTP (a request line in them, whatever the port,
+    or HTTP/2's preface in cleartext),
     each with every segment that carries data, retransmitted copies included."""
-    http = {_connection(m) for m in found if m.kind == "text" and _REQUEST_LABEL.match(m.label)}
+    http = {_connection(m) for m in found if m.kind == "text" and _REQUEST_LABEL.match(m.label)
+            or m.protocol == "HTTP2" and m.label.startswith("HTTP2 Magic")}
     carried: dict[frozenset, list[Message]] = {key: [] for key in http}
     for m in found:
         if m.kind in _CARRIES_DATA and m.sport and _connection(m) in carried:

@@ -62,6 +62,10 @@ class Exchange:
     #: Bytes of the request and of the response (head and body) on the wire.
     sent_bytes: int = 0
     received_bytes: int = 0
+    #: Of those, the octets of the request's and the response's header sections: HTTP/1.x's
+    #: text heads, HTTP/2's HEADERS frames (HPACK-compressed, RFC 7541).
+    head_sent: int = 0
+    head_received: int = 0
     first_byte_at: float | None = None
     done_at: float | None = None
     error: str | None = None
@@ -217,6 +221,7 @@ class HttpClientConnection(StreamEngine):
             self._next += 1
             exchange.sent_at = now
             exchange.sent_bytes = len(wire)
+            exchange.head_sent = wire.find(b"\r\n\r\n") + 4
             self.sent_heads.append(wire.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n"))
             self._out.append(Send(wire))
         if (self._registered < self._current < self._next
@@ -289,6 +294,10 @@ class HttpClientConnection(StreamEngine):
                 exchange.http_version = event.http_version.decode("ascii")
                 exchange.headers = [(k.decode("ascii"), v.decode("latin-1"))    # as the server cased them
                                     for k, v in event.headers.raw_items()]
+                # The status line, each "name: value" line and the blank line.
+                exchange.head_received = (len(event.http_version) + len(event.reason) + 14
+                                          + sum(len(k) + len(v) + 4
+                                                for k, v in event.headers.raw_items()))
                 exchange.first_byte_at = now
             elif isinstance(event, h11.Data):
                 self._body += event.data

@@ -199,7 +199,7 @@ class Http2ClientConnection(StreamEngine):
         exchange.http_version = "2"
         self.sent_heads.append([f"{k}: {v}" for k, v in fields])
         self._flush()
-        exchange.sent_bytes = self.sent.wire.get(stream_id, 0)
+        self._account(stream_id, exchange)
 
     def _event(self, event, now: float) -> None:
         kind = type(event)
@@ -237,6 +237,8 @@ class Http2ClientConnection(StreamEngine):
     def _account(self, stream_id: int, exchange: Exchange) -> None:
         exchange.received_bytes = self.received.wire.get(stream_id, 0)
         exchange.sent_bytes = self.sent.wire.get(stream_id, 0)
+        exchange.head_received = self.received.header_bytes.get(stream_id, 0)
+        exchange.head_sent = self.sent.header_bytes.get(stream_id, 0)
 
     def _settle(self, stream_id: int, exchange: Exchange) -> None:
         """The body read so far on ``stream_id`` becomes its exchange's."""

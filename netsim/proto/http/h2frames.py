@@ -8,15 +8,10 @@ the 9-octet frame headers of the same bytes h2 is given or gives, and keeps the 
 
 from __future__ import annotations
 
-#: The client connection preface (RFC 9113 §3.4), before the first frame.
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+from netsim.proto.http2_descriptor import FRAME_TYPES, PREFACE
 
 DATA, HEADERS, SETTINGS, CONTINUATION = 0x0, 0x1, 0x4, 0x9
 FRAME_HEADER = 9
-#: Frame type names (RFC 9113 §6), as Wireshark shows them.
-FRAME_TYPES = {0x0: "DATA", 0x1: "HEADERS", 0x2: "PRIORITY", 0x3: "RST_STREAM",
-               0x4: "SETTINGS", 0x5: "PUSH_PROMISE", 0x6: "PING", 0x7: "GOAWAY",
-               0x8: "WINDOW_UPDATE", 0x9: "CONTINUATION"}
 
 
 class FrameCounter:

@@ -79,6 +79,9 @@ class Fetch:
     done_at: float | None = None
     sent_bytes: int = 0
     received_bytes: int = 0
+    head_sent: int = 0                      # of those, header sections (HPACK's, over h2)
+    head_received: int = 0
+    http_version: str = ""                  # what the answer came in: 1.0, 1.1, 2
     body_bytes: int = 0
     connection: int | None = None
     address: str | None = None              # the server it went to
@@ -101,7 +104,7 @@ class Fetch:
         d = {k: getattr(self, k) for k in (
             "visit", "url", "method", "source", "conditional", "status", "queued_at", "dns", "connect",
             "sent_at", "first_byte_at", "done_at", "sent_bytes", "received_bytes", "body_bytes",
-            "connection", "address", "error")}
+            "head_sent", "head_received", "http_version", "connection", "address", "error")}
         d["role"] = self.kind
         return d
 
@@ -316,6 +319,8 @@ class Navigator(PoolClient):
         fetch.sent_at, fetch.first_byte_at = exchange.sent_at, exchange.first_byte_at
         fetch.done_at = exchange.done_at or now
         fetch.sent_bytes, fetch.received_bytes = exchange.sent_bytes, exchange.received_bytes
+        fetch.head_sent, fetch.head_received = exchange.head_sent, exchange.head_received
+        fetch.http_version = exchange.http_version
         if exchange.error or exchange.status is None:
             fetch.error = exchange.error or "no response"
             return self._finish(fetch, now)
@@ -421,6 +426,11 @@ def summary(visit: Visit) -> dict:
         "connections_opened": sum(1 for f in on_wire if f.connect is not None),
         "bytes_sent": sum(f.sent_bytes for f in on_wire),
         "bytes_received": sum(f.received_bytes for f in on_wire),
+        # The header sections alone: HTTP/1.x's text, or HTTP/2's HPACK blocks — the
+        # saving of header compression, page against page.
+        "header_bytes": {"sent": sum(f.head_sent for f in on_wire),
+                         "received": sum(f.head_received for f in on_wire)},
+        "http_versions": sorted({f.http_version for f in on_wire if f.http_version}),
         "cache": cache,
         "redirects": sum(f.kind == "redirect" for f in fetches),
         "objects": [{"url": f.url, "method": f.method, "status": f.status, "from": f.source,

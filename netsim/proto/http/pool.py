@@ -3,7 +3,11 @@
 Up to ``limit`` connections at once (6 in every current browser); over HTTP/1.1 they
 persist and are reused by the next request, and with ``pipeline`` a busy connection
 takes more requests before the answers come (RFC 9112 §9.3.2); over HTTP/1.0 every
-request has its own connection. A request whose connection the server closed before
+request has its own connection. Over HTTP/2 an origin has one connection and every
+request is a stream on it, as many at once as the server's MAX_CONCURRENT_STREAMS
+allows (RFC 9113 §9.1.1: clients SHOULD NOT open more than one); over TLS it is asked
+for by ALPN (``h2``, then ``http/1.1``), and a server that chose ``http/1.1`` gets the
+HTTP/1.1 pool's connections instead, as a browser falls back. A request whose connection the server closed before
 answering (an idle connection timed out as the request crossed it) is sent again once
 on a new one, as browsers do for requests that are safe to repeat (RFC 9112 §9.3.1) —
 but not one the server answered with something that is not HTTP.
@@ -36,6 +40,7 @@ from dataclasses import dataclass
 
 from netsim.proto.http.client import Exchange, HttpClientConnection, Request
 from netsim.proto.http.failures import CURL_HEADER_LIMIT, LIBRARY, RETRYABLE, Wording
+from netsim.proto.http.h2client import Http2ClientConnection
 from netsim.proto.http.url import host_header
 from netsim.proto.stream import StreamEngine
 
@@ -92,7 +97,8 @@ class Job:
 class PoolConnection(StreamEngine):
     """One connection of an :class:`Origin`: its HTTP engine, and events for the pool."""
 
-    def __init__(self, origin: "Origin", number: int, http: HttpClientConnection,
+    def __init__(self, origin: "Origin", number: int,
+                 http: HttpClientConnection | Http2ClientConnection,
                  opening: Job, opened_at: float) -> None:
         super().__init__()
         self.origin, self.number, self.http = origin, number, http
@@ -101,12 +107,24 @@ class PoolConnection(StreamEngine):
         self.opened_at = opened_at
         self.established = False
         self.closed = False
-        self._reported = 0                       # exchanges reported done
+        self._reported: set[int] = set()         # exchanges reported done (their index)
+        self._unreported = 0                     # the first index not yet reported
         self._finish_reported = False
 
     @property
     def busy(self) -> int:
         return len(self.jobs) + (1 if self.opening is not None else 0)
+
+    @property
+    def multiplexed(self) -> bool:
+        """Requests are concurrent streams on this connection (HTTP/2)."""
+        return self.http.version == "2"
+
+    def negotiated(self, info, now: float) -> None:
+        """What TLS agreed, before the engine starts: a server that chose ``http/1.1``
+        by ALPN (RFC 7301) — or none — gets HTTP/1.1 on this connection, not h2."""
+        if self.multiplexed and info.alpn != "h2":
+            self.http = self.origin._http1()
 
     # The stream contract, passed to the HTTP engine; what it did comes out as events.
     def start(self, now: float) -> None:
@@ -133,10 +151,15 @@ class PoolConnection(StreamEngine):
         if self._out:
             out += self._out
             self._out = []
-        exchanges = self.http.exchanges
-        while self._reported < len(exchanges) and exchanges[self._reported].done_at is not None:
-            out.append(ResponseDone(self, exchanges[self._reported]))
-            self._reported += 1
+        # Answers in the order they completed — any order over HTTP/2's streams.
+        exchanges, reported = self.http.exchanges, self._reported
+        for index in range(self._unreported, len(exchanges)):
+            if index not in reported and exchanges[index].done_at is not None:
+                reported.add(index)
+                out.append(ResponseDone(self, exchanges[index]))
+        while self._unreported in reported:
+            reported.discard(self._unreported)
+            self._unreported += 1
         if self.http.finished and not self._finish_reported:
             self._finish_reported = True
             out.append(Finished(self))
@@ -175,6 +198,8 @@ class Origin:
     # -- matching requests to connections -----------------------------------------------
 
     def _dispatch(self, now: float) -> None:
+        if self.version == "2":
+            return self._dispatch_streams(now)
         while self.waiting:
             idle = next((c for c in self.connections if c.established and not c.closed
                          and c.busy == 0 and c.http.idle), None)
@@ -192,12 +217,47 @@ class Origin:
                     continue
             return                                  # every connection busy: wait for one
 
-    def _open(self, job: Job, now: float) -> None:
+    def _dispatch_streams(self, now: float) -> None:
+        """HTTP/2: every waiting request a stream on the origin's one connection, as many
+        as it takes now; a connection that fell back to HTTP/1.1 (ALPN) is dispatched as
+        the HTTP/1.1 pool is."""
+        while self.waiting:
+            live = [c for c in self.connections if not c.closed and not c.http.finished]
+            streams = next((c for c in live if c.established and c.multiplexed), None)
+            if streams is not None:
+                if streams.http.capacity <= 0:
+                    return                          # MAX_CONCURRENT_STREAMS: wait for one
+                self._submit(streams, self.waiting.popleft(), now)
+                continue
+            if any(c.multiplexed for c in live):
+                return                              # the connection is being made
+            idle = next((c for c in live if c.established and c.busy == 0 and c.http.idle), None)
+            if idle is not None:                    # fell back to HTTP/1.1
+                self._submit(idle, self.waiting.popleft(), now)
+            elif not self.connections or (len(self.connections) < self.limit
+                                          and all(not c.multiplexed for c in self.connections)
+                                          and any(c.established for c in self.connections)):
+                self._open(self.waiting.popleft(), now)
+            else:
+                return
+
+    def _http1(self) -> HttpClientConnection:
         client = self.client
-        http = HttpClientConnection(host=self.host, version=self.version, pipeline=self.pipeline,
+        version = "1.1" if self.version == "2" else self.version
+        return HttpClientConnection(host=self.host, version=version, pipeline=self.pipeline,
                                     keep_open=True, user_agent=self.user_agent,
                                     accept=self.accept, wording=client.wording,
                                     header_limit=client.header_limit)
+
+    def _open(self, job: Job, now: float) -> None:
+        client = self.client
+        if self.version == "2":
+            http = Http2ClientConnection(host=self.host,
+                                         scheme="https" if self.secure else "http",
+                                         user_agent=self.user_agent, accept=self.accept,
+                                         wording=client.wording)
+        else:
+            http = self._http1()
         connection = PoolConnection(self, client._next_number(), http, job, now)
         self.connections.append(connection)
         self.opened += 1
@@ -221,10 +281,10 @@ class Origin:
             self._dispatch(now)                     # pipelining may put more on it now
 
     def response_done(self, c: PoolConnection, now: float) -> None:
-        done = []
-        while c.jobs and c.jobs[0].exchange.done_at is not None:
-            done.append(c.jobs.popleft())
-        if not c.jobs:
+        done = [job for job in c.jobs if job.exchange.done_at is not None]
+        for job in done:
+            c.jobs.remove(job)
+        if not c.jobs or c.multiplexed:
             with self.client._on(c):
                 self._dispatch(now)                 # free: the next waiting request
         for job in done:
