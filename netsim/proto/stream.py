@@ -75,6 +75,14 @@ class Send:
 
 
 @dataclass(frozen=True, slots=True)
+class SendTo:
+    """A datagram for one of a datagram engine's peers (a QUIC server's clients); a
+    datagram engine with one peer says :class:`Send`, one datagram each."""
+    data: bytes
+    address: tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class Close:
     """The session is over: close the connection (FIN) once ``Send`` data is out."""
     reason: str = "normal"
