@@ -110,12 +110,17 @@ def require_tshark():
 
 
 def tshark_fields(pcap: Path, *fields: str, display_filter: str | None = None,
-                  occurrence: str = "f") -> list[list[str]]:
+                  occurrence: str = "f", decrypt: bool = False) -> list[list[str]]:
     """Rows of the given fields, one per frame (after the filter); with several values
     of a field in a frame, the first (``occurrence="f"``) or all joined by ``|``."""
     # smtp.decryption: let the SMTP dissector decode AUTH PLAIN (else it warns it did not).
-    cmd = [require_tshark(), "-n", "-o", "smtp.decryption:TRUE", "-r", str(pcap), "-T", "fields",
-           "-E", "separator=\t",
+    cmd = [require_tshark(), "-n", "-o", "smtp.decryption:TRUE"]
+    # ``decrypt``: the run's key log, where it wrote one, opens its TLS and QUIC as the
+    # README says (QUIC without it is only warnings that no secrets are there).
+    keys = Path(pcap).parent.parent / "keys.log"
+    if decrypt and keys.exists():
+        cmd += ["-o", f"tls.keylog_file:{keys}"]
+    cmd += ["-r", str(pcap), "-T", "fields", "-E", "separator=\t",
            "-E", f"occurrence={occurrence}", "-E", "aggregator=|"]
     for field in fields:
         cmd += ["-e", field]
@@ -137,10 +142,11 @@ ZERO_WINDOW_FAMILY = ("Zero Window", "window specified by the receiver is now co
 
 
 def expert_messages(pcap: Path) -> list[tuple[int, int, str]]:
-    """Every expert message tshark attaches: (frame, severity, message)."""
+    """Every expert message tshark attaches: (frame, severity, message) — with the run's
+    key log, so what is inside TLS and QUIC is checked too."""
     rows = tshark_fields(pcap, "frame.number", "_ws.expert.severity", "_ws.expert.message",
                          "_ws.malformed", display_filter="_ws.expert || _ws.malformed",
-                         occurrence="a")
+                         occurrence="a", decrypt=True)
     found = []
     for row in rows:
         number, severities, messages = row[0], row[1].split("|"), row[2].split("|")

@@ -28,10 +28,13 @@ class Browser(App):
     name = "browser"
     SCHEMA = {
         "url": {"$ref": "#/$defs/http_url", "description": "the page: http://host[:port]/path"},
-        "version": {"enum": ["1.0", "1.1", "2"], "default": "1.1",
-                    "description": "HTTP version: 1.0, 1.1, or 2 (one connection per origin, "
+        "version": {"enum": ["1.0", "1.1", "2", "3"], "default": "1.1",
+                    "description": "HTTP version: 1.0, 1.1, 2 (one connection per origin, "
                                    "the page's objects as concurrent streams; over https by "
-                                   "ALPN h2, over http with prior knowledge, h2c)"},
+                                   "ALPN h2 — and HTTP/3 from then on where an answer's "
+                                   "Alt-Svc offers it —, over http with prior knowledge, "
+                                   "h2c) or 3 (https over QUIC on UDP at once; HTTP/2 if "
+                                   "QUIC fails)"},
         "connections": {"type": "integer", "minimum": 1, "maximum": 64, "default": 6,
                         "description": "connections per host at once"},
         "pipeline": {"type": "boolean", "default": False,
@@ -107,6 +110,8 @@ class Browser(App):
             self._report(out.visit)
 
     def _handshake(self, connection, driver) -> None:
+        if connection.http.version == "3":
+            return self._quic_handshake(connection, driver)
         info = driver.layer.info()
         record = {"t": round(self.env.now, 6), "host": connection.origin.server_name,
                   "connection": connection.number, **info.as_dict(),
@@ -117,6 +122,23 @@ class Browser(App):
                  f"{f', ALPN {info.alpn}' if info.alpn else ''}{resumed}: handshake "
                  f"{record['handshake_ms']:.1f} ms = {record['handshake_rtts']:g} RTT "
                  f"after TCP's")
+
+    def _quic_handshake(self, connection, driver) -> None:
+        http = connection.http
+        done = http.handshake
+        took = (done.at - driver.connect_at) * 1000
+        rtt = http.quic._loss._rtt_min if http.quic._loss._rtt_initialized else None
+        record = {"t": round(self.env.now, 6), "host": connection.origin.server_name,
+                  "connection": connection.number, "version": "TLSv1.3", "transport": "QUIC",
+                  "alpn": done.alpn, "resumed": done.resumed, "early_data": done.early_data,
+                  "handshake_ms": round(took, 3),
+                  "handshake_rtts": round(took / 1000 / rtt, 1) if rtt else None}
+        self.handshakes.append(record)
+        how = ", resumed" if done.resumed else ""
+        how += ", 0-RTT: the requests went with the ClientHello" if done.early_data else ""
+        rtts = f" = {record['handshake_rtts']:g} RTT" if rtt else ""
+        self.say(f"  QUIC: TLSv1.3 inside QUIC with {record['host']} (UDP {http.address[1]}), "
+                 f"ALPN {done.alpn}{how}: handshake {took:.1f} ms{rtts}")
 
     def _resolved(self, host: str, answer) -> None:
         addresses = [ipaddress.IPv4Address(a) for a in answer.addresses] if not answer.error else []

@@ -14,9 +14,11 @@ from netsim.apps.tls import TLS_SCHEMA, tls_options, tls_world
 from netsim.proto.http import Answered, HttpServerConnection, Site, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
 from netsim.proto.http.h2server import Http2ServerConnection
+from netsim.proto.http.h3 import AnsweredFrom, Http3Server, SimulatedQlog
 from netsim.proto.http.negotiate import ServerByPreface
 from netsim.proto.http.url import PORT, TLS_PORT, host_header, is_https, parse_url
 from netsim.proto.stream import StreamEngine
+from netsim.sim.datagrams import DatagramDriver
 from netsim.sim.runtime import StreamDriver, serve
 from netsim.units import parse_size, parse_time
 from netsim.wire.addr import int_to_ip
@@ -78,6 +80,9 @@ class HttpService(App):
         self.log: list[dict] = []
         self.connections = 0
 
+    #: Whether it also serves HTTP/3 on UDP (the scenario's ``http3``).
+    http3 = False
+
     def start(self) -> None:
         layer = None
         if self.tls is not None:
@@ -86,7 +91,22 @@ class HttpService(App):
             names = [host for host in getattr(self, "handlers", {}) if host != "*"]
             layer = world.server_layer(world.server_context(self, names, self.tls,
                                                             alpn=self.ALPN))
+            if self.http3:
+                self._serve_quic(world, names)
         serve(self, self.port, self._accepted, layer=layer, on_output=self.engine_output)
+
+    def _serve_quic(self, world, names: list[str]) -> None:
+        """HTTP/3 on UDP at the same port number, with the same certificate (RFC 9114 §3)."""
+        qlog = SimulatedQlog(lambda: self.env.now)
+        world.qlogs[f"{self.node.name}-server"] = qlog
+        configuration = world.quic_server(self, names, self.tls, qlog=qlog)
+        self.quic = Http3Server(self.handlers, configuration,
+                                server_name=f"netsim ({self.node.name})")
+        DatagramDriver(self, self.quic, on_output=self._quic_output).listen(self.port)
+
+    def _quic_output(self, out) -> None:
+        if isinstance(out, AnsweredFrom):
+            self.access(out.client[0], out.answered)
 
     def _accepted(self, sock) -> StreamEngine:
         self.connections += 1
@@ -100,14 +120,17 @@ class HttpService(App):
 
     def http1_engine(self, sock) -> HttpServerConnection:
         return HttpServerConnection(self.handlers, server_name=f"netsim ({self.node.name})",
-                                    keep_alive=self.keep_alive)
+                                    keep_alive=self.keep_alive, alt_svc=self.alt_svc())
 
     def http2_engine(self, sock) -> Http2ServerConnection:
         return Http2ServerConnection(self.handlers, server_name=f"netsim ({self.node.name})",
                                      keep_alive=self.keep_alive, alt_svc=self.alt_svc())
 
     def alt_svc(self) -> str | None:
-        """The ``Alt-Svc`` this server announces (RFC 7838); None: no alternative."""
+        """The ``Alt-Svc`` this server announces (RFC 7838): HTTP/3 at its port for a
+        day, as nginx's ``add_header Alt-Svc 'h3=":443"; ma=86400'``; None without it."""
+        if self.http3 and self.tls is not None:
+            return f'h3=":{self.port}"; ma=86400'
         return None
 
     def engine_output(self, driver: StreamDriver, out) -> None:
@@ -124,10 +147,16 @@ class HttpService(App):
         self.say(f'{client} "{method} {target} HTTP/{version}" {answered.status}')
 
     def summary_line(self) -> str:
-        return f"{self.name}: {len(self.log)} requests on {self.connections} connections"
+        quic = getattr(self, "quic", None)
+        over_quic = f" and {quic.accepted} QUIC connections" if quic is not None else ""
+        return f"{self.name}: {len(self.log)} requests on {self.connections} connections{over_quic}"
 
     def result(self) -> dict:
-        return {"connections": self.connections, "requests": self.log}
+        out = {"connections": self.connections, "requests": self.log}
+        quic = getattr(self, "quic", None)
+        if quic is not None:
+            out["quic_connections"] = quic.accepted
+        return out
 
 
 _SERVICE_SCHEMA = {
@@ -137,6 +166,12 @@ _SERVICE_SCHEMA = {
                                          "fault} — a certificate from the scenario's CA"},
     "keep_alive": {"$ref": "#/$defs/interval", "default": "5s",
                    "description": "how long an idle persistent connection is kept open"},
+}
+
+_HTTP3_SCHEMA = {
+    "http3": {"type": "boolean", "default": False,
+              "description": "with tls: also serve HTTP/3 over QUIC on UDP at the same port, "
+                             "and announce it (Alt-Svc: h3=\":443\"; ma=86400)"},
 }
 
 
@@ -149,6 +184,7 @@ class HttpServer(HttpService):
                   "additionalProperties": {"type": "object", "additionalProperties": _RESOURCE},
                   "description": "Host name ('*' for any) → path → resource"},
         **_SERVICE_SCHEMA,
+        **_HTTP3_SCHEMA,
     }
     REQUIRED = ["sites"]
     EXAMPLE = {"node": "web", "run": "http-server", "sites": {"www.example.com": {
@@ -156,8 +192,9 @@ class HttpServer(HttpService):
         "/old": {"redirect": 301, "to": "/index.html"}}}}
 
     def __init__(self, node, *, sites: dict, port: int | None = None, keep_alive: float = 5.0,
-                 tls: dict | bool | None = None, at: float = 0.0) -> None:
+                 tls: dict | bool | None = None, http3: bool = False, at: float = 0.0) -> None:
         super().__init__(node, port=port, keep_alive=keep_alive, tls=tls, at=at)
+        self.http3 = http3
         self.handlers = {host: Site(host, {path: resource_from_spec(path, spec, parse_time, parse_size)
                                            for path, spec in resources.items()})
                          for host, resources in sites.items()}

@@ -13,6 +13,8 @@ from typing import Callable
 from netsim.proto.http.pool import Established, Finished, Kick, Open, PoolConnection, ResponseDone
 from netsim.sim.driver import Alarm
 from netsim.apps.tls import tls_world
+from netsim.proto.http.h3 import SimulatedQlog
+from netsim.sim.datagrams import DatagramDriver
 from netsim.sim.runtime import StreamDriver, contain
 
 _CONNECTION_EVENTS = (Established, ResponseDone, Finished)
@@ -37,6 +39,7 @@ class PoolDriver(Alarm):
         self.drivers: dict[PoolConnection, StreamDriver] = {}
         self.broken = False
         self._carrying = False
+        self._told: set[PoolConnection] = set()       # QUIC handshakes reported
 
     def call(self, function, *args) -> None:
         """Hand the engine something from outside (a start, a DNS answer), then carry
@@ -69,7 +72,9 @@ class PoolDriver(Alarm):
 
     def _carry(self, out) -> None:
         kind = type(out)
-        if kind is Open:
+        if kind is Open and out.connection.http.version == "3":
+            self._open_quic(out.connection)
+        elif kind is Open:
             connection = out.connection
             driver = StreamDriver(self.app, connection, layer=self._layer(connection.origin),
                                   on_output=self._reported,
@@ -83,6 +88,27 @@ class PoolDriver(Alarm):
         else:
             self.handle(out)
 
+    def _open_quic(self, connection: PoolConnection) -> None:
+        """HTTP/3: the connection's QUIC configuration (the run's CA, the session ticket
+        kept from the last connection to the origin), driven on a UDP socket."""
+        origin, http = connection.origin, connection.http
+        world = tls_world(self.app.network)
+        qlog = world.qlogs.get(self._qlog_name)
+        if qlog is None:
+            qlog = world.qlogs[self._qlog_name] = SimulatedQlog(lambda: self.env.now)
+        http.configuration = world.quic_client(self.tls or {}, origin.server_name, self.app,
+                                               http.address[1], qlog=qlog)
+        http.ticket_handler = lambda ticket: world.keep_quic_ticket(
+            self.app, origin.server_name, http.address[1], ticket)
+        driver = DatagramDriver(self.app, connection, on_output=self._reported,
+                                on_end=lambda d, c=connection: self._ended(c, d))
+        self.drivers[connection] = driver
+        driver.connect(*http.address)
+
+    @property
+    def _qlog_name(self) -> str:
+        return f"{self.app.node.name}-{self.app.name}"
+
     def _layer(self, origin):
         """TLS under every connection to an https origin; nothing under http ones."""
         if not origin.secure:
@@ -90,15 +116,21 @@ class PoolDriver(Alarm):
         world = tls_world(self.app.network)
         if self._tls_context is None:
             # HTTP/2 is asked for by ALPN, HTTP/1.1 offered beside it (RFC 9113 §3.2).
-            alpn = ("h2", "http/1.1") if self.engine.version == "2" else ("http/1.1",)
+            alpn = ("h2", "http/1.1") if self.engine.version in ("2", "3") else ("http/1.1",)
             self._tls_context = world.client_context(self.tls or {}, alpn=alpn)
         return world.client_layer(self._tls_context, self.app, origin.server_name, origin.port)
 
     def _reported(self, event) -> None:
-        if type(event) is Established and self.handshake is not None:
-            driver = self.drivers.get(event.connection)
-            if driver is not None and getattr(driver.layer, "info", None) is not None:
-                self.handshake(event.connection, driver)
+        connection = getattr(event, "connection", None)
+        driver = self.drivers.get(connection) if connection is not None else None
+        if self.handshake is not None and driver is not None:
+            if connection.http.version == "3":
+                # QUIC's handshake may complete after the connection took requests (0-RTT).
+                if connection.http.handshake is not None and connection not in self._told:
+                    self._told.add(connection)
+                    self.handshake(connection, driver)
+            elif type(event) is Established and getattr(driver.layer, "info", None) is not None:
+                self.handshake(connection, driver)
         if type(event) in _CONNECTION_EVENTS:
             self.call(self.engine.connection_event, event, self.env.now)
 

@@ -65,6 +65,10 @@ class TlsWorld:
         weakref.finalize(self, _remove, self.keylog)
         self.sessions: dict = {}            # (client node, host, port) → ssl.SSLSession
         self.servers: dict[str, list[str]] = {}
+        self.quic_tickets: dict = {}        # (client node, host, port) → aioquic SessionTicket
+        self._quic_log = None
+        #: qlog traces of the run's QUIC connections: a file name → aioquic's logger.
+        self.qlogs: dict = {}
 
     # -- servers -----------------------------------------------------------------------
 
@@ -78,6 +82,45 @@ class TlsWorld:
         self.servers[label] = certified
         credential = self.pki.issue(label, certified, options.get("fault"))
         return server_context(settings_of(options, alpn), credential, self.keylog)
+
+    def quic_server(self, app, names: list[str], options: dict, *, qlog=None):
+        """A QUIC server's configuration on ``app``'s node (HTTP/3: TLS 1.3 inside QUIC,
+        RFC 9001): the same certificate its TCP server has (issued once), secrets
+        appended to the run's key log."""
+        from netsim.proto.http.h3 import server_configuration
+        node = app.node
+        label = next((l for l, certified in self.servers.items()
+                      if l.split("-")[0] == node.name and set(names) <= set(certified)), None)
+        if label is None:
+            label = f"{node.name}-quic" if node.name in self.servers else node.name
+            certified = list(dict.fromkeys([*names, node.name, *_addresses(node)]))
+            self.servers[label] = certified
+            self.pki.issue(label, certified, options.get("fault"))
+        credential = self.pki.credential(label)
+        return server_configuration(credential.chain_pem, credential.key_pem,
+                                    secrets_log_file=self._quic_secrets(), quic_logger=qlog)
+
+    def quic_client(self, options: dict, host: str, app, port: int, *, qlog=None):
+        """A QUIC client's configuration to ``host``: the run's CA, SNI ``host``, and the
+        session ticket this client kept from its last connection there (0-RTT)."""
+        from netsim.proto.http.h3 import client_configuration
+        configuration = client_configuration(self.pki.ca_pem, _sni(host),
+                                             verify=options.get("verify", True),
+                                             secrets_log_file=self._quic_secrets(),
+                                             quic_logger=qlog)
+        configuration.session_ticket = self.quic_tickets.get((app.node.name, host, port))
+        return configuration
+
+    def keep_quic_ticket(self, app, host: str, port: int, ticket) -> None:
+        self.quic_tickets[(app.node.name, host, port)] = ticket
+
+    def _quic_secrets(self):
+        # aioquic writes SSLKEYLOGFILE lines (QUIC's traffic secrets) and flushes them;
+        # one handle, appending to the file OpenSSL writes the TCP handshakes' to.
+        if self._quic_log is None:
+            self._quic_log = open(self.keylog, "a", encoding="ascii")
+            weakref.finalize(self, self._quic_log.close)
+        return self._quic_log
 
     def server_layer(self, context):
         """A zero-argument factory of server layers, one per connection (``serve``'s)."""
@@ -98,6 +141,8 @@ class TlsWorld:
     # -- outputs -----------------------------------------------------------------------
 
     def keylog_text(self) -> str:
+        if self._quic_log is not None:
+            self._quic_log.flush()
         with open(self.keylog, encoding="ascii", errors="replace") as log:
             return log.read()
 

@@ -19,3 +19,4 @@ from netsim.proto import http_descriptor  # noqa: E402,F401
 from netsim.proto import websocket_descriptor  # noqa: E402,F401
 from netsim.proto import http2_descriptor  # noqa: E402,F401
 from netsim.proto import tls_descriptor  # noqa: E402,F401
+from netsim.proto import quic_descriptor  # noqa: E402,F401

@@ -253,6 +253,12 @@ def write_tls_files(world, outdir: Path) -> list[Path]:
         with open_new(cert, "wb", root=outdir) as out:
             out.write(data)
         files.append(cert)
+    # QUIC's own view of each connection, for qvis (https://qvis.quictools.info).
+    for name, logger in world.qlogs.items():
+        path = outdir / "qlog" / f"{name}.qlog"
+        with open_new(path, "w", root=outdir) as out:
+            out.write(json.dumps(logger.to_dict(), separators=(",", ":")) + "\n")
+        files.append(path)
     return files
 
 
@@ -263,6 +269,8 @@ def planned_names(result: RunResult, wanted, outdir: Path) -> list[str]:
     world = result.network.tls
     if "pcap" in wanted and world is not None:
         names += ["keys.log", "certs"] + [f"certs/{name}" for name in world.files()]
+        if world.qlogs:
+            names += ["qlog"] + [f"qlog/{name}.qlog" for name in world.qlogs]
     for output in wanted:
         names += OUTPUT_NAMES.get(output, [])
     if "timeline" in wanted:

@@ -39,6 +39,7 @@ class DatagramDriver(Alarm):
         self.connect_at: float | None = None
         self.ready_at: float | None = None
         self._kicking = False
+        self._closing = False                 # the engine said Close: end after this batch
 
     def connect(self, address, port: int) -> "DatagramDriver":
         """A client: an ephemeral port, the engine started towards ``address:port``."""
@@ -56,6 +57,7 @@ class DatagramDriver(Alarm):
         return self
 
     def kick(self) -> None:
+        """Carry out what the engine has to say, then make sure its timer will be met."""
         if self._kicking or self.ended:
             return
         self._kicking = True
@@ -66,10 +68,11 @@ class DatagramDriver(Alarm):
                     break
                 for out in outputs:
                     self._carry(out)
-                    if self.ended:
-                        return
         finally:
             self._kicking = False
+        if self._closing:
+            self._end()
+            return
         self.want(self.engine.get_timer())
 
     def _carry(self, out) -> None:
@@ -79,10 +82,10 @@ class DatagramDriver(Alarm):
         elif kind is SendTo:
             self.sock.sendto(out.data, out.address)
         elif kind is Close:
-            self._end()
+            self._closing = True
         elif kind is Failed:
             self.failure = out.message
-            self._end()
+            self._closing = True
         elif self.on_output is not None:
             self.on_output(out)
 

@@ -43,12 +43,20 @@ from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.logger import QuicLogger, QuicLoggerTrace
 from aioquic.quic.packet import PACKET_TYPE_INITIAL, pull_quic_header
+from aioquic.quic.stream import QuicStream
 
 from netsim.proto.http.client import Exchange, Request
 from netsim.proto.http.failures import CHROME, Wording
 from netsim.proto.http.server import Answered
 from netsim.proto.http.site import REASONS, Site
 from netsim.proto.stream import Close, Send, SendTo, StreamEngine
+
+# aioquic serves its streams in an order it keeps by extending a list with a *set* of the
+# streams just served (QuicConnection._write_application), and a stream hashes by its
+# address in memory: the order — which stream's data fills which packet — changed from
+# run to run. Hashing a stream by its id (equality stays identity, so the hash is still
+# consistent with it) makes that order the same in every run: same seed, same capture.
+QuicStream.__hash__ = lambda stream: hash(stream.stream_id)
 
 #: Chrome's QUIC: the largest datagram it sends (before path MTU discovery), its idle timeout.
 CHROME_DATAGRAM = 1350
@@ -59,6 +67,13 @@ HANDSHAKE_TIMEOUT = 3.0
 
 #: Connection-specific header fields, which HTTP/3 forbids as HTTP/2 does (RFC 9114 §4.2).
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredFrom:
+    """A request the server answered, and the client (address, port) that asked."""
+    answered: Answered
+    client: tuple[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,7 +520,7 @@ class _ServerConnection:
         answer = site.respond(method, target, headers, now, bytes(body))
         entry = Answered(method, target, "3", answer.status)
         server.log.append(entry)
-        server._out.append(entry)
+        server._out.append(AnsweredFrom(entry, self.address))
         fields = [(":status", str(answer.status)), ("server", server.server_name)]
         fields += [(name.lower(), value) for name, value in answer.headers
                    if name.lower() not in _HOP_BY_HOP]

@@ -7,7 +7,11 @@ request has its own connection. Over HTTP/2 an origin has one connection and eve
 request is a stream on it, as many at once as the server's MAX_CONCURRENT_STREAMS
 allows (RFC 9113 §9.1.1: clients SHOULD NOT open more than one); over TLS it is asked
 for by ALPN (``h2``, then ``http/1.1``), and a server that chose ``http/1.1`` gets the
-HTTP/1.1 pool's connections instead, as a browser falls back. A request whose connection the server closed before
+HTTP/1.1 pool's connections instead, as a browser falls back. Over HTTP/3 the one
+connection is QUIC's, on UDP: asked for directly (``version="3"``), or learned from an
+``Alt-Svc: h3=":443"`` answer (RFC 7838) by an HTTP/2 client for its next connections;
+a QUIC handshake that fails or never completes (UDP blocked) marks QUIC broken for the
+origin and its requests go again over HTTP/2, as Chrome does. A request whose connection the server closed before
 answering (an idle connection timed out as the request crossed it) is sent again once
 on a new one, as browsers do for requests that are safe to repeat (RFC 9112 §9.3.1) —
 but not one the server answered with something that is not HTTP.
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 from netsim.proto.http.client import Exchange, HttpClientConnection, Request
 from netsim.proto.http.failures import CURL_HEADER_LIMIT, LIBRARY, RETRYABLE, Wording
 from netsim.proto.http.h2client import Http2ClientConnection
+from netsim.proto.http.h3 import Http3ClientConnection
 from netsim.proto.http.url import host_header
 from netsim.proto.stream import StreamEngine
 
@@ -110,6 +115,8 @@ class PoolConnection(StreamEngine):
         self._reported: set[int] = set()         # exchanges reported done (their index)
         self._unreported = 0                     # the first index not yet reported
         self._finish_reported = False
+        self._established_reported = False
+        self._started = False
 
     @property
     def busy(self) -> int:
@@ -117,8 +124,8 @@ class PoolConnection(StreamEngine):
 
     @property
     def multiplexed(self) -> bool:
-        """Requests are concurrent streams on this connection (HTTP/2)."""
-        return self.http.version == "2"
+        """Requests are concurrent streams on this connection (HTTP/2 and HTTP/3)."""
+        return self.http.version in ("2", "3")
 
     def negotiated(self, info, now: float) -> None:
         """What TLS agreed, before the engine starts: a server that chose ``http/1.1``
@@ -128,8 +135,15 @@ class PoolConnection(StreamEngine):
 
     # The stream contract, passed to the HTTP engine; what it did comes out as events.
     def start(self, now: float) -> None:
+        self._started = True
         self.http.start(now)
-        self._out.append(Established(self))
+        self._report_established()
+
+    def _report_established(self) -> None:
+        # QUIC is ready for requests once its handshake is done (or at once with 0-RTT).
+        if not self._established_reported and getattr(self.http, "ready", True):
+            self._established_reported = True
+            self._out.append(Established(self))
 
     def receive(self, data: bytes, now: float) -> None:
         self.http.receive(data, now)
@@ -148,6 +162,8 @@ class PoolConnection(StreamEngine):
 
     def outputs(self) -> list:
         out = self.http.outputs()
+        if self._started:
+            self._report_established()
         if self._out:
             out += self._out
             self._out = []
@@ -182,6 +198,10 @@ class Origin:
         self.connections: list[PoolConnection] = []
         self.waiting: deque[Job] = deque()
         self.opened = 0
+        #: The UDP port of HTTP/3 that an Alt-Svc answer announced (RFC 7838), if any.
+        self.alternative: int | None = None
+        #: A QUIC handshake to this origin failed: HTTP/2 from now on.
+        self.quic_broken = False
 
     def fetch(self, request: Request, now: float, tag=None) -> Job:
         job = Job(request, now, tag)
@@ -197,8 +217,13 @@ class Origin:
 
     # -- matching requests to connections -----------------------------------------------
 
+    @property
+    def uses_quic(self) -> bool:
+        return self.secure and not self.quic_broken and (self.version == "3"
+                                                         or self.alternative is not None)
+
     def _dispatch(self, now: float) -> None:
-        if self.version == "2":
+        if self.version in ("2", "3"):
             return self._dispatch_streams(now)
         while self.waiting:
             idle = next((c for c in self.connections if c.established and not c.closed
@@ -223,7 +248,9 @@ class Origin:
         the HTTP/1.1 pool is."""
         while self.waiting:
             live = [c for c in self.connections if not c.closed and not c.http.finished]
-            streams = next((c for c in live if c.established and c.multiplexed), None)
+            # An HTTP/3 connection first, then one of HTTP/2.
+            streams = next((c for c in sorted(live, key=lambda c: c.http.version != "3")
+                            if c.established and c.multiplexed), None)
             if streams is not None:
                 if streams.http.capacity <= 0:
                     return                          # MAX_CONCURRENT_STREAMS: wait for one
@@ -243,7 +270,7 @@ class Origin:
 
     def _http1(self) -> HttpClientConnection:
         client = self.client
-        version = "1.1" if self.version == "2" else self.version
+        version = "1.1" if self.version in ("2", "3") else self.version
         return HttpClientConnection(host=self.host, version=version, pipeline=self.pipeline,
                                     keep_open=True, user_agent=self.user_agent,
                                     accept=self.accept, wording=client.wording,
@@ -251,7 +278,13 @@ class Origin:
 
     def _open(self, job: Job, now: float) -> None:
         client = self.client
-        if self.version == "2":
+        if self.uses_quic:
+            # Its QUIC configuration (the CA, a session ticket) is the runtime's to give.
+            http = Http3ClientConnection(None, host=self.host, address=(str(self.address),
+                                         self.alternative or self.port),
+                                         user_agent=self.user_agent, accept=self.accept,
+                                         wording=client.wording)
+        elif self.version in ("2", "3"):
             http = Http2ClientConnection(host=self.host,
                                          scheme="https" if self.secure else "http",
                                          user_agent=self.user_agent, accept=self.accept,
@@ -283,6 +316,8 @@ class Origin:
     def response_done(self, c: PoolConnection, now: float) -> None:
         done = [job for job in c.jobs if job.exchange.done_at is not None]
         for job in done:
+            self._learn_alternative(job.exchange)
+        for job in done:
             c.jobs.remove(job)
         if not c.jobs or c.multiplexed:
             with self.client._on(c):
@@ -290,12 +325,40 @@ class Origin:
         for job in done:
             self._done(job, now)
 
+    def _learn_alternative(self, exchange: Exchange) -> None:
+        """``Alt-Svc: h3=":443"; ma=86400`` (RFC 7838 §3) on an answer over TLS: the next
+        connections to this origin are HTTP/3's — for an HTTP/2 client, as a current
+        browser is (one pinned to HTTP/1.1 is not)."""
+        if self.version != "2" or not self.secure or self.alternative is not None:
+            return
+        for value in exchange.header_all("alt-svc"):
+            for entry in value.split(","):
+                protocol, _, rest = entry.strip().partition("=")
+                if protocol == "h3" and rest.startswith('"'):
+                    port = rest.split('"')[1].rpartition(":")[2]
+                    if port.isdigit() and 0 < int(port) < 65536:
+                        self.alternative = int(port)
+                        return
+
     def ended(self, c: PoolConnection, why: str, now: float) -> None:
         """A connection is gone: its unanswered requests go again once, or fail."""
         if c.closed:
             return
         c.closed = True
         self.connections.remove(c)
+        if c.http.version == "3" and c.http.failure in ("quic", "quic_timeout") \
+                and c.http.handshake is None:
+            # QUIC could not be had (UDP blocked, a handshake refused): HTTP/2 instead.
+            self.quic_broken = True
+            again = [j for j in ([c.opening] if c.opening is not None else []) + list(c.jobs)
+                     if not j.done]
+            for job in reversed(again):
+                job.exchange, job.connection = None, None
+                self.waiting.appendleft(job)
+            c.opening = None
+            c.jobs.clear()
+            self._dispatch(now)
+            return
         failed = []
         for job in ([c.opening] if c.opening is not None else []) + list(c.jobs):
             if job.done:

@@ -85,10 +85,12 @@ class HttpServerConnection(StreamEngine):
     ``keep_alive``: seconds an idle persistent connection is kept (None: forever)."""
 
     def __init__(self, sites: dict[str, Site], *, server_name: str = "netsim",
-                 keep_alive: float | None = None) -> None:
+                 keep_alive: float | None = None, alt_svc: str | None = None) -> None:
         super().__init__()
         self.sites = sites
         self.server_name = server_name
+        #: An ``Alt-Svc`` value announced on every answer (RFC 7838: ``h3=":443"``).
+        self.alt_svc = alt_svc
         self.keep_alive = keep_alive
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self._request: h11.Request | None = None
@@ -230,6 +232,8 @@ class HttpServerConnection(StreamEngine):
 
     def _send_answer(self, answer: Answer, method: str) -> None:
         headers = [("Server", self.server_name), *answer.headers]
+        if self.alt_svc:
+            headers.append(("Alt-Svc", self.alt_svc))
         body = answer.body
         chunked = answer.chunked and self.conn.their_http_version == b"1.1"
         if answer.status in (204, 304):
