@@ -109,6 +109,8 @@ def _run(args) -> int:
     from netsim.units import parse_interval
 
     scenario = load_scenario(find_scenario(args.scenario))
+    if scenario.data.get("sweep", {}).get("always") and args.seed is None and args.until is None:
+        return _run_sweep(args)
     until = None
     if args.until is not None:
         try:
@@ -129,6 +131,18 @@ def _run(args) -> int:
     if not args.quiet:
         print(result.text())
     return 0
+
+
+def _run_sweep(args) -> int:
+    """``netsim run`` of a scenario whose sweep is the lesson (``sweep: {always: true}``):
+    the sweep its section describes, into the run's output folder."""
+    import argparse
+    from netsim.sweeps.command import sweep_command
+    outdir = args.outdir or str(Path("out") / Path(args.scenario).stem)
+    sweep_args = argparse.Namespace(scenario=args.scenario, vary=None, seeds=None, plot=None,
+                                    scheduler=None, workers=None, outdir=outdir,
+                                    outputs=args.outputs, quiet=args.quiet)
+    return sweep_command(sweep_args, check_outdir=_check_outdir)
 
 
 def _sweep(args) -> int:

@@ -195,6 +195,13 @@ class Browser(App):
                "cookies": sorted(f"{c.name}@{c.domain}{c.path}" for c in self.jar.cookies.values())}
         if self.handshakes:
             out["tls"] = self.handshakes
+        first = self.visits[0] if self.visits else None
+        if first is not None:
+            # The first visit's figures as numbers of their own (a sweep's table columns).
+            out["load_time_s"] = first["load_time_s"]
+            out["handshake_s"] = first["handshake_s"]
+            out["after_handshake_s"] = round(first["load_time_s"] - first["handshake_s"], 6)
+            out["failed"] = int("error" in first)
         return out
 
 

@@ -237,6 +237,15 @@ def scenario_schema() -> dict:
                                                "outputs)"},
                     "plot": {"type": "array", "items": {"type": "string", "pattern": "^[^~]+~[^~]+$"},
                              "description": "'metric~parameter' plots, e.g. 'goodput~loss'"},
+                    "compare": {"type": "array",
+                                "items": {"type": "string", "pattern": "^[^~]*\\*[^~]*~[^~]+$"},
+                                "description": "'APP@*.METRIC~PARAMETER': one metric of every "
+                                               "such app (one row per node) against a varied "
+                                               "key, as a table of medians and ranges and a "
+                                               "plot, e.g. 'browser@*.load_time_s~links[7].loss'"},
+                    "always": {"type": "boolean", "default": False,
+                               "description": "`netsim run` runs the sweep (a lesson that is a "
+                                              "comparison); `netsim run --seed N` still runs one"},
                     "reference": {
                         "type": "object", "additionalProperties": False,
                         "required": ["model", "mss", "rtt"],

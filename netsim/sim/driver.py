@@ -53,7 +53,10 @@ class Alarm:
         deadline = self._deadline()
         if deadline is None:
             return
-        if deadline > self.env._now:
+        now = self.env._now
+        # A deadline later than now by less than now's float can express (now + delay
+        # rounds back to now) is due: waiting for it would wake at this instant forever.
+        if deadline > now and now + (deadline - now) > now:
             self._arm(deadline)                 # the deadline moved on since we armed
             return
         self._due(self.env._now)

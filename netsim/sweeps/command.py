@@ -26,6 +26,7 @@ def sweep_command(args, *, check_outdir) -> int:
     if args.workers is not None and args.workers < 1:
         raise ScenarioError("--workers must be at least 1", path="--workers", source="command line")
     plots = args.plot or section.get("plot", [])
+    compares = section.get("compare", []) if not args.plot else []
     reference = _reference(section.get("reference"))
     outputs = parse_outputs(args.outputs)
     outdir = Path(args.outdir) if args.outdir else Path("out") / f"{scenario.name}-sweep"
@@ -37,6 +38,11 @@ def sweep_command(args, *, check_outdir) -> int:
     files = list(frame.attrs.get("files", []))
     for spec in plots:
         files.append(_plot(frame, spec, reference, outdir))
+    tables = []
+    for spec in compares:
+        text, path = _compare(frame, spec, outdir)
+        tables.append(text)
+        files.append(path)
     failed = frame[frame["status"] == "failed"]
     if not args.quiet:
         where = args.scheduler or "this machine"
@@ -44,6 +50,8 @@ def sweep_command(args, *, check_outdir) -> int:
               + (f", {len(failed)} FAILED" if len(failed) else ""))
         for spec in plots:
             print(_medians(frame, spec, reference))
+        for text in tables:
+            print(text)
         for _, row in failed.iterrows():
             print(f"run {row['run']} (seed {row['seed']}) failed: {row['error']}")
         print(f"wrote {', '.join(str(f) for f in files)}")
@@ -71,6 +79,19 @@ def _plot(frame, spec: str, reference, outdir: Path) -> Path:
     path = outdir / f"sweep-{safe.strip('-')}.png"
     from netsim.trace.outfiles import write_into_place
     return write_into_place(path, lambda part: figure.savefig(part, dpi=110))
+
+
+def _compare(frame, spec: str, outdir: Path) -> tuple[str, Path]:
+    """A ``compare`` entry: its table (text) and its picture."""
+    from netsim.sweeps.compare import compare_table, series
+    from netsim.trace.outfiles import write_into_place
+    from netsim.viz.sweep_plot import compare_figure
+    metric, x, names = series(frame, spec)
+    figure = compare_figure(frame, metric, x, names)
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in
+                   f"{metric.rsplit('.', 1)[-1]}-{x}")
+    path = outdir / f"compare-{safe.strip('-')}.png"
+    return compare_table(frame, spec), write_into_place(path, lambda part: figure.savefig(part, dpi=110))
 
 
 def _medians(frame, spec: str, reference) -> str:

@@ -123,3 +123,42 @@ def _quantile(sorted_values, q: float) -> float:
     lo = int(pos)
     hi = min(lo + 1, len(sorted_values) - 1)
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def compare_figure(frame, metric: str, x: str, names: dict[str, str]):
+    """One panel per page shape (the part of a node's name after its last ``-``), one
+    line per protocol (the part before): the median over seeds at each value of ``x``,
+    the band from the fastest to the slowest run."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = frame[frame["status"] == "ok"]
+    values = list(dict.fromkeys(ok[x]))
+    positions = list(range(len(values)))          # evenly spaced, labelled by the values
+    shapes = list(dict.fromkeys(node.rpartition("-")[2] for node in names))
+    fig, axes = plt.subplots(1, len(shapes), figsize=(5.2 * len(shapes), 4.2), squeeze=False,
+                             sharey=False)
+    unit = metric.rsplit(".", 1)[-1]
+    for ax, shape in zip(axes[0], shapes):
+        for node, column in names.items():
+            if node.rpartition("-")[2] != shape:
+                continue
+            label = node.rpartition("-")[0] or node
+            grouped = [ok[ok[x] == v][column].dropna() for v in values]
+            med = [g.median() for g in grouped]
+            line, = ax.plot(positions, med, marker="o", label=label)
+            ax.fill_between(positions, [g.min() for g in grouped], [g.max() for g in grouped],
+                            color=line.get_color(), alpha=0.15, linewidth=0)
+        ax.set_title(f"page: {shape}")
+        ax.set_xticks(positions, [str(v) for v in values])
+        ax.set_xlabel(x)
+        ax.set_ylabel(unit.replace("_s", " (s)").replace("_", " "))
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(title="protocol", fontsize=8)
+    name = unit[:-2].replace("_", " ") + " (s)" if unit.endswith("_s") else unit.replace("_", " ")
+    fig.suptitle(f"{name}: median over seeds, band from fastest to slowest",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -65,6 +65,20 @@ CHROME_IDLE_TIMEOUT = 30.0
 #: uses TCP (its "QUIC job" racing the TCP one is not modelled: this is the fallback).
 HANDSHAKE_TIMEOUT = 3.0
 
+#: A timer this close to now is due: the simulated clock cannot tell the two apart (a
+#: float's last bits), and waiting for it would wake at the same instant again and again.
+_SLACK = 1e-9
+
+
+def _past(timer: float, now: float) -> float:
+    """The time to give aioquic's ``handle_timer`` for a timer due now: a nanosecond past
+    it. aioquic's loss timer is a packet's send time plus the loss delay, and declaring
+    the packet lost asks ``sent_time <= now - loss_delay`` — which float rounding can
+    make false at exactly the timer's time, so the timer stays where it was and a
+    simulated clock (which, unlike the wall clock, does not move on by itself) would
+    fire it at that instant forever."""
+    return max(timer, now) + _SLACK
+
 #: Connection-specific header fields, which HTTP/3 forbids as HTTP/2 does (RFC 9114 §4.2).
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
 
@@ -256,13 +270,13 @@ class Http3ClientConnection(StreamEngine):
         if self.finished:
             return
         self._now = now
-        if self._deadline is not None and now >= self._deadline:
+        if self._deadline is not None and now >= self._deadline - _SLACK:
             self._deadline = None
             self._terminate("quic_timeout", "the QUIC handshake did not complete", now)
             return
         timer = self.quic.get_timer()
-        if timer is not None and now >= timer:
-            self.quic.handle_timer(now=now)
+        if timer is not None and now >= timer - _SLACK:
+            self.quic.handle_timer(now=_past(timer, now))
         self._events(now)
         self._flush(now)
 
@@ -452,8 +466,8 @@ class Http3Server(StreamEngine):
     def handle_timer(self, now: float) -> None:
         for connection in list(self.connections):
             timer = connection.quic.get_timer()
-            if timer is not None and now >= timer:
-                connection.quic.handle_timer(now=now)
+            if timer is not None and now >= timer - _SLACK:
+                connection.quic.handle_timer(now=_past(timer, now))
                 connection.after(now)
 
     def forget(self, connection: "_ServerConnection") -> None:

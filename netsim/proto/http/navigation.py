@@ -424,6 +424,10 @@ def summary(visit: Visit) -> dict:
         "load_time_s": round(end - start, 6),
         "requests": len(on_wire),
         "connections_opened": sum(1 for f in on_wire if f.connect is not None),
+        # The first connection's handshake (TCP and TLS, or QUIC's): what a protocol's
+        # load time owes to round trips before the first request, not to the transfer.
+        "handshake_s": round(next((f.connect[1] - f.connect[0] for f in on_wire
+                                   if f.connect is not None), 0.0), 6),
         "bytes_sent": sum(f.sent_bytes for f in on_wire),
         "bytes_received": sum(f.received_bytes for f in on_wire),
         # The header sections alone: HTTP/1.x's text, or HTTP/2's HPACK blocks — the
