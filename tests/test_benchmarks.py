@@ -81,3 +81,11 @@ def test_http_prints_requests_per_second():
     lines = run("http_requests.py", "--requests", "50")
     assert re.fullmatch(r"requests_per_s=\d+", lines[-1])
     assert lines[0].startswith("requests=50 trace=on ")
+
+
+def test_http_versions_prints_h2_and_h3_beside_http11():
+    lines = run("http_versions.py", "--objects", "20")
+    assert [line.split("=")[0] for line in lines[-3:]] == ["h2_requests_per_s", "h3_requests_per_s",
+                                                           "requests_per_s"]
+    assert all(re.fullmatch(r"[a-z0-9_]+=\d+", line) for line in lines[-3:])
+    assert [line.split()[0] for line in lines[:3]] == ["version=1.1", "version=2", "version=3"]

@@ -38,10 +38,11 @@ class RunResult:
         options.setdefault("limit", 60)
         return sequence_diagram(self.trace, **options)
 
-    def waterfall(self):
-        """The page loads of the run, request by request (see :func:`netsim.viz.waterfall`)."""
+    def waterfall(self, nodes=None):
+        """The page loads of the run (of ``nodes``' browsers), request by request (see
+        :func:`netsim.viz.waterfall`)."""
         from netsim.viz import waterfall
-        return waterfall(self.trace)
+        return waterfall(self.trace, nodes=nodes)
 
     def _repr_html_(self) -> str:
         from html import escape

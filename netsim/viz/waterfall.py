@@ -71,9 +71,12 @@ def _label(row: dict) -> str:
     return f"{row['method']} {path}  {status}"
 
 
-def waterfall(trace, *, title: str | None = None):
-    """The figure; None when the trace holds no page load."""
+def waterfall(trace, *, title: str | None = None, nodes=None):
+    """The figure; None when the trace holds no page load. ``nodes``: only the page
+    loads of these nodes' browsers."""
     loads = waterfall_data(trace)
+    if nodes is not None:
+        loads = [v for v in loads if v["node"] in set(nodes)]
     if not loads:
         return None
     from matplotlib.figure import Figure
