@@ -6,30 +6,8 @@ WINDOW_UPDATE[0]``, ``HTTP2 HEADERS[3], HEADERS[5]``, ``HTTP2 DATA[13]``. The
 application-level diagram reads each connection's frames back in order, header blocks
 decoded (HPACK), one arrow per frame: ``HEADERS[3]: GET /site.css``, ``DATA[3] 4,096 B``."""
 
+from netsim.wire.http2 import FRAME_TYPES, PREFACE, frame_headers
 from netsim.wire.registry import HTTP_MESSAGES, Protocol, register
-
-#: The client connection preface (RFC 9113 §3.4).
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#: Frame type names (RFC 9113 §6), as Wireshark shows them.
-FRAME_TYPES = {0x0: "DATA", 0x1: "HEADERS", 0x2: "PRIORITY", 0x3: "RST_STREAM",
-               0x4: "SETTINGS", 0x5: "PUSH_PROMISE", 0x6: "PING", 0x7: "GOAWAY",
-               0x8: "WINDOW_UPDATE", 0x9: "CONTINUATION"}
-#: Frames larger than this are not taken for HTTP/2 by a label (the default
-#: SETTINGS_MAX_FRAME_SIZE; a server may allow more, but a segment's label need not know).
-_PLAUSIBLE = 1 << 24
-
-
-def frame_headers(data: bytes, at: int = 0):
-    """(start, end, type, flags, stream id) of each frame from ``at`` on, as far as the
-    bytes look like HTTP/2 frames; ``end`` may lie past the data (a frame continued in
-    the next segment)."""
-    while at + 9 <= len(data):
-        length = int.from_bytes(data[at:at + 3], "big")
-        kind, flags = data[at + 3], data[at + 4]
-        if kind not in FRAME_TYPES or data[at + 5] & 0x80 or length >= _PLAUSIBLE:
-            return
-        yield at, at + 9 + length, kind, flags, int.from_bytes(data[at + 5:at + 9], "big")
-        at += 9 + length
 
 
 def h2_label(payload: bytes) -> str | None:

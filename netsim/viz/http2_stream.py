@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hpack
 
-from netsim.proto.http2_descriptor import FRAME_TYPES, PREFACE, frame_headers
+from netsim.wire.http2 import FRAME_TYPES, PREFACE, frame_headers
 
 _DATA, _HEADERS, _RST, _SETTINGS, _GOAWAY, _WINDOW, _CONTINUATION = 0, 1, 3, 4, 7, 8, 9
 _END_HEADERS, _PADDED, _PRIORITY, _ACK = 0x4, 0x8, 0x20, 0x1

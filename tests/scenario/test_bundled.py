@@ -16,7 +16,9 @@ ON_PURPOSE = {"tcp-lossy": RETRANSMISSION_FAMILY, "tcp-slow-reader": ZERO_WINDOW
               "design-example": RETRANSMISSION_FAMILY, "tcp-refused": ("Connection reset (RST)",),
               "tcp-goodput-vs-loss": RETRANSMISSION_FAMILY, "asyncio-smtp": RETRANSMISSION_FAMILY,
               # A flood of forged answers repeats IDs: tshark takes them for retransmissions.
-              "dns-poisoning": ("DNS response retransmission",)}
+              "dns-poisoning": ("DNS response retransmission",),
+              # Loss on purpose; a resent TLS record's bytes overlap what tshark holds.
+              "hol-blocking": RETRANSMISSION_FAMILY + ("New fragment overlaps old data",)}
 
 
 #: How tshark's Info column starts for a segment whose data it does not dissect again.

@@ -87,7 +87,7 @@ def test_a_protocol_declared_once_is_known_to_every_reader(scratch_registry):
     assert color_of("Finger") == PROTOCOL_COLORS["Finger"] == "#123456"
     assert list(PROTOCOL_COLORS)[-1] == "Finger"             # legends: registration order
     assert parse_filter("finger,node=a") == {"protocols": {"FINGER"}, "nodes": {"a"}}
-    assert "tls, finger)" in _diagram_description()
+    assert "h3, finger)" in _diagram_description()        # after the last registered
     # The application level draws its turns; a protocol nobody declared it leaves out.
     said = [Message(1.0, 1.1, "a", "b", "alice", "Finger", 60, 1, sport=40000, dport=79, kind="text"),
             Message(1.2, 1.3, "b", "a", "Login: alice", "Finger", 60, 2, sport=79, dport=40000,

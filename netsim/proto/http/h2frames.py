@@ -8,7 +8,7 @@ the 9-octet frame headers of the same bytes h2 is given or gives, and keeps the 
 
 from __future__ import annotations
 
-from netsim.proto.http2_descriptor import FRAME_TYPES, PREFACE
+from netsim.wire.http2 import FRAME_TYPES, PREFACE
 
 DATA, HEADERS, SETTINGS, CONTINUATION = 0x0, 0x1, 0x4, 0x9
 FRAME_HEADER = 9
