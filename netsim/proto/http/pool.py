@@ -11,10 +11,12 @@ HTTP/1.1 pool's connections instead, as a browser falls back. Over HTTP/3 the on
 connection is QUIC's, on UDP: asked for directly (``version="3"``), or learned from an
 ``Alt-Svc: h3=":443"`` answer (RFC 7838) by an HTTP/2 client for its next connections;
 a QUIC handshake that fails or never completes (UDP blocked) marks QUIC broken for the
-origin and its requests go again over HTTP/2, as Chrome does. A request whose connection the server closed before
-answering (an idle connection timed out as the request crossed it) is sent again once
-on a new one, as browsers do for requests that are safe to repeat (RFC 9112 §9.3.1) —
-but not one the server answered with something that is not HTTP.
+origin and its requests go again over HTTP/2, as Chrome does.
+
+A request whose connection the server closed before answering (an idle connection
+timed out as the request crossed it) is sent again once on a new one, as browsers do
+for requests that are safe to repeat (RFC 9112 §9.3.1) — but not one the server
+answered with something that is not HTTP.
 
 Theory of operation
 -------------------
@@ -103,7 +105,7 @@ class PoolConnection(StreamEngine):
     """One connection of an :class:`Origin`: its HTTP engine, and events for the pool."""
 
     def __init__(self, origin: "Origin", number: int,
-                 http: HttpClientConnection | Http2ClientConnection,
+                 http: HttpClientConnection | Http2ClientConnection | Http3ClientConnection,
                  opening: Job, opened_at: float) -> None:
         super().__init__()
         self.origin, self.number, self.http = origin, number, http
