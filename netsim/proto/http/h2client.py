@@ -35,6 +35,7 @@ import h2.settings
 from netsim.errors import PeerError
 from netsim.proto.http.client import Done, Exchange, Request
 from netsim.proto.http.failures import CHROME, Wording
+from netsim.proto.http.fields import encoded, request_fields
 from netsim.proto.http.h2frames import FrameCounter
 from netsim.proto.http.site import REASONS
 from netsim.proto.stream import Close, Failed, Send, StreamEngine
@@ -181,16 +182,9 @@ class Http2ClientConnection(StreamEngine):
     def _send_request(self, exchange: Exchange, now: float) -> None:
         r = exchange.request
         stream_id = self.conn.get_next_available_stream_id()
-        given = {name.lower() for name, _ in r.headers}
-        fields = [(":method", r.method), (":authority", self.host), (":scheme", self.scheme),
-                  (":path", r.target), ("user-agent", self.user_agent)]
-        if "accept" not in given:
-            fields.append(("accept", self.accept))
-        fields += [(name.lower(), value) for name, value in r.headers]
-        if r.body:
-            fields.append(("content-length", str(len(r.body))))
-        self.conn.send_headers(stream_id, [(k.encode(), v.encode("latin-1")) for k, v in fields],
-                               end_stream=not r.body)
+        fields = request_fields(r, authority=self.host, scheme=self.scheme,
+                                user_agent=self.user_agent, accept=self.accept)
+        self.conn.send_headers(stream_id, encoded(fields), end_stream=not r.body)
         if r.body:
             self.conn.send_data(stream_id, r.body, end_stream=True)
         self._streams[stream_id] = exchange

@@ -31,6 +31,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
+from netsim.proto.http.fields import answer
 from netsim.proto.http.server import Answered
 from netsim.proto.http.site import Site
 from netsim.proto.stream import Close, Send, StreamEngine
@@ -43,9 +44,6 @@ NGINX_SETTINGS = {
     h2.settings.SettingCodes.MAX_FRAME_SIZE: 16_777_215,
 }
 NGINX_CONNECTION_WINDOW = 2**31 - 1
-
-#: Connection-specific header fields, which HTTP/2 forbids (RFC 9113 §8.2.2).
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
 
 
 class Http2ServerConnection(StreamEngine):
@@ -139,30 +137,14 @@ class Http2ServerConnection(StreamEngine):
 
     def _answer(self, stream_id: int, now: float) -> None:
         raw, body = self._requests.pop(stream_id)
-        pseudo = {k.decode(): v.decode("latin-1") for k, v in raw if k.startswith(b":")}
-        headers = {k.decode().lower(): v.decode("latin-1") for k, v in raw
-                   if not k.startswith(b":")}
-        headers["host"] = pseudo.get(":authority", headers.get("host", ""))
-        method, target = pseudo.get(":method", "GET"), pseudo.get(":path", "/")
-        host = headers["host"].rpartition("@")[2].split(":")[0].lower()
-        site = self.sites.get(host) or self.sites.get("*") or next(iter(self.sites.values()))
-        answer = site.respond(method, target, headers, now, bytes(body))
-        entry = Answered(method, target, "2.0", answer.status)
-        self.log.append(entry)
-        self._out.append(entry)
-        fields = [(":status", str(answer.status)), ("server", self.server_name)]
-        fields += [(name.lower(), value) for name, value in answer.headers
-                   if name.lower() not in _HOP_BY_HOP]
-        has_body = answer.status not in (204, 304)
-        if has_body:
-            fields.append(("content-length", str(len(answer.body))))
-        if self.alt_svc:
-            fields.append(("alt-svc", self.alt_svc))
-        send_body = has_body and method != "HEAD" and answer.body
-        self.conn.send_headers(stream_id, [(k.encode(), v.encode("latin-1")) for k, v in fields],
-                               end_stream=not send_body)
-        if send_body:
-            self._sending[stream_id] = memoryview(answer.body)
+        # nginx's access log writes HTTP/2.0.
+        reply = answer(self.sites, raw, bytes(body), now, version="2.0",
+                       server_name=self.server_name, alt_svc=self.alt_svc)
+        self.log.append(reply.entry)
+        self._out.append(reply.entry)
+        self.conn.send_headers(stream_id, reply.fields, end_stream=not reply.body)
+        if reply.body:
+            self._sending[stream_id] = memoryview(reply.body)
 
     def _pump(self) -> None:
         """Every stream's body, a frame per stream per turn, as far as the windows go."""

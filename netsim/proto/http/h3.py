@@ -33,8 +33,6 @@ import ssl
 from dataclasses import dataclass
 
 from aioquic.buffer import Buffer, BufferReadError
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from aioquic.h3.connection import H3_ALPN, ErrorCode, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.h3.exceptions import H3Error
@@ -44,9 +42,12 @@ from aioquic.quic.connection import QuicConnection
 from aioquic.quic.logger import QuicLogger, QuicLoggerTrace
 from aioquic.quic.packet import PACKET_TYPE_INITIAL, pull_quic_header
 from aioquic.quic.stream import QuicStream
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from netsim.proto.http.client import Exchange, Request
 from netsim.proto.http.failures import CHROME, Wording
+from netsim.proto.http.fields import answer, encoded, request_fields
 from netsim.proto.http.server import Answered
 from netsim.proto.http.site import REASONS, Site
 from netsim.proto.stream import Close, Send, SendTo, StreamEngine
@@ -78,9 +79,6 @@ def _past(timer: float, now: float) -> float:
     simulated clock (which, unlike the wall clock, does not move on by itself) would
     fire it at that instant forever."""
     return max(timer, now) + _SLACK
-
-#: Connection-specific header fields, which HTTP/3 forbids as HTTP/2 does (RFC 9114 §4.2).
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,16 +360,9 @@ class Http3ClientConnection(StreamEngine):
     def _send_request(self, exchange: Exchange, now: float) -> None:
         r = exchange.request
         stream_id = self.quic.get_next_available_stream_id()
-        given = {name.lower() for name, _ in r.headers}
-        fields = [(":method", r.method), (":scheme", "https"), (":authority", self.host),
-                  (":path", r.target), ("user-agent", self.user_agent)]
-        if "accept" not in given:
-            fields.append(("accept", self.accept))
-        fields += [(name.lower(), value) for name, value in r.headers]
-        if r.body:
-            fields.append(("content-length", str(len(r.body))))
-        self.h3.send_headers(stream_id, [(k.encode(), v.encode("latin-1")) for k, v in fields],
-                             end_stream=not r.body)
+        fields = request_fields(r, authority=self.host, scheme="https",
+                                user_agent=self.user_agent, accept=self.accept)
+        self.h3.send_headers(stream_id, encoded(fields), end_stream=not r.body)
         if r.body:
             self.h3.send_data(stream_id, r.body, end_stream=True)
         self._streams[stream_id] = exchange
@@ -523,29 +514,13 @@ class _ServerConnection:
     def _answer(self, stream_id: int, now: float) -> None:
         server = self.server
         raw, body = self._requests.pop(stream_id)
-        pseudo = {k.decode(): v.decode("latin-1") for k, v in raw if k.startswith(b":")}
-        headers = {k.decode().lower(): v.decode("latin-1") for k, v in raw
-                   if not k.startswith(b":")}
-        headers["host"] = pseudo.get(":authority", headers.get("host", ""))
-        method, target = pseudo.get(":method", "GET"), pseudo.get(":path", "/")
-        host = headers["host"].rpartition("@")[2].split(":")[0].lower()
-        sites = server.sites
-        site = sites.get(host) or sites.get("*") or next(iter(sites.values()))
-        answer = site.respond(method, target, headers, now, bytes(body))
-        entry = Answered(method, target, "3", answer.status)
-        server.log.append(entry)
-        server._out.append(AnsweredFrom(entry, self.address))
-        fields = [(":status", str(answer.status)), ("server", server.server_name)]
-        fields += [(name.lower(), value) for name, value in answer.headers
-                   if name.lower() not in _HOP_BY_HOP]
-        has_body = answer.status not in (204, 304)
-        if has_body:
-            fields.append(("content-length", str(len(answer.body))))
-        send_body = bool(has_body and method != "HEAD" and answer.body)
-        self.h3.send_headers(stream_id, [(k.encode(), v.encode("latin-1")) for k, v in fields],
-                             end_stream=not send_body)
-        if send_body:
-            self.h3.send_data(stream_id, answer.body, end_stream=True)
+        reply = answer(server.sites, raw, bytes(body), now, version="3",
+                       server_name=server.server_name)
+        server.log.append(reply.entry)
+        server._out.append(AnsweredFrom(reply.entry, self.address))
+        self.h3.send_headers(stream_id, reply.fields, end_stream=not reply.body)
+        if reply.body:
+            self.h3.send_data(stream_id, reply.body, end_stream=True)
 
     def _flush(self, now: float) -> None:
         for data, address in self.quic.datagrams_to_send(now=now):
