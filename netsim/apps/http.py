@@ -14,7 +14,8 @@ from netsim.apps.tls import TLS_SCHEMA, tls_options, tls_world
 from netsim.proto.http import Answered, HttpServerConnection, Site, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
 from netsim.proto.http.h2server import Http2ServerConnection
-from netsim.proto.http.h3 import AnsweredFrom, Http3Server, SimulatedQlog
+from netsim.proto.http.h3 import SimulatedQlog
+from netsim.proto.http.h3server import AnsweredFrom, Http3Server
 from netsim.proto.http.negotiate import ServerByPreface
 from netsim.proto.http.url import PORT, TLS_PORT, host_header, is_https, parse_url
 from netsim.proto.stream import StreamEngine

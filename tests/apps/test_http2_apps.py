@@ -2,11 +2,8 @@
 origin — over TLS by ALPN h2, in cleartext with prior knowledge (h2c) — read back by
 tshark with the run's key log; a server that chose http/1.1 by ALPN gets HTTP/1.1."""
 
-import os
-import subprocess
-
 from netsim import load_scenario, parse_scenario, run_scenario
-from tests.conftest import SCENARIOS, require_tshark, tshark_problems
+from tests.conftest import SCENARIOS, tshark_fields, tshark_problems
 
 def scenario(server_tls: str, url: str, version: str = "2") -> str:
     return f"""
@@ -35,16 +32,10 @@ apps:
 """
 
 
-def decrypted(pcap, keys, *fields, display_filter=None) -> list[list[str]]:
-    cmd = [require_tshark(), "-n", "-o", f"tls.keylog_file:{keys}", "-r", str(pcap),
-           "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|"]
-    for field in fields:
-        cmd += ["-e", field]
-    if display_filter:
-        cmd += ["-Y", display_filter]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
-                         env={**os.environ, "LC_ALL": "C"}).stdout
-    return [line.split("\t") for line in out.splitlines()]
+def decrypted(pcap, _keys, *fields, display_filter=None) -> list[list[str]]:
+    """tshark's fields with the run's key log beside the captures (all occurrences)."""
+    return tshark_fields(pcap, *fields, display_filter=display_filter, occurrence="a",
+                         decrypt=True)
 
 
 def browser(result):
@@ -82,7 +73,7 @@ def test_h2c_with_prior_knowledge_in_cleartext(tmp_path):
     (visit,) = browser(result).visits
     assert visit["http_versions"] == ["2"] and visit["connections_opened"] == 1
     pcap = result.outdir / "pcap" / "alice-r1.pcap"
-    rows = decrypted(pcap, "/dev/null", "_ws.col.Protocol", "http2.type",
+    rows = decrypted(pcap, None, "_ws.col.Protocol", "http2.type",
                      display_filter="http2")
     assert rows and {r[0] for r in rows} == {"HTTP2"}
     assert tshark_problems(pcap) == []

@@ -4,13 +4,11 @@ dropping UDP 443 sending the browser back to HTTP/2, and tshark opening QUIC and
 HTTP/3 inside with the run's key log. Round trips are counted from the pcaps."""
 
 import json
-import os
-import subprocess
 
 import pytest
 
 from netsim import load_scenario, run_scenario
-from tests.conftest import SCENARIOS, require_tshark, tshark_problems
+from tests.conftest import SCENARIOS, tshark_fields, tshark_problems
 
 ONE_WAY = 0.012 * 2 + 0.001          # alice–lan–r1–web: 12 ms + 12 ms + 1 ms
 
@@ -25,14 +23,9 @@ def browser(run, node):
 
 
 def decrypted(run, pcap, *fields, display_filter):
-    cmd = [require_tshark(), "-n", "-o", f"tls.keylog_file:{run.outdir / 'keys.log'}",
-           "-r", str(run.outdir / "pcap" / pcap), "-T", "fields", "-E", "separator=\t",
-           "-E", "occurrence=f", "-Y", display_filter]
-    for field in fields:
-        cmd += ["-e", field]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
-                         env={**os.environ, "LC_ALL": "C"}).stdout
-    return [line.split("\t") for line in out.splitlines()]
+    """tshark's fields with the run's key log, as the README says."""
+    return tshark_fields(run.outdir / "pcap" / pcap, *fields, display_filter=display_filter,
+                         decrypt=True)
 
 
 def test_alt_svc_moves_the_next_visit_to_http3_and_the_third_resumes_in_0rtt(run):

@@ -14,8 +14,8 @@ from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.connection import QuicConnection
 
 from netsim.proto.http.client import Request
-from netsim.proto.http.h3 import (Http3ClientConnection, Http3Server, client_configuration,
-                                  server_configuration)
+from netsim.proto.http.h3 import Http3ClientConnection, client_configuration, server_configuration
+from netsim.proto.http.h3server import Http3Server
 from netsim.proto.stream import Close, Send, SendTo
 from netsim.proto.tls.certs import Pki
 from tests.proto.test_http2 import sites
