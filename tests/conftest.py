@@ -110,11 +110,18 @@ def require_tshark():
 
 
 def tshark_fields(pcap: Path, *fields: str, display_filter: str | None = None,
-                  occurrence: str = "f", decrypt: bool = False) -> list[list[str]]:
+                  occurrence: str = "f", decrypt: bool = False,
+                  out_of_order: bool = False) -> list[list[str]]:
     """Rows of the given fields, one per frame (after the filter); with several values
     of a field in a frame, the first (``occurrence="f"``) or all joined by ``|``."""
     # smtp.decryption: let the SMTP dissector decode AUTH PLAIN (else it warns it did not).
     cmd = [require_tshark(), "-n", "-o", "smtp.decryption:TRUE"]
+    # ``out_of_order``: reassemble a stream across a lost and resent segment, as one sets
+    # Wireshark to read a lossy capture; without it tshark loses TLS's record boundaries
+    # at the hole and shows later segments of ciphertext as bare data (or, by chance, as
+    # an SSLv2 header), differently each run as the ciphertext differs.
+    if out_of_order:
+        cmd += ["-o", "tcp.reassemble_out_of_order:TRUE"]
     # ``decrypt``: the run's key log, where it wrote one, opens its TLS and QUIC as the
     # README says (QUIC without it is only warnings that no secrets are there).
     keys = Path(pcap).parent.parent / "keys.log"

@@ -218,7 +218,8 @@ class DhcpClientApp(App):
                     self.say(f"dhclient: no default route: {exc}")
             node.dns_servers = list(output.dns)
             node.domain = output.domain
-            node.announce(self.iface)             # RFC 5227 §2.3: announce the address
+            if node.announces_learned_address():  # RFC 5227 §2.3; dhclient: none
+                node.announce(self.iface)
             if not node.online.triggered:
                 node.online.succeed()
         elif isinstance(output, Unconfigure):

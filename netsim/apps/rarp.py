@@ -64,7 +64,8 @@ class RarpServer(App):
 
 
 class RarpBoot(App):
-    """A diskless host learning its address by RARP, then announcing it (gratuitous ARP).
+    """A diskless host learning its address by RARP, then announcing it by gratuitous ARP
+    if its node announces (``announce: true``; the textbook stack's default).
 
     Scenarios start it by themselves for a host with ``boot: rarp``.
     """
@@ -134,7 +135,8 @@ class RarpBoot(App):
             self.say(f"rarp: {bytes_to_mac(mac)} is {int_to_ip(output.ip)}/{self.prefix} "
                      f"(told by {int_to_ip(output.server_ip)} after {self.engine.attempts} "
                      f"request{'s' if self.engine.attempts > 1 else ''})")
-            self.node.announce(self.iface)
+            if self.node.announces_learned_address():
+                self.node.announce(self.iface)
         elif isinstance(output, rarp.GaveUp):
             self.error = f"no answer after {output.attempts} requests"
             self.say(f"rarp: no answer after {output.attempts} requests; giving up")

@@ -93,11 +93,13 @@ def build_network(scenario, *, seed: int, trace=True):
             if not node.interfaces:
                 raise err(("nodes", name, "boot"), f"{name} is not wired to anything")
             APPS["rarp-boot"](node, prefix=spec.get("prefix", 24))
-        # RFC 5227 announcements of the addresses configured at start: by default with
-        # the Linux stack, as a Linux host configured by NetworkManager sends them.
-        if spec["kind"] != "switch" and spec.get("announce", node.tcp.stack == "linux") \
-                and spec.get("ip") != "dhcp" and spec.get("boot") != "rarp":
-            net.at(0.0, node.announce)
+        # RFC 5227 announcements of the addresses configured at start only when asked
+        # for: a Linux host given a static address sends none (arp_notify=0), and a
+        # textbook's host is drawn without them.
+        if spec["kind"] != "switch":
+            node.announce_addresses = spec.get("announce")
+            if spec.get("announce") and spec.get("ip") != "dhcp" and spec.get("boot") != "rarp":
+                net.at(0.0, node.announce)
         if spec.get("ip") == "dhcp":
             APPS["dhcp-client"](node)
         if "dhcp_relay" in spec:

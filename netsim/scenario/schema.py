@@ -152,9 +152,12 @@ NODE = {
         "prefix": {"type": "integer", "minimum": 0, "maximum": 32,
                    "description": "prefix length a RARP-booted host uses (default 24)"},
         "announce": {"type": "boolean",
-                     "description": "announce the node's addresses at start by gratuitous ARP "
-                                    "(RFC 5227: twice, 2 s apart; default: yes with the "
-                                    "Linux stack, no with the textbook's)"},
+                     "description": "announce each address the node configures (at start, "
+                                    "by DHCP or RARP) by gratuitous ARP (RFC 5227: twice, "
+                                    "2 s apart on the Linux stack, once on the textbook's); "
+                                    "default: no on the Linux stack (arp_notify=0, and "
+                                    "dhclient sends none), on the textbook's only for an "
+                                    "address learned by DHCP or RARP"},
         "aging": {"$ref": "#/$defs/time", "description": "a switch's MAC table aging time"},
         "stp": {"anyOf": [{"type": "boolean"}, {
             "type": "object", "additionalProperties": False,

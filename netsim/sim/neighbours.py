@@ -79,11 +79,25 @@ class Neighbours:
         return self._templates.get(key) or self._keep(key, ArpTemplate(iface.mac, sender_ip or 0,
                                                                        ethertype))
 
+    #: Whether an address this node configures is announced by gratuitous ARP (the
+    #: scenario's ``announce``); None leaves it to the stack: Linux sends none — the
+    #: kernel has ``arp_notify=0``, so ``ip addr add`` announces nothing, and neither does
+    #: ISC dhclient after a lease — while the textbook stack announces an address it
+    #: learned by DHCP or RARP, as RFC 5227 §2.3 asks.
+    announce_addresses: bool | None = None
+
+    def announces_learned_address(self) -> bool:
+        """Announce an address just learned by DHCP or RARP?"""
+        if self.announce_addresses is not None:
+            return self.announce_addresses
+        return self.tcp.stack == "textbook"
+
     def announce(self, iface=None) -> None:
         """Announce ``iface``'s address (every interface's, without one) by gratuitous
         ARP, as RFC 5227 §2.3 asks of a host that has configured one: the Linux stack
-        sends ANNOUNCE_NUM (2) announcements ANNOUNCE_INTERVAL (2 s) apart, as
-        NetworkManager and dhcpcd do; the textbook stack one."""
+        (where ``announce: true`` asks for it) sends ANNOUNCE_NUM (2) announcements
+        ANNOUNCE_INTERVAL (2 s) apart, as NetworkManager and dhcpcd do; the textbook
+        stack one."""
         ifaces = [iface] if iface else list(self.interfaces.values())
         self._announce_now(ifaces)
         if self.tcp.stack == "linux":

@@ -49,6 +49,21 @@ def test_the_relay_fills_giaddr_and_tshark_reads_dhcp(relayed):
     assert ["", "", "", "0.0.0.0", "10.0.1.100"] in rows               # the RFC 5227 probe
 
 
+def _announcements(pcap, address):
+    return tshark_fields(pcap, "frame.time_epoch", display_filter=(
+        f"arp.opcode == 1 && arp.src.proto_ipv4 == {address} && arp.dst.proto_ipv4 == {address}"))
+
+
+def test_a_linux_client_announces_nothing_after_its_lease_a_textbook_one_does(relayed, tmp_path):
+    """ISC dhclient sends no gratuitous ARP once BOUND (its probe was the check); the
+    textbook stack announces the learned address once, as RFC 5227 §2.3 draws it."""
+    assert _announcements(relayed.outdir / "pcap" / "laptop1-lan1.pcap", "10.0.1.100") == []
+    text = TEXT.replace("laptop1:  {kind: host, ip: dhcp}",
+                        "laptop1:  {kind: host, ip: dhcp, stack: textbook}")
+    result = run_scenario(parse_scenario(text), tmp_path / "out")
+    assert len(_announcements(result.outdir / "pcap" / "laptop1-lan1.pcap", "10.0.1.100")) == 1
+
+
 def test_a_pool_that_runs_out_leaves_a_host_without_an_address(tmp_path):
     text = TEXT.replace("range: [10.0.1.100, 10.0.1.149]", "range: [10.0.1.100, 10.0.1.100]")
     text = text.replace("  laptop2:  {kind: host, ip: dhcp}\n",
@@ -257,9 +272,9 @@ def test_a_renewal_at_t1_goes_to_the_server_through_the_gateway(tmp_path):
     result = run_scenario(parse_scenario(text), tmp_path / "out")
     history = [s for _t, s in app(result, "dhcp-client", "laptop1").result()["history"]]
     assert history == ["SELECTING", "REQUESTING", "PROBING", "BOUND", "RENEWING", "BOUND"]
-    rows = tshark_fields(result.outdir / "pcap" / "r1-lan9.pcap", "frame.time_relative",
+    rows = tshark_fields(result.outdir / "pcap" / "r1-lan9.pcap", "frame.time_epoch",
                          "ip.src", "ip.dst", "dhcp.option.dhcp", "dhcp.ip.client",
-                         "dhcp.ip.relay", display_filter="dhcp && frame.time_relative > 5")
+                         "dhcp.ip.relay", display_filter="dhcp && frame.time_epoch > 5")
     renewal = [r[1:] for r in rows if r[4] == "10.0.1.100"]
     assert renewal == [["10.0.1.100", "10.0.9.2", "3", "10.0.1.100", "0.0.0.0"],
                        ["10.0.9.2", "10.0.1.100", "5", "10.0.1.100", "0.0.0.0"]]

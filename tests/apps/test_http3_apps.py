@@ -42,7 +42,7 @@ def round_trips_before_the_first_request(run, pcap, after, opening, request_filt
     connection (``opening``: its SYN, its Initial; the first after ``after``) and its
     first request frame — ARP before the SYN (the first visit's) not counted."""
     def first(display_filter):
-        rows = decrypted(run, pcap, "frame.time_relative", display_filter=display_filter)
+        rows = decrypted(run, pcap, "frame.time_epoch", display_filter=display_filter)
         return min(float(t) for (t,) in rows if float(t) >= after)
     start = first(opening)
     return (first(request_filter) - start) / (2 * ONE_WAY)
@@ -61,8 +61,8 @@ def test_handshake_round_trips_from_the_capture(run):
         "http3.frame_type == 1 && ip.src == 10.0.1.10")
     assert h3 == pytest.approx(1, abs=0.15)
     # Resumed QUIC: the request is in a 0-RTT packet right after the ClientHello.
-    zero = decrypted(run, "alice-lan.pcap", "frame.time_relative", "quic.long.packet_type",
-                     display_filter="quic.long.packet_type == 1 && frame.time_relative >= 45")
+    zero = decrypted(run, "alice-lan.pcap", "frame.time_epoch", "quic.long.packet_type",
+                     display_filter="quic.long.packet_type == 1 && frame.time_epoch >= 45")
     assert zero and float(zero[0][0]) - 45.0 < 0.002
 
 

@@ -88,8 +88,7 @@ def test_a_switch_drops_a_frame_too_big_for_the_next_link():
 def test_a_forged_rarp_reply_is_refused_and_the_run_goes_on():
     from netsim.scenario.loader import parse_scenario
     text = (SCENARIOS / "rarp-boot.yaml").read_text().replace(
-        "diskless: {kind: host, boot: rarp, prefix: 24}",
-        "diskless: {kind: host, boot: rarp, prefix: 24, gateway: 10.1.0.1}")
+        "prefix: 24,", "prefix: 24, gateway: 10.1.0.1,")
     result = run_scenario(parse_scenario(text), until=0.5)
     net = result.network
     diskless = net.nodes["diskless"]
