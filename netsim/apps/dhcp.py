@@ -15,6 +15,16 @@ from netsim.sim.runtime import contain
 from netsim.wire import headers as h
 from netsim.wire.addr import BROADCAST_IP, int_to_ip, ip_to_int
 
+#: The IPv4 header ISC's dhclient, dhcpd and dhcrelay write themselves on the packet
+#: socket they broadcast from (common/packet.c, assemble_udp_ip_header): TOS "low
+#: delay", TTL 128, ID 0, DF clear. The textbook stack leaves the header to the kernel.
+ISC_HEADER = {"tos": 0x10, "ttl": 128, "df": False, "ip_id": 0}
+
+
+def _raw_header(node) -> dict | None:
+    return ISC_HEADER if node.tcp.stack == "linux" else None
+
+
 _POOL = {"type": "object", "additionalProperties": False, "required": ["subnet"],
          "properties": {
              "subnet": {"$ref": "#/$defs/cidr", "description": "the network: 10.0.1.0/24"},
@@ -106,7 +116,8 @@ class DhcpServerApp(App):
                 # Onto the link it came from: broadcast, or to the client's hardware
                 # address, which cannot answer ARP before it has the address (§4.1).
                 self.node.send_udp_on(self._iface, self._iface.ip, SERVER_PORT, output.to,
-                                      output.port, payload, mac=output.mac)
+                                      output.port, payload, mac=output.mac,
+                                      header=_raw_header(self.node))
             else:
                 self.socket.sendto(payload, (output.to, output.port))
         else:
@@ -199,7 +210,7 @@ class DhcpClientApp(App):
             payload = output.message.to_bytes()
             if output.to == BROADCAST_IP or not output.src:
                 node.send_udp_on(self.iface, output.src, CLIENT_PORT, output.to, SERVER_PORT,
-                                 payload)
+                                 payload, header=_raw_header(node))
             elif not self.socket.sendto(payload, (output.to, SERVER_PORT)):
                 # A renewal or release unicast to the server goes the way the routing
                 # table says, through the gateway when it is off-link (§4.4.5).
@@ -292,10 +303,11 @@ class DhcpRelay(App):
             out = self.node.local_ips[msg.giaddr]
             self.relayed["to_clients"] += 1
             if msg.flags & BROADCAST_FLAG or not msg.yiaddr:
-                self.node.send_udp_on(out, out.ip, SERVER_PORT, BROADCAST_IP, CLIENT_PORT, payload)
+                self.node.send_udp_on(out, out.ip, SERVER_PORT, BROADCAST_IP, CLIENT_PORT, payload,
+                                      header=_raw_header(self.node))
             else:
                 self.node.send_udp_on(out, out.ip, SERVER_PORT, msg.yiaddr, CLIENT_PORT, payload,
-                                      mac=msg.chaddr)
+                                      mac=msg.chaddr, header=_raw_header(self.node))
 
     def summary_line(self) -> str:
         r = self.relayed

@@ -63,7 +63,7 @@ class Dig(App):
             self._server_ip = self.node.dns_servers[0]
         else:
             raise OSError("no name server configured (give the host 'dns:' or 'server:')")
-        self.socket = self.node.udp_open()
+        self.socket = self.node.udp_open(df=False)
         self.socket.on_receive = self._on_datagram
         rng = self.network.rng
         self.engine = DigEngine(self.query_name, self.rdtype, int_to_ip(self._server_ip),

@@ -74,7 +74,7 @@ class Resolving:
     def _socket(self, port: int):
         sock = self.sockets.get(port)
         if sock is None:
-            sock = self.sockets[port] = self.app.node.udp_open(port)
+            sock = self.sockets[port] = self.app.node.udp_open(port, df=False)
             sock.on_receive = lambda payload, addr, now: self._from_upstream(payload, addr, now, port)
         return sock
 
@@ -207,7 +207,7 @@ class DnsServer(App):
         self._rng = engine_rng(self, "recursive")
 
     def start(self) -> None:
-        self.socket = self.node.udp_open(PORT)
+        self.socket = self.node.udp_open(PORT, df=False)
         self.socket.on_receive = self._on_datagram
         serve_tcp(self, lambda wire, later: self._answer(wire, udp=False, reply_to=later))
         if self.recursion == "iterative":
@@ -262,7 +262,7 @@ class DnsServer(App):
         ask.flags |= dns.flags.RD
         client_opt(ask, do=True)
         # A socket of its own (a random port) and a random ID for every query (RFC 5452 §9.1).
-        upstream = self.node.udp_open()
+        upstream = self.node.udp_open(df=False)
         ask.id = self._rng.randrange(1 << 16)
         self._chained[upstream.port] = (query, reply_to, servers[0], ask)
         upstream.on_receive = lambda payload, addr, _now: contain(
@@ -356,7 +356,7 @@ class DnsResolver(App):
                                rng=engine_rng(self, "resolver"), do_not_query=self._is_self,
                                port_free=Resolving.port_free(self), **self.options)
         self.resolving = Resolving(self, self.engine, self._answered)
-        self.socket = self.node.udp_open(PORT)
+        self.socket = self.node.udp_open(PORT, df=False)
         self.socket.on_receive = self._on_datagram
         serve_tcp(self, self._ask)
 

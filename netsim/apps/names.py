@@ -69,7 +69,10 @@ class NameService:
                 sock = self.sockets[output.port] = self.node.udp_open(output.port)
                 sock.on_receive = lambda payload, addr, now, port=output.port: \
                     self._on_datagram(payload, addr, now, port)
-            sock.sendto(output.wire, (output.server, PORT))
+            # glibc's res_send connects its socket to the server it asks.
+            if sock.peer != (self.node.network.address_of(output.server), PORT):
+                sock.connect((output.server, PORT))
+            sock.send(output.wire)
         elif isinstance(output, Release):
             sock = self.sockets.pop(output.port, None)
             if sock is not None:

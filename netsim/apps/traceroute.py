@@ -58,10 +58,12 @@ class Traceroute(App):
 
     def on_output(self, output) -> None:
         if isinstance(output, SendProbe):
-            socket = self.node.udp_open()
+            # traceroute 2.x (mod-udp.c): a socket per probe, connected to the
+            # destination, DF clear; so each probe's IP ID starts a counter at random.
+            socket = self.node.udp_open(df=False)
             self._sockets[socket.port] = socket
-            self.node.send_udp(socket.port, self._dst, output.dport, output.payload,
-                               ttl=output.ttl, df=False)
+            socket.connect((self._dst, output.dport))
+            socket.sendto(output.payload, (self._dst, output.dport), ttl=output.ttl)
         else:
             super().on_output(output)
         if self.engine.done:

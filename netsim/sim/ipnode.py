@@ -20,6 +20,7 @@ from netsim.sim.forwarding import Forwarding
 from netsim.sim.icmp_errors import IcmpErrors
 from netsim.sim.neighbours import Neighbours
 from netsim.sim.interface import Interface
+from netsim.sim.ipid import LinuxIpIds
 from netsim.sim.node import Node
 from netsim.sim.sockets import UdpSocket
 from netsim.sim.tcp import TcpStack
@@ -58,6 +59,9 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
         self._arp_options = dict(lifetime=arp_lifetime, retry_interval=arp_retry,
                                  max_requests=arp_requests)
         self._ip_id = network.rng.randrange(1 << 16)
+        # Its own generator (seeded by the run's seed and the node's name): a datagram
+        # more or less here must not shift every later port, ISN and loss draw.
+        self.ip_ids = LinuxIpIds(random.Random(f"{network.seed}:{name}:ip-id"))
         self._templates: dict = {}
         #: interface name -> callable(op, sha, spa, tha, tpa, now), set by RARP apps
         self.rarp_handlers: dict = {}
@@ -162,8 +166,10 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
 
     # -- sockets ---------------------------------------------------------------------
 
-    def udp_open(self, port: int = 0) -> UdpSocket:
-        """Bind a UDP socket; port 0 picks an ephemeral port as a real stack does."""
+    def udp_open(self, port: int = 0, *, df: bool = True) -> UdpSocket:
+        """Bind a UDP socket; port 0 picks an ephemeral port as a real stack does.
+        ``df=False`` is ``IP_MTU_DISCOVER = IP_PMTUDISC_OMIT``, which DNS software sets
+        (BIND, Unbound): its datagrams leave with DF clear and may be fragmented."""
         if port == 0:
             lo, hi = _EPHEMERAL
             port = self.network.rng.randint(lo, hi)
@@ -171,7 +177,7 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
                 port = lo + (port - lo + 1) % (hi - lo + 1)
         elif port in self.udp_sockets:
             raise OSError(f"{self.name}: UDP port {port} is already bound")
-        sock = self.udp_sockets[port] = UdpSocket(self, port)
+        sock = self.udp_sockets[port] = UdpSocket(self, port, df=df)
         return sock
 
     def udp_close(self, port: int) -> None:
@@ -213,7 +219,8 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
         return template
 
     def send_udp(self, sport: int, dst: int, dport: int, payload: bytes, *, ttl: int = 64,
-                 df: bool = True) -> bool:
+                 df: bool = True, sock: UdpSocket | None = None) -> bool:
+        """A datagram the kernel builds the header of, for ``sock`` (or a raw sender)."""
         path = self._path(dst)
         if path is None:
             return False
@@ -224,16 +231,31 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
         key = (17, iface, mac, dst, sport, dport, df)
         template = self._templates.get(key) or self._keep(key, UdpTemplate(
             iface.mac, mac or ZERO_MAC, src, dst, sport, dport, df=df))
-        self._transmit(iface, hop, mac, template.build(payload, self._next_id(), ttl))
+        ip_id = self._udp_ip_id(src, dst, df, sock)
+        self._transmit(iface, hop, mac, template.build(payload, ip_id, ttl))
         return True
 
+    def _udp_ip_id(self, src: int, dst: int, df: bool, sock: UdpSocket | None) -> int:
+        """The Identification a UDP datagram leaves with (see :mod:`netsim.sim.ipid`)."""
+        if self.tcp.stack != "linux":
+            return self._next_id()
+        if sock is not None and sock.peer is not None:
+            return sock.next_ip_id()
+        if df:
+            return 0
+        return self.ip_ids.hashed(src, dst, 17, self.env.now)
+
     def send_udp_on(self, iface, src: int, sport: int, dst: int, dport: int,
-                    payload: bytes, *, mac: bytes | None = None) -> None:
+                    payload: bytes, *, mac: bytes | None = None, header: dict | None = None) -> None:
         """Send a datagram out of ``iface`` from ``src`` — which may be 0.0.0.0 — without
         consulting the routing table: DHCP's broadcasts, before a host has an address or a
         route (RFC 2131 §4.1), and a relay's or server's broadcast back onto one link. A
         ``mac`` goes to that hardware address without ARP: an OFFER or ACK unicast to
-        ``yiaddr`` at ``chaddr``, to a client that cannot answer ARP yet (§4.1)."""
+        ``yiaddr`` at ``chaddr``, to a client that cannot answer ARP yet (§4.1).
+
+        ``header``: the IPv4 fields a program that writes its own header on a packet
+        socket puts there — ``tos``, ``ttl``, ``df``, ``ip_id`` (ISC dhclient and dhcpd
+        do); without it the stack fills them as for a socket's datagram."""
         if mac is not None:
             hop = dst
         elif dst == BROADCAST_IP or dst == iface.broadcast:
@@ -241,10 +263,14 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
         else:
             hop = dst
             mac = self.neighbour(iface, dst)
-        key = (17, iface, mac, src, dst, sport, dport, True)
+        if header is None:
+            tos, ttl, df, ip_id = 0, 64, True, self._udp_ip_id(src, dst, True, None)
+        else:
+            tos, ttl, df, ip_id = header["tos"], header["ttl"], header["df"], header["ip_id"]
+        key = (17, iface, mac, src, dst, sport, dport, df, tos)
         template = self._templates.get(key) or self._keep(key, UdpTemplate(
-            iface.mac, mac or ZERO_MAC, src, dst, sport, dport, df=True))
-        self._transmit(iface, hop, mac, template.build(payload, self._next_id(), 64))
+            iface.mac, mac or ZERO_MAC, src, dst, sport, dport, df=df, tos=tos))
+        self._transmit(iface, hop, mac, template.build(payload, ip_id, ttl))
 
     def send_icmp(self, dst: int, icmp_type: int, code: int, word1: int, word2: int,
                   payload: bytes, *, src: int | None = None, ttl: int = 64,
@@ -388,6 +414,8 @@ class IpNode(Neighbours, IcmpErrors, Forwarding, Node):
                                                     + word_total(l4[:ulen])) != 0xFFFF:
                 raise FrameError("UDP checksum is wrong")
             sock = self.udp_sockets.get(dport)
+            if sock is not None and sock.peer is not None and sock.peer != (src, sport):
+                sock = None      # a connected socket hears only its peer (udp4_lib_lookup)
             if sock is not None:
                 sock.arrived_on = iface
                 sock.deliver(l4[8:ulen], src, sport, now)

@@ -1,7 +1,7 @@
 """Sockets that application code on a node uses in simulated time.
 
-UDP for now (RFC 768): ``bind``, ``sendto``, and received datagrams either pushed
-to ``on_receive`` or queued for ``recvfrom`` in a SimPy process.
+UDP for now (RFC 768): ``bind``, ``connect``, ``sendto`` and ``send``, and received
+datagrams either pushed to ``on_receive`` or queued for ``recvfrom`` in a SimPy process.
 """
 
 from __future__ import annotations
@@ -13,9 +13,15 @@ from netsim.wire.addr import int_to_ip
 
 
 class UdpSocket:
-    def __init__(self, node, port: int) -> None:
+    def __init__(self, node, port: int, *, df: bool = True) -> None:
         self.node = node
         self.port = port
+        #: DF on what it sends: the kernel's default (IP_PMTUDISC_WANT); False for a
+        #: socket set to IP_PMTUDISC_OMIT, as DNS software sets its sockets.
+        self.df = df
+        #: ``(address, port)`` after :meth:`connect`: where :meth:`send` sends.
+        self.peer: tuple[int, int] | None = None
+        self._ip_id = 0
         self.on_receive: Callable[[bytes, tuple[str, int], float], None] | None = None
         self._queue: deque = deque()
         self._waiters: deque = deque()
@@ -24,14 +30,32 @@ class UdpSocket:
         #: The interface the latest datagram came in on (a DHCP server or relay needs it).
         self.arrived_on = None
 
+    def connect(self, address: tuple[str | int, int]) -> None:
+        """Fix the peer, as ``connect()`` on a UDP socket does; Linux then numbers the
+        socket's datagrams from a counter of its own, started at random (ip4_datagram_connect)."""
+        ip, port = address
+        self.peer = (self.node.network.address_of(ip), port)
+        self._ip_id = self.node.ip_ids.connected_start()
+
+    def next_ip_id(self) -> int:
+        ip_id, self._ip_id = self._ip_id, (self._ip_id + 1) & 0xFFFF
+        return ip_id
+
+    def send(self, payload: bytes) -> bool:
+        """Send a datagram to the connected peer."""
+        if self.peer is None:
+            raise OSError("send on a socket that is not connected")
+        return self.sendto(payload, self.peer)
+
     def sendto(self, payload: bytes, address: tuple[str | int, int], *, ttl: int = 64,
-               df: bool = True) -> bool:
-        """Send a datagram; False when the node has no route (the errno ENETUNREACH case)."""
+               df: bool | None = None) -> bool:
+        """Send a datagram; False when the node has no route (the errno ENETUNREACH case).
+        ``df`` overrides the socket's own setting for this datagram."""
         if self.closed:
             raise OSError("sendto on a closed socket")
         ip, port = address
         return self.node.send_udp(self.port, self.node.network.address_of(ip), port, payload,
-                                  ttl=ttl, df=df)
+                                  ttl=ttl, df=self.df if df is None else df, sock=self)
 
     def recvfrom(self):
         """A SimPy event that yields ``(payload, (ip, port))`` when a datagram is there."""

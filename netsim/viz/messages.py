@@ -246,10 +246,13 @@ def _ports_of(data: bytes) -> tuple[int, int]:
 
 
 def _identity(data: bytes, frame: int):
-    """An IP packet keeps its addresses and id across routers; other frames their id.
-    A frame sent to the broadcast MAC is its own message (all its receivers share it)."""
+    """An IP packet keeps its addresses, id and transport header across routers; other
+    frames their id. (The id alone is not enough: Linux sends every DF datagram of an
+    unconnected UDP socket with id 0.) A frame sent to the broadcast MAC is its own
+    message (all its receivers share it)."""
     if len(data) >= 34 and data[12:14] == b"\x08\x00" and data[0:6] != b"\xff" * 6:
-        return ("ip", data[26:30], data[30:34], data[18:20], data[23])
+        l4 = 14 + (data[14] & 0xF) * 4
+        return ("ip", data[26:30], data[30:34], data[18:20], data[23], data[l4:l4 + 8])
     return ("frame", frame)
 
 
@@ -263,7 +266,7 @@ def _peers(trace: Trace) -> dict[tuple[str, str], str]:
 
 
 class _Packet:
-    __slots__ = ("t0", "src", "frame", "frames", "rx", "tx", "drops", "ignored")
+    __slots__ = ("t0", "src", "frame", "frames", "rx", "tx", "drops", "ignored", "held")
 
     def __init__(self, t0: float, src: str, frame: int) -> None:
         self.t0, self.src, self.frame = t0, src, frame
@@ -272,32 +275,45 @@ class _Packet:
         self.tx: list[tuple[float, str]] = []
         self.drops: list[tuple[float, str, str, str]] = []   # time, node, reason, link
         self.ignored: list[str] = []                          # nodes with no listener
+        self.held: set[str] = set()                           # received there, not yet sent on
 
 
 def _collect_packets(trace: Trace) -> list[_Packet]:
-    """Records grouped into packets, in the order their first frame was sent."""
+    """Records grouped into packets, in the order their first frame was sent.
+
+    A router's copy of a packet is a new frame with the packet's identity (addresses,
+    IP id, transport header). Several packets in flight can share one — Linux sends a
+    DF datagram of an unconnected socket with id 0, and a constant payload keeps the UDP
+    header the same — so a copy belongs to the packet of that identity its sender has
+    received and not yet sent on, the first such as a queue sends them."""
     ports = trace.ports
-    current: dict = {}
+    in_flight: dict = {}              # identity → its packets, oldest first
+    owner: dict[int, _Packet] = {}    # frame → its packet
     order: list[_Packet] = []
     for t, kind, port, frame, reason in sorted(trace.raw(), key=lambda r: r[0]):
-        data = trace.frame_bytes(frame)
-        key = _identity(data, frame)
         node = ports[port].node
-        p = current.get(key)
-        if p is not None and kind == TX and node == p.src and frame not in p.frames:
-            p = None                  # the sender reused an IP id: a new packet
+        p = owner.get(frame)
         if p is None:
-            if kind != TX and not (kind == DROP and ports[port].iface):
-                continue              # dropped before it left (no route, …): no arrow to draw
-            p = current[key] = _Packet(t, node, frame)
-            order.append(p)
-        if frame not in p.frames:
-            p.frames.append(frame)
+            key = _identity(trace.frame_bytes(frame), frame)
+            same = in_flight.setdefault(key, [])
+            p = next((q for q in same if node in q.held), None)
+            if p is None:
+                if kind != TX and not (kind == DROP and ports[port].iface):
+                    continue          # dropped before it left (no route, …): no arrow to draw
+                p = _Packet(t, node, frame)
+                same.append(p)
+                order.append(p)
+            if frame not in p.frames:
+                p.frames.append(frame)
+            owner[frame] = p
         if kind == RX:
             p.rx.append((t, node))
+            p.held.add(node)
         elif kind == TX:
             p.tx.append((t, node))
+            p.held.discard(node)
         elif kind == DROP:
+            p.held.discard(node)
             why = trace.reason_name(reason)
             if why not in NOT_A_FATE:
                 p.drops.append((t, node, why, ports[port].link))

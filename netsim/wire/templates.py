@@ -65,8 +65,8 @@ class UdpTemplate(_Ipv4Template):
     _LAYOUT = struct.Struct("!16sHH2sBsH8sHHHH")
 
     def __init__(self, src_mac: bytes, dst_mac: bytes, src_ip: int, dst_ip: int,
-                 sport: int, dport: int, *, df: bool = True) -> None:
-        super().__init__(_eth_ip(src_mac, dst_mac, src_ip, dst_ip, IPPROTO_UDP, df))
+                 sport: int, dport: int, *, df: bool = True, tos: int = 0) -> None:
+        super().__init__(_eth_ip(src_mac, dst_mac, src_ip, dst_ip, IPPROTO_UDP, df, tos))
         self.sport, self.dport = sport, dport
         # Pseudo-header (RFC 768): addresses and protocol; ports from the UDP header.
         self._udp_base = word_total(self._addrs) + IPPROTO_UDP + sport + dport

@@ -62,6 +62,12 @@ def test_a_linux_client_announces_nothing_after_its_lease_a_textbook_one_does(re
                         "laptop1:  {kind: host, ip: dhcp, stack: textbook}")
     result = run_scenario(parse_scenario(text), tmp_path / "out")
     assert len(_announcements(result.outdir / "pcap" / "laptop1-lan1.pcap", "10.0.1.100")) == 1
+    # Nor does the textbook client write its own IP header: its stack numbers the
+    # DISCOVER and the REQUEST from its one counter, TTL 64, DF as any datagram of its.
+    rows = tshark_fields(result.outdir / "pcap" / "laptop1-lan1.pcap", "ip.dsfield", "ip.ttl",
+                         "ip.flags.df", "ip.id", display_filter="dhcp && ip.src == 0.0.0.0")
+    assert [row[:3] for row in rows] == [["0x00", "64", "1"]] * 2
+    assert int(rows[1][3], 16) == (int(rows[0][3], 16) + 1) & 0xFFFF
 
 
 def test_a_pool_that_runs_out_leaves_a_host_without_an_address(tmp_path):
@@ -281,3 +287,15 @@ def test_a_renewal_at_t1_goes_to_the_server_through_the_gateway(tmp_path):
     rows = tshark_fields(result.outdir / "pcap" / "laptop1-lan1.pcap", "arp.dst.proto_ipv4",
                          display_filter="arp && arp.src.proto_ipv4 == 10.0.1.100")
     assert ["10.0.9.2"] not in rows                                # no ARP for the server
+
+
+def test_dhcp_on_the_wire_has_the_ip_headers_isc_dhcp_and_the_kernel_write(relayed):
+    """dhclient, dhcpd and dhcrelay write their own IPv4 header on the packet socket they
+    broadcast from (TOS 0x10, TTL 128, ID 0, DF clear); what the relay and the server
+    unicast to each other goes through a kernel socket: DF set, and ID 0 as Linux gives
+    a DF datagram from an unconnected socket."""
+    fields = ("ip.dsfield", "ip.ttl", "ip.flags.df", "ip.id")
+    on_lan = tshark_fields(relayed.outdir / "pcap" / "laptop1-lan1.pcap", *fields, display_filter="dhcp")
+    assert len(on_lan) == 4 and {tuple(row) for row in on_lan} == {("0x10", "128", "0", "0x0000")}
+    between = tshark_fields(relayed.outdir / "pcap" / "r1-lan9.pcap", *fields, display_filter="dhcp")
+    assert len(between) == 8 and {tuple(row) for row in between} == {("0x00", "64", "1", "0x0000")}

@@ -192,3 +192,47 @@ def test_traceroute_waits_for_a_failed_arp_and_prints_host_unreachable(tmp_path)
     assert len(lines) == 3
     rtts = [float(x) for x in lines[2].split()[3::3]]
     assert all(3000 < rtt < 3100 for rtt in rtts)
+
+
+UDP_IDS = """
+name: udp-ids
+until: 6s
+nodes:
+  a: {kind: host, ip: 10.0.1.10/24, dns: 10.0.1.53}
+  ns: {kind: host, ip: 10.0.1.53/24}
+links:
+  - endpoints: [a, ns]
+apps:
+  - node: ns
+    run: dns-server
+    zones: [{origin: example.com, records: ["@ SOA ns admin 1 7200 900 1209600 300",
+                                            "@ NS ns", "ns A 10.0.1.53", "www A 10.0.1.80"]}]
+  - {node: a, at: 1s, run: dig, query: www.example.com, server: 10.0.1.53}
+  - {node: a, at: 1.5s, run: dig, query: ns.example.com, server: 10.0.1.53}
+  - {node: a, at: 2s, run: ping, target: www.example.com, count: 1}
+  - {node: ns, run: udp-sink, port: 9}
+  - {node: a, at: 3s, run: udp-send, target: ns, port: 9, count: 3, size: 100}
+"""
+
+
+def test_udp_leaves_with_the_df_and_ip_ids_linux_gives_it(tmp_path):
+    """dig and the name server set IP_PMTUDISC_OMIT, as BIND and Unbound do: DF clear,
+    IDs from the kernel's per-destination counters. glibc's stub resolver connects its
+    socket: DF set, the socket's own counter. A plain unconnected socket's DF datagrams
+    carry ID 0 (include/net/ip.h, ip_select_ident_segs)."""
+    run_scenario(parse_scenario(UDP_IDS), tmp_path)
+    rows = tshark_fields(tmp_path / "pcap" / "a-ns.pcap", "ip.src", "udp.dstport", "udp.srcport",
+                         "ip.flags.df", "ip.id", display_filter="udp")
+    dig = [r for r in rows if r[0] == "10.0.1.10" and r[1] == "53"]
+    assert len(dig) == 3                       # two digs, the stub's one query
+    digs, stub = dig[:2], dig[2]
+    assert [r[3] for r in digs] == ["0", "0"] and all(int(r[4], 16) for r in digs)
+    assert stub[3] == "1" and int(stub[4], 16) != 0
+    answers = [r for r in rows if r[2] == "53"]
+    assert len(answers) == 3 and {r[3] for r in answers} == {"0"}
+    # Two answers to one address half a second apart: the same counter, jumped ahead
+    # by fewer than the 125 ticks between them.
+    gap = (int(answers[1][4], 16) - int(answers[0][4], 16)) & 0xFFFF
+    assert 1 <= gap <= 125
+    plain = [r for r in rows if r[1] == "9"]
+    assert len(plain) == 3 and {(r[3], r[4]) for r in plain} == {("1", "0x0000")}
