@@ -244,9 +244,12 @@ class HttpServerConnection(StreamEngine):
             headers.append(("Content-Length", str(len(body))))
         writer = self.conn
         if self._kept_1_0:
-            headers.append(("Connection", "keep-alive"))
             writer = _writer_for(method)
-        out = [writer.send(h11.Response(status_code=answer.status, headers=headers,
+        if self._kept_1_0 or _keeps_open(self._request):
+            # nginx says so on every HTTP/1.x answer; h11 itself adds "close" (at the end)
+            # when the connection closes after this one.
+            headers.append(("Connection", "keep-alive"))
+        out = [writer.send(h11.Response(status_code=answer.status, headers=nginx_order(headers),
                                         reason=answer.reason.encode()))]
         if body and method != "HEAD" and answer.status not in (204, 304):
             pieces = [body[i:i + CHUNK] for i in range(0, len(body), CHUNK)] if chunked else [body]
@@ -312,6 +315,27 @@ def _has_body(request: h11.Request) -> bool:
     """A request whose head announces a body (RFC 9112 §6.3): chunked, or a length > 0."""
     return any(name == b"transfer-encoding" for name, _ in request.headers) \
         or _declared_length(request) > 0
+
+
+#: The headers nginx's header filter writes itself, in the order it writes them
+#: (ngx_http_header_filter_module.c); the others follow in the order they were added —
+#: ETag, Expires, Cache-Control, Accept-Ranges, … — as its other filters push them.
+_NGINX_FIRST = ("server", "date", "content-type", "content-length", "last-modified", "location",
+                "transfer-encoding", "connection")
+
+
+def nginx_order(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    rank = {name: k for k, name in enumerate(_NGINX_FIRST)}
+    return sorted(headers, key=lambda item: rank.get(item[0].lower(), len(rank)))
+
+
+def _keeps_open(request: h11.Request | None) -> bool:
+    """An HTTP/1.1 request that did not ask to close (RFC 9112 §9.3)."""
+    if request is None or request.http_version != b"1.1":
+        return False
+    tokens = {t.strip().lower() for name, value in request.headers if name.lower() == b"connection"
+              for t in value.split(b",")}
+    return b"close" not in tokens
 
 
 def _keep_alive_1_0(request: h11.Request) -> bool:
