@@ -192,6 +192,7 @@ def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = N
     from netsim.scenario.painter import write_in_parallel
     from netsim.trace.jsonl import write_jsonl
     from netsim.trace.pcap import write_link_pcaps
+    from netsim.trace.pcapng import write_link_pcapngs
 
     outdir.mkdir(parents=True, exist_ok=True)
     wanted = result.scenario.outputs if outputs is None else outputs
@@ -226,6 +227,9 @@ def write_outputs(result: RunResult, outdir: Path, outputs: list[str] | None = N
     files = [path for name in jobs for path in written[name]]
     if "pcap" in wanted and result.network.tls is not None:
         files += write_tls_files(result.network.tls, outdir)
+        files += write_link_pcapngs(trace, outdir / "pcap", list(result.network.links),
+                                    result.network.tls.keylog_text().encode("ascii", "replace"),
+                                    root=outdir)
     # The summary is always written: it is what the run found.
     path = outdir / "summary.json"
     with open_new(path, "w") as out:
@@ -272,6 +276,7 @@ def planned_names(result: RunResult, wanted, outdir: Path) -> list[str]:
         names += ["keys.log", "certs"] + [f"certs/{name}" for name in world.files()]
         if world.qlogs:
             names += ["qlog"] + [f"qlog/{name}.qlog" for name in world.qlogs]
+        names += [f"pcap/{file_name(link)}ng" for link in result.network.links]
     for output in wanted:
         names += OUTPUT_NAMES.get(output, [])
     if "timeline" in wanted:

@@ -49,20 +49,32 @@ def write_link_pcaps(trace: Trace, directory: Path, links: list[str] | None = No
     capture is held in memory. Nothing is written through a symbolic link at a file,
     nor at a folder between ``root`` (the output folder; default ``directory``) and it
     (:mod:`netsim.trace.outfiles`)."""
+    return write_per_link(trace, directory, links, root=root, suffix="",
+                          header=pcap_bytes([]), record=_record)
+
+
+def _record(t: float, data: bytes) -> bytes:
+    return pcap_bytes([(t, data)])[_GLOBAL.size:]
+
+
+def write_per_link(trace: Trace, directory: Path, links: list[str] | None, *, root: Path | None,
+                   suffix: str, header: bytes, record) -> list[Path]:
+    """One capture file a link, ``file_name(link) + suffix``: ``header``, then
+    ``record(time, bytes)`` for each frame put on that link, in time order."""
     directory = make_folder(Path(directory), directory if root is None else root)
     ports = trace.ports
     names = links if links is not None else sorted({p.link for p in ports if p.link})
-    paths = {name: directory / file_name(name) for name in names}
+    paths = {name: directory / (file_name(name) + suffix) for name in names}
     files = {}
     try:
         for name, path in paths.items():
             files[name] = open_new(path, "wb", root=root if root is not None else directory)
-            files[name].write(pcap_bytes([]))
+            files[name].write(header)
         for t, kind, port, frame, _reason in trace.ordered():
             if kind == TX:
                 out = files.get(ports[port].link)
                 if out is not None:
-                    out.write(pcap_bytes([(t, trace.frame_bytes(frame))])[_GLOBAL.size:])
+                    out.write(record(t, trace.frame_bytes(frame)))
     finally:
         for out in files.values():
             out.close()
