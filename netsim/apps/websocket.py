@@ -16,6 +16,7 @@ import re
 
 from netsim.apps.base import App
 from netsim.apps.http import _SERVICE_SCHEMA, HttpService
+from netsim.apps.tls import TLS_SCHEMA, tls_options, tls_world
 from netsim.proto.http.url import PORT, host_header, parse_url
 from netsim.proto.http.site import Answer, error_page, http_date
 from netsim.proto.websocket import (Binary, Closed, FrameRefused, Opened, PongReceived,
@@ -191,7 +192,9 @@ class WebSocketClientApp(App):
     name = "websocket-client"
     TARGETS = ("host",)
     SCHEMA = {
-        "url": {"$ref": "#/$defs/ws_url", "description": "ws://host[:port]/path"},
+        "url": {"$ref": "#/$defs/ws_url",
+                "description": "ws://host[:port]/path, or wss:// for WebSocket over TLS (port 443)"},
+        "tls": {**TLS_SCHEMA, "description": "for a wss:// URL: {version, alpn, verify}"},
         "duration": {"$ref": "#/$defs/interval", "default": "10s",
                      "description": "how long it stays connected before closing (1000)"},
         "send": {"type": "array", "items": {"type": "object", "additionalProperties": False,
@@ -207,12 +210,17 @@ class WebSocketClientApp(App):
     EXAMPLE = {"node": "alice", "at": "1s", "run": "websocket-client", "url": "ws://quotes/ticker"}
 
     def __init__(self, node, *, url: str, duration: float = 10.0, send: list | None = None,
-                 ping_at: list | None = None, key: str | None = None, at: float = 0.0) -> None:
+                 ping_at: list | None = None, key: str | None = None,
+                 tls: dict | bool | None = None, at: float = 0.0) -> None:
         super().__init__(node, at=at)
-        if not url.startswith("ws://"):
-            raise ValueError(f"{url!r} is not a ws:// URL")
+        scheme, sep, rest = url.partition("://")
+        if scheme not in ("ws", "wss") or not sep:
+            raise ValueError(f"{url!r} is not a ws:// or wss:// URL")
         self.url = url
-        self.host, self.port, self.path = parse_url("http://" + url[len("ws://"):])
+        # RFC 6455 §3: ws and wss are http and https for the handshake, ports 80 and 443.
+        self.secure = scheme == "wss"
+        self.host, self.port, self.path = parse_url(("https://" if self.secure else "http://") + rest)
+        self.tls = tls_options(tls) or {}
         self.duration = duration
         self.to_send = sorted(((parse_time(m["at"]), m["text"]) for m in send or []))
         self.pings = sorted(parse_time(t) for t in ping_at or [])
@@ -228,10 +236,17 @@ class WebSocketClientApp(App):
         _, address = self.resolve(self.host)
         plan = ([(t, "send", text) for t, text in self.to_send]
                 + [(t, "ping", "") for t in self.pings])
-        self.engine = WebSocketClient(host_header(self.host, self.port), self.path, key=self.key,
+        self.engine = WebSocketClient(host_header(self.host, self.port, self.secure), self.path, key=self.key,
                                       rng=self.rng, url=self.url, plan=plan,
                                       duration=self.duration)
-        StreamDriver(self, self.engine, on_output=self._event,
+        layer = None
+        if self.secure:
+            world = tls_world(self.network)
+            # Chrome offers http/1.1 alone on a WebSocket's connection (RFC 8441's
+            # WebSocket over HTTP/2 aside).
+            context = world.client_context(self.tls, alpn=("http/1.1",))
+            layer = world.client_layer(context, self, self.host, self.port)
+        StreamDriver(self, self.engine, layer=layer, on_output=self._event,
                      on_end=self._ended).connect(address, self.port)
 
     def _event(self, event) -> None:

@@ -9,6 +9,7 @@ import random
 import h11
 
 from netsim.errors import PeerError
+from netsim.proto.http.failures import CHROME
 from netsim.proto.stream import Close, Failed, Send, StreamEngine
 from netsim.proto.websocket.events import Opened, SentClose, SentPing, SentText
 from netsim.proto.websocket.frames import CLOSED, Frames
@@ -20,7 +21,8 @@ PING_PAYLOAD = b"netsim"
 
 
 class WebSocketClient(StreamEngine):
-    """A browser's WebSocket to ``ws://host/target``, as Chrome checks the handshake
+    """A browser's WebSocket to ``ws://host/target`` (or ``wss://``, over a TLS layer the
+    driver holds), as Chrome checks the handshake
     (``websocket_basic_handshake_stream.cc``) and keeps its timers
     (``websocket_stream.cc``, ``websocket_channel.cc``). ``plan``: ``(seconds after the
     opening, "send" or "ping", text)``; ``duration``: when, after the opening, it
@@ -87,6 +89,17 @@ class WebSocketClient(StreamEngine):
             return
         self.frames.receive(data)
         self._after_frames(now)
+
+    def tls_failed(self, error, now: float) -> None:
+        """The TLS under a ``wss://`` connection refused the server (RFC 6455 §4.1: a
+        client MUST fail the connection when the TLS handshake fails): nothing was sent,
+        and Chrome's console says which certificate fault or handshake failure it was."""
+        if self._over:
+            return
+        kind = "tls_certificate" if error.kind == "certificate" else "tls_handshake"
+        code = CHROME.response(kind, error=error).replace("NET::", "net::")
+        self._over = True
+        self._out.append(Failed(self._console + f"Error in connection establishment: {code}"))
 
     def connection_lost(self, now: float) -> None:
         if self._over:
