@@ -128,6 +128,9 @@ class StreamDriver(Alarm):
         self.connect_at: float | None = None
         self.connected_at: float | None = None
         self.ready_at: float | None = None  # the engine started (after TLS, if any)
+        # Plaintext bytes written and read through a TLS layer so far (each way), for
+        # the trace's tls-sent / tls-received notes.
+        self._plain_out = self._plain_in = 0
 
     # -- making the connection ---------------------------------------------------------
 
@@ -277,6 +280,9 @@ class StreamDriver(Alarm):
     def _write(self, data: bytes) -> None:
         if self.sock is None or self._closing:
             return
+        if data and not isinstance(self.layer, Passthrough):
+            self._note_plaintext("tls-sent", data, self._plain_out)
+            self._plain_out += len(data)
         event = self.sock.send(self.layer.send(data))
         if self._wrote is not None:
             # When the write returns: once its event is processed, even if it is all in
@@ -333,8 +339,23 @@ class StreamDriver(Alarm):
             self._upgrading = False
             self._guard(self.engine.tls_ready, now, self.layer.info())
         if plain:
+            if not isinstance(self.layer, Passthrough):
+                self._note_plaintext("tls-received", plain, self._plain_in)
+                self._plain_in += len(plain)
             self._guard(self.engine.receive, plain, now)
         self.kick()
+
+    def _note_plaintext(self, what: str, data: bytes, offset: int) -> None:
+        """What went into TLS records or came out of them: the wire shows only
+        ciphertext, so the application-level diagram reads the conversation from these
+        notes — where in the plaintext stream, how much, and the first line."""
+        (lip, lport), (rip, rport) = self.sock.local, self.sock.remote
+        head = data.split(b"\n", 1)[0].rstrip(b"\r")[:100]
+        text = head.decode("ascii") if head.isascii() and head.decode("ascii").isprintable() else ""
+        self.app.node.trace.note(self.env.now, self.app.node.name, what,
+                                 local=f"{lip}:{lport}", remote=f"{rip}:{rport}",
+                                 offset=offset, size=len(data), head=text,
+                                 lines=data.count(b"\n"))
 
     def _start_tls(self) -> None:
         """The engine's StartTls: its cleartext is written; from here on a TLS layer."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from netsim.trace.recorder import DROP, RX, TX, Trace
 from netsim.viz.http_stream import http_messages
 from netsim.viz.labels import Labeller
+from netsim.viz.tls_stream import tls_messages
 from netsim.wire import registry
 from netsim.wire.addr import int_to_ip
 from netsim.wire.stp import BRIDGE_GROUP
@@ -125,6 +126,8 @@ def application_messages(found: list[Message], trace: Trace | None = None) -> li
         registry.HTTP_MESSAGES in cut.values() else {}
     for carried in http.values():
         out += http_messages(carried, trace)
+    if trace is not None:
+        out += tls_messages(found, trace)
     for m in found:
         if http and _connection(m) in http:
             continue
