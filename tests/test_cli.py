@@ -104,8 +104,10 @@ def test_diagram_filters_websocket_apart_from_the_http_that_opened_it(tmp_path, 
         assert main(["diagram", str(tmp_path), "--level", "app", "--filter", word,
                      "--format", "mermaid", "--limit", "500", "-o", str(out)]) == 0
     frames = [line for line in ws.read_text().splitlines() if "->>" in line or "-x" in line]
-    assert frames and all(" · WS " in line for line in frames)
+    # carol's wss:// frames too, drawn from what went into TLS and marked so.
+    assert frames and all(" · WS " in line or " · [TLS] WS " in line for line in frames)
     assert any('WS text "hello"' in line for line in frames) and any("WS ping" in line for line in frames)
+    assert any('[TLS] WS text "hello over TLS"' in line for line in frames)
     text = http.read_text()
     assert "GET /ticker HTTP/1.1" in text and "HTTP/1.1 101 Switching Protocols" in text
     assert "GET /latest HTTP/1.1" in text and " · WS " not in text

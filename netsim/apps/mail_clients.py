@@ -56,8 +56,7 @@ def peer_subject(layer) -> str | None:
     """The server certificate's subject as OpenSSL's X509_NAME_oneline writes it (what
     swaks prints as ``TLS peer DN="/CN=mail.163.com"``), read from a TLS layer."""
     from cryptography import x509
-    tls = getattr(layer, "_tls", None)      # the layer's SSLObject (TlsLayer keeps it)
-    der = tls.getpeercert(binary_form=True) if tls is not None else None
+    der = layer.peer_certificate_der() if hasattr(layer, "peer_certificate_der") else None
     if not der:
         return None
     subject = x509.load_der_x509_certificate(der).subject

@@ -348,14 +348,15 @@ class StreamDriver(Alarm):
     def _note_plaintext(self, what: str, data: bytes, offset: int) -> None:
         """What went into TLS records or came out of them: the wire shows only
         ciphertext, so the application-level diagram reads the conversation from these
-        notes — where in the plaintext stream, how much, and the first line."""
+        notes — where in the plaintext stream, how much, the first line, and the first
+        bytes (a WebSocket frame's header and text)."""
         (lip, lport), (rip, rport) = self.sock.local, self.sock.remote
         head = data.split(b"\n", 1)[0].rstrip(b"\r")[:100]
         text = head.decode("ascii") if head.isascii() and head.decode("ascii").isprintable() else ""
         self.app.node.trace.note(self.env.now, self.app.node.name, what,
                                  local=f"{lip}:{lport}", remote=f"{rip}:{rport}",
                                  offset=offset, size=len(data), head=text,
-                                 lines=data.count(b"\n"))
+                                 lines=data.count(b"\n"), start=data[:128].hex())
 
     def _start_tls(self) -> None:
         """The engine's StartTls: its cleartext is written; from here on a TLS layer."""

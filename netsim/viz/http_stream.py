@@ -113,7 +113,7 @@ def _body_end(data: bytes, at: int, lines: list[str], bodiless: bool) -> int | N
     return at                               # a request with no length has no body
 
 
-def _ws_frames(data: bytes, at: int, out: list) -> None:
+def ws_frames(data: bytes, at: int, out: list) -> None:
     """RFC 6455 §5.2 frames from ``at`` on: (start, end, label)."""
     i = at
     while i + 2 <= len(data):
@@ -189,7 +189,7 @@ def _frame_responses(data: bytes, methods: list[str]) -> tuple[list, bool]:
             return out, False
         out.append((i, end, lines[0]))
         if status == 101:
-            _ws_frames(data, end, out)
+            ws_frames(data, end, out)
             return out, True
         if status >= 200:
             n += 1
@@ -213,7 +213,7 @@ def http_messages(segments: list, trace) -> list:
         requests, methods, upgrade_at = _frame_requests(bytes(streams[True].data))
         responses, upgraded = _frame_responses(bytes(streams[False].data), methods)
         if upgraded and upgrade_at is not None:
-            _ws_frames(bytes(streams[True].data), upgrade_at, requests)
+            ws_frames(bytes(streams[True].data), upgrade_at, requests)
     out = []
     for from_client, units in ((True, requests), (False, responses)):
         stream = streams[from_client]

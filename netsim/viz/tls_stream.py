@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
+from netsim.viz.http_stream import ws_frames
 from netsim.wire import registry
 
 #: What runs inside TLS on each TLS port (RFC 8314 §7, RFC 9110 §4.2.2); a STARTTLS
@@ -53,33 +54,38 @@ def tls_messages(found: list, trace) -> list:
             arrived[(d["remote"], d["local"])].append((d["offset"] + d["size"], n.time))
     turns: list[dict] = []
     current: dict[frozenset, dict] = {}            # connection → its turn under way
+    upgraded: set[frozenset] = set()               # connections past a 101: WebSocket
     for n in (n for n in notes if n.what == "tls-sent"):
         d = n.detail
         pair = frozenset((d["local"], d["remote"]))
         turn = current.get(pair)
-        if turn is None or turn["from"] != d["local"]:
+        # After the Upgrade each write is a frame of its own (RFC 6455 §5): no turns.
+        if turn is None or turn["from"] != d["local"] or pair in upgraded:
             turn = current[pair] = {"from": d["local"], "to": d["remote"], "node": n.node,
                                     "at": n.time, "start": d["offset"], "end": d["offset"],
-                                    "head": d["head"], "writes": 0, "lines": 0}
+                                    "head": d["head"], "writes": 0, "lines": 0,
+                                    "ws": pair in upgraded, "bytes": d.get("start", "")}
             turns.append(turn)
+        if d["head"].startswith("HTTP/1.1 101"):
+            upgraded.add(pair)
         turn["end"] = d["offset"] + d["size"]
         turn["writes"] += 1
         turn["lines"] += d.get("lines", 0)
     out = []
-    upgraded: set[frozenset] = set()               # connections past a 101 (WebSocket)
     for turn in turns:
         sport, dport = _port(turn["from"]), _port(turn["to"])
-        pair = frozenset((turn["from"], turn["to"]))
-        protocol = "WebSocket" if pair in upgraded else _inner((dport, sport))
-        if turn["head"].startswith("HTTP/1.1 101"):
-            upgraded.add(pair)
+        protocol = "WebSocket" if turn["ws"] else _inner((dport, sport))
         size = turn["end"] - turn["start"]
-        label = turn["head"] or f"{protocol} ({size:,} B)"
-        if registry.find(protocol) is not None and registry.find(protocol).lines \
-                and protocol != "HTTP" and turn["lines"] > 1:
-            label += f" (+{turn['lines'] - 1} lines)"      # a reply of several lines
-        elif turn["writes"] > 1:
-            label += f" … ({turn['writes']} writes)"
+        if turn["ws"]:
+            label = _ws_label(turn["bytes"], size)
+        else:
+            label = turn["head"] or f"{protocol} ({size:,} B)"
+            described = registry.find(protocol)
+            if described is not None and described.lines and protocol != "HTTP" \
+                    and turn["lines"] > 1:
+                label += f" (+{turn['lines'] - 1} lines)"      # a reply of several lines
+            elif turn["writes"] > 1:
+                label += f" … ({turn['writes']} writes)"
         carrier = next((m for m in records.get((turn["node"], sport, dport), ())
                         if m.sent >= turn["at"] and "Application Data" in m.label), None)
         if carrier is None:
@@ -91,6 +97,16 @@ def tls_messages(found: list, trace) -> list:
         out.append(replace(carrier, received=received, label=MARK + label, protocol=protocol,
                            length=size, kind="text", **lost))
     return out
+
+
+def _ws_label(start: str, size: int) -> str:
+    """The frame a write began with, as the cleartext diagram labels it (``WS text
+    "AAPL 190.20 #3"``), from the first bytes the runtime noted."""
+    frames: list = []
+    ws_frames(bytes.fromhex(start), 0, frames)
+    if frames and "incomplete" not in frames[0][2]:
+        return frames[0][2]
+    return f"WS frame ({size:,} B)"
 
 
 def _port(end: str) -> int:

@@ -375,6 +375,21 @@ def test_every_registered_protocol_is_in_a_bundled_scenario_and_tshark_agrees(ru
     assert {p.tshark for p in registry.protocols() if p.tshark} - seen == set()
 
 
+def test_the_pcapngs_open_every_tls_capture_with_the_protocols_inside(runs):
+    """tshark reads each TLS run's pcapng, its secrets inside: HTTP, SMTP and the message
+    (IMF), IMAP, POP and WebSocket are named inside TLS in the bundled scenarios, and no
+    frame of any of them is malformed."""
+    inside = set()
+    for name in ALL:
+        for pcapng in sorted((runs[name].outdir / "pcap").glob("*.pcapng")):
+            for (protocols,) in tshark_fields(pcapng, "frame.protocols"):
+                layers = protocols.split(":")
+                assert "_ws.malformed" not in layers, (name, pcapng.name)
+                if "tls" in layers:
+                    inside.update(layers[layers.index("tls") + 1:])
+    assert {"http", "imf", "smtp", "imap", "pop", "websocket"} <= inside, inside
+
+
 @pytest.mark.parametrize("name", ["dns-iterative", "dns-recursive", "dns-poisoning", "dhcp-relay",
                                   "mail-relay"])
 def test_dnspython_parses_every_dns_message_netsim_sent(runs, name):

@@ -160,6 +160,10 @@ class TlsLayer:
         verified, as with ``verify: false``)."""
         return self._tls.getpeercert() or {}
 
+    def peer_certificate_der(self) -> bytes | None:
+        """The peer's certificate as it was sent (DER), verified or not."""
+        return self._tls.getpeercert(binary_form=True)
+
     @property
     def session(self) -> ssl.SSLSession | None:
         """The session to resume on a next connection (a TLS 1.3 ticket arrives after the
