@@ -46,7 +46,7 @@ def quic_label(payload: bytes) -> str | None:
                 at += token
             length, at = _varint(payload, at)
             at += length
-    except (IndexError, KeyError):
+    except IndexError:                                # a header cut short
         return None
     return "QUIC " + ", ".join(names) if names else None
 
