@@ -162,7 +162,9 @@ def application_messages(found: list[Message], trace: Trace | None = None) -> li
     return out
 
 
-_CARRIES_DATA = {"text", "data", "retransmission", "fast-retransmission"}
+#: Segment kinds that may carry a connection's bytes: Linux puts its FIN on the last
+#: data segment when the application closed first (an HTTP/1.0 response's end).
+_CARRIES_DATA = {"text", "data", "retransmission", "fast-retransmission", "fin"}
 _REQUEST_LABEL = re.compile(r"[A-Z]+ \S+ HTTP/1\.[01]\b")
 
 
