@@ -73,8 +73,10 @@ class RunResult:
             out.extend(app["output"] or ["(no output)"])
         f = s["frames"]
         out.append("")
-        out.append(f"frames: {f['transmitted']} sent on links, {f['received']} received, "
-                   f"{f['dropped']} dropped")
+        lost = f["sent"] - f["transmitted"]
+        out.append(f"frames: {f['sent']} sent on links"
+                   + (f" ({lost} lost on the way)" if lost else "")
+                   + f", {f['received']} received, {f['dropped']} dropped")
         if s["drops"]:
             out.append("drops:  " + ", ".join(f"{reason} {n}" for reason, n in s["drops"].items()))
         for name, c in s["links"].items():

@@ -282,7 +282,7 @@ class Trace:
         drops = ", ".join(f"{escape(r)}: {n}" for r, n in counts["drops"].items()) or "none"
         return (f"<b>Trace</b> of {escape(str(self.meta.get('name', 'a run')))}: "
                 f"{len(self)} records, {self.frame_count} distinct frames, {len(self.notes)} notes; "
-                f"{f['transmitted']} sent on links, {f['dropped']} dropped ({drops}). "
+                f"{f['sent']} sent on links, {f['dropped']} dropped ({drops}). "
                 f"<code>.to_dataframe()</code> lists them.")
 
     def memory_bytes(self) -> int:

@@ -232,6 +232,7 @@ class _Counts:
     def summary(self, distinct: int) -> dict:
         links = {name: {"frames": c[0], "bytes": c[1], "queued": c[2], "lost": c[3],
                         "queue_full": c[4]} for name, c in sorted(self.links.items())}
-        return {"frames": {"transmitted": self.kinds[TX], "received": self.kinds[RX],
+        return {"frames": {"sent": self.kinds[TX] + self.drops.get("loss", 0),
+                           "transmitted": self.kinds[TX], "received": self.kinds[RX],
                            "dropped": self.kinds[DROP], "distinct": distinct},
                 "drops": dict(sorted(self.drops.items())), "links": links}

@@ -35,8 +35,10 @@ def frame_counts(trace) -> dict:
                     "lost": c["loss"], "queue_full": c["queue-full"]}
              for name, c in sorted(per_link.items())}
     return {
-        "frames": {"transmitted": kinds[TX], "received": kinds[RX], "dropped": kinds[DROP],
-                   "distinct": trace.frame_count},
+        # sent: every frame put on a link, the ones the link lost on the way included
+        # (transmitted counts those that crossed it).
+        "frames": {"sent": kinds[TX] + drops["loss"], "transmitted": kinds[TX],
+                   "received": kinds[RX], "dropped": kinds[DROP], "distinct": trace.frame_count},
         "drops": dict(sorted(drops.items())),
         "links": links,
     }
