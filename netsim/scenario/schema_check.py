@@ -82,6 +82,10 @@ def _explain(error, scenario) -> str:
         hint_text = f"; did you mean {hint[0]!r}?" if hint else ""
         return f"unknown key {extra[0]!r}{hint_text} (expected one of: {', '.join(allowed)})"
     if v == "enum":
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                str(value) in [x for x in error.validator_value if isinstance(x, str)]:
+            # YAML read ``version: 1.0`` as a number; the choices are strings.
+            return f"{value!r} is read as a number here: write it in quotes, \"{value}\""
         hint = difflib.get_close_matches(str(value), [str(x) for x in error.validator_value], n=1)
         hint_text = f"; did you mean {hint[0]!r}?" if hint else ""
         return (f"{value!r} is not one of {', '.join(map(str, error.validator_value))}{hint_text}")

@@ -62,6 +62,9 @@ def test_the_good_scenario_is_good():
      "a duration"),
     ("run: ping, target: b}", "run: ping, target: b, wait: 1 fortnight}", "apps[0].wait", 11, ""),
     ("name: t\n", "name: t\nsede: 4\n", "sede", 2, "did you mean 'seed'"),
+    # YAML reads 1.0 as a number; the choices are strings: say to quote it.
+    ("run: ping, target: b}", "run: http-get, url: 'http://b/', version: 1.0}", "apps[0].version",
+     11, 'read as a number here: write it in quotes, "1.0"'),
 ])
 def test_bad_values_are_named_by_path_and_line(old, new, path, line, words):
     assert old in GOOD
