@@ -271,16 +271,15 @@ def _peers(trace: Trace) -> dict[tuple[str, str], str]:
 
 
 class _Packet:
-    __slots__ = ("t0", "src", "frame", "frames", "rx", "tx", "drops", "ignored", "held")
+    __slots__ = ("t0", "src", "frame", "frames", "rx", "tx", "drops", "ignored", "key")
 
-    def __init__(self, t0: float, src: str, frame: int) -> None:
-        self.t0, self.src, self.frame = t0, src, frame
+    def __init__(self, t0: float, src: str, frame: int, key) -> None:
+        self.t0, self.src, self.frame, self.key = t0, src, frame, key
         self.frames: list[int] = [frame]
         self.rx: list[tuple[float, str]] = []
         self.tx: list[tuple[float, str]] = []
         self.drops: list[tuple[float, str, str, str]] = []   # time, node, reason, link
         self.ignored: list[str] = []                          # nodes with no listener
-        self.held: set[str] = set()                           # received there, not yet sent on
 
 
 def _collect_packets(trace: Trace) -> list[_Packet]:
@@ -292,7 +291,9 @@ def _collect_packets(trace: Trace) -> list[_Packet]:
     header the same — so a copy belongs to the packet of that identity its sender has
     received and not yet sent on, the first such as a queue sends them."""
     ports = trace.ports
-    in_flight: dict = {}              # identity → its packets, oldest first
+    # (identity, node) → the packets of that identity the node has received and not yet
+    # sent on, in the order they came (a queue's order): a lookup sees only that node's.
+    held: dict[tuple, dict[int, _Packet]] = {}
     owner: dict[int, _Packet] = {}    # frame → its packet
     order: list[_Packet] = []
     for t, kind, port, frame, reason in sorted(trace.raw(), key=lambda r: r[0]):
@@ -300,25 +301,24 @@ def _collect_packets(trace: Trace) -> list[_Packet]:
         p = owner.get(frame)
         if p is None:
             key = _identity(trace.frame_bytes(frame), frame)
-            same = in_flight.setdefault(key, [])
-            p = next((q for q in same if node in q.held), None)
+            waiting = held.get((key, node))
+            p = next(iter(waiting.values())) if waiting else None
             if p is None:
                 if kind != TX and not (kind == DROP and ports[port].iface):
                     continue          # dropped before it left (no route, …): no arrow to draw
-                p = _Packet(t, node, frame)
-                same.append(p)
+                p = _Packet(t, node, frame, key)
                 order.append(p)
             if frame not in p.frames:
                 p.frames.append(frame)
             owner[frame] = p
         if kind == RX:
             p.rx.append((t, node))
-            p.held.add(node)
-        elif kind == TX:
+            held.setdefault((p.key, node), {})[id(p)] = p
+        elif kind in (TX, DROP):
+            held.get((p.key, node), {}).pop(id(p), None)
+        if kind == TX:
             p.tx.append((t, node))
-            p.held.discard(node)
         elif kind == DROP:
-            p.held.discard(node)
             why = trace.reason_name(reason)
             if why not in NOT_A_FATE:
                 p.drops.append((t, node, why, ports[port].link))
