@@ -91,8 +91,7 @@ class App:
         def answered(event) -> None:
             answer = event.value
             if answer.error:
-                self.error = f"{name}: {answer.error}"
-                self.say(f"{self.name}: {self.error}")
+                self.name_failed(name, answer.error)
                 return
             self.resolved[name] = ip_to_int(answer.addresses[0])
             if len(names) > 1:
@@ -101,6 +100,12 @@ class App:
                 self._begin()
 
         lookup(self.node, name).callbacks.append(answered)
+
+    def name_failed(self, name: str, error: str) -> None:
+        """DNS could not give ``name`` an address: say so as the tool does (glibc's
+        words by default: ``ping: www.x.com: Name or service not known``)."""
+        self.error = f"{name}: {error}"
+        self.say(f"{self.name}: {self.error}")
 
     def resolve(self, target: str) -> tuple[str, int]:
         """``(name, address)`` for a target: what DNS said before the start, or the hosts table."""

@@ -258,6 +258,11 @@ class HttpGet(App):
                                    on_end=self._ended)
         self.driver.connect(self.address, self.port, timeout=left)
 
+    def name_failed(self, name: str, error: str) -> None:
+        # curl -v: "* Could not resolve host: NAME", exit 6 (CURLE_COULDNT_RESOLVE_HOST).
+        self.error = f"Could not resolve host: {name}"
+        self.say(f"* {self.error}")
+
     def _output(self, out) -> None:
         from netsim.proto.http.client import Done
 
@@ -348,6 +353,8 @@ class HttpGet(App):
         from netsim.proto.http.failures import curl_exit_code
 
         e = self.engine.exchanges[0] if self.engine else None
+        if e is None and (self.error or "").startswith("Could not resolve host"):
+            return {"url": self.url, "status": None, "curl_exit": 6}
         if e is None or e.status is None or e.error:
             return {"url": self.url, "status": e.status if e is not None else None,
                     **({"curl_exit": curl_exit_code(e.failure)} if e is not None and e.failure else {})}

@@ -52,3 +52,27 @@ def test_requests_answers_and_what_tshark_sees(tmp_path):
     server = next(a for a in result.network.apps if a.name == "http-server").result()
     assert [r["version"] for r in server["requests"]] == ["HTTP/1.1", "HTTP/1.0", "HTTP/1.1",
                                                           "HTTP/1.1", "HTTP/1.1"]
+
+
+def test_a_name_dns_does_not_know_fails_as_curl_says_it_and_ping_as_glibc_does():
+    text = """
+name: nxdomain
+until: 5s
+nodes:
+  a: {kind: host, ip: 10.0.1.10/24, dns: 10.0.1.53}
+  ns: {kind: host, ip: 10.0.1.53/24}
+links:
+  - endpoints: [a, ns]
+apps:
+  - node: ns
+    run: dns-server
+    zones: [{origin: example.com, records: ["@ SOA ns admin 1 7200 900 1209600 300", "@ NS ns",
+                                             "ns A 10.0.1.53"]}]
+  - {node: a, at: 1s, run: http-get, url: "http://www.nosuch.example.com/"}
+  - {node: a, at: 2s, run: ping, target: www.nosuch.example.com}
+"""
+    result = run_scenario(parse_scenario(text))
+    curl, ping = (a for a in result.network.apps if a.name in ("http-get", "ping"))
+    assert curl.lines == ["* Could not resolve host: www.nosuch.example.com"]
+    assert curl.status == "failed" and curl.result()["curl_exit"] == 6
+    assert ping.lines == ["ping: www.nosuch.example.com: Name or service not known"]
