@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -196,3 +197,21 @@ def two_hosts(apps: str, *, name: str = "t", until: str = "5s", link: str = "") 
             "  a: {kind: host, ip: 10.0.0.1/24}\n  b: {kind: host, ip: 10.0.0.2/24}\n"
             f"links:\n  - {{endpoints: [a, b]{link}}}\napps:\n"
             + "".join(f"  {line.strip()}\n" for line in apps.strip().splitlines()))
+
+
+def host_and_name_server(name: str, until: str, records: list[str], apps: str) -> str:
+    """A scenario of two hosts on one link: ``a``, resolving through ``ns``, and ``ns``
+    serving example.com (its SOA, NS and ``ns`` records, then ``records``); ``apps``:
+    the scenario's further app lines."""
+    zone = ["@ SOA ns admin 1 7200 900 1209600 300", "@ NS ns", "ns A 10.0.1.53", *records]
+    return f"""
+name: {name}
+until: {until}
+nodes:
+  a: {{kind: host, ip: 10.0.1.10/24, dns: 10.0.1.53}}
+  ns: {{kind: host, ip: 10.0.1.53/24}}
+links:
+  - endpoints: [a, ns]
+apps:
+  - {{node: ns, run: dns-server, zones: [{{origin: example.com, records: {json.dumps(zone)}}}]}}
+{apps}"""

@@ -2,7 +2,7 @@
 back from the capture by tshark — every request and response dissected as HTTP."""
 
 from netsim import parse_scenario, run_scenario
-from tests.conftest import tshark_fields, tshark_problems
+from tests.conftest import host_and_name_server, tshark_fields, tshark_problems
 
 SCENARIO = """
 name: web
@@ -55,22 +55,10 @@ def test_requests_answers_and_what_tshark_sees(tmp_path):
 
 
 def test_a_name_dns_does_not_know_fails_as_curl_says_it_and_ping_as_glibc_does():
-    text = """
-name: nxdomain
-until: 5s
-nodes:
-  a: {kind: host, ip: 10.0.1.10/24, dns: 10.0.1.53}
-  ns: {kind: host, ip: 10.0.1.53/24}
-links:
-  - endpoints: [a, ns]
-apps:
-  - node: ns
-    run: dns-server
-    zones: [{origin: example.com, records: ["@ SOA ns admin 1 7200 900 1209600 300", "@ NS ns",
-                                             "ns A 10.0.1.53"]}]
+    text = host_and_name_server("nxdomain", "5s", [], """\
   - {node: a, at: 1s, run: http-get, url: "http://www.nosuch.example.com/"}
   - {node: a, at: 2s, run: ping, target: www.nosuch.example.com}
-"""
+""")
     result = run_scenario(parse_scenario(text))
     curl, ping = (a for a in result.network.apps if a.name in ("http-get", "ping"))
     assert curl.lines == ["* Could not resolve host: www.nosuch.example.com"]

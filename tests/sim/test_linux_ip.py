@@ -3,7 +3,7 @@ as much of the offending datagram as fits in 576 bytes, from the interface they 
 by; IP id 0 on a SYN-ACK and a RST, a counter per connection otherwise."""
 
 from netsim import parse_scenario, run_scenario
-from tests.conftest import tshark_fields
+from tests.conftest import host_and_name_server, tshark_fields
 
 #: a — r1 — b, the scenarios' common part (at @LINE@); each adds its name, length and apps.
 LINE = """nodes:
@@ -194,25 +194,13 @@ def test_traceroute_waits_for_a_failed_arp_and_prints_host_unreachable(tmp_path)
     assert all(3000 < rtt < 3100 for rtt in rtts)
 
 
-UDP_IDS = """
-name: udp-ids
-until: 6s
-nodes:
-  a: {kind: host, ip: 10.0.1.10/24, dns: 10.0.1.53}
-  ns: {kind: host, ip: 10.0.1.53/24}
-links:
-  - endpoints: [a, ns]
-apps:
-  - node: ns
-    run: dns-server
-    zones: [{origin: example.com, records: ["@ SOA ns admin 1 7200 900 1209600 300",
-                                            "@ NS ns", "ns A 10.0.1.53", "www A 10.0.1.80"]}]
+UDP_IDS = host_and_name_server("udp-ids", "6s", ["www A 10.0.1.80"], """\
   - {node: a, at: 1s, run: dig, query: www.example.com, server: 10.0.1.53}
   - {node: a, at: 1.5s, run: dig, query: ns.example.com, server: 10.0.1.53}
   - {node: a, at: 2s, run: ping, target: www.example.com, count: 1}
   - {node: ns, run: udp-sink, port: 9}
   - {node: a, at: 3s, run: udp-send, target: ns, port: 9, count: 3, size: 100}
-"""
+""")
 
 
 def test_udp_leaves_with_the_df_and_ip_ids_linux_gives_it(tmp_path):
