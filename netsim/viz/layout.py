@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from statistics import median
 
-from netsim.viz.messages import Message
+from netsim.viz.messages import AFTER_WINDOW, Message
 from netsim.viz.story import Elision
 
 SEND_ROW = 1.0          # height of a row that starts an arrow (its label sits in it)
@@ -93,7 +93,10 @@ def layout(items: list, lanes: list[str], scale: str = "compressed") -> Layout:
 
 
 def _end_spec(m: Message, lane: str, why, lane_set: set) -> tuple[str, bool]:
-    """The lane an end is drawn at and whether the arrow reaches it (a cross where it died)."""
+    """The lane an end is drawn at and whether the arrow reaches it (a cross where it died;
+    where a window ended while it was on its way, or held at a node it had reached)."""
+    if why == AFTER_WINDOW and lane != m.dst:
+        return lane, False
     if why is not None and lane == m.dst and m.drop_node is not None:
         if m.drop_node in lane_set and m.drop_node != m.src:
             return m.drop_node, True
@@ -149,6 +152,8 @@ def _compressed(items: list, events: list, lane_set: set) -> Layout:
         point = last_y[i] + step
         if lane is not None and lane in lane_last:
             point = max(point, lane_last[lane] + step)
+        if what == "end" and data[1] == AFTER_WINDOW:
+            point = max(point, bottom + EVENT_ROW)    # the window's edge: below everything
         _place(arrows[i], what, data, point)
         if len(arrows[i].ends) == len(items[i].receivers):
             open_items.discard(i)

@@ -32,6 +32,8 @@ IN_FLIGHT = "in flight when the run ended"
 #: NIC filtered out while the frame went on to its destination, and a broadcast that a
 #: host had no listener for (every host on a LAN hears a DHCP client's DISCOVER).
 NOT_A_FATE = {"mac-filtered", "no-listener"}
+#: The fate of an end a time window cut off: the message went on past the window's end.
+AFTER_WINDOW = "after the window"
 LEVELS = ("end-to-end", "link", "app")
 
 
@@ -60,6 +62,9 @@ class Message:
     hops: tuple = ()
     #: Receivers of a broadcast that had no listener for it (drawn as arrivals).
     ignored: tuple = ()
+    #: What became of it after the drawn window ended ("arrives at web at 2.103 s"): set
+    #: by :func:`within_window`, which ends it at the window's edge instead.
+    beyond: str = ""
 
     @property
     def ended(self) -> float:
@@ -72,7 +77,7 @@ class Message:
     def receivers(self) -> list[tuple[str, float | None, str | None]]:
         """(lane, time, drop reason) for each receiver, the first one included."""
         first = (self.dst, self.received if self.received is not None else self.dropped_at,
-                 self.dropped)
+                 self.dropped or (AFTER_WINDOW if self.beyond else None))
         return [first, *self.also]
 
 
@@ -108,6 +113,30 @@ def messages(trace: Trace, *, level: str = "end-to-end", ports: bool = False,
             continue
         out.append(m)
     return out
+
+
+def within_window(m: Message, end: float) -> Message:
+    """``m`` as a picture ending at ``end`` shows it: the hops after ``end`` left out, and an
+    arrival or a loss after it replaced by an end at the window's edge, where the message
+    was then (the lane of the last node it had reached), with ``beyond`` saying what became
+    of it — so a window never draws as lost what arrived later, nor as arrived what
+    had not yet."""
+    if m.ended <= end:
+        return m
+    hops = tuple((node, arrived, left if left is not None and left <= end else None)
+                 for node, arrived, left in m.hops if arrived <= end)
+    at = hops[-1][0] if hops and hops[-1][2] is None else m.src
+    t = m.received if m.received is not None else m.dropped_at
+    beyond = m.beyond
+    if t is not None and t > end:
+        fate = f"arrives at {m.dst}" if m.dropped is None else \
+            f"✗ {m.dropped}" + (f" at {m.drop_node}" if m.drop_node else "")
+        beyond = (f"at {at} as this window ends, " if at != m.src else "") + \
+            f"{fate} at {t:.3f} s, after this window"
+        m = replace(m, received=None, dropped=None, dropped_at=end, drop_node=at)
+    also = tuple((lane, when, why) if when is None or when <= end else (lane, end, AFTER_WINDOW)
+                 for lane, when, why in m.also)
+    return replace(m, hops=hops, also=also, beyond=beyond)
 
 
 def application_messages(found: list[Message], trace: Trace | None = None) -> list[Message]:

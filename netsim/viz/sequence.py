@@ -21,7 +21,7 @@ from pathlib import Path
 from netsim.viz.colors import (COLORS, DROP_COLOR, KIND_COLORS, KIND_NAMES, PROTOCOL_COLORS,
                                color_of)
 from netsim.viz.layout import Layout, layout
-from netsim.viz.messages import Message, messages as collect
+from netsim.viz.messages import AFTER_WINDOW, Message, messages as collect, within_window
 from netsim.viz.story import select
 
 __all__ = ["COLORS", "DROP_COLOR", "SequenceDiagram", "lane_order", "sequence_diagram"]
@@ -97,11 +97,13 @@ class SequenceDiagram:
         text = m.label
         if m.dropped:
             text += " " + self.drop_text(m, self.end_lane(m))
+        elif m.beyond:
+            text += f" ({m.beyond})"
         return f"{self.time_text(m.sent)} · {text}" if self.times else text
 
     def end_lane(self, m: Message) -> str:
         """The lane an arrow ends at: where it died when that node has a lane."""
-        if m.dropped and m.drop_node in self.lanes and m.drop_node != m.src:
+        if (m.dropped or m.beyond) and m.drop_node in self.lanes and m.drop_node != m.src:
             return m.drop_node
         return m.dst
 
@@ -151,8 +153,11 @@ class SequenceDiagram:
             for k, (lane, _t, why) in enumerate(m.receivers):
                 if k == 0:
                     end = self.end_lane(m)
-                    yield (start, end, text + (" " + self.drop_text(m, end) if m.dropped else ""),
-                           m.dropped, m)
+                    tail = " " + self.drop_text(m, end) if m.dropped else \
+                        f" ({m.beyond})" if m.beyond else ""
+                    yield (start, end, text + tail, m.dropped, m)
+                elif why == AFTER_WINDOW:
+                    yield (start, lane, f"″ (same broadcast, {why})", None, m)
                 else:
                     yield (start, lane, "″ (same broadcast)" + (f" ✗ {why}" if why else ""), why, m)
 
@@ -299,9 +304,18 @@ class SequenceDiagram:
                 x_target = xs + 0.55 * (x_target - xs) if x_target != xs else xs + 0.8
             line = [(x, y(row)) for x, row in path + [(x_target, y_end)]]
             heading = heading if heading is not None else (line[1][0] - x0)
-            canvas.line(line, color, 1.3, cap="round", z=2)
+            # Still on its way when the window ended: its last stretch dotted, open-ended.
+            solid = line[:-1] if why == AFTER_WINDOW else line
+            if len(solid) > 1:
+                canvas.line(solid, color, 1.3, cap="round", z=2)
             if why is None:
                 canvas.head(line[-1], line[-2], color, 1.3, z=2)
+            elif why == AFTER_WINDOW:
+                canvas.line(line[-2:], color, 1.3, dash=(1.5, 2.0), z=2)
+                if m.beyond and lane in (m.dst, m.drop_node):
+                    canvas.text((x_target + 0.15, y(y_end)), f"⋯ {m.beyond}", 7,
+                                "#555555", va="center", italic=True, z=5,
+                                box=Box("square", 0.05, "white", alpha=0.8))
             else:
                 canvas.cross((x_target, y(y_end)), DROP_COLOR, size=9, width=2, z=4)
                 where = lane if reached else None
@@ -364,6 +378,8 @@ def sequence_diagram(trace, *, level: str = "end-to-end", ports: bool = False, p
     found = collect(trace, level=level, ports=ports, protocols=protocols, nodes=nodes, flow=flow,
                     start=start, end=end) if filtered else everything
     total = len(found)
+    if end is not None:
+        found = [within_window(m, end) for m in found]
     items: list = select(found, limit) if limit is not None else list(found)
     shown = [m for m in items if isinstance(m, Message)]
     # Lanes in the order the whole run introduced them, so a window cut from the middle

@@ -44,9 +44,12 @@ def tls_messages(found: list, trace) -> list:
     # of application data sent once its bytes were written (not a handshake record that
     # left at the same instant).
     records: dict[tuple, list] = defaultdict(list)
+    landed: dict[tuple, list] = defaultdict(list)   # every segment by direction and arrival
     for m in found:
         if m.protocol == "TLS" and m.sport:
             records[(m.src, m.sport, m.dport)].append(m)
+        if m.sport and m.received is not None:
+            landed[(m.src, m.sport, m.dport, m.received)].append(m)
     arrived: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
     for n in notes:
         if n.what == "tls-received":
@@ -94,8 +97,12 @@ def tls_messages(found: list, trace) -> list:
                          if end >= turn["end"]), None)
         # A record lost on the way came again: the message arrived all the same.
         lost = {} if received is None else {"dropped": None, "drop_node": None, "dropped_at": None}
+        # The segment whose arrival completed it (a retransmitted copy when the first was
+        # lost) is one of the frames it was carried in.
+        last = [f for m in landed.get((turn["node"], sport, dport, received), ()) for f in m.frames
+                if f not in carrier.frames]
         out.append(replace(carrier, received=received, label=MARK + label, protocol=protocol,
-                           length=size, kind="text", **lost))
+                           length=size, kind="text", frames=carrier.frames + tuple(last), **lost))
     return out
 
 

@@ -432,3 +432,12 @@ def test_no_frame_is_malformed_and_no_app_hit_its_error_boundary(runs, name):
 #: Peers that fail on purpose: https's servers with bad certificates (the client refuses
 #: them; the server hears the alert).
 EXPECTED_PEER_FAILURES = {"https": ("SSL certificate problem", "TLS alert from the peer")}
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("level", ["end-to-end", "link", "app"])
+def test_nothing_is_drawn_lost_that_the_trace_delivered(runs, name, level):
+    from netsim.viz.messages import messages
+    from tests.viz.test_true_pictures import drawn_against_the_trace
+    trace = runs[name].trace
+    assert drawn_against_the_trace(trace, messages(trace, level=level)) == []
