@@ -48,7 +48,7 @@ class Mark:
     """A row across the diagram: an elision, or time passing."""
     y: float
     text: str
-    kind: str              # "elision" or "jump"
+    kind: str              # "elision", "minor" (an ACK or two left out) or "jump"
 
 
 @dataclass
@@ -128,9 +128,11 @@ def _compressed(items: list, events: list, lane_set: set) -> Layout:
                 bottom += JUMP_ROW
                 marks.append(Mark(bottom - JUMP_ROW / 2 + 0.1,
                                   f"{_duration(t - previous_time)} later", "jump"))
-            bottom += SEND_ROW
+            minor = what == "elision" and items[i].minor
+            bottom += EVENT_ROW if minor else SEND_ROW
             if what == "elision":
-                marks.append(Mark(bottom - 0.2, items[i].text, "elision"))
+                marks.append(Mark(bottom - 0.2, f"⋯ {items[i].summary} not shown" if minor
+                                  else items[i].text, "minor" if minor else "elision"))
                 # What happens after the stretch left out is drawn below its mark.
                 for lane in lane_last:
                     lane_last[lane] = max(lane_last[lane], bottom)

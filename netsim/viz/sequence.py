@@ -279,6 +279,10 @@ class SequenceDiagram:
             canvas.text((0.12, at), f"⋮ {mark.text}", 7, "#555555", va="center", italic=True,
                         box=Box("square", 0.1, "white"))
             return
+        if mark.kind == "minor":
+            # In the margin of times, where no arrow crosses.
+            canvas.text((0.12, at), mark.text, 6.5, "#888888", va="center", italic=True)
+            return
         canvas.line([(min(xs) - 0.4, at), (max(xs) + 0.4, at)], "#aaaaaa", 0.8, dash=(4, 3), z=1)
         canvas.text(((min(xs) + max(xs)) / 2, at), mark.text, 7.5, "#555555", ha="center",
                     va="center", italic=True, z=4, box=Box("round", 0.2, "#fafafa", "#cccccc"))

@@ -441,3 +441,77 @@ def test_nothing_is_drawn_lost_that_the_trace_delivered(runs, name, level):
     from tests.viz.test_true_pictures import drawn_against_the_trace
     trace = runs[name].trace
     assert drawn_against_the_trace(trace, messages(trace, level=level)) == []
+
+
+#: What each bundled scenario exists to show, as its default diagram must draw it: every
+#: pattern matches some drawn message ("label" or "label ✗ reason").
+LESSONS = {
+    "asyncio-smtp": ["EHLO", "MAIL FROM", "DATA", "✗ loss", "fast retransmission",
+                     "250 Message accepted", "QUIT"],
+    "bottleneck": ["UDP #1 ", "✗ queue-full", "in flight when the run ended"],
+    "design-example": ["echo request seq=1", "echo request seq=3 ✗ loss", "TTL=1 ✗ ttl-expired",
+                       "✗ port-unreachable"],
+    "dhcp-relay": ["DHCPDISCOVER", "RARP who-am-I .* ✗ no-rarp-service", r"DHCPDISCOVER \(relayed\)",
+                   r"DHCPOFFER .* \(relayed\)", r"DHCPACK .* \(relayed\)"],
+    "dns-iterative": ["query A www.163.com", "referral: com", "referral: 163.com",
+                      "response CNAME", "query MX 163.com"],
+    "dns-poisoning": ["query A probe1", "query A www.bank.test", "✗ port-unreachable",
+                      "GET /index.html"],
+    "dns-recursive": ["query A www.163.com", "response CNAME", "query MX 163.com"],
+    "ftp-active": ["^SYN ", "USER alice", "PASS", "PORT ", "LIST", "^20 → \\d+ SYN ",
+                   "RETR report.txt", "STOR notes.txt", "CWD docs", "RETR readme.txt", "QUIT"],
+    "ftp-firewall": ["PORT ", "RETR report.txt", "^20 → \\d+ SYN .*✗ firewall",
+                     "425 Can't open data connection", "PASV", "227 Entering Passive Mode",
+                     "^\\d+ → \\d+ SYN ", "226 Transfer complete", "QUIT"],
+    "ftp-passive": ["USER alice", "PASV", "227 Entering Passive Mode", "^\\d+ → \\d+ SYN ", "LIST",
+                    "RETR report.txt", "STOR", "QUIT"],
+    "hol-blocking": ["^SYN ", "QUIC Initial"],
+    "http-1.0-vs-1.1": ["GET /index.html HTTP/1.0", "GET /hero.png HTTP/1.0",
+                        "GET /index.html HTTP/1.1", "GET /d.png HTTP/1.1"],
+    "http-caching": ["GET /index.html", "200 OK", "304 Not Modified"],
+    "http-cookies": ["GET /account", "403 Forbidden", "POST /login", "303 See Other"],
+    "http-pipelining": ["GET /gallery.html", "GET /big.png", "GET /7.png"],
+    "http-redirects": ["301 Moved Permanently", "302 Found", "307 Temporary Redirect",
+                       "308 Permanent Redirect", "303 See Other", "GET /loop-a"],
+    "http2": ["Magic", r"HEADERS\[1\]: GET /index.html", r"HEADERS\[21\]: GET /d.png", "DATA"],
+    "http3": ["QUIC Initial", "QUIC Initial, Handshake", "1-RTT"],
+    "httpdns": ["DNS query A www.example.com", "GET /d\\?dn=www.example.com", "GET /index.html"],
+    "https": ["DNS query", "^SYN ", "ClientHello", "ServerHello", "Finished", "Application Data"],
+    "lan-ping": ["ARP who-has", "echo request seq=1", "echo reply seq=3"],
+    "mail-relay": ["DHCPDISCOVER", "query MX qq.com", "EHLO", "MAIL FROM", "RCPT TO", "DATA",
+                   "query MX 163.com", "USER bob|LOGIN|RETR", "QUIT"],
+    "mail-tls": ["DHCPDISCOVER", "STARTTLS|\\[TLS\\]", "MAIL FROM", "query MX 163.com", "QUIT"],
+    "rarp-boot": ["RARP who-am-I .* ✗ no-rarp-service", "RARP .* is 10.1.0.42", "echo request"],
+    "rest-api": ["GET /v1/users", "POST /v1/users", "201 Created", "DELETE", "204 No Content",
+                 "404 Not Found", "405 Method Not Allowed", "409 Conflict"],
+    "router-chain": ["TTL=1 ✗ ttl-expired", "ICMP time-exceeded", "ICMP port-unreachable"],
+    "soap-weather": ["GET /WeatherWS.asmx\\?wsdl", "POST /WeatherWS.asmx", "500 Internal Server Error"],
+    "switch-loop": ["BPDU root", "ARP who-has 192.168.1.20", "echo request seq=1"],
+    "tcp-clean": ["^SYN ", "SYN,ACK", "^FIN "],
+    "tcp-goodput-vs-loss": ["^SYN ", "dup #3", "fast retransmission", "^FIN "],
+    "tcp-lossy": ["^SYN ", "dup #3", "fast retransmission", "^FIN "],
+    "tcp-refused": ["^SYN .*✗ port-closed", "RST"],
+    "tcp-slow-reader": ["^SYN ", "win=0|zero window", "window update"],
+    "udp-echo": ["UDP #1 ", "UDP #4 "],
+    "websocket-vs-polling": ["GET /ticker", "101 Switching Protocols", "GET /latest", "WS text",
+                             "\\[TLS\\] WS text"],
+}
+
+
+def test_every_bundled_scenario_names_its_lesson():
+    assert sorted(LESSONS) == ALL
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_default_diagram_keeps_the_lesson(runs, name):
+    """The story cut of a long run keeps what the scenario is for — FTP's PASV, its 227
+    and the data connection's SYN; the firewall's drop; the loss and its repair — above
+    ARP and ACKs."""
+    import re
+    from netsim.scenario.runner import sequence_options
+    from netsim.viz import sequence_diagram
+    result = runs[name]
+    diagram = sequence_diagram(result.trace, **sequence_options(result.scenario.data.get("sequence", {})))
+    drawn = [m.label + (f" ✗ {m.dropped}" if m.dropped else "") for m in diagram.messages]
+    missing = [p for p in LESSONS[name] if not any(re.search(p, text) for text in drawn)]
+    assert missing == [], f"{name}'s default diagram leaves out {missing}"
