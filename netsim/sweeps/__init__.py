@@ -14,12 +14,14 @@ from pathlib import Path
 
 def sweep(scenario, vary: dict | None = None, seeds: int | None = None, *,
           outdir: str | Path | None = None, outputs=None, scheduler: str | None = None,
-          workers: int | None = None, progress: bool = False):
+          workers: int | None = None, progress: bool = False, check_first=None):
     """Run the sweep and return its table; ``scenario`` is a file, a bundled name or a
     loaded :class:`~netsim.scenario.Scenario`. ``vary`` and ``seeds`` default to the
     scenario's ``sweep:`` section, and so do the ``outputs`` each run writes. With
     ``outdir``, each run writes them to
-    ``outdir/runs/NNNN/`` and the table goes to ``outdir/sweep.{csv,parquet}``."""
+    ``outdir/runs/NNNN/`` and the table goes to ``outdir/sweep.{csv,parquet}``.
+    ``check_first``: called with the first run's row before the others start (it raises
+    to stop the sweep: a plot asking for a column no run has)."""
     # Imported here: `netsim --help` reads this package for its arguments only.
     from netsim.sweeps.execute import run_jobs
     from netsim.sweeps.plan import plan
@@ -35,7 +37,11 @@ def sweep(scenario, vary: dict | None = None, seeds: int | None = None, *,
                             outputs=outputs)
     bar = Progress(len(jobs)) if progress else None
     try:
-        rows = run_jobs(jobs, scheduler=scheduler, workers=workers, progress=bar)
+        rows = []
+        if check_first is not None and jobs:
+            rows = run_jobs(jobs[:1], scheduler=scheduler, workers=1)
+            check_first(rows[0])
+        rows += run_jobs(jobs[len(rows):], scheduler=scheduler, workers=workers, progress=bar)
     finally:
         if bar is not None:
             bar.close()

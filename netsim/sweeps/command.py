@@ -32,8 +32,9 @@ def sweep_command(args, *, check_outdir) -> int:
     outdir = Path(args.outdir) if args.outdir else Path("out") / f"{scenario.name}-sweep"
     check_outdir(outdir)
     started = time.monotonic()
+    check = _plot_checker(plots, list(vary)) if plots else None
     frame = sweep(scenario, vary, seeds, outdir=outdir, outputs=outputs, scheduler=args.scheduler,
-                  workers=args.workers, progress=not args.quiet)
+                  workers=args.workers, progress=not args.quiet, check_first=check)
     wall = time.monotonic() - started
     files = list(frame.attrs.get("files", []))
     for spec in plots:
@@ -96,22 +97,53 @@ def _compare(frame, spec: str, outdir: Path) -> tuple[str, Path]:
 
 def _medians(frame, spec: str, reference) -> str:
     """The plotted metric's median per value (and the model's), as a few lines of text."""
-    from netsim.viz.sweep_plot import find_column, mathis, quantity
+    from netsim.viz.sweep_plot import find_column, find_columns, mathis, quantity
     metric, _, parameter = spec.partition("~")
     ok = frame[frame["status"] == "ok"]
     varied = frame.attrs.get("varied") or []
-    y = find_column(ok, metric.strip())
     x = find_column(ok, parameter.strip(), among=varied)
-    rate = y.endswith("_bps")
-    lines = [f"{y} by {x}, median over seeds:"]
-    for value, group in ok.groupby(x, sort=False):
-        median = group[y].median()
-        text = f"{median / 1e6:.2f} Mbit/s" if rate else f"{median:.6g}"
-        if reference and reference["model"] == "mathis" and quantity(value) > 0:
-            model = mathis(quantity(value), mss=reference["mss"], rtt=reference["rtt"])
-            text += f"  (Mathis et al. {model / 1e6:.2f} Mbit/s, ratio {median / model:.2f})"
-        lines.append(f"  {x}={value}: {text}")
+    lines = []
+    for y in find_columns(ok, metric.strip()):
+        rate = y.endswith("_bps")
+        lines.append(f"{y} by {x}, median over seeds:")
+        for value, group in ok.groupby(x, sort=False):
+            median = group[y].median()
+            text = f"{median / 1e6:.2f} Mbit/s" if rate else f"{median:.6g}"
+            if reference and reference["model"] == "mathis" and quantity(value) > 0:
+                model = mathis(quantity(value), mss=reference["mss"], rtt=reference["rtt"])
+                text += f"  (Mathis et al. {model / 1e6:.2f} Mbit/s, ratio {median / model:.2f})"
+            lines.append(f"  {x}={value}: {text}")
     return "\n".join(lines)
+
+
+def _plot_checker(plots: list[str], varied: list[str]):
+    """Check every ``--plot`` before the runs: its form and its parameter at once (the
+    varied keys are known), its metric against the first run's row — so a misspelt
+    column costs one run, not the whole sweep."""
+    import pandas as pd
+    from netsim.viz.sweep_plot import find_column, find_columns
+    for spec in plots:
+        metric, _, parameter = spec.partition("~")
+        if not parameter.strip() or not metric.strip():
+            raise ScenarioError(f"--plot {spec!r}: write it as METRIC~PARAMETER, e.g. goodput~loss",
+                                path="--plot", source="command line")
+        try:
+            find_column(pd.DataFrame(columns=varied), parameter.strip(), among=varied)
+        except ValueError as exc:
+            raise ScenarioError(f"--plot {spec!r}: {exc} (the varied keys: {', '.join(varied)})",
+                                path="--plot", source="command line") from None
+
+    def check(row: dict) -> None:
+        if row.get("status") != "ok":
+            return                          # the sweep reports the failure itself
+        columns = pd.DataFrame(columns=list(row))
+        for spec in plots:
+            try:
+                find_columns(columns, spec.partition("~")[0].strip())
+            except ValueError as exc:
+                raise ScenarioError(f"--plot {spec!r}: {exc} in the first run's summary",
+                                    path="--plot", source="command line") from None
+    return check
 
 
 def add_arguments(parser) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 def flatten_summary(summary: dict) -> dict:
     """Every number in ``summary`` under a dotted name: ``frames.dropped``,
     ``drops.queue-full``, ``links.r1-r2.lost``, ``tcp-source@client.goodput_bps``,
-    ``ping@alice.rtt_avg_ms``; booleans as 0/1. Text (hashes, output lines) and lists
-    (traceroute hops, per-visit tables) stay in the run's own folder."""
+    ``ping@alice.rtt_avg_ms``; lists by index, ``browser@alice.visits[0].load_time_s``,
+    ``traceroute@alice.hops[2].rtt_ms``; booleans as 0/1. Text (hashes, output lines)
+    stays in the run's own folder."""
     row: dict = {"end_time": summary.get("end_time"),
                  "stopped": summary.get("stopped") or ""}
     _numbers(row, "frames", summary.get("frames", {}))
@@ -34,3 +35,6 @@ def _numbers(row: dict, prefix: str, value) -> None:
     elif isinstance(value, dict):
         for key, inner in value.items():
             _numbers(row, f"{prefix}.{key}", inner)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _numbers(row, f"{prefix}[{index}]", inner)

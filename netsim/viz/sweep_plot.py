@@ -25,6 +25,24 @@ def quantity(value) -> float:
     raise ValueError(f"{value!r} is not a number")
 
 
+def find_columns(frame, name: str) -> list[str]:
+    """The columns ``name`` means when it names one measure of several applications
+    (``load_time`` → ``browser@alice.visits[0].load_time_s`` and bob's): each one
+    drawn as a line of its own. One column otherwise, as :func:`find_column` finds it."""
+    columns = list(frame.columns)
+    if name in columns:
+        return [name]
+    tokens = name.split(".")
+    matches = [c for c in columns if _abbreviates(tokens, c)]
+    per_app: dict[str, str] = {}
+    for column in sorted(matches, key=lambda c: c.count("[")):
+        per_app.setdefault(column.partition(".")[0], column)   # its summary, not one visit
+    chosen = list(per_app.values())
+    if len(chosen) > 1 and len({c.rpartition(".")[2] for c in chosen}) == 1:
+        return chosen
+    return [find_column(frame, name)]
+
+
 def find_column(frame, name: str, *, among=None) -> str:
     """The column ``name`` means: itself, or the one column whose dotted parts it
     abbreviates (``goodput`` → ``tcp-source@a.goodput_bps`` if no other matches;
@@ -68,7 +86,8 @@ def sweep_figure(frame, metric: str, parameter: str, *, reference: dict | None =
 
     varied = frame.attrs.get("varied") or []
     ok = frame[frame["status"] == "ok"] if "status" in frame else frame
-    y_col = find_column(ok, metric)
+    y_cols = find_columns(ok, metric)
+    y_col = y_cols[0]
     x_col = find_column(ok, parameter, among=varied) if varied else find_column(ok, parameter)
     others = [c for c in varied if c != x_col]
     scale, unit = (1e6, " (Mbit/s)") if y_col.endswith("_bps") else (1.0, "")
@@ -78,7 +97,8 @@ def sweep_figure(frame, metric: str, parameter: str, *, reference: dict | None =
     fig = Figure(figsize=(7.5, 4.6))
     ax = fig.subplots()
     groups = ok.groupby(others, sort=False) if others else [((), ok)]
-    for k, (key, group) in enumerate(groups):
+    series = [(key, group, column) for key, group in groups for column in y_cols]
+    for k, (key, group, y_col) in enumerate(series):
         colour = _COLOURS[k % len(_COLOURS)]
         xs = sorted({quantity(v) for v in group[x_col]})
         stats = []
@@ -90,6 +110,8 @@ def sweep_figure(frame, metric: str, parameter: str, *, reference: dict | None =
         if not stats:
             continue
         label = ", ".join(f"{c}={v}" for c, v in zip(others, key if isinstance(key, tuple) else (key,)))
+        if len(y_cols) > 1:                 # one line per application: name it
+            label = ", ".join(filter(None, [y_col.partition(".")[0], label]))
         seeds = group.groupby(x_col).size().max()
         ax.plot([s[0] for s in stats], [s[2] for s in stats], "o-", color=colour, lw=1.8, ms=4,
                 label=(label + " — " if label else "") + f"median of {seeds} seeds")
@@ -106,6 +128,7 @@ def sweep_figure(frame, metric: str, parameter: str, *, reference: dict | None =
                     "--", color="black", lw=1.2,
                     label=f"Mathis et al.: MSS/RTT·√(3/2)/√p (MSS {reference['mss']}, "
                           f"RTT {reference['rtt'] * 1000:g} ms)")
+    y_col = y_cols[0] if len(y_cols) == 1 else y_cols[0].rpartition(".")[2]
     y_name = y_col[:-4] if y_col.endswith("_bps") else y_col
     ax.set_xlabel(x_col + (" (%)" if percent else ""))
     ax.set_ylabel(y_name + unit)

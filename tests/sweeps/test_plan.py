@@ -63,4 +63,16 @@ def test_a_summary_flattens_to_named_numbers():
     assert row["frames.dropped"] == 1 and row["drops.queue-full"] == 1 and row["links.a-b.lost"] == 0
     assert row["ping@a.received"] == 2 and row["ping@a.rtt_ms.avg"] == 1.5 and row["ping@a.ok"] == 1
     assert row["ping@a#2.received"] == 0 and row["apps_failed"] == 1
-    assert "ping@a.target" not in row and "ping@a.rtts" not in row
+    assert "ping@a.target" not in row
+    assert row["ping@a.rtts[0]"] == 1 and row["ping@a.rtts[1]"] == 2      # lists by index
+
+
+def test_a_list_of_visits_flattens_by_index():
+    summary = {"apps": [{"app": "browser", "node": "alice", "result": {
+        "url": "http://web/", "load_time_s": 0.5,
+        "visits": [{"visit": 1, "load_time_s": 0.5, "cache": {"miss": 3}},
+                   {"visit": 2, "load_time_s": 0.1, "cache": {"miss": 0}}]}}]}
+    row = flatten_summary(summary)
+    assert row["browser@alice.visits[0].load_time_s"] == 0.5
+    assert row["browser@alice.visits[1].load_time_s"] == 0.1
+    assert row["browser@alice.visits[1].cache.miss"] == 0 and "browser@alice.url" not in row

@@ -191,3 +191,31 @@ def test_the_written_csv_has_the_cells_defused_and_the_parquet_the_values(tmp_pa
     assert list(table["links[0].delay"]) == ["'=1+2", "5ms"] and list(table["error"]) == ["'@x", ""]
     assert list(pd.read_parquet(parquet)["links[0].delay"]) == ["=1+2", "5ms"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["sweep.csv", "sweep.parquet"]
+
+
+def test_page_load_time_against_loss_for_http_1_0_and_1_1_from_the_command_line(tmp_path, capsys):
+    """``load_time`` names both browsers' load time: one line each on the plot."""
+    out = tmp_path / "sweep"
+    assert main(["sweep", "http-1.0-vs-1.1", "--vary", "links[3].loss=0%,3%", "--seeds", "2",
+                 "--plot", "load_time~loss", "-o", str(out), "--outputs", "summary",
+                 "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "browser@alice.load_time_s by links[3].loss" in printed
+    assert "browser@bob.load_time_s by links[3].loss" in printed
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["browser@alice.visits[0].load_time_s"].notna().all()
+    assert (out / "sweep-load_time-loss.png").stat().st_size > 10_000
+
+
+def test_a_plot_column_no_run_has_stops_the_sweep_after_its_first_run(tmp_path, capsys):
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    assert main(["sweep", str(scenario), "--vary", "links[0].delay=5ms,10ms,20ms", "--seeds", "3",
+                 "-o", str(tmp_path / "o"), "--plot", "goodput~delay", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "'goodput'" in err and "first run" in err
+    assert len(list((tmp_path / "o" / "runs").iterdir())) == 1      # not nine
+    assert main(["sweep", str(scenario), "--vary", "links[0].delay=5ms", "-o", str(tmp_path / "p"),
+                 "--plot", "avg~rate", "-q"]) == 2                  # rate is not varied
+    assert "links[0].delay" in capsys.readouterr().err
+    assert not (tmp_path / "p" / "runs").exists()
