@@ -146,7 +146,10 @@ class TracerouteEngine:
         n = self._start
         while n < self._end:
             probe = self._probes[n]
-            if not probe.done and probe.sent_at is not None and now - probe.sent_at >= self._timeout(n):
+            # The deadline as get_timer() computes it: `now - sent_at >= timeout` can miss
+            # by a rounding error the instant `sent_at + timeout` names, and the timer
+            # would then fire at that instant forever.
+            if not probe.done and probe.sent_at is not None and now >= probe.sent_at + self._timeout(n):
                 probe.done = True                       # no answer: a star
             if probe.done:
                 if n == self._start:

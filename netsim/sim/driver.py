@@ -23,6 +23,10 @@ from simpy.events import NORMAL
 from netsim.sim.schedule import Callback
 
 
+#: How many times one alarm may come due at the same instant before it is a livelock.
+LIVELOCK = 100_000
+
+
 class Alarm:
     """One SimPy event that wakes its owner at a deadline which may move: the lazy
     re-arming described above. ``deadline()`` is asked again when the event fires;
@@ -33,6 +37,12 @@ class Alarm:
         self._deadline = deadline
         self._armed: Callback | None = None     # the event that will wake the owner
         self._armed_at = 0.0                    # …and when
+        self._fired_at = -1.0                   # the instant it last came due
+        self._fired_again = 0                   # …and how many times in a row since
+
+    def __repr__(self) -> str:
+        engine = getattr(self, "engine", None)
+        return f"{type(self).__name__}({type(engine).__name__ if engine is not None else ''})"
 
     def want(self, deadline: float | None) -> None:
         """Make sure the owner is woken by ``deadline`` (None: no wish)."""
@@ -59,7 +69,16 @@ class Alarm:
         if deadline > now and now + (deadline - now) > now:
             self._arm(deadline)                 # the deadline moved on since we armed
             return
-        self._due(self.env._now)
+        if now == self._fired_at:
+            self._fired_again += 1
+            if self._fired_again > LIVELOCK:
+                # An engine that asks for a timer at an instant and does nothing with it
+                # would hold the clock there forever: a bug to report, not a hang.
+                raise RuntimeError(f"{self!r}: its timer came due {LIVELOCK} times at "
+                                   f"t={now!r} without the engine moving on")
+        else:
+            self._fired_at, self._fired_again = now, 0
+        self._due(now)
 
     def _due(self, now: float) -> None:
         raise NotImplementedError

@@ -128,11 +128,13 @@ class SequenceDiagram:
         for k, arrow in enumerate(self.layout.arrows):
             m = arrow.message
             start, t_start, y = m.src, m.sent, arrow.y_send
-            times = {node: left for node, _arrived, left in m.hops}
-            for lane, y_in, y_out in arrow.hops:
+            # The drawn hops in the order they happened, as the layout placed them: a
+            # packet caught in a routing loop passes the same router many times.
+            passed = [hop for hop in m.hops if hop[0] in self.lanes]
+            for (lane, y_in, y_out), (_node, _arrived, left) in zip(arrow.hops, passed):
                 if y_out is not None and y_out > y_in:
                     rows.append((y, 1, k, (m, start, lane, t_start, False)))
-                    start, t_start, y = lane, times.get(lane, t_start), y_out
+                    start, t_start, y = lane, left if left is not None else t_start, y_out
             rows.append((y, 1, k, (m, start, None, t_start, True)))
         return [row[3] for row in sorted(rows, key=lambda r: r[:3])]
 

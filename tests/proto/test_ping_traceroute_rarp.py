@@ -186,3 +186,17 @@ def test_rarp_server_ignores_strangers_and_client_gives_up():
     outs += client.outputs()
     assert sum(isinstance(o, SendRarpRequest) for o in outs) == 2
     assert isinstance(outs[-1], GaveUp) and client.get_timer() is None
+
+
+def test_a_probe_times_out_at_the_very_instant_its_timer_names():
+    """sent + wait can be an instant at which now - sent is a rounding error short of
+    wait (1.2550690257394217 + 0.0123): the timer must still end the probe, or it fires
+    at that instant forever — a run caught in a routing loop hung that way."""
+    sent, wait = 1.2550690257394217, 0.0123
+    assert (sent + wait) - sent < wait             # the float trap itself
+    engine = TracerouteEngine("t", 0x0A000009, format_ip=int_to_ip, wait=wait, max_hops=1)
+    engine.start(sent)
+    deadline = engine.get_timer()
+    assert deadline == sent + wait
+    engine.handle_timer(deadline)
+    assert engine.done and engine.lines[-1] == " 1  * * *"

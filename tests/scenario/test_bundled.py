@@ -484,6 +484,7 @@ LESSONS = {
     "rarp-boot": ["RARP who-am-I .* ✗ no-rarp-service", "RARP .* is 10.1.0.42", "echo request"],
     "rest-api": ["GET /v1/users", "POST /v1/users", "201 Created", "DELETE", "204 No Content",
                  "404 Not Found", "405 Method Not Allowed", "409 Conflict"],
+    "routing-loop": ["echo request seq=1", "✗ ttl-expired", "ICMP time-exceeded"],
     "router-chain": ["TTL=1 ✗ ttl-expired", "ICMP time-exceeded", "ICMP port-unreachable"],
     "soap-weather": ["GET /WeatherWS.asmx\\?wsdl", "POST /WeatherWS.asmx", "500 Internal Server Error"],
     "switch-loop": ["BPDU root", "ARP who-has 192.168.1.20", "echo request seq=1"],

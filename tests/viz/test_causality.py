@@ -28,8 +28,11 @@ def senders(trace) -> dict[int, str]:
 
 
 def arrivals(arrow) -> dict[str, float]:
-    """Lane → the row where this arrow reached it (hops and ends)."""
-    found = {lane: y for lane, y, _out in arrow.hops}
+    """Lane → the row where this arrow first reached it (hops and ends; a packet caught
+    in a routing loop reaches the same router many times)."""
+    found = {}
+    for lane, y, _out in arrow.hops:
+        found.setdefault(lane, y)
     for lane, y, _why, reached in arrow.ends:
         if reached:
             found.setdefault(lane, y)
@@ -37,11 +40,11 @@ def arrivals(arrow) -> dict[str, float]:
 
 
 def departures(arrow) -> dict[str, float]:
-    """Lane → the row where this arrow left it."""
+    """Lane → the row where this arrow first left it."""
     found = {arrow.message.src: arrow.y_send}
     for lane, _y_in, y_out in arrow.hops:
         if y_out is not None:
-            found[lane] = y_out
+            found.setdefault(lane, y_out)
     return found
 
 
