@@ -27,6 +27,26 @@ def host_names(network) -> dict[int, str]:
             for iface in node.interfaces.values() if iface.ip is not None}
 
 
+class OutputLines(list):
+    """What an application printed, remembering when it printed its first line: a
+    run's text puts each tool's output where its story begins (the relay's log after
+    the submission that caused it), not where the tool was started."""
+
+    def __init__(self, env) -> None:
+        super().__init__()
+        self._env = env
+        self.first_at: float | None = None
+
+    def append(self, line: str) -> None:
+        if self.first_at is None:
+            self.first_at = self._env.now
+        super().append(line)
+
+    def extend(self, lines) -> None:
+        for line in lines:
+            self.append(line)
+
+
 class App:
     """An application on ``node``, started at simulated time ``at``.
 
@@ -59,7 +79,7 @@ class App:
         self.network = node.network
         self.env = node.env
         self.at = at
-        self.lines: list[str] = []
+        self.lines: list[str] = OutputLines(node.env)
         self.started = False
         #: Why it failed ("connect: Connection refused", "unfinished", …), None if it did not.
         self.error: str | None = None

@@ -48,7 +48,7 @@ class RunResult:
         from html import escape
         s = self.summary
         parts = [f"<h4>{escape(s['scenario'])} — seed {s['seed']}, {s['end_time']:g} s simulated</h4>"]
-        for app in s["apps"]:
+        for app in in_time_order(s["apps"]):
             parts.append(f"<b>{escape(app['app'])}</b> on {escape(app['node'])} at {app['at']:g} s"
                          f"<pre>{escape(chr(10).join(app['output']) or '(no output)')}</pre>")
         rows = "".join(f"<tr><td>{escape(n)}</td><td>{c['frames']}</td><td>{c['bytes']}</td>"
@@ -66,7 +66,7 @@ class RunResult:
         out = [f"== {s['scenario']} (seed {s['seed']}, ran {s['end_time']:g} s of simulated time)"]
         if s.get("stopped"):
             out.append(f"!! {s['stopped']}")
-        for app in s["apps"]:
+        for app in in_time_order(s["apps"]):
             out.append("")
             status = "" if app["status"] in ("finished", "serving") else f" [{app['status'].upper()}]"
             out.append(f"-- {app['app']} on {app['node']} at {app['at']:g} s{status}")
@@ -133,7 +133,8 @@ def _run(scenario, outdir, seed, until, wanted, trace, stream, progress, painter
         "end_time": network.now,
         **frame_counts(network.trace),
         "apps": [{"app": a.name, "node": a.node.name, "at": a.at, "status": a.status,
-                  "error": a.error, "result": a.result(), "output": list(a.lines)}
+                  "error": a.error, "result": a.result(), "output": list(a.lines),
+                  "first_output_at": getattr(a.lines, "first_at", None)}
                  for a in network.apps],
     }
     for name in network.links:
@@ -291,6 +292,13 @@ def planned_names(result: RunResult, wanted, outdir: Path) -> list[str]:
 def write_topology(trace, outdir: Path) -> list[Path]:
     from netsim.viz import topology_plot
     return [_save(topology_plot(trace), outdir / "topology.png")]
+
+
+def in_time_order(apps: list[dict]) -> list[dict]:
+    """Each app's block where its output begins (an app that printed nothing, or only
+    its closing summary, at the end), ties in the order the scenario gave them."""
+    return sorted(apps, key=lambda app: (app.get("first_output_at") is None,
+                                         app.get("first_output_at") or 0.0))
 
 
 def _save(fig, path: Path) -> Path:

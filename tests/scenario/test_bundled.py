@@ -516,3 +516,13 @@ def test_the_default_diagram_keeps_the_lesson(runs, name):
     drawn = [m.label + (f" ✗ {m.dropped}" if m.dropped else "") for m in diagram.messages]
     missing = [p for p in LESSONS[name] if not any(re.search(p, text) for text in drawn)]
     assert missing == [], f"{name}'s default diagram leaves out {missing}"
+
+
+def test_the_text_tells_the_run_in_time_order(runs):
+    """Each tool's block where its output begins: the relay's log after the submission
+    that caused it, the name servers' closing counts at the end."""
+    blocks = [line for line in runs["mail-relay"].text().splitlines() if line.startswith("-- ")]
+    order = [b.split(" at ")[0] for b in blocks]
+    assert order.index("-- mail-send on alice") < order.index("-- mail-server on mailqq")
+    assert order.index("-- dhcp-client on alice") < order.index("-- mail-send on alice")
+    assert order[-1].startswith("-- dns-server")
