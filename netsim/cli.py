@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     diagram.add_argument("--limit", type=_positive, default=60,
                          help="at most this many messages, chosen to tell the story (default 60)")
     diagram.add_argument("--ports", action="store_true", help="one lane per host:port")
+    diagram.add_argument("--header", action="append", default=[], metavar="NAME",
+                         help="an HTTP header to show beside each start line at --level app "
+                              "(repeat; Set-Cookie, Cookie, Location, If-None-Match, "
+                              "If-Modified-Since and SOAPAction are always shown)")
     diagram.add_argument("-o", "--output", help="file to write (default: OUTDIR/diagram.<ext>)")
 
     from netsim.sweeps.command import add_arguments as sweep_arguments
@@ -172,7 +176,7 @@ def _diagram(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SCENARIO_ERROR
     diagram = sequence_diagram(trace, level=args.level, scale=args.scale,
-                               limit=args.limit, ports=args.ports, **options)
+                               limit=args.limit, ports=args.ports, headers=args.header, **options)
     if not diagram.messages:
         print(f"error: no message matches --filter {args.filter!r}" if args.filter else
               "error: the trace holds no messages", file=sys.stderr)

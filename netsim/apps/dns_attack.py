@@ -65,6 +65,9 @@ class DnsPoison(App):
 
     def start(self) -> None:
         own = self.node.ip
+        if own is None and (self.zone or not self.address):
+            raise OSError(f"{self.node.name} has no IPv4 address: there is nothing to "
+                          + (f"serve {self.zone} from" if self.zone else "send forged answers as"))
         address = self.address or own
         spoof = int_to_ip(self.resolve(self.spoof_name)[1])
         rng = random.Random(f"{self.network.seed}:dns-poison:{self.node.name}:{self.at}")

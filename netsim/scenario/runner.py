@@ -315,7 +315,7 @@ def sequence_options(spec: dict) -> dict:
         options["start"] = parse_time(spec["from"])
     if "to" in spec:
         options["end"] = parse_time(spec["to"])
-    for key in ("level", "scale", "ports"):
+    for key in ("level", "scale", "ports", "headers"):
         if key in spec:
             options[key] = spec[key]
     options["limit"] = spec.get("limit", 60)

@@ -272,6 +272,11 @@ def scenario_schema() -> dict:
                     "scale": {"enum": ["compressed", "time"]},
                     "ports": {"type": "boolean",
                               "description": "one lane per host:port (several apps on a host)"},
+                    "headers": {"type": "array",
+                                "items": {"type": "string", "pattern": "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},
+                                "description": "HTTP headers shown beside each start line at the "
+                                               "app level, besides Set-Cookie, Cookie, Location, "
+                                               "If-None-Match, If-Modified-Since and SOAPAction"},
                 },
             },
         },

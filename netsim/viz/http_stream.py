@@ -19,6 +19,15 @@ from netsim.viz.http2_stream import http2_units, is_preface
 from netsim.wire import headers as h
 
 REQUEST_LINE = re.compile(rb"[A-Z]+ \S+ HTTP/1\.[01]\r\n")
+#: The headers that carry a lesson, shown beside the start line of the message that has
+#: them: the cookie handed out and sent back (RFC 6265), where a redirect leads (RFC 9110
+#: §10.2.2), what a revalidation asks about (§13.1), which SOAP operation is called.
+LESSON_HEADERS = ("set-cookie", "cookie", "location", "if-none-match", "if-modified-since",
+                  "soapaction")
+#: A short text body is shown too (an HTTPDNS answer, the tick a poll returned).
+SHORT_BODY = 40
+_TEXTUAL = ("text/plain", "application/json", "application/dns")
+HEADER_VALUE_MAX = 36
 WS_OPCODES = {0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}
 LABEL_TEXT_MAX = 40
 
@@ -147,9 +156,34 @@ def ws_frames(data: bytes, at: int, out: list) -> None:
         i = j + length
 
 
-def _frame_requests(data: bytes) -> tuple[list, list[str], int | None]:
-    """(start, end, label) of each request, their methods, and where an Upgrade request
-    ended (the WebSocket frames start there once the server agrees)."""
+def _with_headers(lines: list[str], wanted: tuple[str, ...], body: bytes = b"") -> str:
+    """The start line, then each wanted header it has (``· Location: /new``), then a
+    short text body (``· body "10.0.2.80"``)."""
+    label = lines[0]
+    for name in wanted:
+        for line in lines[1:]:
+            key, _, value = line.partition(":")
+            if key.strip().lower() == name:
+                value = value.strip()
+                if name == "set-cookie":
+                    value = value.split(";")[0]              # the cookie, not its attributes
+                elif name == "soapaction":
+                    value = value.strip('"').rstrip("/").rsplit("/", 1)[-1]   # the operation
+                if len(value) > HEADER_VALUE_MAX:
+                    value = value[:HEADER_VALUE_MAX - 1] + "…"
+                label += f" · {key.strip()}: {value}"
+    kind = (_header(lines, "content-type") or "").lower()
+    if body and len(body) <= SHORT_BODY and kind.startswith(_TEXTUAL):
+        text = body.decode("utf-8", "replace").strip()
+        if text and text.isprintable():
+            label += f' · body "{text}"'
+    return label
+
+
+def _frame_requests(data: bytes, wanted: tuple[str, ...] = LESSON_HEADERS
+                    ) -> tuple[list, list[str], int | None]:
+    """(start, end, label) of each request, their methods and targets, and where an
+    Upgrade request ended (the WebSocket frames start there once the server agrees)."""
     out, methods, upgrade_at, i = [], [], None, 0
     while i < len(data):
         head = _head(data, i)
@@ -161,8 +195,8 @@ def _frame_requests(data: bytes) -> tuple[list, list[str], int | None]:
         if end is None:
             out.append((i, len(data), lines[0] + " (incomplete)"))
             break
-        out.append((i, end, lines[0]))
-        methods.append(lines[0].split(" ", 1)[0])
+        out.append((i, end, _with_headers(lines, wanted, data[body_at:end])))
+        methods.append(lines[0].split(" ", 2)[:2])
         if (_header(lines, "upgrade") or "").lower() == "websocket":
             upgrade_at = end
             break
@@ -170,8 +204,11 @@ def _frame_requests(data: bytes) -> tuple[list, list[str], int | None]:
     return out, methods, upgrade_at
 
 
-def _frame_responses(data: bytes, methods: list[str]) -> tuple[list, bool]:
-    """(start, end, label) of each response; True if the last switched protocols."""
+def _frame_responses(data: bytes, methods: list, wanted: tuple[str, ...] = LESSON_HEADERS
+                     ) -> tuple[list, bool]:
+    """(start, end, label) of each response — with the target it answers when the
+    connection carried several requests (which of the objects came back 200 among the
+    304s) —; True if the last switched protocols."""
     out, i, n = [], 0, 0
     while i < len(data):
         head = _head(data, i)
@@ -181,13 +218,16 @@ def _frame_responses(data: bytes, methods: list[str]) -> tuple[list, bool]:
         lines, body_at = head
         parts = lines[0].split(" ", 2)
         status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-        method = methods[n] if n < len(methods) else "GET"
+        method, target = (methods[n] + [""])[:2] if n < len(methods) else ("GET", "")
         bodiless = method == "HEAD" or 100 <= status < 200 or status in (204, 304)
         end = _body_end(data, body_at, lines, bodiless)
         if end is None:
             out.append((i, len(data), lines[0] + " (incomplete)"))
             return out, False
-        out.append((i, end, lines[0]))
+        label = _with_headers(lines, wanted, data[body_at:end])
+        if len(methods) > 1 and target and status >= 200:
+            label = label.replace(lines[0], f"{lines[0]} ({target})", 1)
+        out.append((i, end, label))
         if status == 101:
             ws_frames(data, end, out)
             return out, True
@@ -197,9 +237,10 @@ def _frame_responses(data: bytes, methods: list[str]) -> tuple[list, bool]:
     return out, False
 
 
-def http_messages(segments: list, trace) -> list:
+def http_messages(segments: list, trace, headers: tuple[str, ...] = LESSON_HEADERS) -> list:
     """The HTTP (and WebSocket) messages of one connection, from its segments that carry
-    data (``Message`` objects in the order they were sent, retransmitted copies too)."""
+    data (``Message`` objects in the order they were sent, retransmitted copies too);
+    ``headers``: the header names (lower case) shown beside each start line."""
     client = next(m for m in segments if is_http_request(_seq_payload(m, trace)[1])
                   or is_preface(_seq_payload(m, trace)[1]))
     mine = [m for m in segments if (m.src, m.sport) == (client.src, client.sport)]
@@ -210,8 +251,8 @@ def http_messages(segments: list, trace) -> list:
         requests = http2_units(bytes(streams[True].data), client=True)
         responses = http2_units(bytes(streams[False].data), client=False)
     else:
-        requests, methods, upgrade_at = _frame_requests(bytes(streams[True].data))
-        responses, upgraded = _frame_responses(bytes(streams[False].data), methods)
+        requests, methods, upgrade_at = _frame_requests(bytes(streams[True].data), headers)
+        responses, upgraded = _frame_responses(bytes(streams[False].data), methods, headers)
         if upgraded and upgrade_at is not None:
             ws_frames(bytes(streams[True].data), upgrade_at, requests)
     out = []

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, replace
 
 from netsim.trace.recorder import DROP, RX, TX, Trace
-from netsim.viz.http_stream import http_messages
+from netsim.viz.http_stream import LESSON_HEADERS, http_messages
 from netsim.viz.labels import Labeller
 from netsim.viz.tls_stream import tls_messages
 from netsim.wire import registry
@@ -83,19 +83,22 @@ class Message:
 
 def messages(trace: Trace, *, level: str = "end-to-end", ports: bool = False,
              protocols=None, nodes=None, flow: str | None = None,
-             start: float | None = None, end: float | None = None) -> list[Message]:
+             start: float | None = None, end: float | None = None,
+             headers=()) -> list[Message]:
     """The messages of ``trace``, filtered, in the order they were sent.
 
     ``protocols``: names such as ``{"TCP", "ARP"}``; ``nodes``: messages touching
     these nodes; ``flow``: ``"5001"`` (a port) or ``"10.0.1.10:40000-10.0.2.20:5001"``;
     ``start``/``end``: a window on the sending time; ``ports``: one lane per
-    ``host:port`` for TCP and UDP (several applications on one host).
+    ``host:port`` for TCP and UDP (several applications on one host); ``headers``: HTTP
+    header names shown beside the start line at the app level, besides those that carry
+    a lesson (:data:`netsim.viz.http_stream.LESSON_HEADERS`).
     """
     if level not in LEVELS:
         raise ValueError("level is 'end-to-end', 'link' or 'app'")
     found = _link_messages(trace) if level == "link" else _end_to_end(trace)
     if level == "app":
-        found = application_messages(found, trace)
+        found = application_messages(found, trace, headers=headers)
     if ports:
         found = [_with_ports(m) for m in found]
     wanted_protocols = {p.upper() for p in protocols} if protocols else None
@@ -139,7 +142,8 @@ def within_window(m: Message, end: float) -> Message:
     return replace(m, hops=hops, also=also, beyond=beyond)
 
 
-def application_messages(found: list[Message], trace: Trace | None = None) -> list[Message]:
+def application_messages(found: list[Message], trace: Trace | None = None, *,
+                         headers=()) -> list[Message]:
     """Only what the applications said to each other, cut as each protocol's descriptor
     says (:mod:`netsim.wire.registry`): each DNS and DHCP message; each turn of a
     conversation of lines — the segments one side sent before the other answered — as
@@ -153,8 +157,9 @@ def application_messages(found: list[Message], trace: Trace | None = None) -> li
     segments: dict[int, int] = {}           # index in out → segments merged into it
     http = _http_connections(found) if trace is not None and \
         registry.HTTP_MESSAGES in cut.values() else {}
+    shown = LESSON_HEADERS + tuple(h.lower() for h in headers if h.lower() not in LESSON_HEADERS)
     for carried in http.values():
-        out += http_messages(carried, trace)
+        out += http_messages(carried, trace, shown)
     if trace is not None:
         out += tls_messages(found, trace)
     for m in found:

@@ -376,13 +376,14 @@ class SequenceDiagram:
 def sequence_diagram(trace, *, level: str = "end-to-end", ports: bool = False, protocols=None,
                      nodes=None, flow: str | None = None, start: float | None = None,
                      end: float | None = None, limit: int | None = None, times: bool = True,
-                     scale: str = "compressed", title: str | None = None) -> SequenceDiagram:
+                     scale: str = "compressed", title: str | None = None,
+                     headers=()) -> SequenceDiagram:
     """The sequence diagram of a trace; see :func:`netsim.viz.messages.messages` for filters.
     ``limit``: at most this many messages, chosen to tell the story (see :mod:`netsim.viz.story`)."""
-    everything = collect(trace, level=level, ports=ports)
+    everything = collect(trace, level=level, ports=ports, headers=headers)
     filtered = any(x is not None for x in (protocols, nodes, flow, start, end))
     found = collect(trace, level=level, ports=ports, protocols=protocols, nodes=nodes, flow=flow,
-                    start=start, end=end) if filtered else everything
+                    start=start, end=end, headers=headers) if filtered else everything
     total = len(found)
     if end is not None:
         found = [within_window(m, end) for m in found]

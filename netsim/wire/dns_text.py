@@ -1,5 +1,9 @@
-"""DNS messages in one line, as a textbook draws them: ``DNS query MX 163.com``,
-``DNS referral: com NS a.gtld-servers.net``, ``DNS response A 10.3.0.25``."""
+"""DNS messages in one line, as a textbook draws them: ``DNS query MX 163.com [RD=1]``,
+``DNS referral: com NS a.gtld-servers.net [RA=0]``, ``DNS response A 10.3.0.25 [AA RA=1]``.
+
+The flags in brackets are the ones that carry the lesson (RFC 1035 §4.1.1): RD on a
+query — the one bit that tells a recursive question from an iterative one —, and on a
+response AA (an authoritative answer, not a cache's) and RA (the server offers recursion)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,18 @@ def dns_line(payload: bytes) -> str | None:
         m = dns.message.from_wire(payload)
     except (dns.exception.DNSException, ValueError):     # not DNS: no label
         return None
+    line = _line(m)
+    if m.flags & dns.flags.QR:
+        flags = ("AA " if m.flags & dns.flags.AA else "") + f"RA={int(bool(m.flags & dns.flags.RA))}"
+    else:
+        flags = f"RD={int(bool(m.flags & dns.flags.RD))}"
+    return f"{line} [{flags}]" if m.question else line
+
+
+def _line(m) -> str:
+    import dns.flags
+    import dns.rcode
+    import dns.rdatatype
     if not m.question:
         return "DNS message without a question"
     q = m.question[0]

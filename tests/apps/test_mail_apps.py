@@ -103,7 +103,7 @@ def test_the_application_level_diagram_has_only_application_messages(relay):
     labels = [m.label for m in found]
     assert any(label.startswith("MAIL FROM:<alice@qq.com> SIZE=") for label in labels)
     assert "RETR 1" in labels
-    assert "A005 FETCH 1 (BODY[])" in labels and "DNS query MX 163.com" in labels
+    assert "A005 FETCH 1 (BODY[])" in labels and "DNS query MX 163.com [RD=1]" in labels
     assert any(label.startswith("DHCPOFFER 10.3.0.") for label in labels)
     lanes = {m.src for m in found} | {m.dst for m in found}
     assert not lanes & {"rqq", "r163", "core", "swqq", "sw163"}

@@ -99,10 +99,10 @@ def test_a_protocol_declared_once_is_known_to_every_reader(scratch_registry):
 
 def test_describe_names_each_registered_protocol_by_its_port():
     query = dns.message.make_query("www.example.com", "A").to_wire()
-    assert describe(datagram(40000, 53, query)).label == "DNS query A www.example.com"
+    assert describe(datagram(40000, 53, query)).label == "DNS query A www.example.com [RD=1]"
     # Over TCP: the two-byte length first (RFC 1035 §4.2.2).
     tcp = describe(segment(40000, 53, len(query).to_bytes(2, "big") + query))
-    assert (tcp.protocol, tcp.label) == ("DNS", "DNS query A www.example.com (TCP)")
+    assert (tcp.protocol, tcp.label) == ("DNS", "DNS query A www.example.com [RD=1] (TCP)")
     assert describe(datagram(40000, 53, b"not dns")).protocol == "UDP"
     assert describe(datagram(68, 67, b"\0" * 300)).protocol == "UDP"   # no DHCP cookie
     assert describe(segment(40000, 587, b"EHLO alice\r\n")).label == "SMTP EHLO alice"
