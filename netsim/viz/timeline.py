@@ -13,23 +13,25 @@ from collections import defaultdict
 
 from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, Trace
 from netsim.viz.colors import COLORS, DROP_COLOR
-from netsim.viz.messages import address_owners
+from netsim.viz.messages import NOT_A_FATE, address_owners
 from netsim.viz.render import show
 
 
-def _figure(rows: int, width: float = 10.0, height_per_row: float = 2.6):
+def _figure(rows: int, width: float = 10.0, height_per_row: float = 2.6, names=()):
     from matplotlib.figure import Figure
     height = 0.6 + height_per_row * rows
     fig = Figure(figsize=(width, height))
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
-    _margins(fig, width, height)
+    _margins(fig, width, height, names)
     return show(fig), axes
 
 
-def _margins(fig, width: float, height: float) -> None:
+def _margins(fig, width: float, height: float, names=()) -> None:
     """Fixed margins in inches (legends on the right): a constrained layout gives the
-    same picture here at three times the cost of drawing it."""
-    fig.subplots_adjust(left=0.95 / width, right=1 - 2.9 / width, bottom=0.55 / height,
+    same picture here at three times the cost of drawing it. The left one is as wide as
+    the longest lane name needs (10-point ticks, ≈ 0.085 in a character)."""
+    left = max(0.95, 0.3 + 0.085 * max((len(n) for n in names), default=0))
+    fig.subplots_adjust(left=left / width, right=1 - 2.9 / width, bottom=0.55 / height,
                         top=1 - 0.85 / height, hspace=0.45)
 
 
@@ -74,7 +76,9 @@ def draw_frames(ax, trace: Trace) -> None:
         node = trace.ports[port].node
         if kind == TX:
             sent[trace.describe(frame).protocol].append((t, lane[node]))
-        elif kind == DROP:
+        elif kind == DROP and trace.reason_name(_reason) not in NOT_A_FATE:
+            # Not a flooded copy another NIC ignored, nor a broadcast a host had no
+            # listener for: those were never lost.
             drops.append((t, lane[node]))
     for proto, points in sorted(sent.items()):
         xs, ys = zip(*points)
@@ -93,7 +97,8 @@ def draw_frames(ax, trace: Trace) -> None:
 
 
 def frame_timeline(trace: Trace):
-    fig, (ax,) = _figure(1, height_per_row=0.9 + 0.35 * len(trace.meta.get("nodes", {}) or [1]))
+    fig, (ax,) = _figure(1, height_per_row=0.9 + 0.35 * len(trace.meta.get("nodes", {}) or [1]),
+                         names=list(trace.meta.get("nodes", {})))
     draw_frames(ax, trace)
     ax.set_xlabel("simulated time (s)")
     return fig
@@ -148,10 +153,15 @@ def draw_links(ax_util, ax_queue, trace: Trace, bins: int = 200) -> None:
             ax_util.plot([start + width * (k + 0.5) for k in range(len(values))],
                          [100 * v for v in values], lw=1.2, label=name)
     ax_util.set_ylabel("utilisation (%)")
-    # Always the whole 0–100 %: an idle link should look idle, not fill the panel.
-    ax_util.set_ylim(0, 105.0)
+    # The whole 0–100 % where a link came near its rate (an idle stretch should look
+    # idle); an application's few messages on fast links would be a flat line at 0 on
+    # that scale, so below 10 % the axis is zoomed and the title says so.
+    peak = 100 * max((max(v) for v in utilisation.values() if v), default=0.0)
+    zoomed = 0 < peak < 10
+    ax_util.set_ylim(0, peak * 1.25 if zoomed else 105.0)
     ax_util.set_title(f"Link utilisation per direction, % of the link rate "
-                      f"({width * 1000:.3g} ms bins)")
+                      f"({width * 1000:.3g} ms bins"
+                      + (f"; axis zoomed: the busiest reached {peak:.2g} %)" if zoomed else ")"))
     ax_util.grid(alpha=0.3)
     _legend_beside(ax_util)
     queued = {name: steps for name, steps in queues.items() if any(q for _, q in steps)}
@@ -237,7 +247,7 @@ def timeline_figure(trace: Trace):
     height = 2.2 + 0.3 * nodes + 7.2
     fig = show(Figure(figsize=(11, height)))
     axes = fig.subplots(4, 1, sharex=True, height_ratios=[0.8 + 0.25 * nodes, 2, 1.6, 1.8])
-    _margins(fig, 11, height)
+    _margins(fig, 11, height, list(trace.meta.get("nodes", {})))
     draw_frames(axes[0], trace)
     draw_links(axes[1], axes[2], trace)
     draw_throughput(axes[3], trace)
@@ -294,8 +304,9 @@ def tcp_plot(trace: Trace, connection: str | None = None):
     flight = [n.detail["flight"] / 1000 for n in metrics]
     ssthresh = [n.detail["ssthresh"] / 1000 for n in metrics]
     rwnd = [n.detail.get("snd_wnd", 0) / 1000 for n in metrics]
-    top = max(cwnd + flight + [min(max(rwnd, default=0), max(cwnd + flight, default=1) * 3)],
-              default=1) * 1.25 or 1
+    # Scaled to what the sender's own window does: the receiver's window is often far
+    # larger (Linux advertises hundreds of kB), and scaled to it cwnd would be a flat line.
+    top = max(cwnd + flight, default=1) * 1.25 or 1
     for phase, text in (("fast-recovery", "fast recovery: cwnd inflated\nby duplicate ACKs (RFC 6582)"),
                         ("sack-recovery", "SACK recovery: holes resent\nas the pipe allows (RFC 6675)")):
         recovery = _spans(t, [n.detail.get("phase") == phase for n in metrics], end)
@@ -307,8 +318,10 @@ def tcp_plot(trace: Trace, connection: str | None = None):
     ax_win.step(t, [min(s, top * 2) for s in ssthresh], where="post", lw=1.2, ls="--",
                 label="ssthresh", color="#ff7f0e")
     if any(rwnd):
+        above = max(rwnd) > top
         ax_win.step(t, [min(r, top * 2) for r in rwnd], where="post", lw=1.2, ls=":",
-                    color="#8c564b", label="rwnd (window the receiver advertised)")
+                    color="#8c564b", label="rwnd (window the receiver advertised)"
+                    + (f"\n  off the top, up to {max(rwnd):,.0f} kB" if above else ""))
     markers = {"timeout": ("v", "#d62728"), "fast-retransmit": ("^", "#9467bd"),
                "partial-ack": (".", "#8c564b"), "syn-timeout": ("v", "#d62728")}
     for cause, (marker, color) in markers.items():
