@@ -206,9 +206,8 @@ def _frame_requests(data: bytes, wanted: tuple[str, ...] = LESSON_HEADERS
 
 def _frame_responses(data: bytes, methods: list, wanted: tuple[str, ...] = LESSON_HEADERS
                      ) -> tuple[list, bool]:
-    """(start, end, label) of each response — with the target it answers when the
-    connection carried several requests (which of the objects came back 200 among the
-    304s) —; True if the last switched protocols."""
+    """(start, end, label) of each response — with the target it answers (which of the
+    objects came back 200 among the 304s) —; True if the last switched protocols."""
     out, i, n = [], 0, 0
     while i < len(data):
         head = _head(data, i)
@@ -225,7 +224,7 @@ def _frame_responses(data: bytes, methods: list, wanted: tuple[str, ...] = LESSO
             out.append((i, len(data), lines[0] + " (incomplete)"))
             return out, False
         label = _with_headers(lines, wanted, data[body_at:end])
-        if len(methods) > 1 and target and status >= 200:
+        if target and status >= 200:
             label = label.replace(lines[0], f"{lines[0]} ({target})", 1)
         out.append((i, end, label))
         if status == 101:
