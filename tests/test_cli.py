@@ -136,3 +136,12 @@ def test_validate_refuses_what_run_would_refuse(tmp_path, capsys, app, message):
     assert main(["validate", str(path)]) == 2
     assert message in capsys.readouterr().err
     assert main(["run", str(path), "-o", str(tmp_path / "out"), "-q"]) == 2
+
+
+def test_netsim_apps_lists_the_keys_inside_a_mapping_and_ends_summaries_at_sentences(capsys):
+    assert main(["apps", "http-server"]) == 0
+    text = capsys.readouterr().out
+    first = text.splitlines()[0]
+    assert first.endswith("for the sites it is given.")
+    for key in ("HOST:", "PATH:", "cache_control", "etag", "embeds", "one of 301, 302, 303, 307, 308"):
+        assert key in text

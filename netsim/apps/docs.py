@@ -4,16 +4,24 @@ schema the scenario validator checks, so the documentation cannot drift from it.
 from __future__ import annotations
 
 import json
+import re
 
 from netsim.apps import APPS
 
-_KINDS = {"#/$defs/time": "duration", "#/$defs/interval": "duration > 0", "#/$defs/rate": "rate", "#/$defs/size": "size",
+_KINDS = {"#/$defs/header_value": "text", "#/$defs/url_ref": "path or URL", "#/$defs/token": "word",
+          "#/$defs/time": "duration", "#/$defs/interval": "duration > 0", "#/$defs/rate": "rate", "#/$defs/size": "size",
           "#/$defs/fraction": "fraction", "#/$defs/ipv4": "IPv4 address"}
 _COMMON = {"node": "the node it runs on (required)",
            "at": "when it starts (default 0s)"}
 
 
 def _kind(schema: dict) -> str:
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    if schema.get("type") == "array":
+        return "list"
+    if "anyOf" in schema or "oneOf" in schema:
+        return " or ".join(dict.fromkeys(_kind(o) for o in schema.get("anyOf", schema.get("oneOf"))))
     if "$ref" in schema:
         return _KINDS.get(schema["$ref"], schema["$ref"].rsplit("/", 1)[-1])
     kind = schema.get("type", "value")
@@ -31,10 +39,43 @@ def _flow(value) -> str:
     return json.dumps(value)
 
 
+def _summary(doc: str | None) -> str:
+    """The docstring's first sentence, however many lines it runs over."""
+    paragraph = " ".join((doc or "").strip().split("\n\n")[0].split())
+    match = re.search(r"^(.+?[.!?])(\s|$)", paragraph)
+    return (match.group(1) if match else paragraph).replace("``", "")
+
+
+def _nested(schema: dict, indent: str, seen: int = 0) -> list[str]:
+    """The keys inside a mapping- or list-valued key (an http-server resource's
+    ``cache_control``, ``etag``, ``embeds``), each with its kind and description, as
+    deep as they go: what a user writes there is checked by the same schema."""
+    if seen > 4:
+        return []
+    lines: list[str] = []
+    if "additionalProperties" in schema and isinstance(schema["additionalProperties"], dict):
+        inner = schema["additionalProperties"]
+        name = schema.get("x-key", "NAME")
+        if inner.get("properties") or inner.get("additionalProperties"):
+            lines.append(f"{indent}{name}:")
+            lines += _nested(inner, indent + "  ", seen + 1)
+    if isinstance(schema.get("items"), dict):
+        lines += _nested(schema["items"], indent, seen + 1)
+    for option in schema.get("anyOf", []) + schema.get("oneOf", []):
+        lines += _nested(option, indent, seen + 1)
+    properties = schema.get("properties", {})
+    width = max([len(k) for k in properties] + [4])
+    for key, inner in properties.items():
+        text = inner.get("description", "")
+        default = f" (default {inner['default']})" if "default" in inner else ""
+        lines.append(f"{indent}{key:<{width}}  {_kind(inner)}{default}: {text}".rstrip(": "))
+        lines += _nested(inner, indent + "    ", seen + 1)
+    return lines
+
+
 def describe_app(name: str) -> str:
     cls = APPS[name]
-    doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-    lines = [f"{name}: {doc.replace('``', '')}".rstrip()]
+    lines = [f"{name}: {_summary(cls.__doc__)}".rstrip()]
     width = max([len(k) for k in cls.SCHEMA] + [4])
     for key, text in _COMMON.items():
         lines.append(f"  {key:<{width}}  {text}")
@@ -43,6 +84,7 @@ def describe_app(name: str) -> str:
         default = f" (default {schema['default']})" if "default" in schema else ""
         text = schema.get("description", "")
         lines.append(f"  {key:<{width}}  {_kind(schema)}{required}{default}: {text}".rstrip(": "))
+        lines += _nested(schema, "      ")
     example = getattr(cls, "EXAMPLE", None)
     if example:
         lines.append(f"  example:  - {_flow(example)}")

@@ -181,8 +181,10 @@ class HttpServer(HttpService):
 
     name = "http-server"
     SCHEMA = {
-        "sites": {"type": "object", "minProperties": 1,
-                  "additionalProperties": {"type": "object", "additionalProperties": _RESOURCE},
+        # x-key: what `netsim apps` calls the free-form keys (the validator ignores it).
+        "sites": {"type": "object", "minProperties": 1, "x-key": "HOST",
+                  "additionalProperties": {"type": "object", "additionalProperties": _RESOURCE,
+                                           "x-key": "PATH"},
                   "description": "Host name ('*' for any) → path → resource"},
         **_SERVICE_SCHEMA,
         **_HTTP3_SCHEMA,

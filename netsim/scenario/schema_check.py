@@ -101,7 +101,12 @@ def _explain(error, scenario) -> str:
         return f"expected {kind or expected}, got {_yaml_kind(value)}"
     if v in ("minimum", "maximum", "exclusiveMinimum", "minItems", "maxItems", "minProperties",
              "minLength"):
-        return f"{value!r} is out of range ({v} {error.validator_value})"
+        hint = ""
+        if v == "maximum" and error.validator_value == 1 and isinstance(value, (int, float)) \
+                and 1 < value <= 100:
+            # loss: 2 — a bare number is a fraction of one; the author meant a percentage.
+            hint = f"; did you mean '{value:g}%'? (a bare number is a fraction: 0.02 is 2%)"
+        return f"{value!r} is out of range ({v} {error.validator_value}){hint}"
     if v == "const":
         return f"expected {error.validator_value!r}, got {value!r}"
     return error.message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import re
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from netsim.scenario.loader import check_scenario
 from netsim.scenario.paths import format_path
 from netsim.scenario.yamlpos import load_with_lines
 
-_PART = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
+_PART = re.compile(r'\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\.?([^.\[\]]+)')
 
 
 @dataclass(frozen=True)
@@ -70,16 +71,21 @@ def resolve_path(data, text: str) -> tuple:
     """The key path ``text`` names in ``data``; a dotted node name (``ns.example``) is
     one key where the file has it so."""
     parts = []
+    quoted = set()                          # parts written ["…"]: one key, dots and all
     for match in _PART.finditer(text):
-        index, key = match.groups()
-        parts.append(int(index) if index is not None else key)
+        index, literal, key = match.groups()
+        if literal is not None:
+            quoted.add(len(parts))
+            parts.append(json.loads(literal))
+        else:
+            parts.append(int(index) if index is not None else key)
     path, node, i = [], data, 0
     while i < len(parts):
         part = parts[i]
-        if isinstance(part, int) or not isinstance(node, dict):
+        if isinstance(part, int) or not isinstance(node, dict) or i in quoted:
             path.append(part)
             node = node[part] if isinstance(node, list) and isinstance(part, int) \
-                and part < len(node) else None
+                and part < len(node) else node.get(part) if isinstance(node, dict) else None
             i += 1
             continue
         # The longest run of parts that is one key of this mapping (node names may hold dots).

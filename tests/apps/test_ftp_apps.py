@@ -4,6 +4,8 @@ connection to 21, the data connections from port 20 (active) or to the announced
 
 import hashlib
 
+import re
+
 import pytest
 
 from netsim import load_scenario, parse_scenario, run_scenario
@@ -111,7 +113,7 @@ def test_a_lossy_link_still_delivers_whole_files_in_both_modes(tmp_path):
 
 
 @pytest.mark.parametrize("entry, message", [
-    ("report.txt: 12QB", "apps[0].files.report.txt: '12QB' is not a size"),
+    ("report.txt: 12QB", "apps[0].files[\"report.txt\"]: '12QB' is not a size"),
     ("../etc/passwd: hi", "is not a file path inside the tree"),
     ("big.bin: 2GiB", "more than the 256 MiB"),
 ])
@@ -119,7 +121,7 @@ def test_bad_files_entries_are_located_errors(entry, message):
     text = (SCENARIOS / "ftp-passive.yaml").read_text().replace(
         "    files: {report.txt: 64KiB, docs/readme.txt: \"Welcome to the netsim FTP server.\\n\"}",
         f"    files: {{{entry}}}")
-    with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ScenarioError, match=re.escape(message)):
         parse_scenario(text)
 
 

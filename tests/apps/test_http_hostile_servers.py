@@ -170,7 +170,8 @@ apps:
 """
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(text)
-    assert caught.value.path == "apps[0].sites.*./.embeds[0]" and caught.value.line == 6
+    # The host and path in brackets: "*" and "/" read as keys of their own, not dots.
+    assert caught.value.path == 'apps[0].sites["*"]["/"].embeds[0]' and caught.value.line == 6
 
 
 # -- http-get, as curl -----------------------------------------------------------------------

@@ -65,6 +65,12 @@ def test_the_good_scenario_is_good():
     # YAML reads 1.0 as a number; the choices are strings: say to quote it.
     ("run: ping, target: b}", "run: http-get, url: 'http://b/', version: 1.0}", "apps[0].version",
      11, 'read as a number here: write it in quotes, "1.0"'),
+    # A bare number is a fraction of one: loss 2 meant 2 %.
+    ("delay: 2ms", "loss: 2", "links[1].loss", 9, "did you mean '2%'?"),
+    # A host name with dots is one key, in brackets and quotes.
+    ("run: ping, target: b}",
+     "run: http-server, sites: {www.campus.edu: {/index.html: {cache_control: 7}}}}",
+     'apps[0].sites["www.campus.edu"]["/index.html"].cache_control', 11, "header value"),
 ])
 def test_bad_values_are_named_by_path_and_line(old, new, path, line, words):
     assert old in GOOD

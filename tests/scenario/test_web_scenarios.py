@@ -187,10 +187,10 @@ def test_a_server_that_does_not_speak_http_is_a_loud_failure_and_the_run_goes_on
     ("{node: a, run: ftp-put, server: b, file: f, size: 1TiB}", "apps[0]"),
     # What h11 refuses to write (each crashed a run before the schema knew the kinds).
     ("{node: b, run: http-server, sites: {'*': {/x: {redirect: 301, to: ' '}}}}",
-     "apps[0].sites.*./x.to: ' ' is not a URL or a path"),
+     "apps[0].sites[\"*\"][\"/x\"].to: ' ' is not a URL or a path"),
     ("{node: b, run: http-server, sites: {'*': {/x: {type: \"text/html\\n\"}}}}",
-     "apps[0].sites.*./x.type: 'text/html\\n' is not a header value"),
-    ("{node: b, run: http-server, sites: {'*': {/x: {embeds: [a b]}}}}", "apps[0].sites.*./x.embeds[0]"),
+     "apps[0].sites[\"*\"][\"/x\"].type: 'text/html\\n' is not a header value"),
+    ("{node: b, run: http-server, sites: {'*': {/x: {embeds: [a b]}}}}", "apps[0].sites[\"*\"][\"/x\"].embeds[0]"),
     ("{node: a, run: http-get, url: 'http://b/é'}", "apps[0].url: 'http://b/é' is not an http:// or https:// URL"),
     ("{node: a, run: http-get, url: 'http://b:70000/'}", "apps[0]: 'http://b:70000/': port 70000"),
     ("{node: a, run: http-get, url: 'http://b/', headers: {X-A: \"1\\r\\nX-B: 2\"}}", "apps[0].headers.X-A"),

@@ -31,15 +31,17 @@ def test_paths_are_the_error_messages_paths_with_dotted_names_kept_whole():
     data = {"nodes": {"ns.example": {"kind": "host"}}, "links": [{"rate": "1Mbps"}]}
     assert resolve_path(data, "links[0].rate") == ("links", 0, "rate")
     assert resolve_path(data, "nodes.ns.example.stack") == ("nodes", "ns.example", "stack")
+    assert resolve_path(data, 'nodes["ns.example"].stack') == ("nodes", "ns.example", "stack")
 
 
 def test_the_product_of_the_values_times_the_seeds_in_a_stable_order():
     variations, jobs = plan(TEXT, "tiny.yaml", {"links[0].loss": ["0%", "1%"],
                                                 "nodes.ns.example.stack": ["linux", "textbook"]}, 3)
-    assert [v.name for v in variations] == ["links[0].loss", "nodes.ns.example.stack"]
+    # A dotted node name is one key: the table names it unambiguously, in brackets.
+    assert [v.name for v in variations] == ["links[0].loss", 'nodes["ns.example"].stack']
     assert len(jobs) == 2 * 2 * 3 and [j.index for j in jobs] == list(range(12))
     assert [j.seed for j in jobs[:3]] == [5, 6, 7]                 # from the scenario's seed
-    assert jobs[3].columns == {"links[0].loss": "0%", "nodes.ns.example.stack": "textbook"}
+    assert jobs[3].columns == {"links[0].loss": "0%", 'nodes["ns.example"].stack': "textbook"}
 
 
 def test_a_value_the_schema_refuses_stops_the_sweep_before_anything_runs():
