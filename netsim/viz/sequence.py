@@ -30,11 +30,18 @@ TIME_HEADER = "sent at"
 
 
 def lane_order(found: list[Message], meta: dict | None = None) -> list[str]:
-    """Lanes left to right: whoever speaks first, then the others by how many hops
-    away from it they are (so a path reads along the page), ties by first appearance."""
+    """Lanes left to right: whoever speaks first — the client, when the first word is a
+    server's greeting — then the others by how many hops away from it they are (so a
+    path reads along the page), ties by first appearance."""
     lanes: list[str] = []
     for m in found:
-        for lane in _lanes_of(m):
+        ends = _lanes_of(m)
+        if not lanes and m.sport and m.dport and m.sport < m.dport:
+            # The first thing said came from a server (FTP's 220, SMTP's greeting): its
+            # well-known port is the lower one. The client, who opened the connection, is
+            # the one a reader starts from, on the left.
+            ends = (m.dst, m.src, *ends[2:])
+        for lane in ends:
             if lane not in lanes:
                 lanes.append(lane)
     if not lanes or not meta or not meta.get("links"):

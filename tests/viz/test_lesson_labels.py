@@ -57,3 +57,10 @@ def test_dns_labels_carry_the_flag_that_tells_recursion_from_iteration(app_label
     assert iterative[1] == "DNS query A www.163.com [RD=0]"
     assert recursive[1] == "DNS query A www.163.com [RD=1]"
     assert any(l.endswith("[AA RA=0]") for l in iterative)   # the authority's answer
+
+
+def test_the_client_lane_is_on_the_left_though_the_server_speaks_first():
+    """FTP and SMTP servers greet first (220); the client opened the connection."""
+    result = run_scenario(load_scenario(SCENARIOS / "ftp-passive.yaml"))
+    diagram = sequence_diagram(result.trace, level="app")
+    assert diagram.messages[0].label.startswith("220") and diagram.lanes == ["alice", "server"]
