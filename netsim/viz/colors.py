@@ -30,12 +30,13 @@ class _ProtocolColors(Mapping):
 PROTOCOL_COLORS: Mapping[str, str] = _ProtocolColors()
 KIND_COLORS = {"retransmission": "#e377c2", "fast-retransmission": "#9467bd",
                "zero-window-probe": "#bcbd22", "zero-window": "#17becf",
-               "window-update": "#17becf", "dup-ack": "#6baed6", "dup-ack-repeat": "#6baed6"}
+               "window-update": "#17becf", "dup-ack": "#6baed6", "dup-ack-repeat": "#6baed6",
+               "open": "#9e9e9e"}
 #: What the legend calls each kind.
 KIND_NAMES = {"retransmission": "retransmission", "fast-retransmission": "fast retransmission",
               "zero-window-probe": "zero-window probe", "zero-window": "zero window / window update",
               "window-update": "zero window / window update", "dup-ack": "duplicate ACK",
-              "dup-ack-repeat": "duplicate ACK"}
+              "dup-ack-repeat": "duplicate ACK", "open": "connection opened (SYN)"}
 DROP_COLOR = "#d62728"
 OTHER_COLOR = "#333333"
 

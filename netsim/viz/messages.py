@@ -192,8 +192,17 @@ def application_messages(found: list[Message], trace: Trace | None = None, *,
                              label=f"{label} … ({segments[index]} segments)",
                              dropped=m.dropped or first.dropped,
                              dropped_at=m.dropped_at or first.dropped_at)
+    out += _openings(found)
     out.sort(key=lambda m: m.sent)
     return out
+
+
+def _openings(found: list[Message]) -> list[Message]:
+    """Each TCP connection's first SYN, as a thin mark: who opened which connection is
+    the lesson of FTP's two modes (the data connection from port 20, or to the port the
+    227 named) and of HTTP/1.0's connection per object; a firewall's drop shows on it."""
+    return [replace(m, kind="open", label=f"opens {m.sport} → {m.dport}")
+            for m in found if m.kind == "syn" and "SYN,ACK" not in m.label]
 
 
 #: Segment kinds that may carry a connection's bytes: Linux puts its FIN on the last

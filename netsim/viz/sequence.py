@@ -320,7 +320,9 @@ class SequenceDiagram:
             # Still on its way when the window ended: its last stretch dotted, open-ended.
             solid = line[:-1] if why == AFTER_WINDOW else line
             if len(solid) > 1:
-                canvas.line(solid, color, 1.3, cap="round", z=2)
+                # A connection's opening is a thin mark beside what was said over it.
+                canvas.line(solid, color, 0.7 if m.kind == "open" else 1.3, cap="round", z=2,
+                            **({"dash": (3.0, 2.0)} if m.kind == "open" else {}))
             if why is None:
                 canvas.head(line[-1], line[-2], color, 1.3, z=2)
             elif why == AFTER_WINDOW:

@@ -145,7 +145,7 @@ def select(found: list[Message], limit: int) -> list[Message | Elision]:
         if found[i].dropped and _kind_of(found[i]) not in seen:
             seen.add(_kind_of(found[i]))
             take(around(i)[:2])                 # the loss and what caused it
-    opened = [i for i, m in enumerate(found) if m.kind == "syn"]
+    opened = [i for i, m in enumerate(found) if m.kind in ("syn", "open")]
     take(i for i in opened if "SYN,ACK" not in found[i].label)
     for i in interesting:
         kind = _kind_of(found[i])

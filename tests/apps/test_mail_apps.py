@@ -98,7 +98,10 @@ def test_tshark_names_smtp_pop_and_imap(relay):
 
 def test_the_application_level_diagram_has_only_application_messages(relay):
     from netsim.viz.messages import messages
-    found = messages(relay.trace, level="app")
+    everything = messages(relay.trace, level="app")
+    # Beside what was said, a thin mark where each connection was opened.
+    found = [m for m in everything if m.kind != "open"]
+    assert any(m.label == "opens " + str(m.sport) + " → 587" for m in everything if m.kind == "open")
     assert {m.protocol for m in found} == {"DHCP", "DNS", "SMTP", "POP", "IMAP"}
     labels = [m.label for m in found]
     assert any(label.startswith("MAIL FROM:<alice@qq.com> SIZE=") for label in labels)
