@@ -217,7 +217,7 @@ class SequenceDiagram:
     def legend(self) -> list[tuple[str, str]]:
         """(name, colour) for what this diagram shows, in a stable order."""
         entries = [(p, c) for p, c in PROTOCOL_COLORS.items()
-                   if any(m.protocol == p for m in self.messages)]
+                   if any(m.protocol == p and m.kind not in KIND_COLORS for m in self.messages)]
         seen = set()
         for kind, color in KIND_COLORS.items():
             name = KIND_NAMES[kind]
