@@ -163,7 +163,7 @@ def select(found: list[Message], limit: int) -> list[Message | Elision]:
     # Room left: first the gaps of one or two messages (showing them costs the rows
     # their marks would take), then carry the beginning on (a transfer getting under
     # way: slow start) — but not with hellos repeating themselves.
-    take(_small_gaps(keep, n))
+    take(_small_gaps(keep))
     take(i for i in range(n) if found[i].kind != "bpdu-repeat")
     out: list[Message | Elision] = []
     hidden: list[Message] = []
@@ -180,7 +180,7 @@ def select(found: list[Message], limit: int) -> list[Message | Elision]:
     return out
 
 
-def _small_gaps(keep: set[int], n: int, most: int = 2) -> list[int]:
+def _small_gaps(keep: set[int], most: int = 2) -> list[int]:
     """The messages of every stretch of at most ``most`` left out between two kept ones."""
     kept = sorted(keep)
     return [i for a, b in zip(kept, kept[1:]) if 1 < b - a <= most + 1 for i in range(a + 1, b)]
