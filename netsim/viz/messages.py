@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from netsim.trace.recorder import DROP, RX, TX, Trace
+from netsim.trace.recorder import DROP, ENQUEUE, RX, TX, Trace
 from netsim.viz.http_stream import LESSON_HEADERS, http_messages
 from netsim.viz.labels import Labeller
 from netsim.viz.tls_stream import tls_messages
@@ -348,7 +348,8 @@ def _collect_packets(trace: Trace) -> list[_Packet]:
             p = next(iter(waiting.values())) if waiting else None
             if p is None:
                 if kind != TX and not (kind == DROP and ports[port].iface):
-                    continue          # dropped before it left (no route, …): no arrow to draw
+                    continue          # dropped before it left (no route, …), or queued at
+                                      # its source (its tx starts the packet): no arrow yet
                 p = _Packet(t, node, frame, key)
                 order.append(p)
             if frame not in p.frames:
@@ -357,7 +358,11 @@ def _collect_packets(trace: Trace) -> list[_Packet]:
         if kind == RX:
             p.rx.append((t, node))
             held.setdefault((p.key, node), {})[id(p)] = p
-        elif kind in (TX, DROP):
+        elif kind in (TX, DROP, ENQUEUE):
+            # It leaves the held set when the node hands it to a link — queued, sent or
+            # refused by a full queue — in the order the node handled them, not when its
+            # first bit leaves: a full queue refuses the newest arrival while older ones
+            # still wait to be sent.
             held.get((p.key, node), {}).pop(id(p), None)
         if kind == TX:
             p.tx.append((t, node))

@@ -448,7 +448,7 @@ def test_nothing_is_drawn_lost_that_the_trace_delivered(runs, name, level):
 LESSONS = {
     "asyncio-smtp": ["EHLO", "MAIL FROM", "DATA", "✗ loss", "fast retransmission",
                      "250 Message accepted", "QUIT"],
-    "bottleneck": ["UDP #1 ", "✗ queue-full", "in flight when the run ended"],
+    "bottleneck": ["UDP #1 ", "✗ queue-full", "UDP #500 "],
     "design-example": ["echo request seq=1", "echo request seq=3 ✗ loss", "TTL=1 ✗ ttl-expired",
                        "✗ port-unreachable"],
     "dhcp-relay": ["DHCPDISCOVER", "RARP who-am-I .* ✗ no-rarp-service", r"DHCPDISCOVER \(relayed\)",

@@ -29,34 +29,36 @@ def drawn_against_the_trace(trace, found) -> list[str]:
     """What the drawn messages say happened that the trace says did not: an arrival
     where none of the message's frames reached its receiver, a loss where none was
     dropped for that reason (or, for one drawn in flight at the end, where one arrived)."""
-    from netsim.trace.recorder import DROP, RX, TX
+    from netsim.trace.recorder import DROP, ENQUEUE, RX, TX
     from netsim.viz.messages import _identity
     rx, drops, dropped = set(), set(), set()
-    sent_on: dict[tuple, list[float]] = {}      # (identity, node) → when it sent one
+    handed_on: dict[tuple, set[int]] = {}       # (identity, node) → frames it sent or dropped
     came_in: dict[tuple, list[float]] = {}      # (identity, node) → when one arrived
     for t, kind, port, frame, reason in sorted(trace.raw(), key=lambda r: r[0]):
         node = trace.ports[port].node
+        key = (_identity(trace.frame_bytes(frame), frame), node)
         if kind == RX:
             rx.add((frame, node))
-            came_in.setdefault((_identity(trace.frame_bytes(frame), frame), node), []).append(t)
+            came_in.setdefault(key, []).append(t)
         elif kind == DROP:
             drops.add((frame, trace.reason_name(reason)))
             dropped.add(frame)
-        elif kind == TX:
-            sent_on.setdefault((_identity(trace.frame_bytes(frame), frame), node), []).append(t)
+        if kind in (TX, DROP, ENQUEUE):
+            handed_on.setdefault(key, set()).add(frame)
     wrong = []
     for m in found:
         if m.received is not None and not any((f, m.dst) in rx for f in m.frames):
             wrong.append(f"drawn arriving at {m.dst}, never got there: {m.label}")
         if m.dropped == IN_FLIGHT:
             # In flight at the end: its last frame neither arrived nor was dropped, nor
-            # sent on by the node it last reached — which sends packets that look alike
-            # (a constant-payload UDP flow) in the order they came, so the k-th to come
-            # in went on if that node sent k of them.
+            # handed on by the node it last reached. That node handles packets that look
+            # alike (a constant-payload UDP flow) one at a time in the order they came —
+            # sent, queued or refused by a full queue — so the k-th to come in went on
+            # (or was dropped) if the node handed on k of them.
             last = m.frames[-1]
             key = (_identity(trace.frame_bytes(last), last), m.drop_node)
             k = sum(1 for t in came_in.get(key, []) if t <= m.dropped_at)
-            went_on = m.drop_node != m.src and len(sent_on.get(key, [])) >= k
+            went_on = m.drop_node != m.src and len(handed_on.get(key, ())) >= k
             if (last, m.dst) in rx or last in dropped or went_on:
                 wrong.append(f"drawn in flight at {m.drop_node}, went on: {m.label}")
         elif m.dropped and m.dropped != IN_FLIGHT and \
