@@ -83,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
                                        "measured, and plots of it.")
     sweep_arguments(sweep)
 
+    from netsim.check.command import add_arguments as check_arguments
+    check = sub.add_parser("check", help="run a scenario and say which of its expectations hold",
+                           description="Run a scenario and check its 'expect:' (or a teacher's "
+                                       "--expect FILE): pass or fail each, with the frames or "
+                                       "values that decided it. Exit 0: all hold; 1: one does "
+                                       "not; 2: nothing could be checked.")
+    check_arguments(check)
+
     sub.add_parser("list", help="list the bundled scenarios")
     apps = sub.add_parser("apps", help="the applications a scenario can run, with their keys")
     apps.add_argument("name", nargs="?", help="one application (default: all)")
@@ -95,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     from netsim.errors import ScenarioError
     try:
         return {"run": _run, "validate": _validate, "list": _list, "schema": _schema,
-                "diagram": _diagram, "apps": _apps, "sweep": _sweep}[args.command](args)
+                "diagram": _diagram, "apps": _apps, "sweep": _sweep,
+                "check": _check}[args.command](args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SCENARIO_ERROR
@@ -147,6 +156,11 @@ def _run_sweep(args) -> int:
                                     scheduler=None, workers=None, outdir=outdir,
                                     outputs=args.outputs, quiet=args.quiet)
     return sweep_command(sweep_args, check_outdir=_check_outdir)
+
+
+def _check(args) -> int:
+    from netsim.check.command import check_command
+    return check_command(args, check_outdir=_check_outdir)
 
 
 def _sweep(args) -> int:

@@ -187,6 +187,11 @@ def _check_meaning(scenario: Scenario) -> None:
         except ValueError as exc:
             raise err(("sequence", "filter"), str(exc)) from None
 
+    if "expect" in data:
+        from netsim.check.expect import check_expectations
+        check_expectations(data["expect"], err, nodes=nodes, links=link_names(data),
+                           apps=data.get("apps", []))
+
     used: dict[tuple[str, str], int] = {}
     for i, link in enumerate(data.get("links", [])):
         for j, end in enumerate(link["endpoints"]):
@@ -391,3 +396,18 @@ def _check_units(scenario: Scenario) -> None:
             raise scenario.error(path + (exc.key,), str(exc)) from None
         except ValueError as exc:
             raise scenario.error(path + ("queue",), str(exc)) from None
+
+
+def link_names(data: dict) -> list[str]:
+    """The names the links of a scenario get (as :meth:`Network.connect` names them)."""
+    names: list[str] = []
+    for link in data.get("links", []):
+        name = link.get("name")
+        if name is None:
+            a, b = (end.partition(":")[0] for end in link["endpoints"])
+            name = base = f"{a}-{b}"
+            n = 2
+            while name in names:
+                name, n = f"{base}-{n}", n + 1
+        names.append(name)
+    return names

@@ -7,6 +7,7 @@ parsed by :mod:`netsim.units`.
 
 from __future__ import annotations
 
+from netsim.check.expect import SCHEMA as EXPECTATION
 from netsim.units import RATE_PATTERN, SIZE_PATTERN, TIME_PATTERN
 
 NODE_KINDS = ["host", "router", "switch"]
@@ -258,6 +259,10 @@ def scenario_schema() -> dict:
                                       "description": "Mathis et al.: MSS/RTT·√(3/2)/√p"},
                             "mss": {"type": "integer", "minimum": 1},
                             "rtt": {"$ref": "#/$defs/interval"}}}}},
+            "expect": {
+                "type": "array", "items": EXPECTATION,
+                "description": "what the run must show (netsim check): counts of frames "
+                               "matching a display filter, values of summary.json, an order"},
             "sequence": {
                 "type": "object", "additionalProperties": False,
                 "description": "what the sequence diagram shows",

@@ -1,0 +1,265 @@
+"""Wireshark's display-filter language, the part a lab needs, over netsim's own
+decoding (:mod:`netsim.wire.fields`) — no tshark at run time.
+
+    tcp.srcport == 20 && tcp.flags.syn == 1
+    dns.flags.response == 0 && udp.dstport == 53
+    http.response.code == 304 || !(ftp.request.command == "PASV")
+    smtp.req.command in {"MAIL" "RCPT"}     ip.src == 10.0.1.0/24
+    http.request.uri contains "login"       http.host matches "^www\\."
+
+As in Wireshark 4: a bare field asks whether the frame has it; ``==``, ``<``, ``>``,
+``<=``, ``>=``, ``contains``, ``matches`` and ``in`` hold when *any* occurrence of the
+field does; ``!=`` when *every* occurrence differs (``!(a == b)``). ``and``/``or``/``not``
+and ``eq``/``ne``/``lt``/``gt``/``le``/``ge`` are the word forms. A boolean field
+compares with ``1``/``0`` or ``true``/``false``; a field of addresses with an address
+or a ``/prefix`` network. :func:`parse` raises :class:`FilterError` (with the column)
+for a field no decoder names, so a scenario's expectations fail before anything runs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from netsim.wire.fields import FIELDS
+
+
+class FilterError(ValueError):
+    """A filter that does not parse, or names a field netsim does not decode."""
+
+
+_TOKEN = re.compile(r"""\s*(?:
+    (?P<string>"(?:[^"\\]|\\.)*")
+  | (?P<op>==|!=|<=|>=|&&|\|\||[<>!(){}])
+  | (?P<word>[A-Za-z0-9_.:/-]+)
+)""", re.VERBOSE)
+_WORD_OPS = {"and": "&&", "or": "||", "not": "!", "eq": "==", "ne": "!=", "lt": "<", "gt": ">",
+             "le": "<=", "ge": ">=", "contains": "contains", "matches": "matches", "in": "in"}
+_COMPARISONS = ("==", "!=", "<", ">", "<=", ">=", "contains", "matches", "in")
+
+
+@dataclass(frozen=True)
+class _Test:
+    field: str
+    op: str | None                      # None: the field is present
+    value: object = None
+
+    def __call__(self, fields: dict) -> bool:
+        values = fields.get(self.field)
+        if not values:
+            return False
+        if self.op is None:
+            return True
+        if self.op == "!=":
+            return all(not _equal(v, self.value) for v in values)
+        return any(_holds(self.op, v, self.value) for v in values)
+
+
+@dataclass(frozen=True)
+class _Not:
+    inner: object
+
+    def __call__(self, fields: dict) -> bool:
+        return not self.inner(fields)
+
+
+@dataclass(frozen=True)
+class _Both:
+    left: object
+    right: object
+    any_of: bool
+
+    def __call__(self, fields: dict) -> bool:
+        if self.any_of:
+            return self.left(fields) or self.right(fields)
+        return self.left(fields) and self.right(fields)
+
+
+class Filter:
+    """A parsed filter: call it with a frame's fields."""
+
+    def __init__(self, text: str, test) -> None:
+        self.text, self._test = text, test
+        self.fields = _fields_of(test)
+
+    def __call__(self, fields: dict) -> bool:
+        return self._test(fields)
+
+    def __repr__(self) -> str:
+        return f"Filter({self.text!r})"
+
+
+def parse(text: str) -> Filter:
+    tokens = _tokens(text)
+    parser = _Parser(text, tokens)
+    test = parser.disjunction()
+    if parser.at < len(tokens):
+        raise parser.error(f"unexpected {tokens[parser.at][1]!r}")
+    return Filter(text, test)
+
+
+def _tokens(text: str) -> list[tuple[int, str, str]]:
+    out, at = [], 0
+    while at < len(text):
+        if text[at:].strip() == "":
+            break
+        m = _TOKEN.match(text, at)
+        if m is None or m.end() == at:
+            raise FilterError(f"filter {text!r}: cannot read {text[at:].strip()[:20]!r} "
+                              f"(column {at + 1})")
+        kind = m.lastgroup
+        value = m.group(kind)
+        if kind == "word" and value in _WORD_OPS:
+            kind, value = "op", _WORD_OPS[value]
+        out.append((m.start(kind), kind, value))
+        at = m.end()
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str, tokens: list) -> None:
+        self.text, self.tokens, self.at = text, tokens, 0
+
+    def error(self, what: str) -> FilterError:
+        column = self.tokens[self.at][0] + 1 if self.at < len(self.tokens) else len(self.text) + 1
+        return FilterError(f"filter {self.text!r}: {what} (column {column})")
+
+    def peek(self) -> str | None:
+        return self.tokens[self.at][2] if self.at < len(self.tokens) else None
+
+    def take(self) -> tuple[int, str, str]:
+        if self.at >= len(self.tokens):
+            raise self.error("it ends too soon")
+        self.at += 1
+        return self.tokens[self.at - 1]
+
+    def disjunction(self):
+        test = self.conjunction()
+        while self.peek() == "||":
+            self.take()
+            test = _Both(test, self.conjunction(), any_of=True)
+        return test
+
+    def conjunction(self):
+        test = self.negation()
+        while self.peek() == "&&":
+            self.take()
+            test = _Both(test, self.negation(), any_of=False)
+        return test
+
+    def negation(self):
+        if self.peek() == "!":
+            self.take()
+            return _Not(self.negation())
+        if self.peek() == "(":
+            self.take()
+            test = self.disjunction()
+            if self.peek() != ")":
+                raise self.error("a '(' is not closed")
+            self.take()
+            return test
+        return self.comparison()
+
+    def comparison(self):
+        _, kind, name = self.take()
+        if kind != "word" or name not in FIELDS:
+            self.at -= 1
+            raise self.error(f"{name!r} is not a field netsim decodes"
+                             + _suggestion(name) if kind == "word" else f"expected a field, not {name!r}")
+        op = self.peek()
+        if op not in _COMPARISONS:
+            return _Test(name, None)
+        self.take()
+        if op == "in":
+            if self.peek() != "{":
+                raise self.error("'in' takes a set: {a b c}")
+            self.take()
+            values = []
+            while self.peek() not in ("}", None):
+                values.append(self.value(name, op))
+            if self.peek() != "}":
+                raise self.error("a '{' is not closed")
+            self.take()
+            return _Test(name, "in", tuple(values))
+        return _Test(name, op, self.value(name, op))
+
+    def value(self, field: str, op: str):
+        _, kind, text = self.take()
+        if kind == "string":
+            text = re.sub(r"\\(.)", r"\1", text[1:-1])
+        elif kind != "word":
+            self.at -= 1
+            raise self.error(f"expected a value after {op!r}, not {text!r}")
+        if op in ("contains", "matches"):
+            if op == "matches":
+                try:
+                    return re.compile(text, re.IGNORECASE)    # Wireshark's matches is caseless
+                except re.error as exc:
+                    raise self.error(f"{text!r} is not a regular expression ({exc})") from None
+            return text
+        kind_of = FIELDS[field]
+        try:
+            if kind_of is bool:
+                if text.lower() in ("1", "true"):
+                    return True
+                if text.lower() in ("0", "false"):
+                    return False
+                raise ValueError
+            if kind_of is int:
+                return int(text, 0)
+        except ValueError:
+            self.at -= 1
+            raise self.error(f"{field} is a {'flag' if kind_of is bool else 'number'}; "
+                             f"{text!r} is not one") from None
+        if field.endswith(("ip.src", "ip.dst", "ip.addr", "proto_ipv4", ".a")) and "/" in text:
+            try:
+                return ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                self.at -= 1
+                raise self.error(f"{text!r} is not a network") from None
+        return text
+
+
+def _suggestion(name: str) -> str:
+    import difflib
+    near = difflib.get_close_matches(name, FIELDS, n=1)
+    return f" (did you mean {near[0]}?)" if near else ""
+
+
+def _equal(actual, wanted) -> bool:
+    if isinstance(wanted, ipaddress.IPv4Network):
+        try:
+            return ipaddress.ip_address(actual) in wanted
+        except ValueError:
+            return False
+    if isinstance(actual, str) and isinstance(wanted, str) and _looks_like_mac(wanted):
+        return actual.lower() == wanted.lower().replace("-", ":")
+    return actual == wanted
+
+
+def _holds(op: str, actual, wanted) -> bool:
+    if op == "==":
+        return _equal(actual, wanted)
+    if op == "in":
+        return any(_equal(actual, w) for w in wanted)
+    if op == "contains":
+        return str(wanted) in str(actual)
+    if op == "matches":
+        return wanted.search(str(actual)) is not None
+    if not isinstance(actual, (int, float)) or not isinstance(wanted, (int, float)):
+        return False
+    return {"<": actual < wanted, ">": actual > wanted,
+            "<=": actual <= wanted, ">=": actual >= wanted}[op]
+
+
+def _looks_like_mac(text: str) -> bool:
+    return re.fullmatch(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}", text) is not None
+
+
+def _fields_of(test) -> set[str]:
+    if isinstance(test, _Test):
+        return {test.field}
+    if isinstance(test, _Not):
+        return _fields_of(test.inner)
+    return _fields_of(test.left) | _fields_of(test.right)

@@ -1,0 +1,58 @@
+"""A run's frames with their display-filter fields: where an expectation looks.
+
+Each link's frames are read in capture order by one :class:`~netsim.wire.fields.CaptureFields`,
+as tshark reads that link's pcap, so a field that needs the connection's history
+(``tcp.seq``, an HTTP response reassembled over segments) has the value tshark shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netsim.trace.layout import DROP, TX
+from netsim.wire.fields import CaptureFields, same_packet
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One frame on one link (``dropped``: the reason, for a frame a node dropped)."""
+    time: float
+    link: str
+    node: str              # the node that sent it (or dropped it)
+    frame: int
+    fields: dict
+    origin: bool           # the packet's first transmission (not a router's forwarded copy)
+    dropped: str = ""
+
+
+def frames_of(trace) -> list[Seen]:
+    """Every transmission and every drop of the run, in time order."""
+    readers: dict[str, CaptureFields] = {}
+    known: dict[int, dict] = {}            # frame → its fields where first seen
+    sent: set[int] = set()
+    out = []
+    ports = trace.ports
+    for t, kind, port_id, frame, reason in trace.ordered():
+        port = ports[port_id]
+        if kind == TX:
+            reader = readers.setdefault(port.link, CaptureFields())
+            data = trace.frame_bytes(frame)
+            fields = reader.fields(data)
+            known.setdefault(frame, fields)
+            first = frame not in sent
+            sent.add(frame)
+            origin = first and not _forwarded(trace, frame, data)
+            out.append(Seen(t, port.link, port.node, frame, fields, origin))
+        elif kind == DROP:
+            fields = known.get(frame)
+            if fields is None:
+                fields = CaptureFields().fields(trace.frame_bytes(frame))
+            out.append(Seen(t, port.link, port.node, frame, fields, False,
+                            trace.reason_name(reason)))
+    return out
+
+
+def _forwarded(trace, frame: int, data: bytes) -> bool:
+    """Whether a router made this frame from one it received: the same IP packet."""
+    cause = trace.cause_of(frame).frame
+    return cause >= 0 and same_packet(trace.frame_bytes(cause), data)
