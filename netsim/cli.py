@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "measured, and plots of it.")
     sweep_arguments(sweep)
 
-    from netsim.check.command import add_arguments as check_arguments
+    from netsim.classroom.command import add_arguments as check_arguments
     check = sub.add_parser("check", help="run a scenario and say which of its expectations hold",
                            description="Run a scenario and check its 'expect:' (or a teacher's "
                                        "--expect FILE): pass or fail each, with the frames or "
@@ -159,7 +159,7 @@ def _run_sweep(args) -> int:
 
 
 def _check(args) -> int:
-    from netsim.check.command import check_command
+    from netsim.classroom.command import check_command
     return check_command(args, check_outdir=_check_outdir)
 
 
@@ -261,6 +261,11 @@ def _list(args) -> int:
         except yaml.YAMLError:
             data = {}
         print(f"{path.stem:22} {str(data.get('description', '')).strip().splitlines()[0] if data.get('description') else ''}")
+    labs = sorted(p.parent.name for p in bundled_dir().glob("labs/*/start.yaml"))
+    if labs:
+        print("\nlabs (netsim check labs/NAME/start.yaml --expect labs/NAME/expect.yaml):")
+        for name in labs:
+            print(f"  labs/{name}")
     return 0
 
 

@@ -42,9 +42,9 @@ LEVELS = (
     # applications on nodes; building networks; users' own asyncio code on hosts (aio
     # resolves names as every app does, and the `python` app runs its loop)
     ("apps", "topo", "aio"),
-    ("viz",),             # what is drawn from the trace
+    ("viz", "check"),     # what is drawn from the trace; what is checked in it (netsim check)
     ("scenario",),        # YAML in, a built network and its run out
-    ("sweeps",),          # many scenario runs
+    ("sweeps", "classroom"),  # many scenario runs: a sweep's, a class's
     ("cli",),             # `netsim …`
 )
 LEVEL = {name: rank for rank, names in enumerate(LEVELS) for name in names}

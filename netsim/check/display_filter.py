@@ -4,7 +4,7 @@ decoding (:mod:`netsim.wire.fields`) — no tshark at run time.
     tcp.srcport == 20 && tcp.flags.syn == 1
     dns.flags.response == 0 && udp.dstport == 53
     http.response.code == 304 || !(ftp.request.command == "PASV")
-    smtp.req.command in {"MAIL" "RCPT"}     ip.src == 10.0.1.0/24
+    smtp.req.command in {"MAIL", "RCPT"}    ip.src == 10.0.1.0/24
     http.request.uri contains "login"       http.host matches "^www\\."
 
 As in Wireshark 4: a bare field asks whether the frame has it; ``==``, ``<``, ``>``,
@@ -22,7 +22,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from netsim.wire.fields import FIELDS
+from netsim.wire.field_names import FIELDS
 
 
 class FilterError(ValueError):
@@ -31,7 +31,7 @@ class FilterError(ValueError):
 
 _TOKEN = re.compile(r"""\s*(?:
     (?P<string>"(?:[^"\\]|\\.)*")
-  | (?P<op>==|!=|<=|>=|&&|\|\||[<>!(){}])
+  | (?P<op>==|!=|<=|>=|&&|\|\||[<>!(){},])
   | (?P<word>[A-Za-z0-9_.:/-]+)
 )""", re.VERBOSE)
 _WORD_OPS = {"and": "&&", "or": "||", "not": "!", "eq": "==", "ne": "!=", "lt": "<", "gt": ">",
@@ -95,7 +95,7 @@ def parse(text: str) -> Filter:
     parser = _Parser(text, tokens)
     test = parser.disjunction()
     if parser.at < len(tokens):
-        raise parser.error(f"unexpected {tokens[parser.at][1]!r}")
+        raise parser.error(f"unexpected {tokens[parser.at][2]!r}")
     return Filter(text, test)
 
 
@@ -106,15 +106,26 @@ def _tokens(text: str) -> list[tuple[int, str, str]]:
             break
         m = _TOKEN.match(text, at)
         if m is None or m.end() == at:
+            column = len(text) - len(text[at:].lstrip()) + 1
             raise FilterError(f"filter {text!r}: cannot read {text[at:].strip()[:20]!r} "
-                              f"(column {at + 1})")
+                              f"(column {column})")
         kind = m.lastgroup
         value = m.group(kind)
         if kind == "word" and value in _WORD_OPS:
             kind, value = "op", _WORD_OPS[value]
-        out.append((m.start(kind), kind, value))
+        if kind == "word" and ".." in value:
+            out += _range_tokens(m.start(kind), value)   # a set's 20..21: no name has ".."
+        else:
+            out.append((m.start(kind), kind, value))
         at = m.end()
     return out
+
+
+def _range_tokens(start: int, word: str) -> list[tuple[int, str, str]]:
+    low, _, high = word.partition("..")
+    out = [(start, "word", low)] if low else []
+    out.append((start + len(low), "op", ".."))
+    return out + ([(start + len(low) + 2, "word", high)] if high else [])
 
 
 class _Parser:
@@ -173,16 +184,37 @@ class _Parser:
         self.take()
         if op == "in":
             if self.peek() != "{":
-                raise self.error("'in' takes a set: {a b c}")
+                raise self.error("'in' takes a set: {a, b, c}")
             self.take()
-            values = []
-            while self.peek() not in ("}", None):
-                values.append(self.value(name, op))
-            if self.peek() != "}":
-                raise self.error("a '{' is not closed")
-            self.take()
-            return _Test(name, "in", tuple(values))
+            return _Test(name, "in", self.members(name))
         return _Test(name, op, self.value(name, op))
+
+    def members(self, field: str) -> tuple:
+        """A set's members after its ``{``: values or ``low..high`` ranges, separated
+        by commas — Wireshark 4 refuses the whitespace-only lists 3.x took."""
+        values = []
+        while self.peek() not in ("}", None):
+            if values:
+                if self.peek() != ",":
+                    raise self.error("a set's members are separated by commas: {a, b}")
+                self.take()
+            values.append(self.member(field))
+        if self.peek() != "}":
+            raise self.error("a '{' is not closed")
+        self.take()
+        if not values:
+            raise self.error("an empty set")
+        return tuple(values)
+
+    def member(self, field: str):
+        """One member of a set: a value, or for a number field ``low..high``."""
+        low = self.value(field, "in")
+        if self.peek() != "..":
+            return low
+        if FIELDS[field] is not int:
+            raise self.error(f"a range needs numbers; {field} holds none")
+        self.take()
+        return range(low, self.value(field, "in") + 1)
 
     def value(self, field: str, op: str):
         _, kind, text = self.take()
@@ -191,21 +223,28 @@ class _Parser:
         elif kind != "word":
             self.at -= 1
             raise self.error(f"expected a value after {op!r}, not {text!r}")
+        return self.typed(field, op, text)
+
+    def typed(self, field: str, op: str, text: str):
+        """The just-taken value ``text`` as what ``field`` holds (errors point at it)."""
         if op in ("contains", "matches"):
             if op == "matches":
+                # Wireshark's matches is caseless unless the pattern opens with (?-i).
+                caseless = not text.startswith("(?-i)")
                 try:
-                    return re.compile(text, re.IGNORECASE)    # Wireshark's matches is caseless
+                    return re.compile(text.removeprefix("(?-i)"), re.IGNORECASE if caseless else 0)
                 except re.error as exc:
+                    self.at -= 1
                     raise self.error(f"{text!r} is not a regular expression ({exc})") from None
             return text
         kind_of = FIELDS[field]
         try:
             if kind_of is bool:
-                if text.lower() in ("1", "true"):
-                    return True
-                if text.lower() in ("0", "false"):
-                    return False
-                raise ValueError
+                # Wireshark takes any number (not 0: set) and True/False; netsim takes
+                # true/false too, which Wireshark 4.0 refuses in lower case.
+                if text.lower() in ("true", "false"):
+                    return text.lower() == "true"
+                return bool(int(text, 0))
             if kind_of is int:
                 return int(text, 0)
         except ValueError:
@@ -242,12 +281,14 @@ def _holds(op: str, actual, wanted) -> bool:
     if op == "==":
         return _equal(actual, wanted)
     if op == "in":
-        return any(_equal(actual, w) for w in wanted)
+        return any(actual in w if isinstance(w, range) else _equal(actual, w) for w in wanted)
     if op == "contains":
         return str(wanted) in str(actual)
     if op == "matches":
         return wanted.search(str(actual)) is not None
-    if not isinstance(actual, (int, float)) or not isinstance(wanted, (int, float)):
+    if isinstance(actual, str) and isinstance(wanted, str):
+        pass                            # Wireshark orders strings too, byte by byte
+    elif not isinstance(actual, (int, float)) or not isinstance(wanted, (int, float)):
         return False
     return {"<": actual < wanted, ">": actual > wanted,
             "<=": actual <= wanted, ">=": actual >= wanted}[op]

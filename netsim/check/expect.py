@@ -11,8 +11,10 @@ is a list; each item has a ``message`` shown when it fails and one of:
     ``equals``, ``at_least``, ``at_most`` or ``none: true``.
 ``value``
     a value of ``summary.json`` by the dotted names sweeps use
-    (``browser@alice.visits[0].load_time_s``, ``ftp-server@files.files["/notes.txt"].size``)
-    compared by ``equals``, ``below``, ``above``, ``at_least``, ``at_most``,
+    (``browser@alice.visits[0].load_time_s``, ``ftp-server@files.files["/notes.txt"].size``),
+    or of the scenario as written under ``config`` (``config.nodes.fw.firewall.eth1``: a
+    lab can insist the firewall stays), or of a node's state at the end under ``nodes``
+    (``nodes.alice.arp["10.0.1.1"].mac``, ``nodes.r1.routes["10.0.2.0/24"]``), compared by ``equals``, ``below``, ``above``, ``at_least``, ``at_most``,
     ``contains``, ``length`` (of a list or mapping) or ``exists``.
 ``order``
     display filters whose first matching packets must come in this order, optionally
@@ -68,7 +70,8 @@ SCHEMA = {
     },
 }
 
-_SUMMARY_TOP = ("frames", "drops", "links", "end_time", "stopped", "seed", "until", "scenario")
+_SUMMARY_TOP = ("frames", "drops", "links", "end_time", "stopped", "seed", "until", "scenario",
+                "config", "nodes")
 
 
 @dataclass
@@ -109,7 +112,7 @@ def check_expectations(items, error, *, nodes: dict, links: list[str], apps: lis
                 raise error(("expect", i, "count"), "give 'link' or 'node', not both")
         elif kind == "value":
             spec = item["value"]
-            _path(spec["path"], app_keys, error, ("expect", i, "value", "path"))
+            _path(spec["path"], app_keys, nodes, error, ("expect", i, "value", "path"))
             if not any(c in spec for c in _VALUE_CMP):
                 raise error(("expect", i, "value"), "say what the value must be: "
                                                     + ", ".join(_VALUE_CMP))
@@ -156,11 +159,16 @@ def split_path(path: str) -> list:
     return parts
 
 
-def _path(path: str, app_keys: list[str], error, where: tuple) -> None:
+def _path(path: str, app_keys: list[str], nodes: dict, error, where: tuple) -> None:
     try:
-        first = split_path(path)[0]
+        parts = split_path(path)
     except ValueError as exc:
         raise error(where, str(exc)) from None
+    first = parts[0]
+    if first == "nodes" and (len(parts) < 2 or parts[1] not in nodes):
+        raise error(where, "a node's state at the end is nodes.NAME.arp[\"ADDRESS\"] or "
+                           "nodes.NAME.routes[\"PREFIX\"]"
+                    + (f"; no node is named {parts[1]!r}" if len(parts) > 1 else ""))
     if first in _SUMMARY_TOP or first in app_keys:
         return
     import difflib
@@ -170,10 +178,24 @@ def _path(path: str, app_keys: list[str], error, where: tuple) -> None:
                 + (f" (did you mean {near[0]}?)" if near else ""))
 
 
+def nodes_named(items: list[dict]) -> set[str]:
+    """The nodes whose end state some ``value`` path reads (``nodes.r1.routes…``)."""
+    found = set()
+    for item in items:
+        if "value" in item:
+            parts = split_path(item["value"]["path"])
+            if parts[0] == "nodes" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
 # -- evaluation ------------------------------------------------------------------------
 
-def evaluate(items: list[dict], trace, summary: dict) -> list[Outcome]:
-    """Each expectation's outcome over a finished run."""
+def evaluate(items: list[dict], trace, summary: dict, config: dict | None = None,
+             nodes: dict | None = None) -> list[Outcome]:
+    """Each expectation's outcome over a finished run (``config``: the scenario's data;
+    ``nodes``: the end state of the nodes :func:`nodes_named` names)."""
+    summary = dict(summary, config=config or {}, nodes=nodes or {})
     from netsim.check.frames import frames_of
     seen = frames_of(trace) if any("value" not in item for item in items) else []
     out = []
@@ -237,24 +259,29 @@ def _count(item: dict, seen: list, trace) -> Outcome:
     return Outcome(item["message"], "count", ok, measured, " and ".join(wants), evidence)
 
 
-_MISSING = object()
+class Absent(LookupError):
+    """A path that leads nowhere in the summary; the message says where it stopped."""
 
 
 def lookup(summary: dict, path: str):
-    """The value at a dotted name in ``summary.json``, or a sentinel when absent."""
+    """The value at a dotted name in ``summary.json``; :class:`Absent` when there is none."""
     parts = split_path(path)
     first = parts[0]
     if first in _SUMMARY_TOP:
-        value = summary.get(first, _MISSING)
+        if first not in summary:
+            raise Absent(f"the summary has no {first!r}")
+        value = summary[first]
     else:
-        value = _MISSING
-        seen: dict = {}
+        value, seen = None, {}
         for app in summary.get("apps", []):
             name = f"{app['app']}@{app['node']}"
             seen[name] = seen.get(name, 0) + 1
             if (name if seen[name] == 1 else f"{name}#{seen[name]}") == first:
                 value = app.get("result") or {}
                 break
+        if value is None:
+            raise Absent(f"no application {first!r} ran")
+    where = first
     for part in parts[1:]:
         if isinstance(value, dict) and part in value:
             value = value[part]
@@ -263,16 +290,26 @@ def lookup(summary: dict, path: str):
         elif isinstance(value, dict) and isinstance(part, int) and str(part) in value:
             value = value[str(part)]
         else:
-            return _MISSING
+            if isinstance(value, dict):
+                keys = ", ".join(map(str, list(value)[:12])) + (", …" if len(value) > 12 else "")
+                raise Absent(f"{where} has no {part!r}" + (f" (it has {keys})" if keys else ""))
+            if isinstance(value, list):
+                raise Absent(f"{where} has {len(value)} item{'s' if len(value) != 1 else ''}, "
+                             f"no [{part}]" if isinstance(part, int) else f"{where} is a list")
+            raise Absent(f"{where} is {_short(value)}, which has no {part!r}")
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" \
+            if re.fullmatch(r"[^.\[\]\"]+", part) else f'["{part}"]'
     return value
 
 
 def _value(item: dict, summary: dict) -> Outcome:
     spec = item["value"]
-    value = lookup(summary, spec["path"])
+    try:
+        value, present = lookup(summary, spec["path"]), True
+        shown = _short(value)
+    except Absent as why:
+        value, present, shown = None, False, f"absent: {why}"
     wants, ok = [], True
-    present = value is not _MISSING
-    shown = "absent" if not present else _short(value)
     for cmp in _VALUE_CMP:
         if cmp not in spec:
             continue
@@ -282,26 +319,31 @@ def _value(item: dict, summary: dict) -> Outcome:
             ok = ok and present == want
             continue
         if not present:
-            wants.append(f"{cmp.replace('_', ' ')} {want}")
+            wants.append(_wanted(cmp, want))
             ok = False
             continue
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if cmp == "equals":
-            wants.append(f"equal to {_short(want)}")
+            wants.append(_wanted(cmp, want))
             ok = ok and value == want
         elif cmp == "contains":
-            wants.append(f"containing {want!r}")
+            wants.append(_wanted(cmp, want))
             ok = ok and (want in value if isinstance(value, (list, dict)) else str(want) in str(value))
         elif cmp == "length":
-            wants.append(f"{want} long")
+            wants.append(_wanted(cmp, want))
             ok = ok and isinstance(value, (list, dict, str)) and len(value) == want
             shown = f"{len(value)} long: {shown}" if isinstance(value, (list, dict, str)) else shown
         else:
-            wants.append(f"{cmp.replace('_', ' ')} {want}")
+            wants.append(_wanted(cmp, want))
             ok = ok and number and {"below": value < want, "above": value > want,
                                     "at_least": value >= want, "at_most": value <= want}[cmp]
     return Outcome(item["message"], "value", ok, f"{spec['path']} is {shown}",
                    " and ".join(wants))
+
+
+def _wanted(cmp: str, want) -> str:
+    return {"equals": f"equal to {_short(want)}", "contains": f"containing {want!r}",
+            "length": f"{want} long"}.get(cmp, f"{cmp.replace('_', ' ')} {want}")
 
 
 def _short(value) -> str:

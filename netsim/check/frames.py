@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netsim.trace.layout import DROP, TX
-from netsim.wire.fields import CaptureFields, same_packet
+from netsim.trace.layout import DROP, RX, TX
+from netsim.wire.fields import CaptureFields, packet_key
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,26 @@ def frames_of(trace) -> list[Seen]:
     readers: dict[str, CaptureFields] = {}
     known: dict[int, dict] = {}            # frame → its fields where first seen
     sent: set[int] = set()
+    # (node, packet) a node has received: what it sends of one again, it forwards. (A
+    # router's copy names as its cause the frame it came in — or, if it waited for
+    # ARP, the ARP reply that released it: the cause alone cannot tell.)
+    received: set[tuple] = set()
     out = []
     ports = trace.ports
     for t, kind, port_id, frame, reason in trace.ordered():
         port = ports[port_id]
-        if kind == TX:
+        if kind == RX:
+            key = packet_key(trace.frame_bytes(frame))
+            if key is not None:
+                received.add((port.node, key))
+        elif kind == TX:
             reader = readers.setdefault(port.link, CaptureFields())
             data = trace.frame_bytes(frame)
-            fields = reader.fields(data)
+            fields = reader.fields(data, t)
             known.setdefault(frame, fields)
             first = frame not in sent
             sent.add(frame)
-            origin = first and not _forwarded(trace, frame, data)
+            origin = first and (port.node, packet_key(data)) not in received
             out.append(Seen(t, port.link, port.node, frame, fields, origin))
         elif kind == DROP:
             fields = known.get(frame)
@@ -50,9 +58,3 @@ def frames_of(trace) -> list[Seen]:
             out.append(Seen(t, port.link, port.node, frame, fields, False,
                             trace.reason_name(reason)))
     return out
-
-
-def _forwarded(trace, frame: int, data: bytes) -> bool:
-    """Whether a router made this frame from one it received: the same IP packet."""
-    cause = trace.cause_of(frame).frame
-    return cause >= 0 and same_packet(trace.frame_bytes(cause), data)

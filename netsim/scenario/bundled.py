@@ -19,9 +19,17 @@ def bundled_dir() -> Path:
 
 
 def find_scenario(name: str) -> Path:
-    """A path as given, or a bundled scenario by name (``router-chain``); a name that is
-    neither is a :class:`~netsim.errors.ScenarioError` with the nearest bundled names."""
+    """A path as given, or a bundled scenario by name (``router-chain``), or a file among
+    the bundled ones (``labs/mail-mx/expect.yaml``; a lab's folder names its
+    ``start.yaml``); a name that is none of these is a
+    :class:`~netsim.errors.ScenarioError` with the nearest bundled names."""
     path = Path(name)
+    if not path.exists() and not path.is_absolute():
+        inside = bundled_dir() / name               # labs/mail-mx/expect.yaml
+        if inside.is_dir() and (inside / "start.yaml").exists():
+            return inside / "start.yaml"            # a lab's starting scenario: labs/mail-mx
+        if inside.is_file():
+            return inside
     if path.exists() or path.suffix in (".yaml", ".yml") or os.sep in name:
         return path
     for candidate in (bundled_dir() / f"{name}.yaml", bundled_dir() / f"{name}.yml"):

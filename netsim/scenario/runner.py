@@ -32,6 +32,22 @@ class RunResult:
                 return app
         raise KeyError(f"no {name} app" + (f" on {node}" if node else ""))
 
+    def check(self, expect=None):
+        """The run checked against the scenario's ``expect:`` — or ``expect``, a list of
+        expectations or the path of a teacher's file of them (:mod:`netsim.check`); a
+        :class:`~netsim.check.report.CheckReport`, shown as a table in Jupyter."""
+        from netsim.scenario.checks import check_run, load_expect_file
+        items = expect
+        if isinstance(expect, (str, os.PathLike)):
+            items = load_expect_file(expect, self.scenario)
+        elif expect is not None:
+            from netsim.check.expect import check_expectations
+            from netsim.scenario.loader import link_names
+            check_expectations(items, self.scenario.error, nodes=self.scenario.data["nodes"],
+                               links=link_names(self.scenario.data),
+                               apps=self.scenario.data.get("apps", []))
+        return check_run(self, items, source=self.scenario.source)
+
     def sequence(self, **options):
         """The run's sequence diagram (see :func:`netsim.viz.sequence_diagram`)."""
         from netsim.viz import sequence_diagram

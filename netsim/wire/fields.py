@@ -6,69 +6,33 @@ capture: ``ip.src``, ``tcp.flags.syn``, ``dns.qry.name``, ``http.response.code``
 pcap, because some fields depend on what came before on the same connection:
 ``tcp.seq`` is relative to the connection's first sequence number; an HTTP message's
 fields sit on the segment that completes it (tshark reassembles headers and a
-``Content-Length`` or chunked body); SMTP lines after ``354`` are message content, not
-commands, until the lone ``.`` (RFC 5321 §4.1.1.4). Every field maps to a list of values
-(a DNS answer may hold several ``dns.a``), as in Wireshark, where ``==`` asks whether
-any occurrence matches.
+``Content-Length`` or chunked body), ``tls`` on the segments where a record starts or
+ends; a client's SMTP lines after ``DATA`` are message content, not commands, until the
+lone ``.`` (RFC 5321 §4.1.1.4); a retransmission carries TCP's fields only, as tshark
+gives it to no protocol above (except a fast retransmission, read again). Every field
+maps to a list of values (a DNS answer may hold several ``dns.a``; an ICMP error's
+quoted datagram adds a second ``ip.src``, ``ip.ttl``, ``udp.dstport``), as in Wireshark,
+where ``==`` asks whether any occurrence matches.
 
 Only what these readers know is named: :data:`FIELDS` is the list a filter is checked
-against before a run. A TLS record's content is not read (its bytes are ciphertext).
+against before a run, and each name is one tshark 4 knows, with the values it shows
+(``tests/check/test_filters_agree_with_tshark.py`` holds them to it). A TLS record's
+content is not read (its bytes are ciphertext), nor QUIC: tshark decrypts a QUIC
+Initial packet with keys its connection ID gives (RFC 9001 §5.2) and shows the TLS
+handshake inside as ``tls``, which netsim does not.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from netsim.errors import FrameError
 from netsim.wire import headers as h
 from netsim.wire.addr import bytes_to_mac, int_to_ip
-
-#: Every field name a filter may use, with the type of its values.
-FIELDS: dict[str, type] = {
-    "frame.len": int,
-    "eth.src": str, "eth.dst": str, "eth.addr": str, "eth.type": int,
-    "arp": bool, "arp.opcode": int, "arp.src.proto_ipv4": str, "arp.dst.proto_ipv4": str,
-    "arp.src.hw_mac": str, "arp.dst.hw_mac": str,
-    "ip": bool, "ip.src": str, "ip.dst": str, "ip.addr": str, "ip.ttl": int, "ip.proto": int,
-    "ip.id": int, "ip.len": int, "ip.flags.df": bool,
-    "icmp": bool, "icmp.type": int, "icmp.code": int, "icmp.ident": int, "icmp.seq": int,
-    "udp": bool, "udp.srcport": int, "udp.dstport": int, "udp.port": int, "udp.length": int,
-    "tcp": bool, "tcp.srcport": int, "tcp.dstport": int, "tcp.port": int, "tcp.len": int,
-    "tcp.seq": int, "tcp.ack": int, "tcp.seq_raw": int, "tcp.ack_raw": int,
-    "tcp.window_size_value": int, "tcp.flags.syn": bool, "tcp.flags.ack": bool,
-    "tcp.flags.fin": bool, "tcp.flags.reset": bool, "tcp.flags.push": bool,
-    "dns": bool, "dns.id": int, "dns.flags.response": bool, "dns.flags.recdesired": bool,
-    "dns.flags.recavail": bool, "dns.flags.authoritative": bool, "dns.flags.rcode": int,
-    "dns.qry.name": str, "dns.qry.type": int, "dns.count.answers": int,
-    "dns.count.auth_rr": int, "dns.a": str, "dns.cname": str, "dns.ns": str,
-    "dns.mx.mail_exchange": str,
-    "dhcp": bool, "dhcp.option.dhcp": int,
-    "http": bool, "http.request": bool, "http.response": bool, "http.request.method": str,
-    "http.request.uri": str, "http.request.version": str, "http.response.code": int,
-    "http.response.phrase": str, "http.response.version": str, "http.host": str,
-    "http.location": str, "http.cookie": str, "http.set_cookie": str,
-    "http.content_length": int, "http.if_none_match": str, "http.if_modified_since": str,
-    "http.cache_control": str, "http.connection": str, "http.user_agent": str,
-    "http.server": str, "http.content_type": str,
-    "ftp": bool, "ftp.request": bool, "ftp.response": bool, "ftp.request.command": str,
-    "ftp.request.arg": str, "ftp.response.code": int, "ftp.response.arg": str,
-    "ftp-data": bool,
-    "smtp": bool, "smtp.req": bool, "smtp.rsp": bool, "smtp.req.command": str,
-    "smtp.req.parameter": str, "smtp.response.code": int,
-    "pop": bool, "pop.request.command": str, "pop.request.parameter": str,
-    "pop.response.indicator": str,
-    "imap": bool, "imap.request.tag": str, "imap.request.command": str,
-    "tls": bool,
-}
-
-_DHCP_MAGIC = b"\x63\x82\x53\x63"
-# HTTP header → its Wireshark field (the ones tshark names; others it shows as text).
-_HTTP_HEADERS = {"host": "http.host", "location": "http.location", "cookie": "http.cookie",
-                 "set-cookie": "http.set_cookie", "content-length": "http.content_length",
-                 "if-none-match": "http.if_none_match",
-                 "if-modified-since": "http.if_modified_since",
-                 "cache-control": "http.cache_control", "connection": "http.connection",
-                 "user-agent": "http.user_agent", "server": "http.server",
-                 "content-type": "http.content_type"}
-_TLS_CONTENT_TYPES = (20, 21, 22, 23)
+from netsim.wire.app_fields import (HttpStream, TlsRecords, client_hello, dhcp_fields, dns_fields,
+                                     ftp_address, http_fields, http_start, imap_fields,
+                                     pop_fields, put, text_lines)
+from netsim.wire.field_names import FIELDS  # noqa: F401 — re-exported: netsim.wire.fields.FIELDS
 
 
 class CaptureFields:
@@ -81,13 +45,23 @@ class CaptureFields:
                                "tcp": {80: "http", 8080: "http", 21: "ftp", 25: "smtp",
                                        587: "smtp", 110: "pop", 143: "imap", 443: "tls",
                                        465: "tls", 993: "tls", 995: "tls"}}
-        self._isn: dict[tuple, int] = {}          # (src, sport, dst, dport) → first seq
-        self._streams: dict[tuple, _Stream] = {}  # one direction of a connection
+        self._base: dict[tuple, int] = {}         # (src, sport, dst, dport) → relative 0
+        self._flows: dict[tuple, _Flow] = {}      # direction → what TCP analysis remembers
+        self._said: dict[tuple, dict] = {}        # (direction, seq, len) → a segment's app fields
+        self._time: float | None = None           # the frame's capture time, when given
+        self._streams: dict[tuple, HttpStream] = {}  # one direction of a connection
+        self._records: dict[tuple, TlsRecords] = {} # one direction of a TLS connection
+        self._tls: set[frozenset] = set()         # connections speaking TLS on no TLS port
+        self._starttls: set[frozenset] = set()    # connections whose STARTTLS awaits its answer
+        self._not_http1: set[frozenset] = set()   # past a 101, or from HTTP/2's preface on
         self._smtp_data: set[tuple] = set()       # connections in SMTP's DATA phase
         self._ftp_data: set[tuple] = set()        # (address, port) a PORT/227 named
 
-    def fields(self, data: bytes) -> dict[str, list]:
-        found: dict[str, list] = {"frame.len": [len(data)]}
+    def fields(self, data: bytes, time: float | None = None) -> dict[str, list]:
+        """The frame's fields. ``time`` (seconds) is its capture time: Wireshark tells a
+        fast retransmission, which it dissects again, by the duplicate ACKs just before."""
+        self._time = time
+        found: dict[str, list] = {"frame": [data.decode("latin-1")], "frame.len": [len(data)]}
         try:
             self._ethernet(data, found)
         except (FrameError, IndexError, ValueError):
@@ -98,9 +72,11 @@ class CaptureFields:
     def _ethernet(self, data: bytes, f: dict) -> None:
         dst, src, ethertype = h.ETHER.unpack_from(data)
         f["eth.dst"], f["eth.src"] = [bytes_to_mac(dst)], [bytes_to_mac(src)]
-        f["eth.addr"] = f["eth.src"] + f["eth.dst"]
-        f["eth.type"] = [ethertype]
-        if ethertype == h.ETHERTYPE_ARP:
+        f["eth.addr"] = f["eth.dst"] + f["eth.src"]
+        if ethertype >= 0x600:          # else an IEEE 802.3 length (STP's LLC frames): no type
+            f["eth.type"] = [ethertype]
+        # Wireshark's ARP dissector reads RARP too (RFC 903: ARP's format, opcodes 3, 4).
+        if ethertype in (h.ETHERTYPE_ARP, h.ETHERTYPE_RARP):
             op, sha, spa, tha, tpa = h.parse_arp(data)
             f.update({"arp": [True], "arp.opcode": [op], "arp.src.hw_mac": [bytes_to_mac(sha)],
                       "arp.dst.hw_mac": [bytes_to_mac(tha)], "arp.src.proto_ipv4": [int_to_ip(spa)],
@@ -109,38 +85,57 @@ class CaptureFields:
             self._ipv4(data, f)
 
     def _ipv4(self, data: bytes, f: dict) -> None:
-        hlen, total, ttl, proto, src, dst = h.parse_ipv4(data)
-        s, d = int_to_ip(src), int_to_ip(dst)
-        ident = int.from_bytes(data[h.IP_OFF + 4:h.IP_OFF + 6], "big")
-        f.update({"ip": [True], "ip.src": [s], "ip.dst": [d], "ip.addr": [s, d], "ip.ttl": [ttl],
-                  "ip.proto": [proto], "ip.id": [ident], "ip.len": [total],
-                  "ip.flags.df": [bool(data[h.IP_OFF + 6] & 0x40)]})
+        hlen, total, _ttl, proto, src, dst = h.parse_ipv4(data)
+        _ip_header(data[h.IP_OFF:], f)
         l4 = h.ip_payload(data, hlen, total)
         if proto == h.IPPROTO_ICMP and len(l4) >= 8:
-            itype, code, _c, w1, w2 = h.ICMP.unpack_from(l4)
-            f.update({"icmp": [True], "icmp.type": [itype], "icmp.code": [code]})
-            if itype in (0, 8):
-                f["icmp.ident"], f["icmp.seq"] = [w1], [w2]
+            _icmp(l4, f)
+            if l4[0] in _ICMP_ERRORS:
+                self._quoted(l4[8:], f)
         elif proto == h.IPPROTO_UDP and len(l4) >= 8:
-            sport, dport, ulen, _c = h.UDP.unpack_from(l4)
-            f.update({"udp": [True], "udp.srcport": [sport], "udp.dstport": [dport],
-                      "udp.port": [sport, dport], "udp.length": [ulen]})
-            app = self.ports["udp"].get(dport) or self.ports["udp"].get(sport)
-            if app == "dns":
-                _dns(l4[8:ulen], f)
-            elif app == "dhcp":
-                _dhcp(l4[8:ulen], f)
+            self._udp(l4, f)
         elif proto == h.IPPROTO_TCP:
-            self._tcp(s, d, l4, f)
+            self._tcp(int_to_ip(src), int_to_ip(dst), l4, f)
+
+    def _quoted(self, datagram: bytes, f: dict) -> None:
+        """The datagram an ICMP error quotes (RFC 792; RFC 1812 §4.3.2.3: as much as
+        fits in 576 bytes), read as Wireshark reads it: a second occurrence of every
+        field of its IP header and transport header, so ``ip.ttl == 1`` picks the Time
+        Exceeded a traceroute probe caused and ``udp.dstport`` its probe port. A quoted
+        TCP header's numbers are shown raw: no connection is followed through it."""
+        if len(datagram) < 20 or datagram[0] >> 4 != 4:
+            return
+        hlen = (datagram[0] & 0xF) * 4
+        _ip_header(datagram, f)
+        inner, proto = datagram[hlen:], datagram[9]
+        if proto == h.IPPROTO_ICMP and len(inner) >= 8:
+            _icmp(inner, f)
+        elif proto == h.IPPROTO_UDP and len(inner) >= 8:
+            self._udp(inner, f)
+        elif proto == h.IPPROTO_TCP and len(inner) >= 4:
+            _quoted_tcp(inner, f, {p for p, app in self.ports["tcp"].items() if app == "http"})
+
+    def _udp(self, l4: bytes, f: dict) -> None:
+        sport, dport, ulen, _c = h.UDP.unpack_from(l4)
+        put(f, "udp", True)
+        put(f, "udp.srcport", sport)
+        put(f, "udp.dstport", dport)
+        put(f, "udp.port", sport, dport)
+        put(f, "udp.length", ulen)
+        app = self.ports["udp"].get(dport) or self.ports["udp"].get(sport)
+        if app == "dns":
+            dns_fields(l4[8:ulen], f)
+        elif app == "dhcp":
+            dhcp_fields(l4[8:ulen], f)
 
     # -- TCP and what rides on it --------------------------------------------------
     def _tcp(self, s: str, d: str, segment: bytes, f: dict) -> None:
         sport, dport, seq, ack, flags, window, _opts, payload = h.parse_tcp(segment)
         key, back = (s, sport, d, dport), (d, dport, s, sport)
         if flags & h.TCP_SYN:
-            self._isn[key] = seq
-            self._streams.pop(key, None)
-        isn = self._isn.setdefault(key, seq - 1 if payload or flags & h.TCP_FIN else seq)
+            for table in (self._streams, self._records):
+                table.pop(key, None)
+        isn, peer = self._bases(key, back, seq, ack, flags)
         f.update({"tcp": [True], "tcp.srcport": [sport], "tcp.dstport": [dport],
                   "tcp.port": [sport, dport], "tcp.len": [len(payload)],
                   "tcp.seq_raw": [seq], "tcp.seq": [(seq - isn) % 2**32],
@@ -148,227 +143,281 @@ class CaptureFields:
                   "tcp.flags.syn": [bool(flags & h.TCP_SYN)], "tcp.flags.ack": [bool(flags & h.TCP_ACK)],
                   "tcp.flags.fin": [bool(flags & h.TCP_FIN)], "tcp.flags.reset": [bool(flags & h.TCP_RST)],
                   "tcp.flags.push": [bool(flags & h.TCP_PSH)]})
-        if flags & h.TCP_ACK:
-            f["tcp.ack"] = [(ack - self._isn[back]) % 2**32] if back in self._isn else [0]
-        if not payload:
-            return
+        # Without the ACK flag the field is no number of the peer's: shown as it is.
+        f["tcp.ack"] = [(ack - peer) % 2**32 if flags & h.TCP_ACK else ack]
+        fwd, rev = self._flows.setdefault(key, _Flow()), self._flows.setdefault(back, _Flow())
+        fast = self._fast_retransmission(fwd, rev, seq, flags, payload)
+        fresh = self._fresh(fwd, seq, flags, payload)
+        fwd.seen(seq, ack, flags, window, payload, self._time)
+        said = (key, seq, len(payload))
+        if fast and said in self._said:
+            f.update({name: list(values) for name, values in self._said[said].items()})
+        elif fresh:
+            before = set(f)
+            start = (seq + len(payload) - len(fresh)) % 2**32
+            whole = self._application(key, back, start, fresh, f)
+            added = {name: f[name] for name in f if name not in before}
+            if whole and added and fresh is payload:
+                self._said[said] = added
+
+    def _fast_retransmission(self, fwd: _Flow, rev: _Flow, seq: int, flags: int,
+                             payload: bytes) -> bool:
+        """Whether Wireshark calls this segment a fast retransmission (RFC 5681 §3.2):
+        it resends what two or more duplicate ACKs of the peer asked for, within 20 ms
+        of the last. Unlike other retransmissions, Wireshark dissects it again."""
+        return (bool(payload) and fwd.next is not None and _before(seq, fwd.next)
+                and rev.dupacks >= 2 and rev.lastack == seq and self._time is not None
+                and rev.lastacktime is not None and self._time - rev.lastacktime < 0.02)
+
+    @staticmethod
+    def _fresh(fwd: _Flow, seq: int, flags: int, payload: bytes) -> bytes:
+        """The bytes of a segment this direction has not carried before. Wireshark gives
+        a retransmission — or a segment that fills a hole late — to no protocol above
+        TCP (its ``tcp.no_subdissector_on_error``): a resent ``USER`` is no second
+        command, a resent body segment no second response."""
+        start = (seq + 1) % 2**32 if flags & h.TCP_SYN else seq
+        if fwd.next is None or flags & h.TCP_SYN or not _before(start, fwd.next):
+            return payload                  # at or past what was seen: all new
+        old = (fwd.next - start) % 2**32
+        return payload[old:] if old < len(payload) else b""
+
+    def _application(self, key: tuple, back: tuple, seq: int, payload: bytes, f: dict) -> bool:
+        """What rides on TCP, chosen as Wireshark chooses: an FTP data connection that
+        a PORT or 227 announced, then the server's well-known port, then TLS by the look
+        of a ClientHello on a port that names nothing. True when the segment holds
+        whole messages (or lines): a fast retransmission of it is read the same again,
+        while Wireshark's reassembly refuses a resent piece of a longer message."""
+        (s, sport, d, dport), conn = key, frozenset((key, back))
         client = self.ports["tcp"].get(dport)
         app = client or self.ports["tcp"].get(sport)
+        request = client is not None
         if (d, dport) in self._ftp_data or (s, sport) in self._ftp_data:
             f["ftp-data"] = [True]
-            return
-        if app == "tls" or (payload[0] in _TLS_CONTENT_TYPES and payload[1:2] == b"\x03"):
-            f["tls"] = [True]
-            return
-        conn = frozenset((key, back))
+            return True
+        if app == "tls" or conn in self._tls or app is None and client_hello(payload):
+            if app != "tls":
+                self._tls.add(conn)
+            records = self._records.setdefault(key, TlsRecords())
+            whole = records.between()
+            if records.add(payload):
+                f["tls"] = [True]
+            return whole and records.between()
         if app == "http":
-            stream = self._streams.setdefault(key, _Stream(seq))
-            for message in stream.add(seq, payload):
-                _http(message, f, request=client is not None)
-        elif app == "ftp":
-            self._ftp(payload, f, request=client is not None)
+            return self._http(conn, key, seq, payload, f, request=request)
+        if app == "ftp":
+            self._ftp(payload, f, request=request)
         elif app == "smtp":
-            self._smtp(conn, payload, f, request=client is not None)
+            self._smtp(conn, payload, f, request=request)
         elif app == "pop":
-            _pop(payload, f, request=client is not None)
+            pop_fields(payload, f, request=request)
         elif app == "imap":
-            _imap(payload, f, request=client is not None)
+            imap_fields(payload, f, request=request)
+        if app in ("smtp", "pop", "imap"):
+            self._upgrade(conn, app, payload, request)
+        return True
+
+    def _http(self, conn: frozenset, key: tuple, seq: int, payload: bytes, f: dict, *,
+              request: bool) -> bool:
+        """HTTP/1.x messages, each on the segment that completes it (Wireshark
+        reassembles headers and body) — until the connection leaves HTTP/1: after a
+        ``101 Switching Protocols`` (RFC 9110 §15.2.2: a WebSocket, h2c) or from
+        HTTP/2's connection preface (RFC 9113 §3.4) on, Wireshark reads it as another
+        protocol. True when the segment held whole messages."""
+        if conn in self._not_http1:
+            return False
+        stream = self._streams.setdefault(key, HttpStream(seq))
+        if request and stream.fresh and payload.startswith(b"PRI * HTTP/2.0\r\n"):
+            self._not_http1.add(conn)
+            return False
+        whole = not stream.buffer
+        for message in stream.add(seq, payload):
+            http_fields(message, f, request=request)
+            if not request and message.startswith((b"HTTP/1.1 101", b"HTTP/1.0 101")):
+                self._not_http1.add(conn)
+                return False
+        return whole and not stream.buffer
+
+    def _upgrade(self, conn: frozenset, app: str, payload: bytes, request: bool) -> None:
+        """STARTTLS (SMTP, RFC 3207; IMAP, RFC 9051 §6.2.1) or STLS (POP3, RFC 2595 §4):
+        once the server agrees, the rest of the connection is TLS."""
+        line = payload.split(b"\r\n", 1)[0].upper()
+        if request:
+            words = line.split(b" ")
+            asked = {"smtp": words[0] == b"STARTTLS", "pop": words[0] == b"STLS",
+                     "imap": len(words) > 1 and words[1] == b"STARTTLS"}[app]
+            if asked:
+                self._starttls.add(conn)
+        elif conn in self._starttls:
+            self._starttls.discard(conn)
+            words = line.split(b" ")
+            agreed = {"smtp": line.startswith(b"220"), "pop": line.startswith(b"+OK"),
+                      "imap": len(words) > 1 and words[1] == b"OK"}[app]
+            if agreed:
+                self._tls.add(conn)
+
+    def _bases(self, key: tuple, back: tuple, seq: int, ack: int, flags: int) -> tuple[int, int]:
+        """What ``tcp.seq`` and ``tcp.ack`` count from, as Wireshark keeps them: a SYN's
+        sequence number (RFC 9293 §3.4.1: the ISN), else — a capture joined mid-stream
+        — the first segment's number less one; the peer's from the first ACK seen
+        (less one) when its SYN was not. A SYN without ACK starts a connection anew,
+        so the peer's is forgotten too (a port used again)."""
+        if flags & h.TCP_SYN:
+            self._base[key] = seq
+            if not flags & h.TCP_ACK:
+                self._base.pop(back, None)
+        base = self._base.setdefault(key, (seq - 1) % 2**32)
+        if flags & h.TCP_ACK:
+            self._base.setdefault(back, (ack - 1) % 2**32)
+        return base, self._base.get(back, 0)
 
     def _ftp(self, payload: bytes, f: dict, *, request: bool) -> None:
-        f["ftp"] = [True]
-        for line in _lines(payload):
-            if request:
-                command, _, arg = line.partition(" ")
-                f.setdefault("ftp.request", [True])
-                f.setdefault("ftp.request.command", []).append(command)
-                f.setdefault("ftp.request.arg", []).append(arg)
-                if command.upper() == "PORT":
-                    self._ftp_data.add(_ftp_address(arg))
-            elif len(line) >= 3 and line[:3].isdigit():
-                f.setdefault("ftp.response", [True])
-                f.setdefault("ftp.response.code", []).append(int(line[:3]))
-                f.setdefault("ftp.response.arg", []).append(line[4:])
-                if line.startswith("227") and "(" in line:
-                    self._ftp_data.add(_ftp_address(line[line.index("(") + 1:line.rindex(")")]))
+        """A control-connection segment (RFC 959 §4.2). Wireshark reads its first line
+        only: the rest of a multi-line reply (``214-…`` to ``214 …``), or a second
+        command sent in the same segment, is text without fields."""
+        f.update({"ftp": [True], "ftp.request": [request], "ftp.response": [not request]})
+        line = next(iter(text_lines(payload)), "")
+        if request:
+            command, _, arg = line.partition(" ")
+            f["ftp.request.command"] = [command]
+            if arg:
+                f["ftp.request.arg"] = [arg]
+            if command.upper() == "PORT":
+                self._ftp_data.add(ftp_address(arg))
+        elif len(line) >= 3 and line[:3].isdigit():
+            f["ftp.response.code"] = [int(line[:3])]
+            if line[4:]:
+                f["ftp.response.arg"] = [line[4:]]
+            if line.startswith("227") and "(" in line:
+                self._ftp_data.add(ftp_address(line[line.index("(") + 1:line.rindex(")")]))
 
     def _smtp(self, conn: frozenset, payload: bytes, f: dict, *, request: bool) -> None:
+        """An SMTP segment (RFC 5321 §4.1). As Wireshark reads it, the client's lines
+        after its ``DATA`` command are message content — whatever the server answers:
+        after a refused DATA, the client's next commands too — until the lone ``.``
+        (§4.1.1.4). A reply's ``250-`` continuation lines (§4.2.1) add no code."""
         f["smtp"] = [True]
         if request and conn in self._smtp_data:
             if payload.endswith(b"\r\n.\r\n") or payload == b".\r\n":
                 self._smtp_data.discard(conn)
             return                      # message content (tshark: imf), not commands
-        for line in _lines(payload):
+        continued = False
+        for line in text_lines(payload):
             if request:
-                command, _, parameter = line.partition(" ")
-                f.setdefault("smtp.req", [True])
-                f.setdefault("smtp.req.command", []).append(command)
+                # Wireshark's command is a line's first four characters, its parameter
+                # what follows the fifth: STARTTLS reads as "STAR" and "TLS".
+                command, parameter = line[:4], line[5:]
+                put(f, "smtp.req", True)
+                put(f, "smtp.req.command", command)
                 if parameter:
-                    f.setdefault("smtp.req.parameter", []).append(parameter)
-            elif len(line) >= 3 and line[:3].isdigit():
-                f.setdefault("smtp.rsp", [True])
-                f.setdefault("smtp.response.code", []).append(int(line[:3]))
-                if line.startswith("354"):
+                    put(f, "smtp.req.parameter", parameter)
+                if command.upper() == "DATA":
                     self._smtp_data.add(conn)
+                    break
+            elif len(line) >= 3 and line[:3].isdigit():
+                f["smtp.rsp"] = [True]
+                if not continued:
+                    put(f, "smtp.response.code", int(line[:3]))
+                continued = line[3:4] == "-"
 
 
-class _Stream:
-    """One direction of an HTTP connection: bytes in order, cut into whole messages."""
-
-    def __init__(self, seq: int) -> None:
-        self.next = seq
-        self.buffer = b""
-
-    def add(self, seq: int, payload: bytes) -> list[bytes]:
-        if seq != self.next:            # a retransmission or a gap: tshark does not
-            if (seq - self.next) % 2**32 > 2**31:   # dissect old bytes again
-                return []
-            self.buffer = b""           # a gap: start again at what came
-        self.next = (seq + len(payload)) % 2**32
-        self.buffer += payload
-        out = []
-        while True:
-            size = _http_message_size(self.buffer)
-            if size is None:
-                return out
-            out.append(self.buffer[:size])
-            self.buffer = self.buffer[size:]
+#: ICMP types that quote the datagram they are about (RFC 792): destination
+#: unreachable, source quench, redirect, time exceeded, parameter problem.
+_ICMP_ERRORS = (3, 4, 5, 11, 12)
 
 
-def _http_message_size(buffer: bytes) -> int | None:
-    """The length of the whole HTTP/1.x message at the buffer's start, or None while
-    it is incomplete (RFC 9112 §6.3: Content-Length, chunked, or no body)."""
-    end = buffer.find(b"\r\n\r\n")
-    if end < 0:
+def _ip_header(header: bytes, f: dict) -> None:
+    s = int_to_ip(int.from_bytes(header[12:16], "big"))
+    d = int_to_ip(int.from_bytes(header[16:20], "big"))
+    put(f, "ip", True)
+    for name, value in (("ip.src", s), ("ip.dst", d), ("ip.ttl", header[8]),
+                        ("ip.proto", header[9]),
+                        ("ip.id", int.from_bytes(header[4:6], "big")),
+                        ("ip.len", int.from_bytes(header[2:4], "big")),
+                        ("ip.flags.df", bool(header[6] & 0x40))):
+        put(f, name, value)
+    put(f, "ip.addr", s, d)
+
+
+def _icmp(l4: bytes, f: dict) -> None:
+    itype, code, _c, w1, w2 = h.ICMP.unpack_from(l4)
+    put(f, "icmp", True)
+    put(f, "icmp.type", itype)
+    put(f, "icmp.code", code)
+    if itype in (0, 8):
+        put(f, "icmp.ident", w1)
+        put(f, "icmp.seq", w2)
+
+
+def _quoted_tcp(header: bytes, f: dict, http_ports: set) -> None:
+    """What Wireshark shows of a TCP header an ICMP error quotes: the ports from its
+    first 4 bytes, the sequence number from 8 (RFC 792 promises 8), the rest only
+    when all 20 came — raw numbers, and no ``tcp.len``."""
+    sport, dport = h.U16.unpack_from(header)[0], h.U16.unpack_from(header, 2)[0]
+    put(f, "tcp", True)
+    put(f, "tcp.srcport", sport)
+    put(f, "tcp.dstport", dport)
+    put(f, "tcp.port", sport, dport)
+    if len(header) >= 8:
+        put(f, "tcp.seq", int.from_bytes(header[4:8], "big"))   # (and no tcp.seq_raw)
+    if len(header) < 20:
+        return
+    _s, _d, _seq, ack, offset_flags, window, _c, _u = h.TCP.unpack_from(header)
+    put(f, "tcp.ack", ack)
+    put(f, "tcp.ack_raw", ack)
+    put(f, "tcp.window_size_value", window)
+    for name, bit in _TCP_FLAGS:
+        put(f, name, bool(offset_flags & bit))
+    payload = header[(offset_flags >> 12) * 4:]
+    if payload and (sport in http_ports or dport in http_ports):
+        # Without reassembly: the header lines the quote holds — or, for a segment
+        # of a body, nothing but `http` (Wireshark: "Continuation").
+        head = payload.split(b"\r\n\r\n")[0]
+        if http_start(head.split(b"\r\n")[0]):
+            http_fields(head + b"\r\n\r\n", f, request=dport in http_ports)
+        else:
+            f["http"] = [True]
+
+
+_TCP_FLAGS = (("tcp.flags.syn", h.TCP_SYN), ("tcp.flags.ack", h.TCP_ACK),
+              ("tcp.flags.fin", h.TCP_FIN), ("tcp.flags.reset", h.TCP_RST),
+              ("tcp.flags.push", h.TCP_PSH))
+
+
+def _before(a: int, b: int) -> bool:
+    """Whether sequence number ``a`` comes before ``b`` (RFC 9293 §3.4: modulo 2³²)."""
+    return a != b and (b - a) % 2**32 < 2**31
+
+
+@dataclass
+class _Flow:
+    """One direction of a connection, as Wireshark's TCP analysis follows it."""
+    next: int | None = None             # the sequence number after the highest seen
+    lastack: int | None = None
+    lastacktime: float | None = None
+    window: int | None = None
+    dupacks: int = 0                    # duplicate ACKs in a row (RFC 5681 §2)
+
+    def seen(self, seq: int, ack: int, flags: int, window: int, payload: bytes,
+             time: float | None) -> None:
+        # Wireshark's duplicate ACK: no data, SYN, FIN or RST, and the same sequence
+        # number, ACK and window as before.
+        duplicate = (not payload and window and window == self.window and seq == self.next
+                     and ack == self.lastack and not flags & (h.TCP_SYN | h.TCP_FIN | h.TCP_RST))
+        self.dupacks = self.dupacks + 1 if duplicate else 0
+        start = (seq + 1) % 2**32 if flags & h.TCP_SYN else seq
+        end = (start + len(payload) + (1 if flags & h.TCP_FIN else 0)) % 2**32
+        if self.next is None or flags & h.TCP_SYN or _before(self.next, end):
+            self.next = end
+        if flags & h.TCP_ACK:
+            self.lastack, self.lastacktime = ack, time
+        self.window = window
+
+
+def packet_key(data: bytes):
+    """What stays the same of an IP packet as routers forward it — its addresses, id,
+    protocol, transport header and length (the TTL, the header checksum and the MAC
+    addresses change on the way) — or None for a frame that is not IPv4."""
+    if len(data) < 42 or data[12:14] != b"\x08\x00":
         return None
-    head = buffer[:end].decode("latin-1").lower().split("\r\n")
-    start = head[0]
-    headers = dict(line.split(":", 1) for line in head[1:] if ":" in line)
-    body = end + 4
-    status = start.split(" ")[1] if start.startswith("http/") and " " in start else ""
-    if status[:1] == "1" or status in ("204", "304"):
-        return body
-    if "chunked" in headers.get("transfer-encoding", ""):
-        at = body
-        while True:
-            line_end = buffer.find(b"\r\n", at)
-            if line_end < 0:
-                return None
-            size = int(buffer[at:line_end].split(b";")[0] or b"0", 16)
-            at = line_end + 2 + size + 2
-            if size == 0:               # the last chunk, trailers, an empty line
-                end = buffer.find(b"\r\n\r\n", line_end)
-                return end + 4 if end >= 0 else None
-            if at > len(buffer):
-                return None
-    length = int(headers.get("content-length", "0").strip() or 0)
-    return body + length if len(buffer) >= body + length else None
-
-
-def _http(message: bytes, f: dict, *, request: bool) -> None:
-    head = message[:message.find(b"\r\n\r\n")].decode("latin-1").split("\r\n")
-    start = head[0].split(" ", 2)
-    f["http"] = [True]
-    if request and len(start) == 3:
-        f.setdefault("http.request", [True])
-        f.setdefault("http.request.method", []).append(start[0])
-        f.setdefault("http.request.uri", []).append(start[1])
-        f.setdefault("http.request.version", []).append(start[2])
-    elif not request and len(start) >= 2 and start[1].isdigit():
-        f.setdefault("http.response", [True])
-        f.setdefault("http.response.version", []).append(start[0])
-        f.setdefault("http.response.code", []).append(int(start[1]))
-        f.setdefault("http.response.phrase", []).append(start[2] if len(start) > 2 else "")
-    for line in head[1:]:
-        name, sep, value = line.partition(":")
-        field = _HTTP_HEADERS.get(name.strip().lower())
-        if sep and field:
-            value = value.strip()
-            f.setdefault(field, []).append(int(value) if FIELDS[field] is int and value.isdigit()
-                                           else value)
-
-
-def _pop(payload: bytes, f: dict, *, request: bool) -> None:
-    f["pop"] = [True]
-    line = next(iter(_lines(payload)), "")
-    if request:
-        command, _, parameter = line.partition(" ")
-        f["pop.request.command"] = [command]
-        if parameter:
-            f["pop.request.parameter"] = [parameter]
-    elif line[:1] in "+-":
-        f["pop.response.indicator"] = [line.split(" ", 1)[0]]
-
-
-def _imap(payload: bytes, f: dict, *, request: bool) -> None:
-    f["imap"] = [True]
-    if request:
-        parts = next(iter(_lines(payload)), "").split(" ")
-        if len(parts) >= 2:
-            f["imap.request.tag"], f["imap.request.command"] = [parts[0]], [parts[1]]
-
-
-def _lines(payload: bytes) -> list[str]:
-    return [line.decode("latin-1") for line in payload.split(b"\r\n") if line]
-
-
-def _ftp_address(text: str) -> tuple[str, int]:
-    """``h1,h2,h3,h4,p1,p2`` (RFC 959 §4.1.2) as an address and port."""
-    numbers = [int(n) for n in text.strip().split(",")]
-    return ".".join(map(str, numbers[:4])), numbers[4] * 256 + numbers[5]
-
-
-def _dns(payload: bytes, f: dict) -> None:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.rdatatype
-    try:
-        m = dns.message.from_wire(payload)
-    except (dns.exception.DNSException, ValueError):
-        return
-    f.update({"dns": [True], "dns.id": [m.id], "dns.flags.response": [bool(m.flags & dns.flags.QR)],
-              "dns.flags.recdesired": [bool(m.flags & dns.flags.RD)],
-              "dns.flags.rcode": [m.rcode()], "dns.count.answers": [sum(len(r) for r in m.answer)],
-              "dns.count.auth_rr": [sum(len(r) for r in m.authority)]})
-    if m.flags & dns.flags.QR:
-        f["dns.flags.recavail"] = [bool(m.flags & dns.flags.RA)]
-        f["dns.flags.authoritative"] = [bool(m.flags & dns.flags.AA)]
-    for q in m.question:
-        f.setdefault("dns.qry.name", []).append(q.name.to_text(omit_final_dot=True))
-        f.setdefault("dns.qry.type", []).append(int(q.rdtype))
-    by_type = {dns.rdatatype.A: ("dns.a", lambda r: r.address),
-               dns.rdatatype.CNAME: ("dns.cname", lambda r: r.target.to_text(omit_final_dot=True)),
-               dns.rdatatype.NS: ("dns.ns", lambda r: r.target.to_text(omit_final_dot=True)),
-               dns.rdatatype.MX: ("dns.mx.mail_exchange",
-                                  lambda r: r.exchange.to_text(omit_final_dot=True))}
-    for section in (m.answer, m.authority, m.additional):
-        for rrset in section:
-            if rrset.rdtype in by_type:
-                name, value = by_type[rrset.rdtype]
-                f.setdefault(name, []).extend(value(r) for r in rrset)
-
-
-def _dhcp(payload: bytes, f: dict) -> None:
-    if len(payload) < 240 or payload[236:240] != _DHCP_MAGIC:
-        return
-    f["dhcp"] = [True]
-    at = 240
-    while at + 1 < len(payload) and payload[at] != 255:
-        if payload[at] == 0:
-            at += 1
-            continue
-        code, length = payload[at], payload[at + 1]
-        if code == 53 and length == 1:
-            f["dhcp.option.dhcp"] = [payload[at + 2]]
-        at += 2 + length
-
-
-def same_packet(a: bytes, b: bytes) -> bool:
-    """Whether two frames carry the same IP packet, as a router's forwarded copy carries
-    the one it received: the same addresses, id, protocol and transport header (the
-    TTL, the header checksum and the MAC addresses change on the way)."""
-    if len(a) < 42 or len(b) < 42 or a[12:14] != b"\x08\x00" or b[12:14] != b"\x08\x00":
-        return False
-    la, lb = 14 + (a[14] & 0xF) * 4, 14 + (b[14] & 0xF) * 4
-    return (a[26:34] == b[26:34] and a[18:20] == b[18:20] and a[23] == b[23]
-            and a[la:la + 8] == b[lb:lb + 8] and len(a) - la == len(b) - lb)
+    l4 = 14 + (data[14] & 0xF) * 4
+    return (data[26:34], data[18:20], data[23], data[l4:l4 + 8], len(data) - l4)

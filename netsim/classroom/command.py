@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from netsim.check.expect import check_expectations, evaluate
-from netsim.check.report import CheckReport, class_table, junit
 from netsim.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from netsim.check.report import CheckReport
+
+# The scenario layer and the checks load when the command runs, not when `netsim --help`
+# builds its parsers.
 
 
 def add_arguments(parser) -> None:
@@ -33,48 +38,16 @@ def add_arguments(parser) -> None:
                              "table, default out/check-class)")
 
 
-def load_expect_file(path: str | Path, scenario) -> list[dict]:
-    """A teacher's expectations, checked against the student's scenario (its links,
-    nodes and apps); errors name the teacher's file, key path and line."""
-    from netsim.scenario.loader import Scenario, link_names
-    from netsim.scenario.schema_check import check_schema
-    from netsim.scenario.yamlpos import load_with_lines
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror}", source=str(path)) from None
-    data, lines = load_with_lines(text, str(path))
-    if not isinstance(data, dict) or not isinstance(data.get("expect"), list):
-        raise ScenarioError("a file of expectations is a mapping with an 'expect:' list",
-                            line=1, source=str(path))
-    extra = [k for k in data if k not in ("expect", "description")]
-    if extra:
-        raise ScenarioError(f"{extra[0]!r}: a file of expectations holds only 'expect' and "
-                            "'description'", line=lines.get((extra[0],)), source=str(path))
-    merged = dict(scenario.data, expect=data["expect"])
-    own = {k: v for k, v in lines.items() if k[:1] == ("expect",)}
-    stand_in = Scenario(name=scenario.name, data=merged, source=str(path), lines=own)
-    check_schema(stand_in)
-    check_expectations(data["expect"], stand_in.error, nodes=scenario.data["nodes"],
-                       links=link_names(scenario.data), apps=scenario.data.get("apps", []))
-    return data["expect"]
-
-
 def check_scenario_file(name: str, expect: str | None = None, *, seed: int | None = None) -> CheckReport:
     """Load, run and check one scenario. A scenario error is the report's error."""
-    from netsim.scenario import load_scenario, run_scenario
     from netsim.scenario.bundled import find_scenario
+    from netsim.scenario.checks import check_run, load_expect_file
+    from netsim.scenario.loader import load_scenario
+    from netsim.scenario.runner import run_scenario
     scenario = load_scenario(find_scenario(name))
-    items = load_expect_file(expect, scenario) if expect else scenario.data.get("expect", [])
+    items = load_expect_file(find_scenario(expect), scenario) if expect else \
+        scenario.data.get("expect", [])
     return check_run(run_scenario(scenario, None, seed=seed), items, source=str(name))
-
-
-def check_run(result, items: list[dict] | None = None, *, source: str = "") -> CheckReport:
-    """The outcomes of ``items`` (default: the scenario's own ``expect:``) over a run."""
-    items = result.scenario.data.get("expect", []) if items is None else items
-    return CheckReport(result.scenario.name, result.summary.get("seed"),
-                       evaluate(items, result.trace, result.summary), source=source)
 
 
 def check_command(args, *, check_outdir) -> int:
@@ -94,6 +67,7 @@ def check_command(args, *, check_outdir) -> int:
 
 
 def _check_class(args, check_outdir) -> int:
+    from netsim.check.report import CheckReport, class_table, junit  # noqa: F811
     if not args.expect:
         print("error: --class checks every scenario against the teacher's --expect FILE",
               file=sys.stderr)

@@ -1,0 +1,1 @@
+"""``netsim check`` from the command line: one scenario, or a class of them."""
