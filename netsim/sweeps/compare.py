@@ -23,12 +23,15 @@ def series(frame, spec: str) -> tuple[str, str, dict[str, str]]:
     if "*" not in metric or not parameter:
         raise ScenarioError(f"compare {spec!r}: write it as APP@*.METRIC~PARAMETER, e.g. "
                             "browser@*.load_time_s~links[7].loss", path="sweep.compare")
-    columns = {c: c for c in frame.columns if fnmatch.fnmatchcase(c, metric)}
+    # The * is one node's name: browser@*.load_time_s is each browser's own figure, not
+    # also the figure of each visit in its list (browser@h1.visits[0].load_time_s).
+    head, _, tail = metric.partition("*")
+    columns = {c: c for c in frame.columns if fnmatch.fnmatchcase(c, metric)
+               and not set(c[len(head):len(c) - len(tail) if tail else None]) & set(".[]")}
     if not columns:
         raise ScenarioError(f"compare {spec!r}: no run has a figure {metric!r}",
                             path="sweep.compare")
     x = find_column(frame, parameter, among=frame.attrs.get("varied") or [])
-    head, _, tail = metric.partition("*")
     names = {c[len(head):len(c) - len(tail) if tail else None]: c for c in columns}
     return metric, x, dict(sorted(names.items(), key=lambda kv: _order(kv[0])))
 
