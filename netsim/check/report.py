@@ -105,7 +105,8 @@ def junit(reports: list[CheckReport]) -> str:
     return "\n".join(out) + "\n"
 
 
-def class_table(reports: dict[str, CheckReport], messages: list[str]) -> tuple[str, str]:
+def class_table(reports: dict[str, CheckReport], messages: list[str],
+                against: str = "") -> tuple[str, str]:
     """(CSV, HTML) of a class: one row a student, one column an expectation, and the
     reason beside each failure — Kathará's per-class sheet, in one file."""
     buffer = io.StringIO()
@@ -134,6 +135,7 @@ def class_table(reports: dict[str, CheckReport], messages: list[str]) -> tuple[s
             "</title><style>body{font-family:sans-serif}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:4px 8px;text-align:center;vertical-align:top}"
             "</style></head><body><h1>netsim check: class</h1>"
+            + (f"<p>Against <code>{escape(against)}</code>.</p>" if against else "") +
             f"<p>{sum(r.exit_code == 0 for r in reports.values())} of {len(reports)} "
             "scenarios meet every expectation.</p>"
             f"<table><tr><th>student</th><th>passed</th>{head}<th>reasons</th></tr>"

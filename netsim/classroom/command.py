@@ -92,7 +92,7 @@ def _check_class(args, check_outdir) -> int:
         print(f"{path.name}: {status}")
     outdir = Path(args.output) if args.output else Path("out") / "check-class"
     check_outdir(outdir)
-    table, page = class_table(reports, messages)
+    table, page = class_table(reports, messages, against=args.expect)
     (outdir / "class.csv").write_text(table, encoding="utf-8")
     (outdir / "class.html").write_text(page, encoding="utf-8")
     (outdir / "class.xml").write_text(junit(list(reports.values())), encoding="utf-8")
