@@ -36,6 +36,11 @@ _TOKEN = re.compile(r"""\s*(?:
 )""", re.VERBOSE)
 _WORD_OPS = {"and": "&&", "or": "||", "not": "!", "eq": "==", "ne": "!=", "lt": "<", "gt": ">",
              "le": "<=", "ge": ">=", "contains": "contains", "matches": "matches", "in": "in"}
+_IPV4_FIELDS = frozenset({"ip.src", "ip.dst", "ip.addr", "arp.src.proto_ipv4",
+                          "arp.dst.proto_ipv4", "dns.a"})
+_MAC_FIELDS = frozenset({"eth.src", "eth.dst", "eth.addr", "arp.src.hw_mac", "arp.dst.hw_mac"})
+#: How deep parentheses and negations may nest (Python's own stack is the limit past it).
+MAX_DEPTH = 64
 _COMPARISONS = ("==", "!=", "<", ">", "<=", ">=", "contains", "matches", "in")
 
 
@@ -65,15 +70,16 @@ class _Not:
 
 
 @dataclass(frozen=True)
-class _Both:
-    left: object
-    right: object
+class _Either:
+    """``a || b || …`` (any_of) or ``a && b && …``: one node for a whole chain, so a
+    filter of a thousand terms is as deep as one of two."""
+    parts: tuple
     any_of: bool
 
     def __call__(self, fields: dict) -> bool:
         if self.any_of:
-            return self.left(fields) or self.right(fields)
-        return self.left(fields) and self.right(fields)
+            return any(part(fields) for part in self.parts)
+        return all(part(fields) for part in self.parts)
 
 
 class Filter:
@@ -131,6 +137,7 @@ def _range_tokens(start: int, word: str) -> list[tuple[int, str, str]]:
 class _Parser:
     def __init__(self, text: str, tokens: list) -> None:
         self.text, self.tokens, self.at = text, tokens, 0
+        self.depth = 0                  # parentheses and negations open here
 
     def error(self, what: str) -> FilterError:
         column = self.tokens[self.at][0] + 1 if self.at < len(self.tokens) else len(self.text) + 1
@@ -146,29 +153,36 @@ class _Parser:
         return self.tokens[self.at - 1]
 
     def disjunction(self):
-        test = self.conjunction()
+        parts = [self.conjunction()]
         while self.peek() == "||":
             self.take()
-            test = _Both(test, self.conjunction(), any_of=True)
-        return test
+            parts.append(self.conjunction())
+        return parts[0] if len(parts) == 1 else _Either(tuple(parts), any_of=True)
 
     def conjunction(self):
-        test = self.negation()
+        parts = [self.negation()]
         while self.peek() == "&&":
             self.take()
-            test = _Both(test, self.negation(), any_of=False)
-        return test
+            parts.append(self.negation())
+        return parts[0] if len(parts) == 1 else _Either(tuple(parts), any_of=False)
 
     def negation(self):
+        if self.peek() in ("!", "("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.error(f"nested more than {MAX_DEPTH} deep")
         if self.peek() == "!":
             self.take()
-            return _Not(self.negation())
+            test = _Not(self.negation())
+            self.depth -= 1
+            return test
         if self.peek() == "(":
             self.take()
             test = self.disjunction()
             if self.peek() != ")":
                 raise self.error("a '(' is not closed")
             self.take()
+            self.depth -= 1
             return test
         return self.comparison()
 
@@ -219,14 +233,21 @@ class _Parser:
     def value(self, field: str, op: str):
         _, kind, text = self.take()
         if kind == "string":
-            text = re.sub(r"\\(.)", r"\1", text[1:-1])
+            text = _unescape(text[1:-1])
         elif kind != "word":
             self.at -= 1
             raise self.error(f"expected a value after {op!r}, not {text!r}")
-        return self.typed(field, op, text)
+        return self.typed(field, op, text, quoted=kind == "string")
 
-    def typed(self, field: str, op: str, text: str):
+    def typed(self, field: str, op: str, text: str, quoted: bool = True):
         """The just-taken value ``text`` as what ``field`` holds (errors point at it)."""
+        if field == "frame":
+            # The frame is bytes (held as latin-1 text, a character a byte): a string
+            # means its UTF-8 bytes, as Wireshark reads one; 0d:0a unquoted, those bytes.
+            if not quoted and re.fullmatch(r"[0-9A-Fa-f]{2}([:.-][0-9A-Fa-f]{2})*", text):
+                text = bytes.fromhex(re.sub(r"[:.-]", "", text)).decode("latin-1")
+            else:
+                text = text.encode("utf-8").decode("latin-1")
         if op in ("contains", "matches"):
             if op == "matches":
                 # Wireshark's matches is caseless unless the pattern opens with (?-i).
@@ -251,13 +272,35 @@ class _Parser:
             self.at -= 1
             raise self.error(f"{field} is a {'flag' if kind_of is bool else 'number'}; "
                              f"{text!r} is not one") from None
-        if field.endswith(("ip.src", "ip.dst", "ip.addr", "proto_ipv4", ".a")) and "/" in text:
+        if field in _IPV4_FIELDS:
             try:
-                return ipaddress.ip_network(text, strict=False)
+                if "/" in text:
+                    return ipaddress.IPv4Network(text, strict=False)
+                return str(ipaddress.IPv4Address(text))
             except ValueError:
                 self.at -= 1
-                raise self.error(f"{text!r} is not a network") from None
+                raise self.error(f"{field} holds IPv4 addresses: {text!r} is neither an address "
+                                 "nor a network (write a node's address, not its name)") from None
+        if field in _MAC_FIELDS and not _looks_like_mac(text):
+            self.at -= 1
+            raise self.error(f"{field} holds MAC addresses; {text!r} is not one "
+                             "(write 02:00:00:00:00:01)")
         return text
+
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "0": "\0", "a": "\a", "b": "\b", "f": "\f",
+            "v": "\v", "\\": "\\", '"': '"'}
+
+
+def _unescape(text: str) -> str:
+    """A quoted string's escapes as Wireshark reads them: ``\\n``, ``\\r``, ``\\t``,
+    ``\\xHH``, ``\\"``, ``\\\\``; another escaped character stands for itself."""
+    def one(m: re.Match) -> str:
+        what = m.group(1)
+        if what.startswith("x"):
+            return chr(int(what[1:], 16))
+        return _ESCAPES.get(what, what)
+    return re.sub(r"\\(x[0-9A-Fa-f]{2}|.)", one, text)
 
 
 def _suggestion(name: str) -> str:
@@ -303,4 +346,4 @@ def _fields_of(test) -> set[str]:
         return {test.field}
     if isinstance(test, _Not):
         return _fields_of(test.inner)
-    return _fields_of(test.left) | _fields_of(test.right)
+    return set().union(*(_fields_of(part) for part in test.parts))

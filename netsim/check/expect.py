@@ -70,6 +70,16 @@ SCHEMA = {
     },
 }
 
+#: Every reason netsim records a drop for ("port-blocking" and the other "port-STATE"
+#: are a switch port's spanning-tree state).
+DROP_REASONS = ("arp-queue-full", "arp-timeout", "broadcast-echo-ignored", "directed-broadcast",
+                "filtered", "firewall", "fragment", "loss", "mac-filtered", "malformed",
+                "martian", "mtu-exceeded", "no-forwarding-port", "no-link", "no-listener",
+                "no-rarp-service", "no-route", "not-for-this-host", "oversize", "port-blocking",
+                "port-closed", "port-learning", "port-listening",
+                "port-unreachable", "protocol-unreachable", "queue-full", "rarp-bad-address",
+                "stp-not-started", "ttl-expired", "unknown-ethertype", "unknown-icmp-type")
+
 _SUMMARY_TOP = ("frames", "drops", "links", "end_time", "stopped", "seed", "until", "scenario",
                 "config", "nodes")
 
@@ -84,41 +94,88 @@ class Outcome:
     evidence: list[str] = field(default_factory=list)
 
 
-def check_expectations(items, error, *, nodes: dict, links: list[str], apps: list[dict]) -> None:
-    """Raise ``error(path, message)`` for the first expectation that cannot be checked."""
-    app_keys = _app_keys(apps)
+def check_expectations(items, error, *, nodes: dict | None = None, links: list[str] | None = None,
+                       apps: list[dict] | None = None) -> None:
+    """Raise ``error(path, message)`` for the first expectation that cannot be checked.
+    Without ``nodes`` (a teacher's file read before any scenario), only what needs no
+    scenario: the kinds, filters, comparisons, times and drop reasons."""
     for i, item in enumerate(items):
-        kinds = [k for k in ("count", "value", "order") if k in item]
-        if len(kinds) != 1:
-            raise error(("expect", i), "an expectation has one of 'count', 'value' or 'order'"
-                        + (f", not {' and '.join(kinds)}" if kinds else ""))
-        kind = kinds[0]
-        if "within" in item and kind != "order":
-            raise error(("expect", i, "within"), "'within' belongs to an 'order'")
-        if kind == "count":
-            spec = item["count"]
-            _filter(spec["filter"], error, ("expect", i, "count", "filter"))
-            if not any(c in spec for c in _COUNT_CMP):
-                raise error(("expect", i, "count"), "say what the count must be: equals, "
-                                                    "at_least, at_most or none: true")
-            if "none" in spec and len([c for c in _COUNT_CMP if c in spec]) > 1:
-                raise error(("expect", i, "count", "none"), "'none' is a count of 0; give no other")
-            if "link" in spec and spec["link"] not in links:
-                raise error(("expect", i, "count", "link"), f"no link is named {spec['link']!r} "
-                            f"(links: {', '.join(links)})")
-            if "node" in spec and spec["node"] not in nodes:
-                raise error(("expect", i, "count", "node"), f"no node is named {spec['node']!r}")
-            if "link" in spec and "node" in spec:
-                raise error(("expect", i, "count"), "give 'link' or 'node', not both")
-        elif kind == "value":
-            spec = item["value"]
-            _path(spec["path"], app_keys, nodes, error, ("expect", i, "value", "path"))
-            if not any(c in spec for c in _VALUE_CMP):
-                raise error(("expect", i, "value"), "say what the value must be: "
-                                                    + ", ".join(_VALUE_CMP))
-        else:
-            for k, text in enumerate(item["order"]):
-                _filter(text, error, ("expect", i, "order", k))
+        _check_form(i, item, error)
+    if nodes is None:
+        return
+    for i, where, message in unknown_names(items, nodes=nodes, links=links or [], apps=apps or []):
+        raise error(where, message)
+
+
+def unknown_names(items, *, nodes: dict, links: list[str], apps: list[dict]) -> list[tuple]:
+    """``(index, key path, message)`` for each expectation that names a link, node or
+    application the scenario does not have: a located error in the scenario's own
+    ``expect:``, a failed expectation when a teacher's file meets a student's scenario."""
+    app_keys, found = _app_keys(apps), []
+    for i, item in enumerate(items):
+        spec = item.get("count") or item.get("value") or {}
+        if "link" in spec and spec["link"] not in links:
+            found.append((i, ("expect", i, "count", "link"), f"no link is named {spec['link']!r} "
+                          f"(links: {', '.join(links)})"))
+        elif "node" in spec and spec["node"] not in nodes:
+            found.append((i, ("expect", i, "count", "node"), f"no node is named {spec['node']!r}"))
+        elif "path" in spec:
+            why = _path(spec["path"], app_keys, nodes)
+            if why:
+                found.append((i, ("expect", i, "value", "path"), why))
+    return found
+
+
+def _check_form(i: int, item: dict, error) -> None:
+    kinds = [k for k in ("count", "value", "order") if k in item]
+    if len(kinds) != 1:
+        raise error(("expect", i), "an expectation has one of 'count', 'value' or 'order'"
+                    + (f", not {' and '.join(kinds)}" if kinds else ""))
+    kind = kinds[0]
+    if "within" in item and kind != "order":
+        raise error(("expect", i, "within"), "'within' belongs to an 'order'")
+    if "within" in item:
+        try:
+            parse_time(item["within"])
+        except ValueError as exc:
+            raise error(("expect", i, "within"), str(exc)) from None
+    if kind == "count":
+        spec = item["count"]
+        _filter(spec["filter"], error, ("expect", i, "count", "filter"))
+        if not any(c in spec for c in _COUNT_CMP):
+            raise error(("expect", i, "count"), "say what the count must be: equals, "
+                                                "at_least, at_most or none: true")
+        if "none" in spec and len([c for c in _COUNT_CMP if c in spec]) > 1:
+            raise error(("expect", i, "count", "none"), "'none' is a count of 0; give no other")
+        if "link" in spec and "node" in spec:
+            raise error(("expect", i, "count"), "give 'link' or 'node', not both")
+        _check_dropped(spec.get("dropped"), error, ("expect", i, "count", "dropped"))
+    elif kind == "value":
+        spec = item["value"]
+        try:
+            split_path(spec["path"])
+        except ValueError as exc:
+            raise error(("expect", i, "value", "path"), str(exc)) from None
+        if not any(c in spec for c in _VALUE_CMP):
+            raise error(("expect", i, "value"), "say what the value must be: "
+                                                + ", ".join(_VALUE_CMP))
+    else:
+        for k, text in enumerate(item["order"]):
+            _filter(text, error, ("expect", i, "order", k))
+
+
+def _check_dropped(dropped, error, where: tuple) -> None:
+    if dropped is None or dropped is True:
+        return
+    if dropped is False or dropped == "":
+        raise error(where, "'dropped' is a drop reason (firewall, loss, queue-full, …) or "
+                           "true for any; leave it out to count frames sent")
+    if dropped not in DROP_REASONS:
+        import difflib
+        near = difflib.get_close_matches(dropped, DROP_REASONS, n=1)
+        raise error(where, f"{dropped!r} is not a reason netsim drops a frame for"
+                    + (f" (did you mean {near[0]}?)" if near else
+                       f"; the reasons: {', '.join(DROP_REASONS)}"))
 
 
 def _filter(text: str, error, path: tuple):
@@ -159,23 +216,21 @@ def split_path(path: str) -> list:
     return parts
 
 
-def _path(path: str, app_keys: list[str], nodes: dict, error, where: tuple) -> None:
-    try:
-        parts = split_path(path)
-    except ValueError as exc:
-        raise error(where, str(exc)) from None
+def _path(path: str, app_keys: list[str], nodes: dict) -> str:
+    """Why ``path`` reads nothing this scenario makes, or ""."""
+    parts = split_path(path)
     first = parts[0]
     if first == "nodes" and (len(parts) < 2 or parts[1] not in nodes):
-        raise error(where, "a node's state at the end is nodes.NAME.arp[\"ADDRESS\"] or "
-                           "nodes.NAME.routes[\"PREFIX\"]"
-                    + (f"; no node is named {parts[1]!r}" if len(parts) > 1 else ""))
+        return ("a node's state at the end is nodes.NAME.arp[\"ADDRESS\"] or "
+                "nodes.NAME.routes[\"PREFIX\"]"
+                + (f"; no node is named {parts[1]!r}" if len(parts) > 1 else ""))
     if first in _SUMMARY_TOP or first in app_keys:
-        return
+        return ""
     import difflib
     near = difflib.get_close_matches(first, app_keys + list(_SUMMARY_TOP), n=1)
-    raise error(where, f"no application produces {first!r}: the scenario runs "
-                       f"{', '.join(app_keys) or 'no applications'}"
-                + (f" (did you mean {near[0]}?)" if near else ""))
+    return (f"no application produces {first!r}: the scenario runs "
+            f"{', '.join(app_keys) or 'no applications'}"
+            + (f" (did you mean {near[0]}?)" if near else ""))
 
 
 def nodes_named(items: list[dict]) -> set[str]:
@@ -192,15 +247,21 @@ def nodes_named(items: list[dict]) -> set[str]:
 # -- evaluation ------------------------------------------------------------------------
 
 def evaluate(items: list[dict], trace, summary: dict, config: dict | None = None,
-             nodes: dict | None = None) -> list[Outcome]:
+             nodes: dict | None = None, unknown: dict[int, str] | None = None) -> list[Outcome]:
     """Each expectation's outcome over a finished run (``config``: the scenario's data;
-    ``nodes``: the end state of the nodes :func:`nodes_named` names)."""
+    ``nodes``: the end state of the nodes :func:`nodes_named` names; ``unknown``: the
+    expectations that name what the scenario lacks, failed with that reason)."""
     summary = dict(summary, config=config or {}, nodes=nodes or {})
+    unknown = unknown or {}
     from netsim.check.frames import frames_of
     seen = frames_of(trace) if any("value" not in item for item in items) else []
     out = []
-    for item in items:
-        if "count" in item:
+    for i, item in enumerate(items):
+        if i in unknown:
+            kind = next(k for k in ("count", "value", "order") if k in item)
+            out.append(Outcome(item["message"], kind, False, unknown[i],
+                               "a scenario with what the expectation names"))
+        elif "count" in item:
             out.append(_count(item, seen, trace))
         elif "value" in item:
             out.append(_value(item, summary))
@@ -223,7 +284,7 @@ def _selected(spec: dict, seen: list) -> list:
     else:
         pool = [s for s in seen if not s.dropped]
     if "link" in spec:
-        pool = [s for s in pool if s.link == spec["link"]]
+        pool = [s for s in pool if s.link == spec["link"] and (s.captured or dropped)]
     elif "node" in spec:
         pool = [s for s in pool if s.node == spec["node"]]
     elif not dropped:
@@ -347,7 +408,8 @@ def _wanted(cmp: str, want) -> str:
 
 
 def _short(value) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
+    import json
+    text = json.dumps(value, ensure_ascii=False, default=str)    # as summary.json says it
     return text if len(text) <= 120 else text[:117] + "…"
 
 

@@ -23,6 +23,9 @@ class Seen:
     fields: dict
     origin: bool           # the packet's first transmission (not a router's forwarded copy)
     dropped: str = ""
+    #: In the link's capture: a frame the link lost was sent but never crossed it, so
+    #: it counts as sent (by its node, at its origin) but is in no pcap.
+    captured: bool = True
 
 
 def frames_of(trace) -> list[Seen]:
@@ -52,9 +55,14 @@ def frames_of(trace) -> list[Seen]:
             origin = first and (port.node, packet_key(data)) not in received
             out.append(Seen(t, port.link, port.node, frame, fields, origin))
         elif kind == DROP:
+            why = trace.reason_name(reason)
             fields = known.get(frame)
             if fields is None:
                 fields = CaptureFields().fields(trace.frame_bytes(frame))
-            out.append(Seen(t, port.link, port.node, frame, fields, False,
-                            trace.reason_name(reason)))
+            if why == "loss":                   # sent, and lost on the wire
+                data = trace.frame_bytes(frame)
+                origin = frame not in sent and (port.node, packet_key(data)) not in received
+                sent.add(frame)
+                out.append(Seen(t, port.link, port.node, frame, fields, origin, captured=False))
+            out.append(Seen(t, port.link, port.node, frame, fields, False, why))
     return out

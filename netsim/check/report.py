@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from html import escape
 from xml.sax.saxutils import quoteattr
@@ -21,6 +22,17 @@ class CheckReport:
     outcomes: list[Outcome] = field(default_factory=list)
     error: str = ""
     source: str = ""
+    stopped: str = ""          # why the run ended early (a frame budget), if it did
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CheckReport:
+        """The report :meth:`as_dict` wrote (a class's student checked in a process of
+        its own sends it back this way)."""
+        return cls(data["scenario"], data["seed"], [
+            Outcome(e["message"], e["kind"], e["passed"], e["measured"], e["wanted"],
+                    list(e["evidence"])) for e in data["expectations"]],
+            error=data.get("error") or "", source=data.get("source") or "",
+            stopped=data.get("stopped") or "")
 
     @property
     def passed(self) -> int:
@@ -41,6 +53,8 @@ class CheckReport:
         if not self.outcomes:
             return f"{head}\nno expectations to check (add 'expect:' to the scenario, or --expect FILE)\n"
         lines = [f"{head}: {self.passed} of {len(self.outcomes)} expectations hold", ""]
+        if self.stopped:
+            lines[1:1] = [f"the run stopped early: {self.stopped}"]
         for o in self.outcomes:
             lines.append(f"{'PASS' if o.passed else 'FAIL'}  {o.message}")
             lines.append(f"      {o.measured} (wanted {o.wanted})")
@@ -50,7 +64,8 @@ class CheckReport:
 
     def as_dict(self) -> dict:
         return {"scenario": self.scenario, "seed": self.seed, "source": self.source,
-                "error": self.error or None, "passed": self.passed,
+                "error": self.error or None, "stopped": self.stopped or None,
+                "passed": self.passed,
                 "failed": len(self.outcomes) - self.passed,
                 "expectations": [{"message": o.message, "kind": o.kind, "passed": o.passed,
                                   "measured": o.measured, "wanted": o.wanted,
@@ -81,15 +96,31 @@ class CheckReport:
         return self.text()
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """Text XML 1.0 can hold: a control character (a student's file name, a frame's
+    label) becomes U+FFFD, or one submission would make the class's file unreadable."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one that starts with = + - @ (a formula
+    to Excel and LibreOffice) gets a ' first, as OWASP advises."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def junit(reports: list[CheckReport]) -> str:
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            f'<testsuites name="netsim check" tests="{sum(max(len(r.outcomes), 1) for r in reports)}" '
            f'failures="{sum(len(r.outcomes) - r.passed for r in reports)}" '
-           f'errors="{sum(1 for r in reports if r.error)}">']
+           f'errors="{sum(1 for r in reports if r.error or not r.outcomes)}">']
     for r in reports:
         tests = max(len(r.outcomes), 1)
         out.append(f'  <testsuite name={quoteattr(r.scenario)} tests="{tests}" '
-                   f'failures="{len(r.outcomes) - r.passed}" errors="{1 if r.error else 0}">')
+                   f'failures="{len(r.outcomes) - r.passed}" '
+                   f'errors="{1 if r.error or not r.outcomes else 0}">')
         if r.error or not r.outcomes:
             why = r.error or "no expectations to check"
             out.append(f'    <testcase classname={quoteattr(r.scenario)} name="runs">'
@@ -102,7 +133,7 @@ def junit(reports: list[CheckReport]) -> str:
             out.append("    </testcase>")
         out.append("  </testsuite>")
     out.append("</testsuites>")
-    return "\n".join(out) + "\n"
+    return _xml("\n".join(out)) + "\n"
 
 
 def class_table(reports: dict[str, CheckReport], messages: list[str],
@@ -111,14 +142,15 @@ def class_table(reports: dict[str, CheckReport], messages: list[str],
     reason beside each failure — Kathará's per-class sheet, in one file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student", "passed", "of", *messages, "reasons"])
+    writer.writerow([_cell(x) for x in ["student", "passed", "of", *messages, "reasons"]])
     rows_html = []
     for student, r in reports.items():
+        # The k-th outcome is the k-th expectation: every student meets the same list
+        # (two expectations may share a message).
         marks, reasons, cells = [], [], []
-        by_message = {o.message: o for o in r.outcomes}
-        for m in messages:
-            o = by_message.get(m)
-            mark = "error" if r.error else ("PASS" if o and o.passed else "FAIL")
+        for k, m in enumerate(messages):
+            o = r.outcomes[k] if k < len(r.outcomes) else None
+            mark = "error" if r.error or o is None else ("PASS" if o.passed else "FAIL")
             marks.append(mark)
             if o is not None and not o.passed:
                 reasons.append(f"{m}: {o.measured} (wanted {o.wanted})")
@@ -126,7 +158,10 @@ def class_table(reports: dict[str, CheckReport], messages: list[str],
             cells.append(f"<td style='background:{colour}'>{mark}</td>")
         if r.error:
             reasons = [r.error]
-        writer.writerow([student, r.passed, len(messages), *marks, "; ".join(reasons)])
+        if r.stopped:
+            reasons.insert(0, f"the run stopped early: {r.stopped}")
+        writer.writerow([_cell(str(x)) for x in [student, r.passed, len(messages), *marks,
+                                                 "; ".join(reasons)]])
         rows_html.append(f"<tr><th style='text-align:left'>{escape(student)}</th>"
                          f"<td>{r.passed} / {len(messages)}</td>{''.join(cells)}"
                          f"<td style='text-align:left'>{'<br>'.join(escape(x) for x in reasons)}</td></tr>")

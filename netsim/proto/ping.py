@@ -77,23 +77,30 @@ class PingEngine:
 
     # -- fed by the host ------------------------------------------------------------
 
+    def _request(self, wire_seq: int) -> int:
+        """The request a reply's 16-bit sequence number answers: the latest sent with
+        those low bits (the field wraps after 65535, RFC 792; iputils prints the wire's)."""
+        return self.sent - ((self.sent - wire_seq) & 0xFFFF)
+
     def receive_reply(self, seq: int, ttl: int, nbytes: int, src: str, now: float) -> None:
+        wire, seq = seq, self._request(seq)
         if self.done or seq not in self._send_times or seq in self.rtts:
             return
         rtt = now - self._send_times[seq]
         self.rtts[seq] = rtt
         # Pinged by name, iputils names the replier: "64 bytes from files (10.0.2.20)".
         who = f"{self.target} ({src})" if self.target != self.target_ip and src == self.target_ip else src
-        self._say(f"{nbytes} bytes from {who}: icmp_seq={seq} ttl={ttl} time={_ms(rtt)} ms")
+        self._say(f"{nbytes} bytes from {who}: icmp_seq={wire} ttl={ttl} time={_ms(rtt)} ms")
         if len(self.rtts) + self.errors >= self.count and self.sent == self.count:
             self._finish(now)
 
     def receive_error(self, seq: int, icmp_type: int, code: int, src: str, now: float) -> None:
+        wire, seq = seq, self._request(seq)
         if self.done or seq not in self._send_times:
             return
         self.errors += 1
         reason = _ERRORS.get((icmp_type, code), f"ICMP type {icmp_type} code {code}")
-        self._say(f"From {src} icmp_seq={seq} {reason}")
+        self._say(f"From {src} icmp_seq={wire} {reason}")
         if len(self.rtts) + self.errors >= self.count and self.sent == self.count:
             self._finish(now)
 
@@ -114,7 +121,7 @@ class PingEngine:
         if self._next_send is not None and now >= self._next_send:
             self.sent += 1
             self._send_times[self.sent] = now
-            self._out.append(SendEcho(seq=self.sent, payload=self._payload(now)))
+            self._out.append(SendEcho(seq=self.sent & 0xFFFF, payload=self._payload(now)))
             if self.sent < self.count:
                 self._next_send = now + self.interval
             else:

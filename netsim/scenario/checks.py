@@ -6,15 +6,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netsim.check.expect import check_expectations, evaluate, nodes_named
+from netsim.check.expect import check_expectations, evaluate, nodes_named, unknown_names
 from netsim.check.report import CheckReport
 from netsim.errors import ScenarioError
 
 
-def load_expect_file(path: str | Path, scenario) -> list[dict]:
-    """A teacher's expectations, checked against the student's scenario (its links,
-    nodes and apps); errors name the teacher's file, key path and line."""
-    from netsim.scenario.loader import Scenario, link_names
+def expect_file_schema() -> dict:
+    """A teacher's file: ``expect:`` (the scenario schema's) and a ``description``."""
+    from netsim.scenario.schema import scenario_schema
+    full = scenario_schema()
+    return {"type": "object", "additionalProperties": False, "required": ["expect"],
+            "properties": {"expect": full["properties"]["expect"],
+                           "description": {"type": "string"}},
+            "$defs": full["$defs"]}
+
+
+def load_expect_file(path: str | Path) -> list[dict]:
+    """A teacher's expectations, checked for all that needs no scenario (the form,
+    filters, comparisons, times); errors name the file, key path and line. What they
+    name of a network is checked against each scenario they meet (:func:`check_run`)."""
+    from netsim.scenario.loader import Scenario
     from netsim.scenario.schema_check import check_schema
     from netsim.scenario.yamlpos import load_with_lines
     path = Path(path)
@@ -22,6 +33,8 @@ def load_expect_file(path: str | Path, scenario) -> list[dict]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read the file: {exc.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("the file is not UTF-8 text", source=str(path)) from None
     data, lines = load_with_lines(text, str(path))
     if not isinstance(data, dict) or not isinstance(data.get("expect"), list):
         raise ScenarioError("a file of expectations is a mapping with an 'expect:' list",
@@ -30,24 +43,30 @@ def load_expect_file(path: str | Path, scenario) -> list[dict]:
     if extra:
         raise ScenarioError(f"{extra[0]!r}: a file of expectations holds only 'expect' and "
                             "'description'", line=lines.get((extra[0],)), source=str(path))
-    merged = dict(scenario.data, expect=data["expect"])
-    own = {k: v for k, v in lines.items() if k[:1] == ("expect",)}
-    stand_in = Scenario(name=scenario.name, data=merged, source=str(path), lines=own)
-    check_schema(stand_in)
-    check_expectations(data["expect"], stand_in.error, nodes=scenario.data["nodes"],
-                       links=link_names(scenario.data), apps=scenario.data.get("apps", []))
+    stand_in = Scenario(name="expectations", data=data, source=str(path), lines=lines)
+    check_schema(stand_in, expect_file_schema())
+    check_expectations(data["expect"], stand_in.error)
+    if not data["expect"]:
+        raise ScenarioError("the file lists no expectations", line=lines.get(("expect",)),
+                            source=str(path))
     return data["expect"]
 
 
 def check_run(result, items: list[dict] | None = None, *, source: str = "") -> CheckReport:
-    """The outcomes of ``items`` (default: the scenario's own ``expect:``) over a run."""
-    items = result.scenario.data.get("expect", []) if items is None else items
+    """The outcomes of ``items`` (default: the scenario's own ``expect:``) over a run.
+    An expectation naming a link, node or application the scenario lacks fails, saying
+    so (a student who renamed a node is graded on the rest)."""
+    from netsim.scenario.loader import link_names
+    data = result.scenario.data
+    items = data.get("expect", []) if items is None else items
     network = result.network
+    unknown = {i: why for i, _where, why in unknown_names(
+        items, nodes=data["nodes"], links=link_names(data), apps=data.get("apps", []))}
     nodes = {name: node_state(network.nodes[name], network.env.now)
              for name in nodes_named(items) if name in network.nodes}
     return CheckReport(result.scenario.name, result.summary.get("seed"),
-                       evaluate(items, result.trace, result.summary, result.scenario.data, nodes),
-                       source=source)
+                       evaluate(items, result.trace, result.summary, data, nodes, unknown),
+                       source=source, stopped=result.summary.get("stopped") or "")
 
 
 def node_state(node, now: float) -> dict:

@@ -39,13 +39,10 @@ class RunResult:
         from netsim.scenario.checks import check_run, load_expect_file
         items = expect
         if isinstance(expect, (str, os.PathLike)):
-            items = load_expect_file(expect, self.scenario)
+            items = load_expect_file(expect)
         elif expect is not None:
             from netsim.check.expect import check_expectations
-            from netsim.scenario.loader import link_names
-            check_expectations(items, self.scenario.error, nodes=self.scenario.data["nodes"],
-                               links=link_names(self.scenario.data),
-                               apps=self.scenario.data.get("apps", []))
+            check_expectations(items, self.scenario.error)
         return check_run(self, items, source=self.scenario.source)
 
     def sequence(self, **options):

@@ -39,9 +39,11 @@ _Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
                                           {"pattern": _pattern_to_the_end}, type_checker=_TYPES)
 
 
-def check_schema(scenario) -> None:
-    """Raise the scenario's error for the first schema violation in file order."""
-    validator = _Validator(scenario_schema())
+def check_schema(scenario, schema: dict | None = None) -> None:
+    """Raise the scenario's error for the first schema violation in file order
+    (against ``schema``, default the scenario schema: a file of expectations is checked
+    against its own)."""
+    validator = _Validator(schema or scenario_schema())
     errors = list(validator.iter_errors(scenario.data))
     if not errors:
         return

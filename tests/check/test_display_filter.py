@@ -194,7 +194,10 @@ def test_a_filter_names_its_fields():
     ("http.if_none_match", ["'http.if_none_match' is not a field"]),   # Wireshark has none
     ("icmp.type == echo", ["icmp.type is a number; 'echo' is not one", "column 14"]),
     ("tcp.flags.syn == maybe", ["tcp.flags.syn is a flag; 'maybe' is not one", "column 18"]),
-    ("ip.src == 10.0.0.0/33", ["'10.0.0.0/33' is not a network", "column 11"]),
+    ("ip.src == 10.0.0.0/33", ["'10.0.0.0/33' is neither an address nor a network", "column 11"]),
+    ("ip.dst == shop", ["ip.dst holds IPv4 addresses", "not its name", "column 11"]),
+    ("eth.src == zz", ["eth.src holds MAC addresses", "column 12"]),
+    ("(" * 65 + "ip" + ")" * 65, ["nested more than 64 deep"]),
     ("(udp || tcp", ["a '(' is not closed", "column 12"]),
     ("((udp) && tcp", ["a '(' is not closed"]),
     ("udp)", ["unexpected ')'", "column 4"]),
@@ -216,3 +219,16 @@ def test_errors_say_what_is_wrong_and_where(text, words):
     assert repr(text) in message
     for word in words:
         assert word in message, (text, message)
+
+
+def test_a_thousand_terms_parse_and_evaluate_without_recursion():
+    parse(" || ".join(["tcp.port == 1"] * 1000) + " || udp")({"udp": [True]})
+
+
+def test_frame_contains_reads_utf8_bytes_escapes_and_byte_literals():
+    frame = {"frame": ["GET /?q=秘密 HTTP/1.1\r\n".encode().decode("latin-1")]}
+    assert parse('frame contains "秘密"')(frame)
+    assert parse('frame contains "\\x47ET"')(frame)            # \xHH
+    assert parse('frame contains "1.1\\r\\n"')(frame)
+    assert parse("frame contains 0d:0a")(frame)
+    assert not parse('frame contains "rn"')(frame)

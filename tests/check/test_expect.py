@@ -128,11 +128,14 @@ def test_drops_are_counted_by_reason():
                                 "at_least: 3}}\n"
                                 "  - {message: any, count: {filter: arp, dropped: true, at_least: 3}}\n"
                                 "  - {message: fw, count: {filter: arp, dropped: firewall, none: true}}\n"
-                                "  - {message: sent, count: {filter: arp, none: true}}\n")
+                                "  - {message: sent, count: {filter: arp, node: alice, equals: 3}}\n"
+                                "  - {message: at origin, count: {filter: arp, equals: 3}}\n"
+                                "  - {message: captured, count: {filter: arp, link: alice-r1, "
+                                "none: true}}\n")
     report = run_scenario(scenario).check()
-    # Every ARP request was lost on the wire, and no echo could follow; a lost frame
-    # never made it into a capture, so it is counted as a drop, not as a frame.
-    assert [o.passed for o in report.outcomes] == [True, True, True, True], report.text()
+    # Every ARP request was lost on the wire, and no echo could follow. A lost frame
+    # was sent (by alice, at its origin) but is in no capture: not on the link's.
+    assert [o.passed for o in report.outcomes] == [True] * 6, report.text()
     assert "✗ loss at alice" in report.outcomes[0].evidence[0]
 
 

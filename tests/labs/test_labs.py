@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from netsim.classroom.command import check_scenario_file
+from netsim.scenario.checks import load_expect_file
 from netsim.scenario import load_scenario, run_scenario
 from tests.conftest import SCENARIOS, tshark_problems
 
@@ -29,7 +30,7 @@ def test_there_are_six_labs_each_with_a_task_a_start_and_expectations():
 
 @pytest.mark.parametrize("lab", LABS)
 def test_the_start_fails_with_reasons_and_the_solution_passes(lab):
-    expect = str(SCENARIOS / "labs" / lab / "expect.yaml")
+    expect = load_expect_file(SCENARIOS / "labs" / lab / "expect.yaml")
     start = check_scenario_file(str(SCENARIOS / "labs" / lab / "start.yaml"), expect)
     assert start.exit_code == 1, start.text()
     failed = [o for o in start.outcomes if not o.passed]

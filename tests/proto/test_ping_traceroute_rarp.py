@@ -45,6 +45,23 @@ def test_ping_sends_count_requests_and_prints_statistics():
     assert ping.result()["received"] == 2
 
 
+def test_ping_sequence_numbers_wrap_at_16_bits_as_on_the_wire():
+    ping = PingEngine("bob", "10.0.0.2", count=65538, interval=0.001, size=8)
+    ping.start(0.0)
+    seqs = []
+
+    def echo(out, now):
+        if isinstance(out, SendEcho):
+            seqs.append(out.seq)
+            ping.receive_reply(out.seq, 64, 16, "10.0.0.2", now + 0.0001)
+    for out in ping.outputs():
+        echo(out, 0.0)
+    drain_timers(ping, 70000, echo)
+    assert seqs[:2] == [1, 2] and seqs[65534:] == [65535, 0, 1, 2]
+    assert len(ping.rtts) == 65538                          # each answered its own request
+    assert any("icmp_seq=0 ttl=64" in line for line in ping.lines[-10:])
+
+
 def test_ping_reports_errors_like_the_real_tool():
     ping = PingEngine("x", "10.9.9.9", count=1)
     ping.start(0.0)
