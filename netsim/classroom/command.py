@@ -69,16 +69,11 @@ def check_scenario_file(name: str, items: list[dict] | None = None, *, seed: int
     from netsim.check.report import CheckReport
     from netsim.scenario.bundled import find_scenario
     from netsim.scenario.checks import check_run
-    from netsim.scenario.loader import check_scenario
+    from netsim.scenario.loader import check_scenario, read_source
     from netsim.scenario.runner import run_scenario
     from netsim.scenario.yamlpos import load_with_lines
     path = find_scenario(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror}", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("the file is not UTF-8 text", source=str(path)) from None
+    text = read_source(path)
     data, lines = load_with_lines(text, str(path))
     if items is not None and isinstance(data, dict):
         data.pop("expect", None)

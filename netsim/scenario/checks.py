@@ -25,16 +25,11 @@ def load_expect_file(path: str | Path) -> list[dict]:
     """A teacher's expectations, checked for all that needs no scenario (the form,
     filters, comparisons, times); errors name the file, key path and line. What they
     name of a network is checked against each scenario they meet (:func:`check_run`)."""
-    from netsim.scenario.loader import Scenario
+    from netsim.scenario.loader import Scenario, read_source
     from netsim.scenario.schema_check import check_schema
     from netsim.scenario.yamlpos import load_with_lines
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"cannot read the file: {exc.strerror}", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("the file is not UTF-8 text", source=str(path)) from None
+    text = read_source(path)
     data, lines = load_with_lines(text, str(path))
     if not isinstance(data, dict) or not isinstance(data.get("expect"), list):
         raise ScenarioError("a file of expectations is a mapping with an 'expect:' list",

@@ -58,14 +58,19 @@ class Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
+    return parse_scenario(read_source(path), source=str(path))
+
+
+def read_source(path: str | Path) -> str:
+    """A scenario's (or a file of expectations') text, or a :class:`ScenarioError`
+    saying why it cannot be read."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read the file: {exc.strerror}", source=str(path)) from None
     except UnicodeDecodeError:
         raise ScenarioError("the file is not UTF-8 text", source=str(path)) from None
-    return parse_scenario(text, source=str(path))
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:

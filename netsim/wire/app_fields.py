@@ -155,9 +155,14 @@ def http_fields(message: bytes, f: dict, *, request: bool) -> None:
                                            else value)
 
 
+def first_line(payload: bytes) -> str:
+    """A segment's first line: where Wireshark reads FTP's and POP's fields."""
+    return next(iter(text_lines(payload)), "")
+
+
 def pop_fields(payload: bytes, f: dict, *, request: bool) -> None:
     f["pop"] = [True]
-    line = next(iter(text_lines(payload)), "")
+    line = first_line(payload)
     if request:
         command, _, parameter = line.partition(" ")
         f["pop.request.command"] = [command]

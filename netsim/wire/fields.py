@@ -30,8 +30,8 @@ from netsim.errors import FrameError
 from netsim.wire import headers as h
 from netsim.wire.addr import bytes_to_mac, int_to_ip
 from netsim.wire.app_fields import (HttpStream, TlsRecords, client_hello, dhcp_fields, dns_fields,
-                                     ftp_address, http_fields, http_start, imap_fields,
-                                     pop_fields, put, text_lines)
+                                     first_line, ftp_address, http_fields, http_start,
+                                     imap_fields, pop_fields, put, text_lines)
 from netsim.wire.field_names import FIELDS  # noqa: F401 — re-exported: netsim.wire.fields.FIELDS
 
 
@@ -275,7 +275,7 @@ class CaptureFields:
         only: the rest of a multi-line reply (``214-…`` to ``214 …``), or a second
         command sent in the same segment, is text without fields."""
         f.update({"ftp": [True], "ftp.request": [request], "ftp.response": [not request]})
-        line = next(iter(text_lines(payload)), "")
+        line = first_line(payload)
         if request:
             command, _, arg = line.partition(" ")
             f["ftp.request.command"] = [command]
