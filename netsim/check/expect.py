@@ -5,24 +5,27 @@ is a list; each item has a ``message`` shown when it fails and one of:
 
 ``count``
     frames matching a display filter (:mod:`netsim.check.display_filter`): on one
-    ``link`` (its capture), sent by one ``node``, or — neither given — each packet once,
-    where it was first sent (a router's forwarded copy is the same packet); ``dropped:
-    firewall`` (or any drop reason, or ``true``) counts the frames dropped instead. With
-    ``equals``, ``at_least``, ``at_most`` or ``none: true``.
+    ``link`` (its capture), sent by one ``node`` (lost on the wire or not), or — neither
+    given — each packet once, where it was first sent (a router's forwarded copy is the
+    same packet); ``dropped: firewall`` (any reason of :data:`DROP_REASONS`, or ``true``)
+    counts the frames dropped instead. With ``equals``, ``at_least``, ``at_most`` or
+    ``none: true``.
 ``value``
     a value of ``summary.json`` by the dotted names sweeps use
     (``browser@alice.visits[0].load_time_s``, ``ftp-server@files.files["/notes.txt"].size``),
     or of the scenario as written under ``config`` (``config.nodes.fw.firewall.eth1``: a
     lab can insist the firewall stays), or of a node's state at the end under ``nodes``
-    (``nodes.alice.arp["10.0.1.1"].mac``, ``nodes.r1.routes["10.0.2.0/24"]``), compared by ``equals``, ``below``, ``above``, ``at_least``, ``at_most``,
-    ``contains``, ``length`` (of a list or mapping) or ``exists``.
+    (``nodes.alice.arp["10.0.1.1"].mac``, ``nodes.r1.routes["10.0.2.0/24"]``), compared
+    by ``equals``, ``below``, ``above``, ``at_least``, ``at_most``, ``contains``,
+    ``length`` (of a list or mapping) or ``exists``.
 ``order``
-    display filters whose first matching packets must come in this order, optionally
-    ``within`` a time from the first to the last.
+    display filters each matched by a packet after the one the filter before it matched,
+    optionally ``within`` a time from the first to the last.
 
-Everything that can be checked before a run is (:func:`check_expectations`): filters
-parse and name fields netsim decodes, links and nodes exist, a path names an
-application the scenario runs. Each failure is located at its key path and line.
+Everything that can be checked before a run is (:func:`check_expectations`): the form,
+filters (fields netsim decodes, values of their type), drop reasons and times; then,
+against a scenario, that links and nodes exist and a path names an application it runs
+(:func:`unknown_names`). Each failure is located at its key path and line.
 """
 
 from __future__ import annotations
