@@ -20,6 +20,13 @@ FIELDS: dict[str, type] = {
     "tcp.seq": int, "tcp.ack": int, "tcp.seq_raw": int, "tcp.ack_raw": int,
     "tcp.window_size_value": int, "tcp.flags.syn": bool, "tcp.flags.ack": bool,
     "tcp.flags.fin": bool, "tcp.flags.reset": bool, "tcp.flags.push": bool,
+    # Wireshark's TCP analysis (packet-tcp.c): a flag on the segments it suspects.
+    "tcp.analysis.retransmission": bool,
+    "tcp.analysis.fast_retransmission": bool, "tcp.analysis.spurious_retransmission": bool,
+    "tcp.analysis.out_of_order": bool, "tcp.analysis.duplicate_ack": bool,
+    "tcp.analysis.lost_segment": bool, "tcp.analysis.zero_window": bool,
+    "tcp.analysis.window_update": bool, "tcp.analysis.window_full": bool,
+    "tcp.analysis.keep_alive": bool, "tcp.analysis.flags": bool,
     "dns": bool, "dns.id": int, "dns.flags.response": bool, "dns.flags.recdesired": bool,
     "dns.flags.recavail": bool, "dns.flags.authoritative": bool, "dns.flags.rcode": int,
     "dns.qry.name": str, "dns.qry.type": int, "dns.count.answers": int,

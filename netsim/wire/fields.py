@@ -9,7 +9,9 @@ fields sit on the segment that completes it (tshark reassembles headers and a
 ``Content-Length`` or chunked body), ``tls`` on the segments where a record starts or
 ends; a client's SMTP lines after ``DATA`` are message content, not commands, until the
 lone ``.`` (RFC 5321 §4.1.1.4); a retransmission carries TCP's fields only, as tshark
-gives it to no protocol above (except a fast retransmission, read again). Every field
+gives it to no protocol above (except a fast retransmission, read again). TCP analysis
+(``tcp.analysis.retransmission``, ``.fast_retransmission``, ``.duplicate_ack``, …) is
+Wireshark's too: what each direction's segments so far suggest of this one. Every field
 maps to a list of values (a DNS answer may hold several ``dns.a``; an ICMP error's
 quoted datagram adds a second ``ip.src``, ``ip.ttl``, ``udp.dstport``), as in Wireshark,
 where ``==`` asks whether any occurrence matches.
@@ -24,8 +26,6 @@ handshake inside as ``tls``, which netsim does not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from netsim.errors import FrameError
 from netsim.wire import headers as h
 from netsim.wire.addr import bytes_to_mac, int_to_ip
@@ -33,6 +33,7 @@ from netsim.wire.app_fields import (HttpStream, TlsRecords, client_hello, dhcp_f
                                      first_line, ftp_address, http_fields, http_start,
                                      imap_fields, pop_fields, put, text_lines)
 from netsim.wire.field_names import FIELDS  # noqa: F401 — re-exported: netsim.wire.fields.FIELDS
+from netsim.wire.tcp_analysis import Flow, analysis_events, before, window_scale
 
 
 class CaptureFields:
@@ -46,9 +47,11 @@ class CaptureFields:
                                        587: "smtp", 110: "pop", 143: "imap", 443: "tls",
                                        465: "tls", 993: "tls", 995: "tls"}}
         self._base: dict[tuple, int] = {}         # (src, sport, dst, dport) → relative 0
-        self._flows: dict[tuple, _Flow] = {}      # direction → what TCP analysis remembers
+        self._flows: dict[tuple, Flow] = {}      # direction → what TCP analysis remembers
         self._said: dict[tuple, dict] = {}        # (direction, seq, len) → a segment's app fields
         self._time: float | None = None           # the frame's capture time, when given
+        self._syn_time: dict[frozenset, float] = {}  # connection → its latest SYN's time
+        self._irtt: dict[frozenset, float] = {}   # connection → SYN to handshake's ACK
         self._streams: dict[tuple, HttpStream] = {}  # one direction of a connection
         self._records: dict[tuple, TlsRecords] = {} # one direction of a TLS connection
         self._tls: set[frozenset] = set()         # connections speaking TLS on no TLS port
@@ -130,7 +133,7 @@ class CaptureFields:
 
     # -- TCP and what rides on it --------------------------------------------------
     def _tcp(self, s: str, d: str, segment: bytes, f: dict) -> None:
-        sport, dport, seq, ack, flags, window, _opts, payload = h.parse_tcp(segment)
+        sport, dport, seq, ack, flags, window, options, payload = h.parse_tcp(segment)
         key, back = (s, sport, d, dport), (d, dport, s, sport)
         if flags & h.TCP_SYN:
             for table in (self._streams, self._records):
@@ -145,10 +148,18 @@ class CaptureFields:
                   "tcp.flags.push": [bool(flags & h.TCP_PSH)]})
         # Without the ACK flag the field is no number of the peer's: shown as it is.
         f["tcp.ack"] = [(ack - peer) % 2**32 if flags & h.TCP_ACK else ack]
-        fwd, rev = self._flows.setdefault(key, _Flow()), self._flows.setdefault(back, _Flow())
-        fast = self._fast_retransmission(fwd, rev, seq, flags, payload)
+        fwd, rev = self._flows.setdefault(key, Flow()), self._flows.setdefault(back, Flow())
+        if flags & h.TCP_SYN:
+            window_scale(fwd, rev, flags, options)
+        analysis = self._analysis(fwd, rev, seq, flags, payload, self._first_rtt(key, back, flags))
+        fast = "tcp.analysis.fast_retransmission" in analysis
         fresh = self._fresh(fwd, seq, flags, payload)
-        fwd.seen(seq, ack, flags, window, payload, self._time)
+        analysis += analysis_events(fwd, rev, seq, ack, flags, window, payload)
+        if fwd.seen(seq, ack, flags, window, payload, self._time):
+            analysis.append("tcp.analysis.duplicate_ack")
+        f.update({name: [True] for name in analysis})
+        if analysis:
+            f["tcp.analysis.flags"] = [True]     # Wireshark: any analysis flag at all
         said = (key, seq, len(payload))
         if fast and said in self._said:
             f.update({name: list(values) for name, values in self._said[said].items()})
@@ -160,23 +171,53 @@ class CaptureFields:
             if whole and added and fresh is payload:
                 self._said[said] = added
 
-    def _fast_retransmission(self, fwd: _Flow, rev: _Flow, seq: int, flags: int,
-                             payload: bytes) -> bool:
-        """Whether Wireshark calls this segment a fast retransmission (RFC 5681 §3.2):
-        it resends what two or more duplicate ACKs of the peer asked for, within 20 ms
-        of the last. Unlike other retransmissions, Wireshark dissects it again."""
-        return (bool(payload) and fwd.next is not None and _before(seq, fwd.next)
-                and rev.dupacks >= 2 and rev.lastack == seq and self._time is not None
-                and rev.lastacktime is not None and self._time - rev.lastacktime < 0.02)
+    def _first_rtt(self, key: tuple, back: tuple, flags: int) -> float | None:
+        """The connection's initial RTT as this link sees it: from the latest SYN to the
+        first ACK of the handshake (Wireshark's ``tcp.analysis.initial_rtt``), or None
+        before that ACK."""
+        conn = frozenset((key, back))
+        if flags & (h.TCP_SYN | h.TCP_ACK) == h.TCP_SYN and self._time is not None:
+            self._syn_time[conn] = self._time
+        elif (flags & (h.TCP_SYN | h.TCP_ACK) == h.TCP_ACK and conn not in self._irtt
+              and conn in self._syn_time):
+            self._irtt[conn] = self._time - self._syn_time[conn]
+        return self._irtt.get(conn)
+
+    def _analysis(self, fwd: Flow, rev: Flow, seq: int, flags: int, payload: bytes,
+                  irtt: float | None) -> list[str]:
+        """Wireshark's flags for a segment that does not advance its direction's sequence
+        number (packet-tcp.c, tcp_analyze_sequence_number), in Wireshark 4.0's order: a
+        fast retransmission resends what two or more duplicate ACKs of the peer asked
+        for, within 20 ms of the last (RFC 5681 §3.2); out of order comes within the
+        initial RTT (3 ms without a handshake) of the highest segment; spurious resends
+        what the peer has already acknowledged; otherwise a plain retransmission. A fast
+        or spurious one is a retransmission too (Wireshark adds both fields)."""
+        if not (payload or flags & (h.TCP_SYN | h.TCP_FIN)) or self._time is None:
+            return []
+        if fwd.next is None or fwd.keep_alive(seq, flags, payload):
+            return []
+        seglen, now = len(payload), self._time
+        # A segment one byte behind that carries more is taken for new data after a
+        # zero-window probe, not for a retransmission.
+        behind = before(seq, fwd.next) and not (seglen > 1 and seq == (fwd.next - 1) % 2**32)
+        if (behind and rev.dupacks >= 2 and rev.lastack == seq
+                and rev.lastacktime is not None and now - rev.lastacktime < 0.02):
+            return ["tcp.analysis.fast_retransmission", "tcp.analysis.retransmission"]
+        if (behind and fwd.nexttime is not None and now - fwd.nexttime < (irtt or 0.003)
+                and fwd.next != (seq + seglen) % 2**32):
+            return ["tcp.analysis.out_of_order"]
+        if seglen and rev.lastack is not None and not before(rev.lastack, (seq + seglen) % 2**32):
+            return ["tcp.analysis.spurious_retransmission", "tcp.analysis.retransmission"]
+        return ["tcp.analysis.retransmission"] if behind else []
 
     @staticmethod
-    def _fresh(fwd: _Flow, seq: int, flags: int, payload: bytes) -> bytes:
+    def _fresh(fwd: Flow, seq: int, flags: int, payload: bytes) -> bytes:
         """The bytes of a segment this direction has not carried before. Wireshark gives
         a retransmission — or a segment that fills a hole late — to no protocol above
         TCP (its ``tcp.no_subdissector_on_error``): a resent ``USER`` is no second
         command, a resent body segment no second response."""
         start = (seq + 1) % 2**32 if flags & h.TCP_SYN else seq
-        if fwd.next is None or flags & h.TCP_SYN or not _before(start, fwd.next):
+        if fwd.next is None or flags & h.TCP_SYN or not before(start, fwd.next):
             return payload                  # at or past what was seen: all new
         old = (fwd.next - start) % 2**32
         return payload[old:] if old < len(payload) else b""
@@ -381,36 +422,6 @@ def _quoted_tcp(header: bytes, f: dict, http_ports: set) -> None:
 _TCP_FLAGS = (("tcp.flags.syn", h.TCP_SYN), ("tcp.flags.ack", h.TCP_ACK),
               ("tcp.flags.fin", h.TCP_FIN), ("tcp.flags.reset", h.TCP_RST),
               ("tcp.flags.push", h.TCP_PSH))
-
-
-def _before(a: int, b: int) -> bool:
-    """Whether sequence number ``a`` comes before ``b`` (RFC 9293 §3.4: modulo 2³²)."""
-    return a != b and (b - a) % 2**32 < 2**31
-
-
-@dataclass
-class _Flow:
-    """One direction of a connection, as Wireshark's TCP analysis follows it."""
-    next: int | None = None             # the sequence number after the highest seen
-    lastack: int | None = None
-    lastacktime: float | None = None
-    window: int | None = None
-    dupacks: int = 0                    # duplicate ACKs in a row (RFC 5681 §2)
-
-    def seen(self, seq: int, ack: int, flags: int, window: int, payload: bytes,
-             time: float | None) -> None:
-        # Wireshark's duplicate ACK: no data, SYN, FIN or RST, and the same sequence
-        # number, ACK and window as before.
-        duplicate = (not payload and window and window == self.window and seq == self.next
-                     and ack == self.lastack and not flags & (h.TCP_SYN | h.TCP_FIN | h.TCP_RST))
-        self.dupacks = self.dupacks + 1 if duplicate else 0
-        start = (seq + 1) % 2**32 if flags & h.TCP_SYN else seq
-        end = (start + len(payload) + (1 if flags & h.TCP_FIN else 0)) % 2**32
-        if self.next is None or flags & h.TCP_SYN or _before(self.next, end):
-            self.next = end
-        if flags & h.TCP_ACK:
-            self.lastack, self.lastacktime = ack, time
-        self.window = window
 
 
 def packet_key(data: bytes):
