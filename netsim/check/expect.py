@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass, field
 
 from netsim.check.display_filter import FilterError, parse
+from netsim.trace.summary import app_names
 from netsim.units import parse_time
 
 _NUMBER = {"type": "number"}
@@ -114,7 +115,7 @@ def unknown_names(items, *, nodes: dict, links: list[str], apps: list[dict]) -> 
     """``(index, key path, message)`` for each expectation that names a link, node or
     application the scenario does not have: a located error in the scenario's own
     ``expect:``, a failed expectation when a teacher's file meets a student's scenario."""
-    app_keys, found = _app_keys(apps), []
+    app_keys, found = app_names((a["run"], a["node"]) for a in apps), []
     for i, item in enumerate(items):
         spec = item.get("count") or item.get("value") or {}
         if "link" in spec and spec["link"] not in links:
@@ -186,15 +187,6 @@ def _filter(text: str, error, path: tuple):
         return parse(text)
     except FilterError as exc:
         raise error(path, str(exc)) from None
-
-
-def _app_keys(apps: list[dict]) -> list[str]:
-    keys, seen = [], {}
-    for app in apps:
-        name = f"{app['run']}@{app['node']}"
-        seen[name] = seen.get(name, 0) + 1
-        keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
-    return keys
 
 
 _PART = re.compile(r"""\.([^.\[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]""")
@@ -336,13 +328,9 @@ def lookup(summary: dict, path: str):
             raise Absent(f"the summary has no {first!r}")
         value = summary[first]
     else:
-        value, seen = None, {}
-        for app in summary.get("apps", []):
-            name = f"{app['app']}@{app['node']}"
-            seen[name] = seen.get(name, 0) + 1
-            if (name if seen[name] == 1 else f"{name}#{seen[name]}") == first:
-                value = app.get("result") or {}
-                break
+        apps = summary.get("apps", [])
+        named = dict(zip(app_names((a["app"], a["node"]) for a in apps), apps))
+        value = (named[first].get("result") or {}) if first in named else None
         if value is None:
             raise Absent(f"no application {first!r} ran")
     where = first

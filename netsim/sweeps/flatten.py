@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from netsim.trace.summary import app_names
+
 
 def flatten_summary(summary: dict) -> dict:
     """Every number in ``summary`` under a dotted name: ``frames.dropped``,
@@ -15,12 +17,8 @@ def flatten_summary(summary: dict) -> dict:
     _numbers(row, "drops", summary.get("drops", {}))
     _numbers(row, "links", summary.get("links", {}))
     failed = 0
-    seen: dict = {}
-    for app in summary.get("apps", []):
-        name = f"{app['app']}@{app['node']}"
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1:
-            name += f"#{seen[name]}"          # the second ping on the same host
+    apps = summary.get("apps", [])
+    for name, app in zip(app_names((a["app"], a["node"]) for a in apps), apps):
         failed += app.get("status") == "failed"
         _numbers(row, name, app.get("result") or {})
     row["apps_failed"] = failed

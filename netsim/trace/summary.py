@@ -42,3 +42,15 @@ def frame_counts(trace) -> dict:
         "drops": dict(sorted(drops.items())),
         "links": links,
     }
+
+
+def app_names(apps) -> list[str]:
+    """The name each application's figures go by, for ``(app, node)`` pairs in the
+    summary's order: ``ping@alice``, the second ping on that host ``ping@alice#2`` —
+    what sweeps' columns and expectations' paths say."""
+    names, seen = [], {}
+    for app, node in apps:
+        name = f"{app}@{node}"
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return names
