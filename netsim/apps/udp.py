@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netsim.apps.base import App
-from netsim.sim.schedule import call_later
+from netsim.sim.schedule import Callback, call_again, call_later
 
 
 class UdpSend(App):
@@ -39,6 +39,7 @@ class UdpSend(App):
         self.socket = self.node.udp_open()
         self._payload = bytes(self.size)
         self._remaining = self.count
+        self._tick = Callback(self._send_next)    # one timer, scheduled again per datagram
         self._send_next(None)
 
     def _send_next(self, _event) -> None:
@@ -48,7 +49,7 @@ class UdpSend(App):
             self.sent += 1
         self._remaining -= 1
         if self._remaining:
-            call_later(self.env, self.interval, self._send_next)
+            call_again(self.env, self._tick, self.interval)
         else:
             self.say(f"udp-send: {self.sent} datagrams of {self.size} bytes to "
                      f"{self.target}:{self.port}")

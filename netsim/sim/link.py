@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from heapq import heappush
 
 from simpy.events import NORMAL
 
@@ -49,7 +50,12 @@ class Channel:
         self._waiting_bytes = 0
         self._in_flight: deque = deque()    # frames on their way, in arrival order
         self._deliver_to = dst.node.receive
-        self._schedule = self._env.schedule
+        # Each arrival is an entry in SimPy's queue, pushed here as Environment.schedule
+        # pushes it (time, priority, insertion number, event), without the call; the one
+        # Callback serves every arrival: netsim's Environment calls it, nothing waits on it.
+        self._queue = self._env._queue
+        self._eid = self._env._eid
+        self._arrival = Callback(self._deliver)
         self._record = self._trace.record
         # A transmission is the commonest record: appended here, without a call.
         self._tx_append = self._trace.appender(TX, src.port)
@@ -111,7 +117,9 @@ class Channel:
                 arrival = earliest
         self._last_arrival = arrival
         self._in_flight.append(frame)
-        self._schedule(Callback(self._deliver), NORMAL, arrival - now)
+        # now + (arrival − now), not arrival: the time Environment.schedule would compute,
+        # to the last bit, so the captures' timestamps stay as they were.
+        heappush(self._queue, (now + (arrival - now), NORMAL, next(self._eid), self._arrival))
         return True
 
     def _draw_allowance(self) -> None:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-
 import random
 
-import simpy
-
 from netsim.errors import AddressError, FrameBudgetExceeded, TopologyError
+from netsim.sim.environment import Environment
 from netsim.sim.ipnode import Host, Router
 from netsim.sim.link import Link
 from netsim.sim.schedule import call_later
@@ -28,7 +26,7 @@ class Network:
                  frame_budget: int | None = None) -> None:
         self.name = name
         self.seed = seed
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.rng = random.Random(seed)
         # A trace of one's own (a streaming one, say) or a fresh one, on or off.
         self.trace = trace if isinstance(trace, Trace) else Trace(enabled=trace)

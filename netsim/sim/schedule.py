@@ -1,10 +1,11 @@
 """Calling a function at a simulated time, at the least cost SimPy allows.
 
 A channel schedules one arrival per frame and a traffic source one send per packet,
-so what a scheduled call costs bounds the simulator's speed. :class:`Callback` is
-the least :meth:`simpy.Environment.step` needs of an event — its ``callbacks`` list
-and ``_ok`` — and costs a third of a :class:`simpy.Timeout`. Nothing ever waits on
-one; code that needs to ``yield`` uses ``env.timeout`` as usual.
+so what a scheduled call costs bounds the simulator's speed. A :class:`Callback` is
+an entry in SimPy's event queue that netsim's :class:`~netsim.sim.environment.Environment`
+calls directly: no list of callbacks, no ``_ok``, less than a third of a
+:class:`simpy.Timeout`. Nothing ever waits on one; code that needs to ``yield`` uses
+``env.timeout`` as usual.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from simpy.events import NORMAL
 
 
 class Callback:
-    __slots__ = ("callbacks", "_ok")
+    """``function(event)``, called at the time it was scheduled for (most ignore the event)."""
+    __slots__ = ("function",)
 
     def __init__(self, function) -> None:
-        # step() calls each callback with the event (most ignore it).
-        self.callbacks = [function]
-        self._ok = True
+        self.function = function
 
 
 def call_later(env, delay: float, function) -> Callback:
@@ -28,6 +28,12 @@ def call_later(env, delay: float, function) -> Callback:
     event = Callback(function)
     env.schedule(event, NORMAL, delay)
     return event
+
+
+def call_again(env, event: Callback, delay: float) -> None:
+    """Schedule ``event`` once more, ``delay`` from now: a timer that fires over and over
+    (a traffic source's next send) needs only the one Callback."""
+    env.schedule(event, NORMAL, delay)
 
 
 def withdraw(env, event: Callback) -> None:

@@ -54,7 +54,9 @@ class UdpSocket:
         if self.closed:
             raise OSError("sendto on a closed socket")
         ip, port = address
-        return self.node.send_udp(self.port, self.node.network.address_of(ip), port, payload,
+        if ip.__class__ is not int:
+            ip = self.node.network.address_of(ip)
+        return self.node.send_udp(self.port, ip, port, payload,
                                   ttl=ttl, df=self.df if df is None else df, sock=self)
 
     def recvfrom(self):

@@ -45,8 +45,18 @@ def ip_to_int(ip: str | int) -> int:
     return value
 
 
+_formatted: dict[int, str] = {}
+
+
 def int_to_ip(value: int) -> str:
-    return socket.inet_ntoa(struct.pack("!I", value))
+    # A receiving socket names its peer per datagram: a run has few addresses, so each is
+    # formatted once (bounded, as _parsed is).
+    text = _formatted.get(value)
+    if text is None:
+        text = socket.inet_ntoa(struct.pack("!I", value))
+        if len(_formatted) < 65536:
+            _formatted[value] = text
+    return text
 
 
 def prefix_mask(prefix_len: int) -> int:

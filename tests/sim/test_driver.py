@@ -2,9 +2,9 @@
 engine that would hold the clock at one instant is a loud error, not a hang."""
 
 import pytest
-import simpy
 
 from netsim.sim.driver import LIVELOCK, EngineDriver
+from netsim.sim.environment import Environment
 
 
 class Timer:
@@ -26,7 +26,7 @@ class Timer:
 
 
 def test_the_engine_is_woken_at_its_deadline_exactly():
-    env = simpy.Environment()
+    env = Environment()
     engine = Timer(1.2550690257394217 + 0.0123)
     EngineDriver(env, engine, handle=lambda out: None).kick()
     env.run()
@@ -34,7 +34,7 @@ def test_the_engine_is_woken_at_its_deadline_exactly():
 
 
 def test_an_engine_that_never_moves_past_its_timer_stops_the_run_naming_itself():
-    env = simpy.Environment()
+    env = Environment()
     engine = Timer(0.5, stuck=True)
     EngineDriver(env, engine, handle=lambda out: None).kick()
     with pytest.raises(RuntimeError, match=r"EngineDriver\(Timer\).*t=0\.5 without the engine moving on"):
