@@ -14,8 +14,6 @@ from netsim.apps.tls import TLS_SCHEMA, tls_options, tls_world
 from netsim.proto.http import Answered, HttpServerConnection, Site, resource_from_spec
 from netsim.proto.http.client import HttpClientConnection, Request
 from netsim.proto.http.h2server import Http2ServerConnection
-from netsim.proto.http.h3 import SimulatedQlog
-from netsim.proto.http.h3server import AnsweredFrom, Http3Server
 from netsim.proto.http.negotiate import ServerByPreface
 from netsim.proto.http.url import PORT, TLS_PORT, host_header, is_https, parse_url
 from netsim.proto.stream import StreamEngine
@@ -98,6 +96,9 @@ class HttpService(App):
 
     def _serve_quic(self, world, names: list[str]) -> None:
         """HTTP/3 on UDP at the same port number, with the same certificate (RFC 9114 §3)."""
+        # Imported here: aioquic costs every run 70 ms to import, and few serve QUIC.
+        from netsim.proto.http.h3 import SimulatedQlog
+        from netsim.proto.http.h3server import Http3Server
         qlog = SimulatedQlog(lambda: self.env.now)
         world.qlogs[f"{self.node.name}-server"] = qlog
         configuration = world.quic_server(self, names, self.tls, qlog=qlog)
@@ -106,6 +107,7 @@ class HttpService(App):
         DatagramDriver(self, self.quic, on_output=self._quic_output).listen(self.port)
 
     def _quic_output(self, out) -> None:
+        from netsim.proto.http.h3server import AnsweredFrom
         if isinstance(out, AnsweredFrom):
             self.access(out.client[0], out.answered)
 

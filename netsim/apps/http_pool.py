@@ -13,7 +13,6 @@ from typing import Callable
 from netsim.proto.http.pool import Established, Finished, Kick, Open, PoolConnection, ResponseDone
 from netsim.sim.driver import Alarm
 from netsim.apps.tls import tls_world
-from netsim.proto.http.h3 import SimulatedQlog
 from netsim.sim.datagrams import DatagramDriver
 from netsim.sim.runtime import StreamDriver, contain
 
@@ -95,6 +94,7 @@ class PoolDriver(Alarm):
         world = tls_world(self.app.network)
         qlog = world.qlogs.get(self._qlog_name)
         if qlog is None:
+            from netsim.proto.http.h3 import SimulatedQlog     # aioquic: only when used
             qlog = world.qlogs[self._qlog_name] = SimulatedQlog(lambda: self.env.now)
         http.configuration = world.quic_client(self.tls or {}, origin.server_name, self.app,
                                                http.address[1], qlog=qlog)

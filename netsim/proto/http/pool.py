@@ -43,13 +43,16 @@ from __future__ import annotations
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netsim.proto.http.client import Exchange, HttpClientConnection, Request
 from netsim.proto.http.failures import CURL_HEADER_LIMIT, LIBRARY, RETRYABLE, Wording
 from netsim.proto.http.h2client import Http2ClientConnection
-from netsim.proto.http.h3 import Http3ClientConnection
 from netsim.proto.http.url import host_header
 from netsim.proto.stream import StreamEngine
+
+if TYPE_CHECKING:
+    from netsim.proto.http.h3 import Http3ClientConnection
 
 #: Methods a client may send again on its own (RFC 9110 §9.2.2: idempotent).
 IDEMPOTENT = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
@@ -281,6 +284,8 @@ class Origin:
     def _open(self, job: Job, now: float) -> None:
         client = self.client
         if self.uses_quic:
+            # Imported here: aioquic costs every run 70 ms to import, and few use QUIC.
+            from netsim.proto.http.h3 import Http3ClientConnection
             # Its QUIC configuration (the CA, a session ticket) is the runtime's to give.
             http = Http3ClientConnection(None, host=self.host, address=(str(self.address),
                                          self.alternative or self.port),
