@@ -32,8 +32,9 @@ PY = sys.executable
 FIGURE = re.compile(r"\b([A-Za-z_][\w.]*)=([-+]?\d[\d.]*(?:e[-+]?\d+)?)\b")
 
 
-def run(argv: list[str], label: str) -> dict[str, float]:
-    """One command's figures: every ``key=number`` it printed, and its wall time."""
+def run(argv: list[str], label: str, echo: bool = True) -> dict[str, float]:
+    """One command's figures: every ``key=number`` it printed, and its wall time;
+    ``echo``: print what it printed, for the log."""
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, cwd=HERE.parent)
     wall = time.perf_counter() - started
@@ -46,18 +47,18 @@ def run(argv: list[str], label: str) -> dict[str, float]:
                         if isinstance(v, (int, float))})
     for key, value in FIGURE.findall(text):
         figures[key] = float(value)
-    print(f"  {label} ({wall:.1f} s):", flush=True)
-    for line in text.strip().splitlines():
+    print(f"  {label} ({wall:.2f} s):", flush=True)
+    for line in text.strip().splitlines() if echo else ():
         print(f"    {line}", flush=True)
     return figures
 
 
-def rounds(steps: list[tuple[str, list[str]]], n: int) -> dict[str, list[dict]]:
+def rounds(steps: list[tuple[str, list[str]]], n: int, echo: bool = True) -> dict[str, list[dict]]:
     """``n`` rounds of the steps, interleaved: A B A B …"""
     seen: dict[str, list[dict]] = {label: [] for label, _ in steps}
     for _ in range(n):
         for label, argv in steps:
-            seen[label].append(run(argv, label))
+            seen[label].append(run(argv, label, echo))
     return seen
 
 
@@ -71,9 +72,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="leave out the 10-million-frame runs")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    env_ok = os.environ.get("PYTHONDONTWRITEBYTECODE")
-    if env_ok:
-        print("note: PYTHONDONTWRITEBYTECODE is set; the end-to-end runs write bytecode anyway")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("note: PYTHONDONTWRITEBYTECODE is set: hol-blocking and the sweep recompile netsim "
+              "each run (small_run.py writes bytecode anyway)")
     ns3 = args.ns3_python
     b = str(HERE)
     summary: dict[str, object] = {}
@@ -114,7 +115,7 @@ def main() -> None:
         got = rounds([(scenario, [PY, f"{b}/small_run.py", "--scenario", scenario, "--runs", "11"])], 1)
         summary[f"{scenario}_median_s"] = got[scenario][0]["median_s"]
     netsim = shutil.which("netsim") or str(Path(PY).parent / "netsim")
-    got = rounds([("netsim --help", [netsim, "--help"])], 7)
+    got = rounds([("netsim --help", [netsim, "--help"])], 7, echo=False)
     summary["help_s"] = median(got["netsim --help"], "process_wall_s")
     got = rounds([("sequence diagram", [PY, f"{b}/sequence_diagram.py"])], 1)
     summary["sequence_60_median_s"] = got["sequence diagram"][0]["median_s"]
@@ -132,6 +133,10 @@ def main() -> None:
                                "--build-only"])], 1)
         routes[routers] = {k: got[label][0][k] for k in ("build_s", "routes_s")}
     summary["routes"] = routes
+    got = rounds([("1000 routers, 18 hosts each", [PY, f"{b}/scale.py", "--routers", "1000",
+                                                  "--build-only"])], 1)
+    summary["routes_1000_routers_20001_nodes"] = {
+        k: got["1000 routers, 18 hosts each"][0][k] for k in ("build_s", "routes_s")}
     got = rounds([("scale", [PY, f"{b}/scale.py"])], 1)["scale"][0]
     summary["scale"] = {k: got[k] for k in ("build_s", "run_s", "peak_rss_mb", "received")}
     got = rounds([("tcp_flows", [PY, f"{b}/tcp_flows.py"])], 3)
