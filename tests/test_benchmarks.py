@@ -99,3 +99,41 @@ def test_tls_prints_handshakes_per_second_and_what_a_handshake_adds():
              for line in lines if "_adds:" in line}
     # One round trip more for TLS 1.3 (4 ms on its path), two for TLS 1.2.
     assert 3.9 < added["tls13"] < 4.2 and 7.9 < added["tls12"] < 8.2
+
+
+def _module(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_capture_digests_runs_a_scenario_and_names_what_changed(tmp_path, capsys):
+    digests = _module("capture_digests")
+    files = digests.digests(ROOT / "scenarios" / "lan-ping.yaml")
+    assert "trace.jsonl" in files and any(f.startswith("pcap/") for f in files)
+    assert "(exit status)" not in files
+    before = tmp_path / "before.txt"
+    before.write_text("aaaa  lan-ping  pcap/a.pcap\nvaries  https  pcap/b.pcap\n"
+                      "cccc  lan-ping  trace.jsonl\ndddd  gone  trace.jsonl\n")
+    now = [("aaaa", "lan-ping", "pcap/a.pcap"), ("ffff", "https", "pcap/b.pcap"),
+           ("eeee", "lan-ping", "trace.jsonl")]
+    assert digests.compare(before, now) == 1
+    out = capsys.readouterr().out
+    assert "changed  lan-ping  trace.jsonl" in out and "missing  gone  trace.jsonl" in out
+    assert "https" not in out                     # its ciphertext may vary from run to run
+    assert "1 files byte-identical, 1 changed, 1 missing" in out
+    assert digests.compare(before, now[:2] + [("cccc", "lan-ping", "trace.jsonl"),
+                                              ("dddd", "gone", "trace.jsonl")]) == 0
+
+
+def test_the_sitting_reads_every_figure_a_benchmark_prints():
+    sitting = _module("sitting")
+    figures = sitting.run([sys.executable, "-c", "print('frames=3 wall_s=0.25 goodput=9Mbit/s');"
+                           "print('frames_per_s=12.5e3')"], "probe", echo=False)
+    assert figures["frames"] == 3 and figures["wall_s"] == 0.25 and figures["frames_per_s"] == 12500
+    assert "goodput" not in figures and figures["process_wall_s"] > 0
+    as_json = sitting.run([sys.executable, "-c", "print('{\"pkts_per_s\": 5.0, \"N\": 2}')"],
+                          "json", echo=False)
+    assert as_json["pkts_per_s"] == 5.0 and as_json["N"] == 2
