@@ -8,7 +8,9 @@ calls a :class:`~netsim.sim.schedule.Callback` — the event the channels and tr
 sources schedule, which nothing waits on — without the list. Everything else is
 SimPy's own: the order of events (time, priority, insertion), ``until`` as a time or
 an event, :class:`~simpy.exceptions.StopSimulation`, and a failed event that nobody
-defused crashing the run with a copy of its exception.
+defused crashing the run with a copy of its exception. (One difference no netsim code
+meets: a Callback that raises StopSimulation is not put back in the queue, as SimPy puts
+back an event whose callbacks were cut short — a Callback has nothing left to call.)
 """
 
 from __future__ import annotations
@@ -17,13 +19,22 @@ from heapq import heappop
 from typing import Any
 
 import simpy
-from simpy.core import EmptySchedule, StopSimulation
+from simpy.core import BoundClass, EmptySchedule, StopSimulation
 from simpy.events import URGENT, Event
 
 from netsim.sim.schedule import Callback
 
 
 class Environment(simpy.Environment):
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        # SimPy binds env.process, env.timeout, env.event, … to the instance once, but looks
+        # for them only in the instance's own class: without this, every env.event() (a
+        # socket's read, a lookup) would build a bound method.
+        for name, attribute in simpy.Environment.__dict__.items():
+            if type(attribute) is BoundClass:
+                setattr(self, name, getattr(self, name))
 
     def run(self, until: float | Event | None = None) -> Any:
         """As :meth:`simpy.Environment.run`: to a time, to an event, or until no event is left."""

@@ -40,7 +40,9 @@ def withdraw(env, event: Callback) -> None:
     """Take a scheduled call out of the queue before it happens. SimPy cannot cancel an
     event, and one nobody wants any more would still move the clock to its time and keep
     a run going to it (an asyncio idle timer cancelled long before: netsim.aio). Linear in
-    the queue's length, so for the rare timer that is given up, not for every one."""
+    the queue's length, so for the rare timer that is given up, not for every one. It
+    takes out one entry of ``event``, not the earliest: not for a Callback scheduled more
+    than once at a time (a channel's arrivals)."""
     queue = env._queue
     for i, entry in enumerate(queue):
         if entry[3] is event:               # (time, priority, id, event), as SimPy keeps them

@@ -52,7 +52,7 @@ def int_to_ip(value: int) -> str:
     # A receiving socket names its peer per datagram: a run has few addresses, so each is
     # formatted once (bounded, as _parsed is).
     text = _formatted.get(value)
-    if text is None:
+    if text is None or value.__class__ is not int:      # 1.0 == 1: a float is no address
         text = socket.inet_ntoa(struct.pack("!I", value))
         if len(_formatted) < 65536:
             _formatted[value] = text

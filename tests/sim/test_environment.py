@@ -75,3 +75,11 @@ def test_a_callback_scheduled_twice_runs_twice_and_step_by_hand_calls_it():
     assert times == [1.0, 2.0]
     with pytest.raises(simpy.core.EmptySchedule):
         env.step()
+
+
+def test_simpys_methods_are_bound_once_as_on_simpys_own_class():
+    # SimPy binds env.event, env.timeout, … to the instance (BoundClass.bind_early) so that
+    # each call does not build a bound method; a subclass must keep that.
+    bound = {"event", "timeout", "process", "all_of", "any_of"}
+    assert bound <= set(vars(simpy.Environment()))
+    assert bound <= set(vars(Environment()))
